@@ -1,0 +1,199 @@
+//! Reading papers back: one by id, or in bulk for the index builders.
+
+use papers_core::{ArxivId, Community, Links, Metadata, Paper, Source, Version};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::codec::{
+    count, parse_authors, parse_categories, parse_day, parse_id, parse_source, parse_timestamp,
+};
+use crate::{Store, StoreError};
+
+/// A paper as stored, with what only the store knows: its integer key, the votes
+/// members cast here, and the sources that mentioned it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPaper {
+    pub key: i64,
+    pub paper: Paper,
+    pub member_upvotes: u32,
+    pub links: Links,
+}
+
+impl StoredPaper {
+    /// Upvotes shown to readers: those imported from the source plus those cast here.
+    pub fn upvotes(&self) -> u32 {
+        self.paper.community.upvotes.unwrap_or(0) + self.member_upvotes
+    }
+}
+
+pub(crate) const PAPER_COLUMNS: &str = "key, id, title, abstract, authors, categories, doi, journal_ref, \
+     comments, report_no, license, submitter, published, updated, metadata_source, feed_day, \
+     submitted_by, organization, source_upvotes, member_upvotes, num_comments, github_repo, \
+     project_page, github_url, project_url";
+
+/// Decodes a row selected with [`PAPER_COLUMNS`]; versions are filled in separately.
+pub(crate) fn paper_from_row(row: &Row<'_>) -> Result<StoredPaper, StoreError> {
+    let id_text: String = row.get(1)?;
+    let id = parse_id(&id_text)?;
+    let text = id_text.as_str();
+    let metadata = Metadata {
+        title: row.get(2)?,
+        abstract_text: row.get(3)?,
+        authors: parse_authors(text, &row.get::<_, String>(4)?)?,
+        categories: parse_categories(text, &row.get::<_, String>(5)?)?,
+        doi: row.get(6)?,
+        journal_ref: row.get(7)?,
+        comments: row.get(8)?,
+        report_no: row.get(9)?,
+        license: row.get(10)?,
+        submitter: row.get(11)?,
+        published: parse_timestamp(text, row.get(12)?)?,
+        updated: parse_timestamp(text, row.get(13)?)?,
+        versions: Vec::new(),
+    };
+    let community = Community {
+        feed_day: parse_day(text, row.get(15)?)?,
+        submitted_by: row.get(16)?,
+        organization: row.get(17)?,
+        upvotes: count(row.get(18)?),
+        num_comments: count(row.get(20)?),
+        github_repo: row.get(21)?,
+        project_page: row.get(22)?,
+    };
+    Ok(StoredPaper {
+        key: row.get(0)?,
+        paper: Paper {
+            id,
+            metadata,
+            metadata_source: parse_source(text, &row.get::<_, String>(14)?)?,
+            community,
+        },
+        member_upvotes: count(row.get(19)?).unwrap_or(0),
+        links: Links {
+            github: row.get(23)?,
+            project_page: row.get(24)?,
+        },
+    })
+}
+
+pub(crate) fn load_versions(
+    conn: &Connection,
+    key: i64,
+    id: &str,
+) -> Result<Vec<Version>, StoreError> {
+    let mut statement = conn.prepare_cached(
+        "SELECT number, created, size FROM versions WHERE paper_key = ?1 ORDER BY number",
+    )?;
+    let rows = statement.query_map(params![key], |row| {
+        Ok((
+            row.get::<_, u32>(0)?,
+            row.get::<_, Option<String>>(1)?,
+            row.get::<_, Option<String>>(2)?,
+        ))
+    })?;
+    let mut versions = Vec::new();
+    for row in rows {
+        let (number, created, size) = row?;
+        versions.push(Version {
+            number,
+            created: parse_timestamp(id, created)?,
+            size,
+        });
+    }
+    Ok(versions)
+}
+
+pub(crate) fn find_by_id(conn: &Connection, id: &str) -> Result<Option<StoredPaper>, StoreError> {
+    let mut statement =
+        conn.prepare_cached(&format!("SELECT {PAPER_COLUMNS} FROM papers WHERE id = ?1"))?;
+    let found = statement
+        .query_row(params![id], |row| Ok(paper_from_row(row)))
+        .optional()?
+        .transpose()?;
+    match found {
+        Some(mut stored) => {
+            stored.paper.metadata.versions = load_versions(conn, stored.key, id)?;
+            Ok(Some(stored))
+        }
+        None => Ok(None),
+    }
+}
+
+impl Store {
+    pub fn paper(&self, id: &ArxivId) -> Result<Option<StoredPaper>, StoreError> {
+        find_by_id(&self.conn, id.as_str())
+    }
+
+    /// The sources that have mentioned a paper, in their fixed order.
+    pub fn sources_of(&self, key: i64) -> Result<Vec<Source>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT source FROM paper_sources WHERE paper_key = ?1")?;
+        let names = statement.query_map(params![key], |row| row.get::<_, String>(0))?;
+        let mut sources = Vec::new();
+        for name in names {
+            let name = name?;
+            sources.push(parse_source(&key.to_string(), &name)?);
+        }
+        sources.sort();
+        Ok(sources)
+    }
+
+    /// Calls `visit` for every paper in key order, without versions: what an index
+    /// builder needs, streamed so memory stays flat however large the store is.
+    pub fn for_each_paper(&self, mut visit: impl FnMut(StoredPaper)) -> Result<(), StoreError> {
+        let mut statement = self
+            .conn
+            .prepare(&format!("SELECT {PAPER_COLUMNS} FROM papers ORDER BY key"))?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            visit(paper_from_row(row)?);
+        }
+        Ok(())
+    }
+
+    /// The highest change sequence number, for index watermarks.
+    pub fn last_change(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |row| {
+                row.get(0)
+            })?)
+    }
+
+    /// Keys of papers changed after `seq`, each once, with the highest sequence seen.
+    pub fn changed_since(&self, seq: i64) -> Result<(Vec<i64>, i64), StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT paper_key, MAX(seq) FROM changes WHERE seq > ?1 GROUP BY paper_key",
+        )?;
+        let rows = statement.query_map(params![seq], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?))
+        })?;
+        let mut keys = Vec::new();
+        let mut last = seq;
+        for row in rows {
+            let (key, at) = row?;
+            keys.push(key);
+            last = last.max(at);
+        }
+        keys.sort_unstable();
+        Ok((keys, last))
+    }
+
+    /// Papers by key (for search results), in the order asked.
+    pub fn papers_by_keys(&self, keys: &[i64]) -> Result<Vec<StoredPaper>, StoreError> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {PAPER_COLUMNS} FROM papers WHERE key = ?1"
+        ))?;
+        let mut papers = Vec::with_capacity(keys.len());
+        for key in keys {
+            if let Some(paper) = statement
+                .query_row(params![key], |row| Ok(paper_from_row(row)))
+                .optional()?
+                .transpose()?
+            {
+                papers.push(paper);
+            }
+        }
+        Ok(papers)
+    }
+}

@@ -1,0 +1,227 @@
+//! The store through its public API: merging, idempotence, atomic batches, feeds, stats.
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use papers_core::{ArxivId, Category, Community, Metadata, PaperRecord, Source, Version};
+use papers_store::{FeedPeriod, FeedQuery, FeedSort, Store, UpsertOutcome};
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2024, 1, 10, 12, 0, 0)
+        .single()
+        .expect("valid time")
+}
+
+fn arxiv(id: &str, version: u32, title: &str) -> PaperRecord {
+    PaperRecord {
+        id: ArxivId::parse(id).expect("valid id"),
+        source: Source::Kaggle,
+        metadata: Metadata {
+            title: title.into(),
+            abstract_text: "We study things. Code: https://github.com/a/b".into(),
+            authors: vec!["Ada Lovelace".into(), "Alan Turing".into()],
+            categories: Category::parse_list("cs.IR cs.CL").expect("valid"),
+            doi: Some("10.1/x".into()),
+            published: Utc.with_ymd_and_hms(2024, 1, 1, 10, 0, 0).single(),
+            versions: (1..=version)
+                .map(|number| Version {
+                    number,
+                    created: Utc.with_ymd_and_hms(2024, 1, number, 10, 0, 0).single(),
+                    size: Some("12kb".into()),
+                })
+                .collect(),
+            ..Metadata::default()
+        },
+        community: None,
+    }
+}
+
+fn hf(id: &str, day: u32, upvotes: u32) -> PaperRecord {
+    PaperRecord {
+        id: ArxivId::parse(id).expect("valid id"),
+        source: Source::HuggingFace,
+        metadata: Metadata {
+            title: "From HF".into(),
+            abstract_text: "Summary".into(),
+            authors: vec!["A. Lovelace".into()],
+            ..Metadata::default()
+        },
+        community: Some(Community {
+            feed_day: NaiveDate::from_ymd_opt(2024, 1, day),
+            upvotes: Some(upvotes),
+            submitted_by: Some("akhaliq".into()),
+            ..Community::default()
+        }),
+    }
+}
+
+fn ingest(store: &mut Store, records: Vec<PaperRecord>) -> Vec<UpsertOutcome> {
+    let mut batch = store.begin_ingest(now()).expect("begin");
+    let outcomes = records
+        .into_iter()
+        .map(|r| batch.upsert(r).expect("upsert"))
+        .collect();
+    batch.commit().expect("commit");
+    outcomes
+}
+
+fn open() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(dir.path()).expect("open store");
+    (dir, store)
+}
+
+#[test]
+fn round_trips_a_paper_and_reingest_changes_nothing() {
+    let (_dir, mut store) = open();
+    assert_eq!(
+        ingest(&mut store, vec![arxiv("2401.00001", 2, "T")]),
+        [UpsertOutcome::Inserted]
+    );
+    let last = store.last_change().expect("changes");
+    assert_eq!(
+        ingest(&mut store, vec![arxiv("2401.00001", 2, "T")]),
+        [UpsertOutcome::Unchanged]
+    );
+    assert_eq!(
+        store.last_change().expect("changes"),
+        last,
+        "no change logged"
+    );
+
+    let id = ArxivId::parse("2401.00001").expect("id");
+    let stored = store.paper(&id).expect("read").expect("present");
+    assert_eq!(
+        stored.paper.metadata.authors,
+        ["Ada Lovelace", "Alan Turing"]
+    );
+    assert_eq!(stored.paper.metadata.versions.len(), 2);
+    assert_eq!(stored.paper.metadata.categories[0].as_str(), "cs.IR");
+    assert_eq!(
+        stored.links.github.as_deref(),
+        Some("https://github.com/a/b")
+    );
+}
+
+#[test]
+fn huggingface_community_merges_onto_the_arxiv_record() {
+    let (_dir, mut store) = open();
+    ingest(&mut store, vec![arxiv("2401.00001", 1, "Real title")]);
+    assert_eq!(
+        ingest(&mut store, vec![hf("2401.00001", 3, 42)]),
+        [UpsertOutcome::Updated]
+    );
+    let stored = store
+        .paper(&ArxivId::parse("2401.00001").expect("id"))
+        .expect("read")
+        .expect("present");
+    assert_eq!(stored.paper.metadata.title, "Real title");
+    assert_eq!(stored.paper.metadata.doi.as_deref(), Some("10.1/x"));
+    assert_eq!(stored.upvotes(), 42);
+    assert_eq!(
+        stored.paper.community.feed_day,
+        NaiveDate::from_ymd_opt(2024, 1, 3)
+    );
+    let stats = store.stats().expect("stats");
+    assert_eq!(stats.papers, 1);
+    let sources: Vec<&str> = stats.by_source.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(sources, ["huggingface", "kaggle"]);
+}
+
+#[test]
+fn an_uncommitted_batch_leaves_no_trace() {
+    let (dir, mut store) = open();
+    ingest(&mut store, vec![arxiv("2401.00001", 1, "Kept")]);
+    {
+        let mut batch = store.begin_ingest(now()).expect("begin");
+        batch
+            .upsert(arxiv("2401.00002", 1, "Dropped"))
+            .expect("upsert");
+        batch
+            .upsert(arxiv("2401.00001", 3, "Changed"))
+            .expect("upsert");
+    }
+    drop(store);
+    let store = Store::open(dir.path()).expect("reopen");
+    let stats = store.stats().expect("stats");
+    assert_eq!((stats.papers, stats.versions), (1, 1));
+    let kept = store
+        .paper(&ArxivId::parse("2401.00001").expect("id"))
+        .expect("read")
+        .expect("present");
+    assert_eq!(kept.paper.metadata.title, "Kept");
+}
+
+#[test]
+fn feeds_by_day_week_and_month_with_sorts_and_category_filter() {
+    let (_dir, mut store) = open();
+    ingest(
+        &mut store,
+        vec![
+            hf("2401.00001", 2, 5),
+            hf("2401.00002", 2, 50),
+            hf("2401.00003", 3, 20),
+            hf("2401.00004", 9, 100),
+            arxiv("2401.00003", 1, "Third"),
+        ],
+    );
+    let query = |period, sort, category: Option<&str>| FeedQuery {
+        period,
+        sort,
+        category: category.map(str::to_owned),
+        submitter: None,
+        organization: None,
+        offset: 0,
+        limit: 10,
+    };
+    let ids = |q: FeedQuery| -> Vec<String> {
+        let (items, _) = store.feed(&q).expect("feed");
+        items.iter().map(|i| i.paper.paper.id.to_string()).collect()
+    };
+    let day2 = FeedPeriod::Day(NaiveDate::from_ymd_opt(2024, 1, 2).expect("date"));
+    assert_eq!(
+        ids(query(day2, FeedSort::Upvotes, None)),
+        ["2401.00002", "2401.00001"]
+    );
+    let week = FeedPeriod::containing_week(NaiveDate::from_ymd_opt(2024, 1, 2).expect("date"));
+    assert_eq!(
+        ids(query(week, FeedSort::Upvotes, None)),
+        ["2401.00002", "2401.00003", "2401.00001"]
+    );
+    let month = FeedPeriod::Month {
+        year: 2024,
+        month: 1,
+    };
+    assert_eq!(
+        ids(query(month, FeedSort::Upvotes, Some("cs.IR"))),
+        ["2401.00003"]
+    );
+    // On the 10th, the fresh paper with 100 votes leads, and the 20-vote paper from
+    // the 3rd overtakes nothing: trending is votes discounted by age.
+    let trending = ids(query(month, FeedSort::Trending { now: now() }, None));
+    assert_eq!(trending[0], "2401.00004");
+    assert_eq!(
+        store.latest_feed_day().expect("latest"),
+        NaiveDate::from_ymd_opt(2024, 1, 9)
+    );
+    let (previous, next) = store
+        .neighbouring_feed_days(NaiveDate::from_ymd_opt(2024, 1, 3).expect("date"))
+        .expect("neighbours");
+    assert_eq!(previous, NaiveDate::from_ymd_opt(2024, 1, 2));
+    assert_eq!(next, NaiveDate::from_ymd_opt(2024, 1, 9));
+}
+
+#[test]
+fn change_log_lists_each_changed_paper_once() {
+    let (_dir, mut store) = open();
+    ingest(
+        &mut store,
+        vec![arxiv("2401.00001", 1, "A"), arxiv("2401.00002", 1, "B")],
+    );
+    let mark = store.last_change().expect("mark");
+    ingest(
+        &mut store,
+        vec![arxiv("2401.00002", 2, "B2"), hf("2401.00002", 2, 1)],
+    );
+    let (keys, last) = store.changed_since(mark).expect("changes");
+    assert_eq!(keys.len(), 1);
+    assert!(last > mark);
+}
