@@ -1,0 +1,97 @@
+//! The command line: global options and one argument struct per subcommand.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "papers", version, about = "A self-hosted Daily Papers service")]
+pub struct Cli {
+    /// Where the store and indexes live.
+    #[arg(long, global = true, env = "PAPERS_DATA_DIR", default_value = "./papers-data")]
+    pub data_dir: PathBuf,
+
+    /// More log output on stderr (-v, -vv).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Ingest paper metadata from files (OAI-PMH XML, arXiv Atom, Kaggle JSON lines,
+    /// .abs files, Hugging Face API responses).
+    Ingest(IngestArgs),
+    /// Fetch new papers from arXiv or Hugging Face.
+    Harvest(HarvestArgs),
+    /// Counts of papers by source, category and feed month.
+    Stats(StatsArgs),
+    /// One paper.
+    Show(ShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Files or directories (of .abs files). Gzip is detected and decompressed.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Skip format detection: oai-pmh, arxiv-atom, kaggle, abs, hf-daily, hf-paper.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Store the valid records of a file that has bad ones, and list each bad one.
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HarvestArgs {
+    #[command(subcommand)]
+    pub source: HarvestSource,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HarvestSource {
+    /// arXiv OAI-PMH ListRecords from a date, following resumption tokens.
+    Arxiv {
+        /// First datestamp to harvest (YYYY-MM-DD).
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        /// Last datestamp (YYYY-MM-DD).
+        #[arg(long)]
+        until: Option<chrono::NaiveDate>,
+        /// OAI set, e.g. `cs` or `physics:hep-th`.
+        #[arg(long)]
+        set: Option<String>,
+        /// `arXiv` or `arXivRaw` (which carries the version history).
+        #[arg(long, default_value = "arXivRaw")]
+        metadata_prefix: String,
+        #[arg(long, default_value = "https://oaipmh.arxiv.org/oai")]
+        base_url: String,
+    },
+    /// One day of the Hugging Face daily papers.
+    Hf {
+        #[arg(long)]
+        date: chrono::NaiveDate,
+        #[arg(long, default_value = "https://huggingface.co")]
+        base_url: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// An arXiv id or URL.
+    pub id: String,
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,6 @@
+//! One module per subcommand.
+
+pub mod harvest;
+pub mod ingest;
+pub mod show;
+pub mod stats;

@@ -1,0 +1,78 @@
+//! `papers show ID`: one paper, as text or JSON.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use papers_core::VersionedId;
+use papers_store::Store;
+
+use crate::cli::{Cli, ShowArgs};
+
+pub fn run(cli: &Cli, args: &ShowArgs) -> anyhow::Result<ExitCode> {
+    let id = VersionedId::parse_reference(&args.id)?.id;
+    let store = Store::open(&cli.data_dir).with_context(|| format!("opening store in {}", cli.data_dir.display()))?;
+    let Some(stored) = store.paper(&id)? else {
+        bail!("no paper {id} in the store at {}", cli.data_dir.display());
+    };
+    let sources = store.sources_of(stored.key)?;
+    let paper = &stored.paper;
+    let metadata = &paper.metadata;
+    if args.json {
+        let value = serde_json::json!({
+            "id": paper.id,
+            "title": metadata.title,
+            "abstract": metadata.abstract_text,
+            "authors": metadata.authors,
+            "categories": metadata.categories,
+            "doi": metadata.doi,
+            "journal_ref": metadata.journal_ref,
+            "comments": metadata.comments,
+            "report_no": metadata.report_no,
+            "license": metadata.license,
+            "submitter": metadata.submitter,
+            "published": metadata.published,
+            "updated": metadata.updated,
+            "versions": metadata.versions,
+            "feed_day": paper.community.feed_day,
+            "submitted_by": paper.community.submitted_by,
+            "organization": paper.community.organization,
+            "upvotes": stored.upvotes(),
+            "num_comments": paper.community.num_comments,
+            "links": stored.links,
+            "sources": sources,
+            "metadata_source": paper.metadata_source,
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{}  {}", paper.id, metadata.title);
+    println!("authors:    {}", metadata.authors.join(", "));
+    let categories: Vec<&str> = metadata.categories.iter().map(|c| c.as_str()).collect();
+    println!("categories: {}", categories.join(" "));
+    if let Some(published) = metadata.published {
+        println!("published:  {}", published.format("%Y-%m-%d"));
+    }
+    let versions: Vec<String> = metadata.versions.iter().map(|v| format!("v{}", v.number)).collect();
+    if !versions.is_empty() {
+        println!("versions:   {}", versions.join(" "));
+    }
+    for (label, value) in [
+        ("doi", &metadata.doi),
+        ("journal", &metadata.journal_ref),
+        ("comments", &metadata.comments),
+    ] {
+        if let Some(value) = value {
+            println!("{label:<11} {value}");
+        }
+    }
+    if let Some(day) = paper.community.feed_day {
+        println!("feed day:   {day}  upvotes: {}", stored.upvotes());
+    }
+    if let Some(github) = &stored.links.github {
+        println!("code:       {github}");
+    }
+    let names: Vec<&str> = sources.iter().map(|s| s.as_str()).collect();
+    println!("sources:    {}", names.join(", "));
+    println!("\n{}", metadata.abstract_text);
+    Ok(ExitCode::SUCCESS)
+}

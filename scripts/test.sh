@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need (idempotently), then runs the same
+# gate CI runs: formatting, lints, and every test in the workspace.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Builds persist outside the clone so a fresh checkout does not recompile the world.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/papers-target}"
+export PAPERS_SHARED="${PAPERS_SHARED:-$(cd .. && pwd)/shared}"
+
+scripts/setup-test-deps.sh
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== cargo test"
+cargo test --workspace --locked 2>&1 | tee "${CARGO_TARGET_DIR}/test-output.txt"
+# One closing line for the whole run, summed over every test binary.
+awk '/^test result:/ { p += $4; f += $6; s += $8 } END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' \
+    "${CARGO_TARGET_DIR}/test-output.txt"
