@@ -8,7 +8,12 @@ use clap::{Args, Parser, Subcommand};
 #[command(name = "papers", version, about = "A self-hosted Daily Papers service")]
 pub struct Cli {
     /// Where the store and indexes live.
-    #[arg(long, global = true, env = "PAPERS_DATA_DIR", default_value = "./papers-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "PAPERS_DATA_DIR",
+        default_value = "./papers-data"
+    )]
     pub data_dir: PathBuf,
 
     /// More log output on stderr (-v, -vv).

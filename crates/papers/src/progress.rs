@@ -64,7 +64,10 @@ impl Progress {
                         .filter(|t| *t > 0)
                         .map(|t| format!(" {:.0}%", 100.0 * position as f64 / t as f64))
                         .unwrap_or_default();
-                    eprintln!("{}:{percent} {items} {} ({rate:.0}/s)", self.label, self.unit);
+                    eprintln!(
+                        "{}:{percent} {items} {} ({rate:.0}/s)",
+                        self.label, self.unit
+                    );
                 }
             }
         }

@@ -22,4 +22,6 @@ pub enum StoreError {
     Corrupt { id: String, reason: String },
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Column(#[from] rusqlite::types::FromSqlError),
 }

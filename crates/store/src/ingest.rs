@@ -47,7 +47,20 @@ impl IngestBatch<'_> {
                 (self.insert(&paper)?, UpsertOutcome::Inserted)
             }
             Some(mut stored) => {
+                let text_before = (
+                    stored.paper.metadata.title.clone(),
+                    stored.paper.metadata.abstract_text.clone(),
+                );
                 if stored.paper.merge(record) {
+                    let metadata = &stored.paper.metadata;
+                    if (&metadata.title, &metadata.abstract_text)
+                        != (&text_before.0, &text_before.1)
+                    {
+                        // The vectors embed the old text; drop them so `papers index` redoes them.
+                        self.tx
+                            .prepare_cached("DELETE FROM embeddings WHERE paper_key = ?1")?
+                            .execute(params![stored.key])?;
+                    }
                     self.update(stored.key, &stored.paper)?;
                     (stored.key, UpsertOutcome::Updated)
                 } else {

@@ -12,6 +12,7 @@ mod ingest;
 mod migrate;
 mod read;
 mod stats;
+mod vectors;
 
 use std::path::{Path, PathBuf};
 
@@ -22,6 +23,7 @@ pub use feed::{FeedItem, FeedPeriod, FeedQuery, FeedSort};
 pub use ingest::{IngestBatch, UpsertOutcome};
 pub use read::StoredPaper;
 pub use stats::{Count, Stats};
+pub use vectors::EmbeddingInput;
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "papers.sqlite3";

@@ -225,3 +225,34 @@ fn change_log_lists_each_changed_paper_once() {
     assert_eq!(keys.len(), 1);
     assert!(last > mark);
 }
+
+#[test]
+fn embeddings_are_stored_per_model_and_dropped_when_the_text_changes() {
+    let (_dir, mut store) = open();
+    ingest(
+        &mut store,
+        vec![arxiv("2401.00001", 1, "A"), arxiv("2401.00002", 1, "B")],
+    );
+    assert_eq!(store.count_without_embedding("m").expect("count"), 2);
+    let first = store.papers_without_embedding("m", 1).expect("missing");
+    assert_eq!(first.len(), 1);
+    store
+        .put_embeddings("m", &[(first[0].key, vec![0.6, 0.8])])
+        .expect("put");
+    assert_eq!(store.count_without_embedding("m").expect("count"), 1);
+    assert_eq!(store.count_without_embedding("other").expect("count"), 2);
+    assert_eq!(
+        store.embedding("m", first[0].key).expect("get"),
+        Some(vec![0.6, 0.8])
+    );
+    let mut seen = Vec::new();
+    store
+        .for_each_embedding("m", |key, vector| seen.push((key, vector.to_vec())))
+        .expect("scan");
+    assert_eq!(seen, [(first[0].key, vec![0.6, 0.8])]);
+    // Community-only changes keep the vector; a new title drops it.
+    ingest(&mut store, vec![hf("2401.00001", 2, 3)]);
+    assert_eq!(store.count_without_embedding("m").expect("count"), 1);
+    ingest(&mut store, vec![arxiv("2401.00001", 2, "A, revised")]);
+    assert_eq!(store.count_without_embedding("m").expect("count"), 2);
+}

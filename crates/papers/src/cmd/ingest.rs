@@ -34,7 +34,8 @@ pub fn run(cli: &Cli, args: &IngestArgs) -> anyhow::Result<ExitCode> {
         .transpose()
         .map_err(|e| anyhow::anyhow!("--format: {e}"))?;
     let files = papers_ingest::input_files(&args.paths)?;
-    let mut store = Store::open(&cli.data_dir).with_context(|| format!("opening store in {}", cli.data_dir.display()))?;
+    let mut store = Store::open(&cli.data_dir)
+        .with_context(|| format!("opening store in {}", cli.data_dir.display()))?;
     let mut summaries = Vec::new();
     for file in &files {
         let summary = ingest_file(&mut store, file, forced, args.skip_invalid)?;

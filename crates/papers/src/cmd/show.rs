@@ -10,7 +10,8 @@ use crate::cli::{Cli, ShowArgs};
 
 pub fn run(cli: &Cli, args: &ShowArgs) -> anyhow::Result<ExitCode> {
     let id = VersionedId::parse_reference(&args.id)?.id;
-    let store = Store::open(&cli.data_dir).with_context(|| format!("opening store in {}", cli.data_dir.display()))?;
+    let store = Store::open(&cli.data_dir)
+        .with_context(|| format!("opening store in {}", cli.data_dir.display()))?;
     let Some(stored) = store.paper(&id)? else {
         bail!("no paper {id} in the store at {}", cli.data_dir.display());
     };
@@ -52,7 +53,11 @@ pub fn run(cli: &Cli, args: &ShowArgs) -> anyhow::Result<ExitCode> {
     if let Some(published) = metadata.published {
         println!("published:  {}", published.format("%Y-%m-%d"));
     }
-    let versions: Vec<String> = metadata.versions.iter().map(|v| format!("v{}", v.number)).collect();
+    let versions: Vec<String> = metadata
+        .versions
+        .iter()
+        .map(|v| format!("v{}", v.number))
+        .collect();
     if !versions.is_empty() {
         println!("versions:   {}", versions.join(" "));
     }

@@ -67,3 +67,12 @@ CREATE TABLE changes (
     paper_key INTEGER NOT NULL,
     at        TEXT NOT NULL
 );
+
+-- Sentence embeddings of title + abstract, per model. A model change re-embeds instead
+-- of mixing vector spaces; a changed title or abstract drops the paper's vectors.
+CREATE TABLE embeddings (
+    model     TEXT NOT NULL,
+    paper_key INTEGER NOT NULL REFERENCES papers (key),
+    vector    BLOB NOT NULL,                   -- little-endian f32, unit length
+    PRIMARY KEY (model, paper_key)
+) WITHOUT ROWID;
