@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use papers_ingest::Format;
+use papers_ingest::{Format, IngestError};
 use papers_store::{Store, UpsertOutcome};
 use serde::Serialize;
 
@@ -33,33 +33,70 @@ pub fn run(cli: &Cli, args: &IngestArgs) -> anyhow::Result<ExitCode> {
         .map(str::parse)
         .transpose()
         .map_err(|e| anyhow::anyhow!("--format: {e}"))?;
-    let files = papers_ingest::input_files(&args.paths)?;
-    let mut store = Store::open(&cli.data_dir)
-        .with_context(|| format!("opening store in {}", cli.data_dir.display()))?;
+    let mut store = Store::open(&cli.data_dir).with_context(|| format!("opening store in {}", cli.data_dir.display()))?;
     let mut summaries = Vec::new();
-    for file in &files {
-        let summary = ingest_file(&mut store, file, forced, args.skip_invalid)?;
-        if !args.json {
-            println!(
-                "{}: {} records ({}): {} new, {} updated, {} unchanged, {} skipped in {:.2}s ({:.0} records/s)",
-                summary.path,
-                summary.records,
-                summary.format,
-                summary.inserted,
-                summary.updated,
-                summary.unchanged,
-                summary.skipped,
-                summary.seconds,
-                summary.records as f64 / summary.seconds.max(1e-9),
-            );
+    // One summary per argument: a directory of a thousand .abs files is one line.
+    for argument in &args.paths {
+        let mut total = FileSummary {
+            path: argument.display().to_string(),
+            ..FileSummary::default()
+        };
+        for file in papers_ingest::input_files(std::slice::from_ref(argument))? {
+            match ingest_file(&mut store, &file, forced, args.skip_invalid) {
+                Ok(summary) => total.add(&summary),
+                // A file that cannot be read at all (empty, unknown format) is one more
+                // skipped input when the caller asked to go on.
+                Err(error) if args.skip_invalid && error.downcast_ref::<IngestError>().is_some() => {
+                    eprintln!("skipped: {error:#}");
+                    total.skipped += 1;
+                }
+                Err(error) => return Err(error),
+            }
         }
-        summaries.push(summary);
+        if !args.json {
+            println!("{total}");
+        }
+        summaries.push(total);
     }
     store.checkpoint()?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summaries)?);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+impl FileSummary {
+    fn add(&mut self, other: &FileSummary) {
+        if self.format.is_empty() {
+            self.format = other.format.clone();
+        } else if self.format != other.format {
+            self.format = "mixed".to_owned();
+        }
+        self.records += other.records;
+        self.inserted += other.inserted;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+        self.skipped += other.skipped;
+        self.seconds += other.seconds;
+    }
+}
+
+impl std::fmt::Display for FileSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {} records ({}): {} new, {} updated, {} unchanged, {} skipped in {:.2}s ({:.0} records/s)",
+            self.path,
+            self.records,
+            self.format,
+            self.inserted,
+            self.updated,
+            self.unchanged,
+            self.skipped,
+            self.seconds,
+            self.records as f64 / self.seconds.max(1e-9),
+        )
+    }
 }
 
 /// Ingests one file in one transaction. On a bad record, without `skip_invalid`, the
@@ -81,7 +118,7 @@ pub fn ingest_file(
         format: format.to_string(),
         ..FileSummary::default()
     };
-    let mut progress = Progress::new(&summary.path, records.total_bytes(), "records");
+    let mut progress = Progress::new(&summary.path, Some(records.total_bytes()), "records");
     let mut batch = store.begin_ingest(chrono::Utc::now())?;
     while let Some(item) = records.next() {
         match item {

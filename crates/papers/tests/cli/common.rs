@@ -1,0 +1,66 @@
+//! Helpers shared by the CLI tests: locating shared data, running the binary, reading stats.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The shared data directory. Under CI a missing directory fails the test; elsewhere the
+/// caller skips.
+pub fn shared() -> Option<PathBuf> {
+    let path = std::env::var_os("PAPERS_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    if path.join("data").is_dir() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "shared data not found at {} (set PAPERS_SHARED)",
+        path.display()
+    );
+    eprintln!("skipping: shared data not found at {}", path.display());
+    None
+}
+
+pub fn data(shared: &Path, relative: &str) -> PathBuf {
+    shared.join("data").join(relative)
+}
+
+pub fn papers(data_dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_papers"));
+    command.arg("--data-dir").arg(data_dir).env_remove("PAPERS_DATA_DIR");
+    command
+}
+
+pub fn run(data_dir: &Path, args: &[&str]) -> Output {
+    papers(data_dir).args(args).output().expect("papers runs")
+}
+
+/// Runs and insists on success, returning stdout.
+pub fn ok(data_dir: &Path, args: &[&str]) -> String {
+    let output = run(data_dir, args);
+    assert!(
+        output.status.success(),
+        "papers {args:?} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("utf-8 stdout")
+}
+
+pub fn ingest(data_dir: &Path, paths: &[&Path]) -> String {
+    let mut args = vec!["ingest".to_owned()];
+    args.extend(paths.iter().map(|p| p.display().to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    ok(data_dir, &args)
+}
+
+pub fn stats(data_dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&ok(data_dir, &["stats", "--json"])).expect("stats JSON")
+}
+
+pub fn count(stats: &serde_json::Value, field: &str) -> u64 {
+    stats[field].as_u64().unwrap_or_else(|| panic!("stats has no {field}: {stats}"))
+}
+
+pub fn show(data_dir: &Path, id: &str) -> serde_json::Value {
+    serde_json::from_str(&ok(data_dir, &["show", "--json", id])).expect("show JSON")
+}
