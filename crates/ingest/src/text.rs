@@ -30,8 +30,15 @@ pub fn optional(text: Option<&str>) -> Option<String> {
 }
 
 /// Parses an RFC 2822 date as arXiv writes them: `Mon, 2 Apr 2007 19:18:42 GMT`.
+/// The weekday is ignored rather than checked: some real `.abs` files name the wrong
+/// one (`Thu, 29 Aug 2012`, a Wednesday), and the date itself is what matters.
 pub fn parse_rfc2822(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc2822(text.trim())
+    let text = text.trim();
+    let without_weekday = match text.split_once(',') {
+        Some((weekday, rest)) if weekday.chars().all(|c| c.is_ascii_alphabetic()) => rest,
+        _ => text,
+    };
+    DateTime::parse_from_rfc2822(without_weekday.trim())
         .ok()
         .map(|date| date.with_timezone(&Utc))
 }
@@ -136,6 +143,9 @@ mod tests {
         let day = parse_any_date("2008-11-13").expect("day");
         assert_eq!(day.to_rfc3339(), "2008-11-13T00:00:00+00:00");
         assert_eq!(parse_any_date("yesterday"), None);
+        let wrong_weekday =
+            parse_rfc2822("Thu, 29 Aug 2012 23:00:00 GMT").expect("weekday ignored");
+        assert_eq!(wrong_weekday.to_rfc3339(), "2012-08-29T23:00:00+00:00");
     }
 
     #[test]
