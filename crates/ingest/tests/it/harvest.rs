@@ -260,7 +260,8 @@ fn arxiv_api_lookups() {
         ["1707.08567"]
     );
     let old = ArxivId::parse("astro-ph/0601001").expect("id");
-    let records = arxiv_api::fetch_ids(&mut client, &server.base, &[old.clone()]).expect("old id");
+    let records = arxiv_api::fetch_ids(&mut client, &server.base, std::slice::from_ref(&old))
+        .expect("old id");
     assert_eq!(records[0].id, old);
     let versioned =
         arxiv_api::query(&mut client, &server.base, "2104.12255v1", 1).expect("versioned");
