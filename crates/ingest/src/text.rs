@@ -126,7 +126,9 @@ pub fn parse_any_date(text: &str) -> Option<DateTime<Utc>> {
 /// Splits an arXiv author string (`"A. One, B. Two and C. Three"`, also with an Oxford
 /// comma) into names. Parenthesised affiliations are dropped, and commas inside them
 /// do not split, since arXiv writes `"Yu Shi (Dept. of Phys., Fudan University)"`.
+/// TeX accents are decoded (`Bal\\'azs` → `Balázs`).
 pub fn split_authors(text: &str) -> Vec<String> {
+    let text = crate::latex::decode_latex_accents(text);
     let mut flat = String::with_capacity(text.len());
     let mut depth = 0usize;
     for c in text.chars() {
