@@ -76,14 +76,20 @@ impl Iterator for OaiPages {
 
     fn next(&mut self) -> Option<Self::Item> {
         let url = self.next_url.take()?;
-        let result = self.client.get(&url).and_then(|response| {
+        let mut result = self.client.get(&url).and_then(|response| {
             expect_ok(&url, &response)?;
-            parse_page(&response.body).map_err(|error| HarvestError::Parse {
-                url: url.clone(),
-                error,
+            parse_page(&response.body).map_err(|mut error| {
+                error.path = url.clone().into();
+                HarvestError::Parse {
+                    url: url.clone(),
+                    error,
+                }
             })
         });
-        if let Ok(page) = &result {
+        if let Ok(page) = &mut result {
+            for skipped in &mut page.skipped {
+                skipped.path = url.clone().into();
+            }
             tracing::info!(
                 url,
                 records = page.records.len(),
