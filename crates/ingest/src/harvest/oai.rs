@@ -5,6 +5,10 @@ use chrono::NaiveDate;
 use crate::format::oai::{OaiPage, parse_page};
 use crate::harvest::client::{Client, HarvestError, encode, expect_ok};
 
+/// arXiv's OAI-PMH endpoint; `http://export.arxiv.org/oai2` is the older address
+/// (the one the recorded test fixtures used).
+pub const DEFAULT_BASE: &str = "https://oaipmh.arxiv.org/oai";
+
 /// What to harvest. `base_url` is the OAI endpoint, e.g. `https://oaipmh.arxiv.org/oai`
 /// or `http://export.arxiv.org/oai2`.
 #[derive(Debug, Clone)]
