@@ -68,9 +68,9 @@ impl FromStr for Format {
     }
 }
 
-/// How much of a file detection looks at. A Kaggle line or an HF object names its
-/// distinguishing keys within the first few hundred bytes.
-const SNIFF_BYTES: u64 = 1024;
+/// How much of a file detection looks at: enough for a whole first JSON line (long
+/// abstracts included), so keys are found in whatever order a writer put them.
+const SNIFF_BYTES: u64 = 64 * 1024;
 
 /// Detects the format of `path` from its content (after gunzip), never its name.
 /// A directory is taken to hold `.abs` files.
@@ -111,6 +111,20 @@ pub(crate) fn sniff(head: &[u8]) -> Option<Format> {
 /// Kaggle lines carry `authors` as a string and keys HF never uses; an HF paper
 /// object has an `authors` array.
 fn sniff_object(text: &str) -> Option<Format> {
+    let first_line = text.lines().next().unwrap_or_default();
+    if let Ok(serde_json::Value::Object(object)) = serde_json::from_str(first_line) {
+        let authors = object.get("authors");
+        if object.contains_key("paper") || authors.is_some_and(serde_json::Value::is_array) {
+            return Some(Format::HfPaper);
+        }
+        if authors.is_some_and(serde_json::Value::is_string)
+            || ["submitter", "update_date", "versions", "authors_parsed"]
+                .iter()
+                .any(|key| object.contains_key(*key))
+        {
+            return Some(Format::KaggleJsonl);
+        }
+    }
     let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     let kaggle_keys = [
         "\"submitter\":",

@@ -3,8 +3,8 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, mpsc};
 
 use flate2::bufread::MultiGzDecoder;
 
@@ -67,6 +67,12 @@ impl Input {
     /// Opens `path`, gunzipping when the content starts with the gzip magic (whatever the
     /// file is called), and counting the raw bytes read into `progress`.
     pub fn open(path: &Path, progress: &Progress) -> Result<Input, IngestError> {
+        Input::open_with(path, progress, true)
+    }
+
+    /// `background`: gunzip on a separate thread (worth it for whole files, not for
+    /// sniffing the first kilobyte).
+    fn open_with(path: &Path, progress: &Progress, background: bool) -> Result<Input, IngestError> {
         let file = File::open(path).map_err(|e| IngestError::new(path, None, e))?;
         let mut raw = BufReader::with_capacity(
             BUFFER_SIZE,
@@ -82,11 +88,10 @@ impl Input {
             return Err(IngestError::new(path, None, ErrorKind::Empty));
         }
         let gzip = head.starts_with(&[0x1f, 0x8b]);
-        let reader: Box<dyn BufRead + Send> = if gzip {
-            Box::new(BufReader::with_capacity(
-                BUFFER_SIZE,
-                MultiGzDecoder::new(raw),
-            ))
+        let reader: Box<dyn BufRead + Send> = if gzip && background {
+            Box::new(BackgroundReader::spawn(MultiGzDecoder::new(raw)))
+        } else if gzip {
+            Box::new(BufReader::new(MultiGzDecoder::new(raw)))
         } else {
             Box::new(raw)
         };
@@ -115,7 +120,7 @@ impl Input {
 
     /// The first `limit` decoded bytes, for format detection.
     pub fn sniff(path: &Path, limit: u64) -> Result<Vec<u8>, IngestError> {
-        let input = Input::open(path, &Progress::new(0))?;
+        let input = Input::open_with(path, &Progress::new(0), false)?;
         let mut head = Vec::new();
         let mut reader = input.reader.take(limit);
         match reader.read_to_end(&mut head) {
@@ -129,6 +134,97 @@ impl Input {
 
 fn input_error(path: &Path, error: io::Error) -> IngestError {
     IngestError::new(path, None, error)
+}
+
+/// Decompressed bytes per hand-over between the gunzip thread and the parser.
+const CHUNK_SIZE: usize = 1024 * 1024;
+
+/// Runs a reader (the gzip decoder) on its own thread, handing chunks over a bounded
+/// channel. Gunzip is a third of the cost of reading a snapshot; overlapping it with
+/// parsing keeps a core busy with each. Memory stays bounded by the channel's depth.
+/// Dropping the reader ends the thread at its next send.
+struct BackgroundReader {
+    chunks: mpsc::Receiver<io::Result<Vec<u8>>>,
+    current: Vec<u8>,
+    position: usize,
+    finished: bool,
+}
+
+impl BackgroundReader {
+    fn spawn<R: Read + Send + 'static>(mut source: R) -> Self {
+        let (sender, chunks) = mpsc::sync_channel(4);
+        std::thread::spawn(move || {
+            loop {
+                let mut chunk = vec![0; CHUNK_SIZE];
+                let mut filled = 0;
+                // Fill whole chunks: the decoder returns small reads.
+                let result = loop {
+                    match source.read(&mut chunk[filled..]) {
+                        Ok(0) => break Ok(()),
+                        Ok(n) => {
+                            filled += n;
+                            if filled == chunk.len() {
+                                break Ok(());
+                            }
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => break Err(e),
+                    }
+                };
+                chunk.truncate(filled);
+                let last = filled == 0 || result.is_err();
+                if filled > 0 && sender.send(Ok(chunk)).is_err() {
+                    return;
+                }
+                if let Err(error) = result {
+                    let _ = sender.send(Err(error));
+                }
+                if last {
+                    return;
+                }
+            }
+        });
+        BackgroundReader {
+            chunks,
+            current: Vec::new(),
+            position: 0,
+            finished: false,
+        }
+    }
+}
+
+impl Read for BackgroundReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for BackgroundReader {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        while self.position >= self.current.len() && !self.finished {
+            match self.chunks.recv() {
+                Ok(Ok(chunk)) => {
+                    self.current = chunk;
+                    self.position = 0;
+                }
+                Ok(Err(error)) => {
+                    self.finished = true;
+                    return Err(error);
+                }
+                // The thread is done: the stream ended cleanly.
+                Err(mpsc::RecvError) => self.finished = true,
+            }
+        }
+        Ok(&self.current[self.position.min(self.current.len())..])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.position += amount;
+    }
 }
 
 /// The size on disk of a file, 0 when it cannot be read (the open that follows reports

@@ -19,6 +19,7 @@ mod error;
 pub mod format;
 pub mod harvest;
 mod input;
+mod latex;
 mod records;
 pub mod text;
 mod xml;

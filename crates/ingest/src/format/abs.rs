@@ -261,11 +261,14 @@ mod tests {
 
     #[test]
     fn empty_and_headless_files_are_errors() {
-        assert_eq!(parse("").unwrap_err().to_string(), "empty file");
+        assert_eq!(
+            parse("").expect_err("error expected").to_string(),
+            "empty file"
+        );
         assert!(parse("Title: x\n").is_err());
         assert_eq!(
             parse("\\\\\narXiv:0704.0001\nDate: Mon, 2 Apr 2007 19:18:42 GMT\n\\\\\nx\n")
-                .unwrap_err()
+                .expect_err("error expected")
                 .to_string(),
             "missing title"
         );

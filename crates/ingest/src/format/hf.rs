@@ -248,11 +248,19 @@ mod tests {
         assert_eq!(community.submitted_by.as_deref(), Some("akhaliq"));
         assert_eq!(community.organization.as_deref(), Some("google"));
         assert_eq!(
-            results[1].as_ref().map(|_| ()).unwrap_err().to_string(),
+            results[1]
+                .as_ref()
+                .map(|_| ())
+                .expect_err("error expected")
+                .to_string(),
             "invalid arXiv id \"nope\""
         );
         assert_eq!(
-            results[2].as_ref().map(|_| ()).unwrap_err().to_string(),
+            results[2]
+                .as_ref()
+                .map(|_| ())
+                .expect_err("error expected")
+                .to_string(),
             "missing title"
         );
     }

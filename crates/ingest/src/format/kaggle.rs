@@ -273,11 +273,13 @@ mod tests {
 
     #[test]
     fn bad_lines_say_why() {
-        let missing = parse_line(br#"{"id":"0704.0001","abstract":"x"}"#).unwrap_err();
+        let missing =
+            parse_line(br#"{"id":"0704.0001","abstract":"x"}"#).expect_err("error expected");
         assert_eq!(missing.to_string(), "missing field `title`");
-        let bad_id = parse_line(br#"{"id":"xyz","title":"T"}"#).unwrap_err();
+        let bad_id = parse_line(br#"{"id":"xyz","title":"T"}"#).expect_err("error expected");
         assert_eq!(bad_id.to_string(), "invalid arXiv id \"xyz\"");
-        let null_title = parse_line(br#"{"id":"0704.0001","title":null}"#).unwrap_err();
+        let null_title =
+            parse_line(br#"{"id":"0704.0001","title":null}"#).expect_err("error expected");
         assert_eq!(null_title.to_string(), "missing title");
         assert!(parse_line(b"{not json").is_err());
     }

@@ -47,8 +47,11 @@ pub fn query(
     if !(response.status == 400 && is_feed) {
         expect_ok(&url, &response)?;
     }
-    parse_feed(&response.body).map_err(|error| match error.kind {
+    parse_feed(&response.body).map_err(|mut error| match error.kind {
         ErrorKind::ApiError(message) => HarvestError::Api(message),
-        _ => HarvestError::Parse { url, error },
+        _ => {
+            error.path = url.clone().into();
+            HarvestError::Parse { url, error }
+        }
     })
 }

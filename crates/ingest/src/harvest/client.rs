@@ -32,7 +32,8 @@ pub enum HarvestError {
     /// The arXiv API's error feed (e.g. `incorrect id format for abc`).
     #[error("arXiv API error: {0}")]
     Api(String),
-    #[error("{url}: {error}")]
+    /// The response could not be parsed; the error's path is the URL.
+    #[error("{error}")]
     Parse { url: String, error: IngestError },
 }
 

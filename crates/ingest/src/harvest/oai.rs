@@ -5,6 +5,10 @@ use chrono::NaiveDate;
 use crate::format::oai::{OaiPage, parse_page};
 use crate::harvest::client::{Client, HarvestError, encode, expect_ok};
 
+/// arXiv's OAI-PMH endpoint; `http://export.arxiv.org/oai2` is the older address
+/// (the one the recorded test fixtures used).
+pub const DEFAULT_BASE: &str = "https://oaipmh.arxiv.org/oai";
+
 /// What to harvest. `base_url` is the OAI endpoint, e.g. `https://oaipmh.arxiv.org/oai`
 /// or `http://export.arxiv.org/oai2`.
 #[derive(Debug, Clone)]
@@ -76,14 +80,20 @@ impl Iterator for OaiPages {
 
     fn next(&mut self) -> Option<Self::Item> {
         let url = self.next_url.take()?;
-        let result = self.client.get(&url).and_then(|response| {
+        let mut result = self.client.get(&url).and_then(|response| {
             expect_ok(&url, &response)?;
-            parse_page(&response.body).map_err(|error| HarvestError::Parse {
-                url: url.clone(),
-                error,
+            parse_page(&response.body).map_err(|mut error| {
+                error.path = url.clone().into();
+                HarvestError::Parse {
+                    url: url.clone(),
+                    error,
+                }
             })
         });
-        if let Ok(page) = &result {
+        if let Ok(page) = &mut result {
+            for skipped in &mut page.skipped {
+                skipped.path = url.clone().into();
+            }
             tracing::info!(
                 url,
                 records = page.records.len(),

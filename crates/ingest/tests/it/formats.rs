@@ -248,6 +248,7 @@ fn oai_arxiv_raw_page() {
         metadata.title,
         "Calculation of prompt diphoton production cross sections at Tevatron and LHC energies"
     );
+    assert_eq!(metadata.authors[0], "C. Balázs", "TeX accents decoded");
     assert_eq!(metadata.authors.len(), 4);
     assert_eq!(metadata.submitter.as_deref(), Some("Pavel Nadolsky"));
     assert_eq!(metadata.versions.len(), 2);
@@ -450,6 +451,7 @@ fn abs_files_directory() {
         latin1.metadata.journal_ref
     );
     assert_eq!(latin1.metadata.latest_version(), 5);
+    assert_eq!(latin1.metadata.authors[1], "Emanuele Macrì");
 
     // Prior versions parse too, and carry fewer versions than the current file.
     let orig = records(read_all(&dir.path().join("orig"), Some(Format::Abs)));

@@ -260,7 +260,8 @@ fn arxiv_api_lookups() {
         ["1707.08567"]
     );
     let old = ArxivId::parse("astro-ph/0601001").expect("id");
-    let records = arxiv_api::fetch_ids(&mut client, &server.base, &[old.clone()]).expect("old id");
+    let records = arxiv_api::fetch_ids(&mut client, &server.base, std::slice::from_ref(&old))
+        .expect("old id");
     assert_eq!(records[0].id, old);
     let versioned =
         arxiv_api::query(&mut client, &server.base, "2104.12255v1", 1).expect("versioned");
@@ -282,4 +283,31 @@ fn arxiv_api_lookups() {
     for pair in server.seen().windows(2) {
         assert!(pair[1].at - pair[0].at >= Duration::from_secs(3));
     }
+}
+
+#[test]
+fn oai_error_response_names_code_and_url() {
+    let clock = FakeClock::new();
+    let server = serve(Arc::clone(&clock), |_, _| {
+        Canned::ok(
+            "<?xml version=\"1.0\"?><OAI-PMH xmlns=\"http://www.openarchives.org/OAI/2.0/\">\
+             <error code=\"badArgument\">Illegal set</error></OAI-PMH>",
+        )
+    });
+    let mut harvester = OaiHarvester::new(format!("{}/oai2", server.base), day("2024-01-01"));
+    harvester.set = Some("physics:hep-th".to_owned());
+    harvester.metadata_prefix = "arXivRaw".to_owned();
+    let results: Vec<_> = harvester.pages(Client::new(clock.clone())).collect();
+    assert_eq!(results.len(), 1);
+    let error = results[0].as_ref().expect_err("OAI error");
+    let message = error.to_string();
+    assert!(message.contains("set=physics%3Ahep-th"), "{message}");
+    assert!(
+        message.ends_with("OAI-PMH error badArgument: Illegal set"),
+        "{message}"
+    );
+    assert_eq!(
+        server.seen()[0].path,
+        "/oai2?verb=ListRecords&metadataPrefix=arXivRaw&from=2024-01-01&set=physics%3Ahep-th"
+    );
 }
