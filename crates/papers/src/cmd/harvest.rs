@@ -22,7 +22,8 @@ struct Tally {
 }
 
 pub fn run(cli: &Cli, args: &HarvestArgs) -> anyhow::Result<ExitCode> {
-    let mut store = Store::open(&cli.data_dir).with_context(|| format!("opening store in {}", cli.data_dir.display()))?;
+    let mut store = Store::open(&cli.data_dir)
+        .with_context(|| format!("opening store in {}", cli.data_dir.display()))?;
     let mut tally = Tally::default();
     match &args.source {
         HarvestSource::Arxiv {
@@ -40,7 +41,8 @@ pub fn run(cli: &Cli, args: &HarvestArgs) -> anyhow::Result<ExitCode> {
                 until: *until,
             };
             for (page, number) in harvester.pages(Client::default()).zip(1..) {
-                let page = page.with_context(|| format!("harvesting {base_url} (page {number})"))?;
+                let page =
+                    page.with_context(|| format!("harvesting {base_url} (page {number})"))?;
                 report_skipped(&page.skipped, &mut tally);
                 store_records(&mut store, page.records, &mut tally)?;
                 tracing::info!(page = number, records = tally.records, total = ?page.complete_list_size, "stored page");
@@ -69,7 +71,11 @@ fn report_skipped(skipped: &[papers_ingest::IngestError], tally: &mut Tally) {
     }
 }
 
-fn store_records(store: &mut Store, records: Vec<PaperRecord>, tally: &mut Tally) -> anyhow::Result<()> {
+fn store_records(
+    store: &mut Store,
+    records: Vec<PaperRecord>,
+    tally: &mut Tally,
+) -> anyhow::Result<()> {
     let mut batch = store.begin_ingest(chrono::Utc::now())?;
     for record in records {
         tally.records += 1;

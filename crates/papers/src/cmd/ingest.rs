@@ -33,7 +33,8 @@ pub fn run(cli: &Cli, args: &IngestArgs) -> anyhow::Result<ExitCode> {
         .map(str::parse)
         .transpose()
         .map_err(|e| anyhow::anyhow!("--format: {e}"))?;
-    let mut store = Store::open(&cli.data_dir).with_context(|| format!("opening store in {}", cli.data_dir.display()))?;
+    let mut store = Store::open(&cli.data_dir)
+        .with_context(|| format!("opening store in {}", cli.data_dir.display()))?;
     let mut summaries = Vec::new();
     // One summary per argument: a directory of a thousand .abs files is one line.
     for argument in &args.paths {
@@ -46,7 +47,9 @@ pub fn run(cli: &Cli, args: &IngestArgs) -> anyhow::Result<ExitCode> {
                 Ok(summary) => total.add(&summary),
                 // A file that cannot be read at all (empty, unknown format) is one more
                 // skipped input when the caller asked to go on.
-                Err(error) if args.skip_invalid && error.downcast_ref::<IngestError>().is_some() => {
+                Err(error)
+                    if args.skip_invalid && error.downcast_ref::<IngestError>().is_some() =>
+                {
                     eprintln!("skipped: {error:#}");
                     total.skipped += 1;
                 }
@@ -142,7 +145,7 @@ pub fn ingest_file(
                 )));
             }
         }
-        if summary.records % 4096 == 0 {
+        if summary.records.is_multiple_of(4096) {
             progress.set(records.bytes_read(), summary.records);
         }
     }

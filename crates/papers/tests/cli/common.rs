@@ -27,7 +27,10 @@ pub fn data(shared: &Path, relative: &str) -> PathBuf {
 
 pub fn papers(data_dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_papers"));
-    command.arg("--data-dir").arg(data_dir).env_remove("PAPERS_DATA_DIR");
+    command
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("PAPERS_DATA_DIR");
     command
 }
 
@@ -58,7 +61,9 @@ pub fn stats(data_dir: &Path) -> serde_json::Value {
 }
 
 pub fn count(stats: &serde_json::Value, field: &str) -> u64 {
-    stats[field].as_u64().unwrap_or_else(|| panic!("stats has no {field}: {stats}"))
+    stats[field]
+        .as_u64()
+        .unwrap_or_else(|| panic!("stats has no {field}: {stats}"))
 }
 
 pub fn show(data_dir: &Path, id: &str) -> serde_json::Value {
