@@ -23,7 +23,7 @@ pub(crate) fn apply(conn: &Connection) -> Result<(), StoreError> {
         conn.execute_batch(&format!(
             "BEGIN IMMEDIATE; {sql}; PRAGMA user_version = {version}; COMMIT;"
         ))?;
-        tracing::info!(version, "applied schema migration");
+        tracing::debug!(version, "applied schema migration");
     }
     Ok(())
 }

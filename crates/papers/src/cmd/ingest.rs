@@ -102,6 +102,9 @@ impl std::fmt::Display for FileSummary {
     }
 }
 
+/// Records handed from the parsing thread to the writer at a time.
+const PARSE_CHUNK: usize = 1024;
+
 /// Ingests one file in one transaction. On a bad record, without `skip_invalid`, the
 /// transaction is dropped, so the store is exactly as before this file.
 pub fn ingest_file(
@@ -115,40 +118,61 @@ pub fn ingest_file(
         Some(format) => format,
         None => papers_ingest::detect_format(path)?,
     };
-    let mut records = papers_ingest::open(path, format)?;
+    let records = papers_ingest::open(path, format)?;
+    let reader_progress = records.progress();
     let mut summary = FileSummary {
         path: path.display().to_string(),
         format: format.to_string(),
         ..FileSummary::default()
     };
-    let mut progress = Progress::new(&summary.path, Some(records.total_bytes()), "records");
+    let mut progress = Progress::new(
+        &summary.path,
+        Some(reader_progress.total_bytes()),
+        "records",
+    );
     let mut batch = store.begin_ingest(chrono::Utc::now())?;
-    while let Some(item) = records.next() {
-        match item {
-            Ok(positioned) => {
-                summary.records += 1;
-                match batch.upsert(positioned.record)? {
-                    UpsertOutcome::Inserted => summary.inserted += 1,
-                    UpsertOutcome::Updated => summary.updated += 1,
-                    UpsertOutcome::Unchanged => summary.unchanged += 1,
+    // Parsing runs on its own thread, a few chunks ahead of the writer, so decoding and
+    // SQLite work overlap on two cores. The bounded channel keeps memory flat.
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<_>>(4);
+        scope.spawn(move || {
+            let mut records = records;
+            loop {
+                let chunk: Vec<_> = records.by_ref().take(PARSE_CHUNK).collect();
+                let done = chunk.len() < PARSE_CHUNK;
+                // A closed channel means the writer stopped on an error; stop reading.
+                if sender.send(chunk).is_err() || done {
+                    break;
                 }
             }
-            Err(error) if skip_invalid => {
-                summary.skipped += 1;
-                eprintln!("skipped: {error}");
+        });
+        for item in receiver.into_iter().flatten() {
+            match item {
+                Ok(positioned) => {
+                    summary.records += 1;
+                    match batch.upsert(positioned.record)? {
+                        UpsertOutcome::Inserted => summary.inserted += 1,
+                        UpsertOutcome::Updated => summary.updated += 1,
+                        UpsertOutcome::Unchanged => summary.unchanged += 1,
+                    }
+                }
+                Err(error) if skip_invalid => {
+                    summary.skipped += 1;
+                    eprintln!("skipped: {error}");
+                }
+                Err(error) => {
+                    return Err(anyhow::Error::new(error).context(format!(
+                        "nothing from {} was stored (use --skip-invalid to store its valid records)",
+                        path.display()
+                    )));
+                }
             }
-            Err(error) => {
-                progress.finish();
-                return Err(anyhow::Error::new(error).context(format!(
-                    "nothing from {} was stored (use --skip-invalid to store its valid records)",
-                    path.display()
-                )));
+            if summary.records.is_multiple_of(4096) {
+                progress.set(reader_progress.bytes_read(), summary.records);
             }
         }
-        if summary.records.is_multiple_of(4096) {
-            progress.set(records.bytes_read(), summary.records);
-        }
-    }
+        Ok(())
+    })?;
     batch.commit()?;
     progress.finish();
     summary.seconds = started.elapsed().as_secs_f64();
