@@ -154,7 +154,7 @@ impl PeriodData {
         let negatives = if vectors.is_empty() {
             Vec::new()
         } else {
-            load_negatives(store, settings)?
+            load_negatives(store, settings, &by_key)?
         };
         Ok(PeriodData {
             period,
@@ -341,10 +341,17 @@ impl PeriodData {
     }
 }
 
-/// Negatives for the classifiers: evenly spaced over all embedded papers, so they
-/// cover the whole collection and are the same on every run.
-fn load_negatives(store: &Store, settings: &Settings) -> Result<Vec<(i64, Vec<f32>)>, DigestError> {
-    let keys = store.embedding_keys(&settings.embedding_model)?;
+/// Negatives for the classifiers: evenly spaced over the embedded papers, so they
+/// cover the whole collection and are the same on every run. The period's own papers
+/// are left out: they are what the model scores, and training on them as "not this"
+/// would bias it against exactly the papers a member should be shown.
+fn load_negatives(
+    store: &Store,
+    settings: &Settings,
+    candidates: &HashMap<i64, usize>,
+) -> Result<Vec<(i64, Vec<f32>)>, DigestError> {
+    let mut keys = store.embedding_keys(&settings.embedding_model)?;
+    keys.retain(|key| !candidates.contains_key(key));
     let step = (keys.len() / settings.negatives.max(1)).max(1);
     let mut negatives = Vec::new();
     for key in keys.iter().step_by(step).take(settings.negatives) {

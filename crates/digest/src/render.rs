@@ -78,6 +78,19 @@ impl Templates {
                 minijinja::AutoEscape::None
             }
         });
+        // minijinja's HTML escaping also escapes `/`, which turns every link into
+        // `http:&#x2f;&#x2f;…`: valid, but some mail clients and scanners mangle it.
+        // Escaping the five characters that matter in text and attributes is enough.
+        env.set_formatter(|out, state, value| match value.as_str() {
+            Some(text)
+                if state.auto_escape() == minijinja::AutoEscape::Html && !value.is_safe() =>
+            {
+                out.write_str(&escape_html(text)).map_err(|_| {
+                    minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "cannot write output")
+                })
+            }
+            _ => minijinja::escape_formatter(out, state, value),
+        });
         for (name, source) in TEMPLATES {
             env.add_template(name, source)
                 .map_err(|source| template_error(name, source))?;
@@ -163,6 +176,21 @@ impl Templates {
             subject,
         })
     }
+}
+
+fn escape_html(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            _ => escaped.push(c),
+        }
+    }
+    escaped
 }
 
 fn template_error(name: &str, source: minijinja::Error) -> DigestError {

@@ -150,6 +150,13 @@ fn parse_categories(input: &[String]) -> Result<Vec<String>, DigestError> {
     }
     let mut categories: Vec<String> = Vec::new();
     for raw in input {
+        if raw.chars().any(char::is_control) {
+            return Err(invalid(
+                "category",
+                raw.clone(),
+                "contains a line break or control character",
+            ));
+        }
         let category = Category::parse(raw.trim()).map_err(|_| {
             invalid(
                 "category",
