@@ -29,7 +29,7 @@ pub struct SmtpConfig {
     password: Option<String>,
     pub from: Mailbox,
     pub public_url: PublicUrl,
-    /// Connections kept open.
+    /// Connections kept open, and so messages in flight at once.
     pub pool_size: u32,
     /// Per SMTP command.
     pub timeout: Duration,
@@ -90,7 +90,7 @@ impl SmtpConfig {
             password: password.filter(|p| !p.is_empty()),
             from: from_mailbox,
             public_url: PublicUrl::parse(public_url)?,
-            pool_size: 4,
+            pool_size: 8,
             timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
         })
@@ -192,6 +192,7 @@ pub struct Mailer {
     transport: SmtpTransport,
     from: Mailbox,
     retry: RetryPolicy,
+    pool_size: usize,
 }
 
 impl fmt::Debug for Mailer {
@@ -228,11 +229,16 @@ impl Mailer {
             transport,
             from: config.from.clone(),
             retry: config.retry,
+            pool_size: config.pool_size.max(1) as usize,
         })
     }
 
     pub fn from(&self) -> &Mailbox {
         &self.from
+    }
+
+    pub fn pool_size(&self) -> usize {
+        self.pool_size
     }
 
     /// Sends one mail, retrying temporary refusals with exponential backoff.

@@ -9,18 +9,24 @@
 //!    papers are recorded, in one transaction; a refused message drops the row, so
 //!    the next run retries it.
 //!
-//! A crash between 3 and 4 leaves a `sending` row, which the next run sends again:
-//! the worst case is one duplicate, for the one subscriber whose message was in
-//! flight (its Message-ID is the same, so many clients show one). Only one sender
-//! runs at a time (an OS lock on a file beside the database, released when the
-//! process dies), so a `sending` row seen by a run is always left by a stopped one.
+//! A crash between 3 and 4 leaves a `sending` row, which the next run sends again.
+//! Messages go out over several pooled connections at once (SMTP servers delay each
+//! message's final acknowledgement, so one connection tops out at a few dozen
+//! messages a second), so the worst case after a crash is one duplicate per message
+//! in flight: at most [`Deliver::connections`] subscribers (8 by default; set
+//! `SmtpConfig::pool_size` to 1 for at most one). A duplicate carries the same
+//! Message-ID, so many clients show it once. Only one sender runs at a time (an OS
+//! lock on a file beside the database, released when the process dies), so a
+//! `sending` row seen by a run was always left by a stopped one.
 
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::PathBuf;
-use std::time::Instant;
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use papers_store::{Frequency, SendState, Store};
+use papers_store::{Frequency, SendState, Store, Subscription};
 use serde::Serialize;
 
 use crate::compose::PeriodData;
@@ -34,13 +40,22 @@ use crate::{DigestError, Digests, Email};
 const UNREACHABLE_LIMIT: usize = 3;
 
 /// Something that delivers mail: the SMTP [`Mailer`], or a stand-in in tests.
-pub trait Deliver {
+pub trait Deliver: Sync {
     fn deliver(&self, mail: &Mail) -> Result<(), SendError>;
+
+    /// How many mails may be in flight at once.
+    fn connections(&self) -> usize {
+        1
+    }
 }
 
 impl Deliver for Mailer {
     fn deliver(&self, mail: &Mail) -> Result<(), SendError> {
         self.send(mail)
+    }
+
+    fn connections(&self) -> usize {
+        self.pool_size()
     }
 }
 
@@ -84,6 +99,20 @@ pub struct Report {
     pub deliver_seconds: f64,
 }
 
+/// A digest handed to a delivery worker, with what recording it needs.
+struct Job {
+    subscription_id: i64,
+    paper_keys: Vec<i64>,
+    mail: Mail,
+}
+
+/// The run's counters, updated as deliveries finish.
+struct Progress {
+    report: Report,
+    /// Consecutive "server unreachable" failures.
+    unreachable: usize,
+}
+
 impl Digests {
     pub fn send_digests(
         &self,
@@ -100,105 +129,191 @@ impl Digests {
         let started = Instant::now();
         let period = Period::due(request.frequency, request.as_of);
         let data = PeriodData::load(store, &self.settings, period.clone())?;
-        let states = store.digest_sends(&period.key)?;
         let subscriptions = store.confirmed_subscriptions(request.frequency)?;
-        let mut report = Report {
-            period_key: period.key.clone(),
-            dry_run: request.dry_run,
-            subscribers: subscriptions.len(),
-            ..Report::default()
+        let mut progress = Progress {
+            report: Report {
+                period_key: period.key.clone(),
+                dry_run: request.dry_run,
+                subscribers: subscriptions.len(),
+                ..Report::default()
+            },
+            unreachable: 0,
         };
         tracing::info!(period = %period.key, papers = data.len(), subscribers = subscriptions.len(), dry_run = request.dry_run, "sending digests");
-        let mut deliver_time = std::time::Duration::ZERO;
-        let mut unreachable = 0;
-        for subscription in &subscriptions {
-            let resuming = match states.get(&subscription.id) {
-                Some(SendState::Sent) => {
-                    report.already_sent += 1;
+        let workers = if request.dry_run {
+            0
+        } else {
+            deliver.connections().max(1)
+        };
+        let (result_sender, results) = mpsc::channel::<(Job, Result<(), SendError>)>();
+        let mut compose_time = Duration::ZERO;
+        std::thread::scope(|scope| -> Result<(), DigestError> {
+            // Created inside the scope so that an early return drops it, which ends
+            // the workers' loops instead of leaving the scope waiting for them.
+            let (jobs, job_receiver) = mpsc::sync_channel::<Job>(workers.max(1));
+            let job_receiver = Arc::new(Mutex::new(job_receiver));
+            for _ in 0..workers {
+                let job_receiver = Arc::clone(&job_receiver);
+                let result_sender = result_sender.clone();
+                scope.spawn(move || {
+                    loop {
+                        let next = match job_receiver.lock() {
+                            Ok(receiver) => receiver.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok(job) = next else { return };
+                        let outcome = deliver.deliver(&job.mail);
+                        if result_sender.send((job, outcome)).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+            let states = store.digest_sends(&period.key)?;
+            for subscription in &subscriptions {
+                while let Ok((job, outcome)) = results.try_recv() {
+                    finish(store, &period, request, job, outcome, &mut progress)?;
+                }
+                let composing = Instant::now();
+                let job = self.prepare(
+                    store,
+                    &data,
+                    sources,
+                    subscription,
+                    &states,
+                    request.now,
+                    &mut progress,
+                )?;
+                compose_time += composing.elapsed();
+                let Some(job) = job else { continue };
+                if request.dry_run {
+                    progress.report.sent += 1;
                     continue;
                 }
-                Some(SendState::Sending { claimed_at }) => {
-                    tracing::warn!(subscription.id = subscription.id, %claimed_at, "resuming a digest a stopped run had begun; it may arrive twice");
-                    true
-                }
-                None => false,
-            };
-            if unreachable >= UNREACHABLE_LIMIT {
-                report.failed.push((
-                    subscription.email.clone(),
-                    "not attempted: the SMTP server is unreachable".to_owned(),
-                ));
-                continue;
-            }
-            let email = match Email::parse(&subscription.email) {
-                Ok(email) => email,
-                Err(e) => {
-                    report
-                        .failed
-                        .push((subscription.email.clone(), e.to_string()));
+                if !store.claim_digest_send(subscription.id, &period.key, request.now)? {
+                    progress.report.already_sent += 1;
                     continue;
                 }
-            };
-            let digest = match self.compose_for(store, &data, sources, subscription) {
-                Ok(digest) => digest,
-                Err(DigestError::Source(reason)) => {
-                    tracing::warn!(subscription.id = subscription.id, %reason, "cannot compose digest");
-                    report.failed.push((subscription.email.clone(), reason));
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            if digest.is_empty() {
-                if resuming && !request.dry_run {
-                    store.release_digest_send(subscription.id, &period.key)?;
-                }
-                report.skipped_empty += 1;
-                continue;
-            }
-            let mail = self.digest_mail(&email, subscription, &digest, request.now)?;
-            report.resumed += usize::from(resuming);
-            if request.dry_run {
-                report.sent += 1;
-                continue;
-            }
-            if !store.claim_digest_send(subscription.id, &period.key, request.now)? {
-                report.already_sent += 1;
-                continue;
-            }
-            let delivering = Instant::now();
-            let outcome = deliver.deliver(&mail);
-            deliver_time += delivering.elapsed();
-            match outcome {
-                Ok(()) => {
-                    store.record_digest_sent(
-                        subscription.id,
-                        &period.key,
-                        &mail.message_id,
-                        &digest.paper_keys(),
-                        request.now,
-                    )?;
-                    report.sent += 1;
-                    unreachable = 0;
-                }
-                Err(error) => {
-                    store.release_digest_send(subscription.id, &period.key)?;
-                    unreachable = if matches!(error, SendError::Unreachable(_)) {
-                        unreachable + 1
-                    } else {
-                        0
-                    };
-                    tracing::warn!(subscription.id = subscription.id, %error, "digest not delivered");
-                    report
-                        .failed
-                        .push((subscription.email.clone(), error.to_string()));
+                if jobs.send(job).is_err() {
+                    break;
                 }
             }
+            drop(jobs);
+            Ok(())
+        })?;
+        drop(result_sender);
+        for (job, outcome) in results {
+            finish(store, &period, request, job, outcome, &mut progress)?;
         }
-        report.deliver_seconds = deliver_time.as_secs_f64();
-        report.compose_seconds = (started.elapsed() - deliver_time).as_secs_f64();
+        let mut report = progress.report;
+        // Workers finish in any order; sorted, the report reads the same every run.
+        report.failed.sort();
+        report.compose_seconds = compose_time.as_secs_f64();
+        report.deliver_seconds = (started.elapsed() - compose_time).as_secs_f64();
         tracing::info!(period = %period.key, sent = report.sent, empty = report.skipped_empty, already_sent = report.already_sent, failed = report.failed.len(), "digests done");
         Ok(report)
     }
+
+    /// Composes one subscriber's mail, or says why there is none.
+    fn prepare(
+        &self,
+        store: &Store,
+        data: &PeriodData,
+        sources: &Sources<'_>,
+        subscription: &Subscription,
+        states: &HashMap<i64, SendState>,
+        now: DateTime<Utc>,
+        progress: &mut Progress,
+    ) -> Result<Option<Job>, DigestError> {
+        let report = &mut progress.report;
+        let resuming = match states.get(&subscription.id) {
+            Some(SendState::Sent) => {
+                report.already_sent += 1;
+                return Ok(None);
+            }
+            Some(SendState::Sending { claimed_at }) => {
+                tracing::warn!(subscription.id = subscription.id, %claimed_at, "resuming a digest a stopped run had begun; it may arrive twice");
+                true
+            }
+            None => false,
+        };
+        if progress.unreachable >= UNREACHABLE_LIMIT {
+            let reason = "not attempted: the SMTP server is unreachable".to_owned();
+            report.failed.push((subscription.email.clone(), reason));
+            return Ok(None);
+        }
+        let email = match Email::parse(&subscription.email) {
+            Ok(email) => email,
+            Err(e) => {
+                report
+                    .failed
+                    .push((subscription.email.clone(), e.to_string()));
+                return Ok(None);
+            }
+        };
+        let digest = match self.compose_for(store, data, sources, subscription) {
+            Ok(digest) => digest,
+            Err(DigestError::Source(reason)) => {
+                tracing::warn!(subscription.id = subscription.id, %reason, "cannot compose digest");
+                report.failed.push((subscription.email.clone(), reason));
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        };
+        if digest.is_empty() {
+            // A claim left by a stopped run for a digest that is now empty: let go.
+            if resuming && !report.dry_run {
+                store.release_digest_send(subscription.id, &data.period.key)?;
+            }
+            report.skipped_empty += 1;
+            return Ok(None);
+        }
+        report.resumed += usize::from(resuming);
+        let mail = self.digest_mail(&email, subscription, &digest, now)?;
+        Ok(Some(Job {
+            subscription_id: subscription.id,
+            paper_keys: digest.paper_keys(),
+            mail,
+        }))
+    }
+}
+
+/// Records one finished delivery: sent, or released for the next run.
+fn finish(
+    store: &mut Store,
+    period: &Period,
+    request: &SendRequest,
+    job: Job,
+    outcome: Result<(), SendError>,
+    progress: &mut Progress,
+) -> Result<(), DigestError> {
+    match outcome {
+        Ok(()) => {
+            store.record_digest_sent(
+                job.subscription_id,
+                &period.key,
+                &job.mail.message_id,
+                &job.paper_keys,
+                request.now,
+            )?;
+            progress.report.sent += 1;
+            progress.unreachable = 0;
+        }
+        Err(error) => {
+            store.release_digest_send(job.subscription_id, &period.key)?;
+            progress.unreachable = if matches!(error, SendError::Unreachable(_)) {
+                progress.unreachable + 1
+            } else {
+                0
+            };
+            tracing::warn!(subscription.id = job.subscription_id, %error, "digest not delivered");
+            progress
+                .report
+                .failed
+                .push((job.mail.to.to_string(), error.to_string()));
+        }
+    }
+    Ok(())
 }
 
 /// An exclusive lock on `<database>.digest-lock`, held for a whole run. The OS drops

@@ -87,7 +87,8 @@ pub fn kaggle(path: &Path, mut visit: impl FnMut(PaperRecord)) {
         let Ok(value) = serde_json::from_str::<Value>(&line) else {
             continue;
         };
-        let Some(id) = text(&value, "id").and_then(|id| ArxivId::parse(&id).ok()) else {
+        let Some(id) = text(&value, "id").and_then(|id| ArxivId::parse(&repair_id(&id)).ok())
+        else {
             continue;
         };
         let versions: Vec<Version> = value
@@ -136,6 +137,25 @@ pub fn kaggle(path: &Path, mut visit: impl FnMut(PaperRecord)) {
             community: None,
         });
     }
+}
+
+/// The Kaggle export wrote some new-style ids through a float: `704.1353` for
+/// `0704.1353`, `1001.227` for `1001.2270`, `1501.0403800000001` for `1501.04038`.
+fn repair_id(raw: &str) -> String {
+    let Some((left, _)) = raw.split_once('.') else {
+        return raw.to_owned();
+    };
+    if raw.contains('/') {
+        return raw.to_owned();
+    }
+    let year_month = format!("{left:0>4}");
+    let digits = if year_month.as_str() >= "1501" { 5 } else { 4 };
+    let Ok(value) = raw.parse::<f64>() else {
+        return raw.to_owned();
+    };
+    let formatted = format!("{value:.digits$}");
+    let fraction = formatted.split_once('.').map_or("", |(_, f)| f);
+    format!("{year_month}.{fraction}")
 }
 
 /// Feature-hashed bag of words, unit length.
