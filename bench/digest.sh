@@ -13,6 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/papers-target}"
+export PAPERS_SHARED="${PAPERS_SHARED:-$(cd .. && pwd)/shared}"
 subscribers="${DIGEST_BENCH_SUBSCRIBERS:-100000}"
 deliver="${DIGEST_BENCH_DELIVER:-3000}"
 

@@ -113,7 +113,7 @@ fn fill_store(store: &mut Store, kaggle: bool) {
     let mut batch = store.begin_ingest(now()).expect("batch");
     let mut count = 0;
     if kaggle {
-        load::kaggle(std::path::Path::new(load::KAGGLE_FILE), |record| {
+        load::kaggle(&load::shared(load::KAGGLE_FILE), |record| {
             batch.upsert(record).expect("upsert");
             count += 1;
         });

@@ -15,7 +15,7 @@ use papers_core::ArxivId;
 use papers_store::{Store, StoredPaper, Subscription};
 
 use crate::period::Period;
-use crate::sources::Sources;
+use crate::sources::{SavedSearch, Sources};
 use crate::{DigestError, Settings};
 
 /// One paper as a digest lists it.
@@ -206,7 +206,7 @@ impl PeriodData {
     pub fn compose(
         &self,
         settings: &Settings,
-        sources: &Sources<'_>,
+        search: &dyn SavedSearch,
         subscription: &Subscription,
         inputs: &SubscriberInputs,
     ) -> Result<Digest, DigestError> {
@@ -229,7 +229,7 @@ impl PeriodData {
             self.picks(settings, inputs, &mut taken),
         );
         for query in &subscription.queries {
-            let keys = self.search(sources, query)?;
+            let keys = self.search(search, query)?;
             let indexes = keys.iter().filter_map(|k| self.by_key.get(k).copied());
             let papers = self.take(&mut taken, indexes, settings.per_section);
             push(
@@ -319,7 +319,7 @@ impl PeriodData {
             .collect()
     }
 
-    fn search(&self, sources: &Sources<'_>, query: &str) -> Result<Vec<i64>, DigestError> {
+    fn search(&self, search: &dyn SavedSearch, query: &str) -> Result<Vec<i64>, DigestError> {
         let cached = self
             .searches
             .lock()
@@ -330,8 +330,7 @@ impl PeriodData {
             return Ok(keys);
         }
         let candidates: Vec<&StoredPaper> = self.papers.iter().collect();
-        let keys = sources
-            .search
+        let keys = search
             .matching(query, &candidates)
             .map_err(|e| DigestError::Source(format!("saved search {query:?}: {e}")))?;
         if let Ok(mut cache) = self.searches.lock() {

@@ -129,7 +129,7 @@ impl Digests {
         subscription: &Subscription,
     ) -> Result<Digest, DigestError> {
         let inputs = data.inputs(store, &self.settings, sources, subscription)?;
-        data.compose(&self.settings, sources, subscription, &inputs)
+        data.compose(&self.settings, sources.search, subscription, &inputs)
     }
 
     /// The mail for a composed digest.

@@ -90,7 +90,7 @@ impl SmtpConfig {
             password: password.filter(|p| !p.is_empty()),
             from: from_mailbox,
             public_url: PublicUrl::parse(public_url)?,
-            pool_size: 8,
+            pool_size: 16,
             timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
         })

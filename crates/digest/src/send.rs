@@ -13,7 +13,7 @@
 //! Messages go out over several pooled connections at once (SMTP servers delay each
 //! message's final acknowledgement, so one connection tops out at a few dozen
 //! messages a second), so the worst case after a crash is one duplicate per message
-//! in flight: at most [`Deliver::connections`] subscribers (8 by default; set
+//! in flight: at most [`Deliver::connections`] subscribers (16 by default; set
 //! `SmtpConfig::pool_size` to 1 for at most one). A duplicate carries the same
 //! Message-ID, so many clients show it once. Only one sender runs at a time (an OS
 //! lock on a file beside the database, released when the process dies), so a
@@ -29,15 +29,18 @@ use chrono::{DateTime, NaiveDate, Utc};
 use papers_store::{Frequency, SendState, Store, Subscription};
 use serde::Serialize;
 
-use crate::compose::PeriodData;
+use crate::compose::{PeriodData, SubscriberInputs};
 use crate::mail::{Mail, Mailer, SendError};
 use crate::period::Period;
-use crate::sources::Sources;
+use crate::sources::{SavedSearch, Sources};
 use crate::{DigestError, Digests, Email};
 
 /// Consecutive "server unreachable" failures after which the run stops trying and
 /// reports the rest as not attempted: each attempt would only wait for a timeout.
 const UNREACHABLE_LIMIT: usize = 3;
+
+/// Subscribers read, then composed in parallel, at a time.
+const COMPOSE_CHUNK: usize = 1024;
 
 /// Something that delivers mail: the SMTP [`Mailer`], or a stand-in in tests.
 pub trait Deliver: Sync {
@@ -106,6 +109,21 @@ struct Job {
     mail: Mail,
 }
 
+/// A subscriber whose digest is about to be composed.
+struct Pending<'s> {
+    subscription: &'s Subscription,
+    email: Email,
+    inputs: SubscriberInputs,
+    resuming: bool,
+    /// Filled in once composed.
+    paper_keys: Vec<i64>,
+}
+
+/// A composed digest's mail and papers; `None` when the digest is empty.
+type Composed = Result<Option<(Mail, Vec<i64>)>, DigestError>;
+/// A composed digest's mail, its papers moved into the [`Pending`].
+type Built = Result<Option<Mail>, DigestError>;
+
 /// The run's counters, updated as deliveries finish.
 struct Progress {
     report: Report,
@@ -170,32 +188,39 @@ impl Digests {
                 });
             }
             let states = store.digest_sends(&period.key)?;
-            for subscription in &subscriptions {
-                while let Ok((job, outcome)) = results.try_recv() {
-                    finish(store, &period, request, job, outcome, &mut progress)?;
-                }
+            // Reading from the store is serial (one connection); composing and
+            // rendering are pure and run on every core, a chunk at a time.
+            for chunk in subscriptions.chunks(COMPOSE_CHUNK) {
                 let composing = Instant::now();
-                let job = self.prepare(
-                    store,
-                    &data,
-                    sources,
-                    subscription,
-                    &states,
-                    request.now,
-                    &mut progress,
-                )?;
+                let mut pending = Vec::with_capacity(chunk.len());
+                for subscription in chunk {
+                    if let Some(ready) =
+                        self.gather(store, &data, sources, subscription, &states, &mut progress)?
+                    {
+                        pending.push(ready);
+                    }
+                }
+                let built = self.build_all(&data, sources.search, pending, request.now)?;
                 compose_time += composing.elapsed();
-                let Some(job) = job else { continue };
-                if request.dry_run {
-                    progress.report.sent += 1;
-                    continue;
-                }
-                if !store.claim_digest_send(subscription.id, &period.key, request.now)? {
-                    progress.report.already_sent += 1;
-                    continue;
-                }
-                if jobs.send(job).is_err() {
-                    break;
+                for (pending, digest) in built {
+                    while let Ok((job, outcome)) = results.try_recv() {
+                        finish(store, &period, request, job, outcome, &mut progress)?;
+                    }
+                    let Some(job) = self.settle(store, &data, pending, digest, &mut progress)?
+                    else {
+                        continue;
+                    };
+                    if request.dry_run {
+                        progress.report.sent += 1;
+                        continue;
+                    }
+                    if !store.claim_digest_send(job.subscription_id, &period.key, request.now)? {
+                        progress.report.already_sent += 1;
+                        continue;
+                    }
+                    if jobs.send(job).is_err() {
+                        break;
+                    }
                 }
             }
             drop(jobs);
@@ -214,17 +239,16 @@ impl Digests {
         Ok(report)
     }
 
-    /// Composes one subscriber's mail, or says why there is none.
-    fn prepare(
+    /// Reads what composing one subscriber's digest needs, or says why there is none.
+    fn gather<'s>(
         &self,
         store: &Store,
         data: &PeriodData,
         sources: &Sources<'_>,
-        subscription: &Subscription,
+        subscription: &'s Subscription,
         states: &HashMap<i64, SendState>,
-        now: DateTime<Utc>,
         progress: &mut Progress,
-    ) -> Result<Option<Job>, DigestError> {
+    ) -> Result<Option<Pending<'s>>, DigestError> {
         let report = &mut progress.report;
         let resuming = match states.get(&subscription.id) {
             Some(SendState::Sent) => {
@@ -251,30 +275,107 @@ impl Digests {
                 return Ok(None);
             }
         };
-        let digest = match self.compose_for(store, data, sources, subscription) {
-            Ok(digest) => digest,
+        match data.inputs(store, &self.settings, sources, subscription) {
+            Ok(inputs) => Ok(Some(Pending {
+                subscription,
+                email,
+                inputs,
+                resuming,
+                paper_keys: Vec::new(),
+            })),
             Err(DigestError::Source(reason)) => {
                 tracing::warn!(subscription.id = subscription.id, %reason, "cannot compose digest");
                 report.failed.push((subscription.email.clone(), reason));
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Composes and renders a chunk on all cores, keeping its order.
+    fn build_all<'s>(
+        &self,
+        data: &PeriodData,
+        search: &dyn SavedSearch,
+        pending: Vec<Pending<'s>>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(Pending<'s>, Built)>, DigestError> {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 8);
+        let size = pending.len().div_ceil(threads).max(1);
+        let build = |item: &Pending<'_>| -> Composed {
+            let digest = data.compose(&self.settings, search, item.subscription, &item.inputs)?;
+            if digest.is_empty() {
                 return Ok(None);
             }
-            Err(e) => return Err(e),
+            let mail = self.digest_mail(&item.email, item.subscription, &digest, now)?;
+            Ok(Some((mail, digest.paper_keys())))
         };
-        if digest.is_empty() {
-            // A claim left by a stopped run for a digest that is now empty: let go.
-            if resuming && !report.dry_run {
-                store.release_digest_send(subscription.id, &data.period.key)?;
+        let outcomes: Vec<Composed> = std::thread::scope(|scope| {
+            let handles: Vec<_> = pending
+                .chunks(size)
+                .map(|part| scope.spawn(move || part.iter().map(build).collect::<Vec<_>>()))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|handle| {
+                    handle
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        });
+        Ok(pending
+            .into_iter()
+            .zip(outcomes)
+            .map(|(mut item, outcome)| {
+                let outcome = outcome.map(|built| {
+                    built.map(|(mail, keys)| {
+                        item.paper_keys = keys;
+                        mail
+                    })
+                });
+                (item, outcome)
+            })
+            .collect())
+    }
+
+    /// Turns a composed digest into a delivery job, or counts why it has none.
+    fn settle(
+        &self,
+        store: &Store,
+        data: &PeriodData,
+        pending: Pending<'_>,
+        built: Built,
+        progress: &mut Progress,
+    ) -> Result<Option<Job>, DigestError> {
+        let report = &mut progress.report;
+        let subscription = pending.subscription;
+        match built {
+            Ok(Some(mail)) => {
+                report.resumed += usize::from(pending.resuming);
+                Ok(Some(Job {
+                    subscription_id: subscription.id,
+                    paper_keys: pending.paper_keys,
+                    mail,
+                }))
             }
-            report.skipped_empty += 1;
-            return Ok(None);
+            Ok(None) => {
+                // A claim left by a stopped run for a digest that is now empty: let go.
+                if pending.resuming && !report.dry_run {
+                    store.release_digest_send(subscription.id, &data.period.key)?;
+                }
+                report.skipped_empty += 1;
+                Ok(None)
+            }
+            Err(DigestError::Source(reason)) => {
+                tracing::warn!(subscription.id = subscription.id, %reason, "cannot compose digest");
+                report.failed.push((subscription.email.clone(), reason));
+                Ok(None)
+            }
+            Err(e) => Err(e),
         }
-        report.resumed += usize::from(resuming);
-        let mail = self.digest_mail(&email, subscription, &digest, now)?;
-        Ok(Some(Job {
-            subscription_id: subscription.id,
-            paper_keys: digest.paper_keys(),
-            mail,
-        }))
     }
 }
 

@@ -28,7 +28,7 @@ impl Default for TrainParams {
             c: 1.0,
             // liblinear's defaults for its dual solvers: the ranking of candidates
             // settles long before the weights do.
-            max_passes: 30,
+            max_passes: 15,
             tolerance: 0.1,
         }
     }

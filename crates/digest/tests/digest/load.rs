@@ -4,15 +4,25 @@
 //! papers sharing vocabulary close together like a sentence model would.
 
 use std::io::BufRead;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use papers_core::{ArxivId, Category, Community, Metadata, PaperRecord, Source, Version};
 use serde_json::Value;
 
-pub const HF_DIR: &str = "/work/shared/data/hf-daily-papers-api/2023-11-to-2024-04";
-pub const KAGGLE_FILE: &str = "/work/shared/data/arxiv-kaggle-format/arxiv-archive-2020.jsonl.gz";
+pub const HF_DIR: &str = "data/hf-daily-papers-api/2023-11-to-2024-04";
+pub const KAGGLE_FILE: &str = "data/arxiv-kaggle-format/arxiv-archive-2020.jsonl.gz";
 pub const DIMENSION: usize = 384;
+
+/// A path inside the shared data folder: `$PAPERS_SHARED`, else `shared/` beside
+/// the repository, as `scripts/test.sh` and CI lay it out.
+pub fn shared(relative: &str) -> PathBuf {
+    let root = std::env::var_os("PAPERS_SHARED").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
+        PathBuf::from,
+    );
+    root.join(relative)
+}
 
 fn text(value: &Value, key: &str) -> Option<String> {
     value.get(key).and_then(Value::as_str).map(str::to_owned)
@@ -62,8 +72,8 @@ pub fn hf_day(path: &Path) -> Vec<PaperRecord> {
 }
 
 /// HF day files whose date is in `[from, to)`, in date order.
-pub fn hf_days(from: &str, to: &str) -> Vec<std::path::PathBuf> {
-    let mut files: Vec<_> = std::fs::read_dir(HF_DIR)
+pub fn hf_days(from: &str, to: &str) -> Vec<PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(shared(HF_DIR))
         .expect("HF data directory")
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|path| {

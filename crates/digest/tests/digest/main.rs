@@ -3,7 +3,10 @@
 
 mod compose;
 mod inputs;
-#[expect(dead_code, reason = "the bench reads the Kaggle archive too; the tests only the feed days")]
+#[expect(
+    dead_code,
+    reason = "the bench reads the Kaggle archive too; the tests only the feed days"
+)]
 mod load;
 mod smtp;
 mod support;

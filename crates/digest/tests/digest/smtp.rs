@@ -36,7 +36,7 @@ fn send(fixture: &mut Fixture, server: &SmtpServer, frequency: Frequency, as_of:
 
 /// Titles of the feed day's papers, most upvoted first, read straight from the data.
 fn feed_titles_by_upvotes(feed_day: &str) -> Vec<(u64, String)> {
-    let path = std::path::Path::new(load::HF_DIR).join(format!("daily_papers_{feed_day}.json"));
+    let path = load::shared(load::HF_DIR).join(format!("daily_papers_{feed_day}.json"));
     let items: Vec<Value> =
         serde_json::from_slice(&std::fs::read(path).expect("file")).expect("json");
     let mut titles: Vec<(u64, String)> = items
@@ -52,7 +52,7 @@ fn feed_titles_by_upvotes(feed_day: &str) -> Vec<(u64, String)> {
             (upvotes, title)
         })
         .collect();
-    titles.sort_by(|a, b| b.0.cmp(&a.0));
+    titles.sort_by_key(|(upvotes, _)| std::cmp::Reverse(*upvotes));
     titles
 }
 
