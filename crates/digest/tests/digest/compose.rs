@@ -267,3 +267,49 @@ fn preview_renders_the_next_digest_or_nothing() {
         .expect("preview");
     assert!(nothing.is_none());
 }
+
+#[test]
+fn only_one_sender_runs_at_a_time() {
+    let mut fixture = fixture();
+    fixture.confirmed(request("alice@example.org", Frequency::Daily));
+    // Another sender (here: this test) holds the lock beside the database.
+    let holder = std::fs::File::create(fixture.store.path().with_extension("digest-lock"))
+        .expect("lock file");
+    holder.lock().expect("locked");
+    let sources = Sources {
+        search: &TermSearch,
+        votes: &NoVotes,
+    };
+    let send = SendRequest {
+        frequency: Frequency::Daily,
+        as_of: day("2024-01-03"),
+        now: now(),
+        dry_run: false,
+    };
+    let error = fixture
+        .digests
+        .send_digests(&mut fixture.store, &NoDelivery, &sources, &send)
+        .expect_err("busy");
+    assert!(
+        matches!(error, papers_digest::DigestError::SenderBusy { .. }),
+        "{error}"
+    );
+    holder.unlock().expect("unlocked");
+    let report = fixture
+        .digests
+        .send_digests(&mut fixture.store, &NoDelivery, &sources, &send)
+        .expect("runs");
+    assert_eq!(
+        report.failed.len(),
+        1,
+        "NoDelivery reports the mail undelivered: {report:?}"
+    );
+    assert!(
+        fixture
+            .store
+            .digest_sends("daily:2024-01-02")
+            .expect("read")
+            .is_empty(),
+        "a failed send leaves no claim"
+    );
+}
