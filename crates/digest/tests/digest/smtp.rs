@@ -141,6 +141,14 @@ fn subscribe_confirm_receive_and_unsubscribe_in_one_click() {
     // RFC 8058: exactly one HTTPS-or-HTTP URI in angle brackets, and the POST marker.
     let unsubscribe = digest.header("List-Unsubscribe").expect("List-Unsubscribe");
     assert!(
+        digest
+            .raw_headers
+            .iter()
+            .any(|(k, v)| k == "List-Unsubscribe" && v == unsubscribe),
+        "sent as is, not encoded or folded: {:?}",
+        digest.raw_headers
+    );
+    assert!(
         unsubscribe.starts_with(&format!("<{BASE}/unsubscribe/")) && unsubscribe.ends_with('>'),
         "{unsubscribe}"
     );
