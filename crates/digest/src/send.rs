@@ -165,6 +165,7 @@ impl Digests {
         };
         let (result_sender, results) = mpsc::channel::<(Job, Result<(), SendError>)>();
         let mut compose_time = Duration::ZERO;
+        let mut in_flight = 0usize;
         std::thread::scope(|scope| -> Result<(), DigestError> {
             // Created inside the scope so that an early return drops it, which ends
             // the workers' loops instead of leaving the scope waiting for them.
@@ -204,6 +205,7 @@ impl Digests {
                 compose_time += composing.elapsed();
                 for (pending, digest) in built {
                     while let Ok((job, outcome)) = results.try_recv() {
+                        in_flight -= 1;
                         finish(store, &period, request, job, outcome, &mut progress)?;
                     }
                     let Some(job) = self.settle(store, &data, pending, digest, &mut progress)?
@@ -218,9 +220,19 @@ impl Digests {
                         progress.report.already_sent += 1;
                         continue;
                     }
+                    // At most one message per connection is between claim and
+                    // record: that bounds the duplicates a crash can cause.
+                    while in_flight >= workers {
+                        let Ok((job, outcome)) = results.recv() else {
+                            break;
+                        };
+                        in_flight -= 1;
+                        finish(store, &period, request, job, outcome, &mut progress)?;
+                    }
                     if jobs.send(job).is_err() {
                         break;
                     }
+                    in_flight += 1;
                 }
             }
             drop(jobs);
