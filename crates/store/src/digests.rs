@@ -150,3 +150,98 @@ impl Store {
         keys.collect::<Result<_, _>>().map_err(StoreError::from)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::{Frequency, NewSubscription};
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2024, 1, 3, 12, 0, 0)
+            .single()
+            .expect("valid time")
+    }
+
+    fn store_with_subscription() -> (tempfile::TempDir, Store, i64) {
+        let dir = tempfile::TempDir::new().expect("temp dir");
+        let mut store = Store::open(dir.path()).expect("store");
+        let new = NewSubscription {
+            email: "alice@example.org".to_owned(),
+            frequency: Frequency::Daily,
+            categories: Vec::new(),
+            queries: Vec::new(),
+            user_id: None,
+            token_nonce: "n1".to_owned(),
+        };
+        let id = store.upsert_subscription(&new, now()).expect("insert").id;
+        (dir, store, id)
+    }
+
+    #[test]
+    fn a_claim_is_taken_once_sent_and_released_only_while_sending() {
+        let (_dir, mut store, id) = store_with_subscription();
+        let key = "daily:2024-01-02";
+        assert!(store.claim_digest_send(id, key, now()).expect("claim"));
+        // A stopped run's claim is taken over.
+        assert!(
+            store
+                .claim_digest_send(id, key, now())
+                .expect("claim again")
+        );
+        assert!(matches!(
+            store.digest_sends(key).expect("read").get(&id),
+            Some(SendState::Sending { .. })
+        ));
+        store.release_digest_send(id, key).expect("release");
+        assert!(store.digest_sends(key).expect("read").is_empty());
+
+        assert!(store.claim_digest_send(id, key, now()).expect("claim"));
+        store
+            .record_digest_sent(id, key, "<m@x>", &[], now())
+            .expect("record");
+        assert_eq!(
+            store.digest_sends(key).expect("read").get(&id),
+            Some(&SendState::Sent)
+        );
+        assert!(
+            !store
+                .claim_digest_send(id, key, now())
+                .expect("sent stays sent")
+        );
+        store.release_digest_send(id, key).expect("no-op");
+        assert_eq!(
+            store.digest_sends(key).expect("read").get(&id),
+            Some(&SendState::Sent)
+        );
+    }
+
+    #[test]
+    fn sent_papers_accumulate_across_periods() {
+        let (_dir, mut store, id) = store_with_subscription();
+        let mut batch = store.begin_ingest(now()).expect("batch");
+        for id in ["2401.00001", "2401.00002"] {
+            batch
+                .upsert(papers_core::PaperRecord {
+                    id: papers_core::ArxivId::parse(id).expect("id"),
+                    source: papers_core::Source::Kaggle,
+                    metadata: papers_core::Metadata {
+                        title: format!("Paper {id}"),
+                        ..papers_core::Metadata::default()
+                    },
+                    community: None,
+                })
+                .expect("upsert");
+        }
+        batch.commit().expect("commit");
+        store
+            .record_digest_sent(id, "daily:2024-01-02", "<a@x>", &[1], now())
+            .expect("first");
+        store
+            .record_digest_sent(id, "daily:2024-01-03", "<b@x>", &[1, 2], now())
+            .expect("second");
+        let keys = store.digest_paper_keys(id).expect("read");
+        assert_eq!(keys, HashSet::from([1, 2]));
+    }
+}

@@ -236,3 +236,104 @@ impl Store {
         Ok(found)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2024, 1, 3, 12, 0, 0)
+            .single()
+            .expect("valid time")
+    }
+
+    fn new(frequency: Frequency, nonce: &str, user_id: Option<i64>) -> NewSubscription {
+        NewSubscription {
+            email: "alice@example.org".to_owned(),
+            frequency,
+            categories: vec!["cs.CL".to_owned()],
+            queries: vec!["diffusion".to_owned()],
+            user_id,
+            token_nonce: nonce.to_owned(),
+        }
+    }
+
+    #[test]
+    fn one_row_per_address_through_confirm_unsubscribe_and_return() {
+        let dir = tempfile::TempDir::new().expect("temp dir");
+        let mut store = Store::open(dir.path()).expect("store");
+        let first = store
+            .upsert_subscription(&new(Frequency::Daily, "n1", Some(4)), now())
+            .expect("insert");
+        assert_eq!(
+            (first.status, first.token_nonce.as_str()),
+            (SubscriptionStatus::Pending, "n1")
+        );
+        assert_eq!(first.queries, ["diffusion"]);
+        assert!(
+            store
+                .confirm_subscription(first.id, now())
+                .expect("confirm")
+        );
+        assert!(!store.confirm_subscription(first.id, now()).expect("twice"));
+
+        // A confirmed address keeps its status, nonce and member link.
+        let updated = store
+            .upsert_subscription(&new(Frequency::Weekly, "n2", None), now())
+            .expect("update");
+        assert_eq!(updated.id, first.id);
+        assert_eq!(
+            (
+                updated.status,
+                updated.frequency,
+                updated.token_nonce.as_str(),
+                updated.user_id
+            ),
+            (
+                SubscriptionStatus::Confirmed,
+                Frequency::Weekly,
+                "n1",
+                Some(4)
+            )
+        );
+
+        assert!(
+            store
+                .unsubscribe_subscription(first.id, "n3", now())
+                .expect("unsubscribe")
+        );
+        assert!(
+            !store
+                .unsubscribe_subscription(first.id, "n4", now())
+                .expect("twice")
+        );
+        assert_eq!(
+            store
+                .subscription(first.id)
+                .expect("read")
+                .map(|s| s.token_nonce),
+            Some("n3".to_owned())
+        );
+        assert!(
+            store
+                .confirmed_subscriptions(Frequency::Weekly)
+                .expect("read")
+                .is_empty()
+        );
+
+        // Coming back means confirming again, with a fresh nonce.
+        let back = store
+            .upsert_subscription(&new(Frequency::Daily, "n5", None), now())
+            .expect("return");
+        assert_eq!(
+            (back.id, back.status, back.token_nonce.as_str()),
+            (first.id, SubscriptionStatus::Pending, "n5")
+        );
+        assert_eq!(
+            store.subscription_of_user(4).expect("read").map(|s| s.id),
+            Some(first.id)
+        );
+    }
+}
