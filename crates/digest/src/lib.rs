@@ -1,1 +1,192 @@
-//! papers-digest.
+//! Email digests: subscriptions with double opt-in, composing each subscriber's
+//! digest (trending papers, saved searches, categories, and personal picks from a
+//! per-member classifier over paper embeddings), and mailing them exactly once.
+//!
+//! The crate is HTTP-free: the web crate calls [`Digests::subscribe`],
+//! [`Digests::confirm`], [`Digests::unsubscribe`] and [`Digests::preview`] from its
+//! handlers; the binary calls [`Digests::send_digests`] from `papers digest send`
+//! and, at [`next_send_time`], from the scheduler in `papers serve`. Nothing here
+//! reads the environment or the clock: settings, secrets and `now` are passed in.
+//!
+//! Data flow of a send: [`Period::due`] picks the period, [`PeriodData`] loads its
+//! papers once, each subscriber's digest is composed from it minus what they were
+//! sent before, rendered from `templates/`, and delivered through the [`Mailer`].
+
+mod compose;
+mod email;
+mod error;
+mod links;
+mod mail;
+mod period;
+mod render;
+mod send;
+mod sources;
+mod subscribe;
+pub mod token;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use papers_rank::recommend::TrainParams;
+use papers_store::{Store, Subscription};
+
+pub use compose::{Digest, DigestPaper, PeriodData, Section, SectionKind, SubscriberInputs};
+pub use email::{Email, EmailError};
+pub use error::{ConfigError, DigestError};
+pub use links::{CONFIRM_TTL, Links, PublicUrl, PublicUrlError, UNSUBSCRIBE_TTL};
+pub use mail::{Mail, Mailer, RetryPolicy, SendError, SmtpConfig};
+pub use papers_store::{Frequency, SubscriptionStatus};
+pub use period::{FEED_TIME_ZONE, Period, feed_day, next_send_time};
+pub use render::{Rendered, Templates};
+pub use send::{Deliver, NoDelivery, Report, SendRequest};
+pub use sources::{MemberVotes, NoVotes, SavedSearch, SourceError, Sources, TermSearch, VotesFn};
+pub use subscribe::{SubscribeRequest, Subscribed, Unsubscribed};
+pub use token::{Purpose, Secret, TokenError};
+
+/// What a digest holds and how picks are trained.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Papers in the trending section.
+    pub trending: usize,
+    /// Papers per saved-search or category section.
+    pub per_section: usize,
+    /// Papers in "picked for you".
+    pub picks: usize,
+    /// The `embeddings.model` whose vectors the picks use (the embedder's model id).
+    pub embedding_model: String,
+    /// Papers sampled as the classifiers' negatives.
+    pub negatives: usize,
+    pub training: TrainParams,
+}
+
+impl Settings {
+    pub fn new(embedding_model: impl Into<String>) -> Settings {
+        Settings {
+            trending: 10,
+            per_section: 5,
+            picks: 5,
+            embedding_model: embedding_model.into(),
+            negatives: 300,
+            training: TrainParams::default(),
+        }
+    }
+}
+
+/// The digest engine: links, templates and settings, built once at startup.
+pub struct Digests {
+    links: Links,
+    templates: Templates,
+    settings: Settings,
+}
+
+impl Digests {
+    pub fn new(links: Links, settings: Settings) -> Result<Digests, DigestError> {
+        Ok(Digests {
+            links,
+            templates: Templates::new()?,
+            settings,
+        })
+    }
+
+    pub fn links(&self) -> &Links {
+        &self.links
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The digest `subscription` would get for the period due on `as_of`, rendered, or
+    /// `None` when it would be empty (and so not sent). For `/digest/preview`; works
+    /// for unsaved preferences too (any `Subscription` value).
+    pub fn preview(
+        &self,
+        store: &Store,
+        sources: &Sources<'_>,
+        subscription: &Subscription,
+        as_of: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Rendered>, DigestError> {
+        let period = Period::due(subscription.frequency, as_of);
+        let data = PeriodData::load(store, &self.settings, period)?;
+        let digest = self.compose_for(store, &data, sources, subscription)?;
+        if digest.is_empty() {
+            return Ok(None);
+        }
+        let email = Email::parse(&subscription.email)?;
+        let mail = self.digest_mail(&email, subscription, &digest, now)?;
+        Ok(Some(Rendered {
+            subject: mail.subject,
+            text: mail.text,
+            html: mail.html,
+        }))
+    }
+
+    /// Composes one subscriber's digest from the period's shared data.
+    pub fn compose_for(
+        &self,
+        store: &Store,
+        data: &PeriodData,
+        sources: &Sources<'_>,
+        subscription: &Subscription,
+    ) -> Result<Digest, DigestError> {
+        let inputs = data.inputs(store, &self.settings, sources, subscription)?;
+        data.compose(&self.settings, sources.search, subscription, &inputs)
+    }
+
+    /// The mail for a composed digest.
+    pub fn digest_mail(
+        &self,
+        email: &Email,
+        subscription: &Subscription,
+        digest: &Digest,
+        now: DateTime<Utc>,
+    ) -> Result<Mail, DigestError> {
+        let unsubscribe_url = self.links.unsubscribe(subscription, now);
+        let rendered = self
+            .templates
+            .digest(digest, email, &self.links, &unsubscribe_url)?;
+        let period = digest.period.key.replace(':', ".");
+        Ok(Mail {
+            to: email.clone(),
+            subject: rendered.subject,
+            text: rendered.text,
+            html: rendered.html,
+            message_id: format!(
+                "<digest.{period}.{}@{}>",
+                subscription.id,
+                self.links.base().host()
+            ),
+            unsubscribe_url: Some(unsubscribe_url),
+            date: now,
+        })
+    }
+
+    /// The double opt-in mail for a pending subscription.
+    pub fn confirmation_mail(
+        &self,
+        subscription: &Subscription,
+        now: DateTime<Utc>,
+    ) -> Result<Mail, DigestError> {
+        let email = Email::parse(&subscription.email)?;
+        let confirm_url = self.links.confirm(subscription, now);
+        let rendered = self.templates.confirmation(
+            &email,
+            subscription.frequency,
+            &self.links,
+            &confirm_url,
+        )?;
+        Ok(Mail {
+            to: email,
+            subject: rendered.subject,
+            text: rendered.text,
+            html: rendered.html,
+            message_id: format!(
+                "<confirm.{}.{}@{}>",
+                subscription.id,
+                now.timestamp(),
+                self.links.base().host()
+            ),
+            unsubscribe_url: None,
+            date: now,
+        })
+    }
+}

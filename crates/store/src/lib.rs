@@ -6,23 +6,27 @@
 //! the last committed state and are never blocked by a writer.
 
 mod codec;
+mod digests;
 mod error;
 mod feed;
 mod ingest;
 mod migrate;
 mod read;
 mod stats;
+mod subscriptions;
 mod vectors;
 
 use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
 
+pub use digests::SendState;
 pub use error::StoreError;
 pub use feed::{FeedItem, FeedPeriod, FeedQuery, FeedSort};
 pub use ingest::{IngestBatch, UpsertOutcome};
 pub use read::StoredPaper;
 pub use stats::{Count, Stats};
+pub use subscriptions::{Frequency, NewSubscription, Subscription, SubscriptionStatus};
 pub use vectors::EmbeddingInput;
 
 /// The database file inside the data directory.

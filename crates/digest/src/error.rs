@@ -1,0 +1,57 @@
+//! Errors of the digest engine. The web crate maps [`DigestError::Token`] and
+//! [`DigestError::Invalid`] to 400 and [`DigestError::Email`] to 422.
+
+use papers_store::StoreError;
+
+use crate::email::EmailError;
+use crate::token::TokenError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DigestError {
+    #[error(transparent)]
+    Email(#[from] EmailError),
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// A preference the subscriber sent is unusable.
+    #[error("invalid {field} {value:?}: {reason}")]
+    Invalid {
+        field: &'static str,
+        value: String,
+        reason: &'static str,
+    },
+    /// The token was genuine but its subscription is gone.
+    #[error("no subscription {0}")]
+    UnknownSubscription(i64),
+    /// A saved search or the member's votes could not be read.
+    #[error("{0}")]
+    Source(String),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("cannot render the {template} mail: {source}")]
+    Template {
+        template: String,
+        source: minijinja::Error,
+    },
+    #[error("cannot build the message to {to}: {reason}")]
+    Message { to: String, reason: String },
+    #[error("another digest sender holds {path}; wait for it to finish")]
+    SenderBusy { path: String },
+    #[error("cannot use lock file {path}: {source}")]
+    Lock {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Bad mail configuration, found when the binary builds it at startup.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("invalid SMTP URL {url}: {reason}")]
+    SmtpUrl { url: String, reason: String },
+    #[error("invalid sender {input:?}: {reason}")]
+    From { input: String, reason: String },
+    #[error(transparent)]
+    PublicUrl(#[from] crate::links::PublicUrlError),
+}

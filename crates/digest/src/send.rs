@@ -1,0 +1,462 @@
+//! `send_digests`: compose and mail every due digest exactly once.
+//!
+//! Exactly once, per subscription and period key:
+//! 1. a `sent` row means done: skipped;
+//! 2. otherwise the digest is composed; an empty one is skipped (no row, so a later
+//!    run with more data may still send it);
+//! 3. a `sending` row is written before the SMTP transaction;
+//! 4. after the server accepts the message, the row becomes `sent` and the digest's
+//!    papers are recorded, in one transaction; a refused message drops the row, so
+//!    the next run retries it.
+//!
+//! A crash between 3 and 4 leaves a `sending` row, which the next run sends again.
+//! Messages go out over several pooled connections at once: lettre writes a message's
+//! closing `.` as its own small packet on a socket without `TCP_NODELAY`, so Nagle's
+//! algorithm waits for the server's delayed ACK, about 40 ms per message, and one
+//! connection tops out near 25 messages a second. The worst case after a crash is
+//! therefore one duplicate per message in flight: at most [`Deliver::connections`] subscribers (16 by default; set
+//! `SmtpConfig::pool_size` to 1 for at most one). A duplicate carries the same
+//! Message-ID, so many clients show it once. Only one sender runs at a time (an OS
+//! lock on a file beside the database, released when the process dies), so a
+//! `sending` row seen by a run was always left by a stopped one.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use papers_store::{Frequency, SendState, Store, Subscription};
+use serde::Serialize;
+
+use crate::compose::{PeriodData, SubscriberInputs};
+use crate::mail::{Mail, Mailer, SendError};
+use crate::period::Period;
+use crate::sources::{SavedSearch, Sources};
+use crate::{DigestError, Digests, Email};
+
+/// Consecutive "server unreachable" failures after which the run stops trying and
+/// reports the rest as not attempted: each attempt would only wait for a timeout.
+const UNREACHABLE_LIMIT: usize = 3;
+
+/// Subscribers read, then composed in parallel, at a time.
+const COMPOSE_CHUNK: usize = 1024;
+
+/// Something that delivers mail: the SMTP [`Mailer`], or a stand-in in tests.
+pub trait Deliver: Sync {
+    fn deliver(&self, mail: &Mail) -> Result<(), SendError>;
+
+    /// How many mails may be in flight at once.
+    fn connections(&self) -> usize {
+        1
+    }
+}
+
+impl Deliver for Mailer {
+    fn deliver(&self, mail: &Mail) -> Result<(), SendError> {
+        self.send(mail)
+    }
+
+    fn connections(&self) -> usize {
+        self.pool_size()
+    }
+}
+
+/// For `--dry-run` without SMTP settings: never called by a dry run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoDelivery;
+
+impl Deliver for NoDelivery {
+    fn deliver(&self, _mail: &Mail) -> Result<(), SendError> {
+        Err(SendError::Unreachable(
+            "no SMTP server configured".to_owned(),
+        ))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendRequest {
+    pub frequency: Frequency,
+    /// The day the digests were due (see [`Period::due`]).
+    pub as_of: NaiveDate,
+    /// Stamps the records and the mails' Date header; links expire relative to it.
+    pub now: DateTime<Utc>,
+    /// Compose and count, but neither mail nor record anything.
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Report {
+    pub period_key: String,
+    pub dry_run: bool,
+    /// Digests the server accepted (in a dry run: that would have been sent).
+    pub sent: usize,
+    pub skipped_empty: usize,
+    pub already_sent: usize,
+    /// Of `sent` or `failed`: digests a stopped run had begun, sent again.
+    pub resumed: usize,
+    /// Address and reason, for every digest not delivered.
+    pub failed: Vec<(String, String)>,
+    pub subscribers: usize,
+    pub compose_seconds: f64,
+    pub deliver_seconds: f64,
+}
+
+/// A digest handed to a delivery worker, with what recording it needs.
+struct Job {
+    subscription_id: i64,
+    paper_keys: Vec<i64>,
+    mail: Mail,
+}
+
+/// A subscriber whose digest is about to be composed.
+struct Pending<'s> {
+    subscription: &'s Subscription,
+    email: Email,
+    inputs: SubscriberInputs,
+    resuming: bool,
+    /// Filled in once composed.
+    paper_keys: Vec<i64>,
+}
+
+/// A composed digest's mail and papers; `None` when the digest is empty.
+type Composed = Result<Option<(Mail, Vec<i64>)>, DigestError>;
+/// A composed digest's mail, its papers moved into the [`Pending`].
+type Built = Result<Option<Mail>, DigestError>;
+
+/// The run's counters, updated as deliveries finish.
+struct Progress {
+    report: Report,
+    /// Consecutive "server unreachable" failures.
+    unreachable: usize,
+}
+
+impl Digests {
+    pub fn send_digests(
+        &self,
+        store: &mut Store,
+        deliver: &dyn Deliver,
+        sources: &Sources<'_>,
+        request: &SendRequest,
+    ) -> Result<Report, DigestError> {
+        let _lock = if request.dry_run {
+            None
+        } else {
+            Some(SenderLock::acquire(store)?)
+        };
+        let started = Instant::now();
+        let period = Period::due(request.frequency, request.as_of);
+        let data = PeriodData::load(store, &self.settings, period.clone())?;
+        let subscriptions = store.confirmed_subscriptions(request.frequency)?;
+        let mut progress = Progress {
+            report: Report {
+                period_key: period.key.clone(),
+                dry_run: request.dry_run,
+                subscribers: subscriptions.len(),
+                ..Report::default()
+            },
+            unreachable: 0,
+        };
+        tracing::info!(period = %period.key, papers = data.len(), subscribers = subscriptions.len(), dry_run = request.dry_run, "sending digests");
+        let workers = if request.dry_run {
+            0
+        } else {
+            deliver.connections().max(1)
+        };
+        let (result_sender, results) = mpsc::channel::<(Job, Result<(), SendError>)>();
+        let mut compose_time = Duration::ZERO;
+        let mut in_flight = 0usize;
+        std::thread::scope(|scope| -> Result<(), DigestError> {
+            // Created inside the scope so that an early return drops it, which ends
+            // the workers' loops instead of leaving the scope waiting for them.
+            let (jobs, job_receiver) = mpsc::sync_channel::<Job>(workers.max(1));
+            let job_receiver = Arc::new(Mutex::new(job_receiver));
+            for _ in 0..workers {
+                let job_receiver = Arc::clone(&job_receiver);
+                let result_sender = result_sender.clone();
+                scope.spawn(move || {
+                    loop {
+                        let next = match job_receiver.lock() {
+                            Ok(receiver) => receiver.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok(job) = next else { return };
+                        let outcome = deliver.deliver(&job.mail);
+                        if result_sender.send((job, outcome)).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+            let states = store.digest_sends(&period.key)?;
+            // Reading from the store is serial (one connection); composing and
+            // rendering are pure and run on every core, a chunk at a time.
+            for chunk in subscriptions.chunks(COMPOSE_CHUNK) {
+                let composing = Instant::now();
+                let mut pending = Vec::with_capacity(chunk.len());
+                for subscription in chunk {
+                    if let Some(ready) =
+                        self.gather(store, &data, sources, subscription, &states, &mut progress)?
+                    {
+                        pending.push(ready);
+                    }
+                }
+                let built = self.build_all(&data, sources.search, pending, request.now)?;
+                compose_time += composing.elapsed();
+                for (pending, digest) in built {
+                    while let Ok((job, outcome)) = results.try_recv() {
+                        in_flight -= 1;
+                        finish(store, &period, request, job, outcome, &mut progress)?;
+                    }
+                    let Some(job) = self.settle(store, &data, pending, digest, &mut progress)?
+                    else {
+                        continue;
+                    };
+                    if request.dry_run {
+                        progress.report.sent += 1;
+                        continue;
+                    }
+                    if !store.claim_digest_send(job.subscription_id, &period.key, request.now)? {
+                        progress.report.already_sent += 1;
+                        continue;
+                    }
+                    // At most one message per connection is between claim and
+                    // record: that bounds the duplicates a crash can cause.
+                    while in_flight >= workers {
+                        let Ok((job, outcome)) = results.recv() else {
+                            break;
+                        };
+                        in_flight -= 1;
+                        finish(store, &period, request, job, outcome, &mut progress)?;
+                    }
+                    if jobs.send(job).is_err() {
+                        break;
+                    }
+                    in_flight += 1;
+                }
+            }
+            drop(jobs);
+            Ok(())
+        })?;
+        drop(result_sender);
+        for (job, outcome) in results {
+            finish(store, &period, request, job, outcome, &mut progress)?;
+        }
+        let mut report = progress.report;
+        // Workers finish in any order; sorted, the report reads the same every run.
+        report.failed.sort();
+        report.compose_seconds = compose_time.as_secs_f64();
+        report.deliver_seconds = (started.elapsed() - compose_time).as_secs_f64();
+        tracing::info!(period = %period.key, sent = report.sent, empty = report.skipped_empty, already_sent = report.already_sent, failed = report.failed.len(), "digests done");
+        Ok(report)
+    }
+
+    /// Reads what composing one subscriber's digest needs, or says why there is none.
+    fn gather<'s>(
+        &self,
+        store: &Store,
+        data: &PeriodData,
+        sources: &Sources<'_>,
+        subscription: &'s Subscription,
+        states: &HashMap<i64, SendState>,
+        progress: &mut Progress,
+    ) -> Result<Option<Pending<'s>>, DigestError> {
+        let report = &mut progress.report;
+        let resuming = match states.get(&subscription.id) {
+            Some(SendState::Sent) => {
+                report.already_sent += 1;
+                return Ok(None);
+            }
+            Some(SendState::Sending { claimed_at }) => {
+                tracing::warn!(subscription.id = subscription.id, %claimed_at, "resuming a digest a stopped run had begun; it may arrive twice");
+                true
+            }
+            None => false,
+        };
+        if progress.unreachable >= UNREACHABLE_LIMIT {
+            let reason = "not attempted: the SMTP server is unreachable".to_owned();
+            report.failed.push((subscription.email.clone(), reason));
+            return Ok(None);
+        }
+        let email = match Email::parse(&subscription.email) {
+            Ok(email) => email,
+            Err(e) => {
+                report
+                    .failed
+                    .push((subscription.email.clone(), e.to_string()));
+                return Ok(None);
+            }
+        };
+        match data.inputs(store, &self.settings, sources, subscription) {
+            Ok(inputs) => Ok(Some(Pending {
+                subscription,
+                email,
+                inputs,
+                resuming,
+                paper_keys: Vec::new(),
+            })),
+            Err(DigestError::Source(reason)) => {
+                tracing::warn!(subscription.id = subscription.id, %reason, "cannot compose digest");
+                report.failed.push((subscription.email.clone(), reason));
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Composes and renders a chunk on all cores, keeping its order.
+    fn build_all<'s>(
+        &self,
+        data: &PeriodData,
+        search: &dyn SavedSearch,
+        pending: Vec<Pending<'s>>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(Pending<'s>, Built)>, DigestError> {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 8);
+        let size = pending.len().div_ceil(threads).max(1);
+        let build = |item: &Pending<'_>| -> Composed {
+            let digest = data.compose(&self.settings, search, item.subscription, &item.inputs)?;
+            if digest.is_empty() {
+                return Ok(None);
+            }
+            let mail = self.digest_mail(&item.email, item.subscription, &digest, now)?;
+            Ok(Some((mail, digest.paper_keys())))
+        };
+        let outcomes: Vec<Composed> = std::thread::scope(|scope| {
+            let handles: Vec<_> = pending
+                .chunks(size)
+                .map(|part| scope.spawn(move || part.iter().map(build).collect::<Vec<_>>()))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|handle| {
+                    handle
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        });
+        Ok(pending
+            .into_iter()
+            .zip(outcomes)
+            .map(|(mut item, outcome)| {
+                let outcome = outcome.map(|built| {
+                    built.map(|(mail, keys)| {
+                        item.paper_keys = keys;
+                        mail
+                    })
+                });
+                (item, outcome)
+            })
+            .collect())
+    }
+
+    /// Turns a composed digest into a delivery job, or counts why it has none.
+    fn settle(
+        &self,
+        store: &Store,
+        data: &PeriodData,
+        pending: Pending<'_>,
+        built: Built,
+        progress: &mut Progress,
+    ) -> Result<Option<Job>, DigestError> {
+        let report = &mut progress.report;
+        let subscription = pending.subscription;
+        match built {
+            Ok(Some(mail)) => {
+                report.resumed += usize::from(pending.resuming);
+                Ok(Some(Job {
+                    subscription_id: subscription.id,
+                    paper_keys: pending.paper_keys,
+                    mail,
+                }))
+            }
+            Ok(None) => {
+                // A claim left by a stopped run for a digest that is now empty: let go.
+                if pending.resuming && !report.dry_run {
+                    store.release_digest_send(subscription.id, &data.period.key)?;
+                }
+                report.skipped_empty += 1;
+                Ok(None)
+            }
+            Err(DigestError::Source(reason)) => {
+                tracing::warn!(subscription.id = subscription.id, %reason, "cannot compose digest");
+                report.failed.push((subscription.email.clone(), reason));
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Records one finished delivery: sent, or released for the next run.
+fn finish(
+    store: &mut Store,
+    period: &Period,
+    request: &SendRequest,
+    job: Job,
+    outcome: Result<(), SendError>,
+    progress: &mut Progress,
+) -> Result<(), DigestError> {
+    match outcome {
+        Ok(()) => {
+            store.record_digest_sent(
+                job.subscription_id,
+                &period.key,
+                &job.mail.message_id,
+                &job.paper_keys,
+                request.now,
+            )?;
+            progress.report.sent += 1;
+            progress.unreachable = 0;
+        }
+        Err(error) => {
+            store.release_digest_send(job.subscription_id, &period.key)?;
+            progress.unreachable = if matches!(error, SendError::Unreachable(_)) {
+                progress.unreachable + 1
+            } else {
+                0
+            };
+            tracing::warn!(subscription.id = job.subscription_id, %error, "digest not delivered");
+            progress
+                .report
+                .failed
+                .push((job.mail.to.to_string(), error.to_string()));
+        }
+    }
+    Ok(())
+}
+
+/// An exclusive lock on `<database>.digest-lock`, held for a whole run. The OS drops
+/// it when the process ends, however it ends, so a crash never leaves it stuck.
+struct SenderLock {
+    _file: File,
+}
+
+impl SenderLock {
+    fn acquire(store: &Store) -> Result<SenderLock, DigestError> {
+        let mut path = PathBuf::from(store.path());
+        path.set_extension("digest-lock");
+        let shown = path.display().to_string();
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|source| DigestError::Lock {
+                path: shown.clone(),
+                source,
+            })?;
+        match file.try_lock() {
+            Ok(()) => Ok(SenderLock { _file: file }),
+            Err(TryLockError::WouldBlock) => Err(DigestError::SenderBusy { path: shown }),
+            Err(TryLockError::Error(source)) => Err(DigestError::Lock {
+                path: shown,
+                source,
+            }),
+        }
+    }
+}

@@ -1,0 +1,274 @@
+//! Test support: a real SMTP server process (aiosmtpd, `tests/smtp_server.py`) on a
+//! free loopback port, and a store filled with real Hugging Face feed days.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use papers_digest::{
+    Digests, Frequency, Links, Mail, Mailer, PublicUrl, RetryPolicy, Secret, Settings, SmtpConfig,
+    SubscribeRequest,
+};
+use papers_store::{Store, Subscription};
+use serde::Deserialize;
+use tempfile::TempDir;
+
+use crate::load;
+
+pub const BASE: &str = "http://papers.test";
+pub const MODEL: &str = "test-hashed-words-384";
+
+pub fn now() -> DateTime<Utc> {
+    "2024-01-03T12:00:00Z".parse().expect("valid time")
+}
+
+/// Whether the SMTP tests can run. Under CI a missing server is a failure, not a skip.
+pub fn smtp_available() -> bool {
+    let found = Command::new("python3")
+        .args(["-c", "import aiosmtpd"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but python3 with aiosmtpd is missing: pip install aiosmtpd==1.4.6"
+        );
+        eprintln!("skipping: python3 -m aiosmtpd not available (pip install aiosmtpd==1.4.6)");
+    }
+    found
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Part {
+    pub content_type: String,
+    pub body: String,
+}
+
+/// A message as Python's email parser read it on the server side.
+#[derive(Debug, Deserialize)]
+pub struct Received {
+    pub rcpt_tos: Vec<String>,
+    pub headers: Vec<(String, String)>,
+    pub raw_headers: Vec<(String, String)>,
+    pub content_type: String,
+    pub parts: Vec<Part>,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn part(&self, content_type: &str) -> &str {
+        self.parts
+            .iter()
+            .find(|p| p.content_type == content_type)
+            .map(|p| p.body.as_str())
+            .unwrap_or_else(|| panic!("no {content_type} part in {:?}", self.content_type))
+    }
+}
+
+pub struct SmtpServer {
+    pub port: u16,
+    pub dir: TempDir,
+    args: Vec<String>,
+    child: Option<Child>,
+}
+
+impl SmtpServer {
+    /// A server on a free port, refusing or deferring recipients as `args` say.
+    pub fn start(args: &[&str]) -> SmtpServer {
+        let mut server = SmtpServer::reserved(args);
+        server.launch();
+        server
+    }
+
+    /// A free port with no server on it yet: "the server is down".
+    pub fn reserved(args: &[&str]) -> SmtpServer {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        SmtpServer {
+            port,
+            dir: TempDir::new().expect("temp dir"),
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
+            child: None,
+        }
+    }
+
+    pub fn launch(&mut self) {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_server.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .args(["--port", &self.port.to_string(), "--dir"])
+            .arg(self.dir.path())
+            .args(&self.args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("python3 starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("server output");
+        assert_eq!(line.trim(), "READY", "SMTP server did not start");
+        self.child = Some(child);
+    }
+
+    pub fn mailer(&self) -> Mailer {
+        let mut config = SmtpConfig::new(
+            &format!("smtp://127.0.0.1:{}", self.port),
+            None,
+            "Daily Papers <papers@papers.test>",
+            BASE,
+        )
+        .expect("valid config");
+        config.retry = RetryPolicy {
+            attempts: 3,
+            backoff: Duration::from_millis(20),
+        };
+        config.timeout = Duration::from_secs(5);
+        Mailer::new(&config).expect("mailer")
+    }
+
+    /// Everything received so far, in arrival order.
+    pub fn messages(&self) -> Vec<Received> {
+        let mut files: Vec<(u64, PathBuf)> = std::fs::read_dir(self.dir.path())
+            .expect("mail dir")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .filter_map(|p| {
+                let name = p.file_name()?.to_str()?.to_owned();
+                Some((name.split('-').next()?.parse().ok()?, p))
+            })
+            .collect();
+        files.sort();
+        files
+            .into_iter()
+            .map(|(_, p)| {
+                serde_json::from_slice(&std::fs::read(p).expect("readable")).expect("summary JSON")
+            })
+            .collect()
+    }
+
+    pub fn messages_to(&self, address: &str) -> Vec<Received> {
+        self.messages()
+            .into_iter()
+            .filter(|m| m.rcpt_tos.iter().any(|r| r == address))
+            .collect()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+pub struct Fixture {
+    pub store: Store,
+    pub digests: Digests,
+    _dir: TempDir,
+}
+
+/// A store holding the feed days from 2024-01-01 to 2024-01-12, with stand-in
+/// embeddings for every paper.
+pub fn fixture() -> Fixture {
+    let dir = TempDir::new().expect("temp dir");
+    let mut store = Store::open(dir.path()).expect("store opens");
+    let mut batch = store.begin_ingest(now()).expect("batch");
+    for file in load::hf_days("2024-01-01", "2024-01-13") {
+        for record in load::hf_day(&file) {
+            batch.upsert(record).expect("upsert");
+        }
+    }
+    batch.commit().expect("commit");
+    let mut vectors = Vec::new();
+    store
+        .for_each_paper(|paper| {
+            let text = format!(
+                "{} {}",
+                paper.paper.metadata.title, paper.paper.metadata.abstract_text
+            );
+            vectors.push((paper.key, load::hashed_embedding(&text)));
+        })
+        .expect("papers");
+    store.put_embeddings(MODEL, &vectors).expect("embeddings");
+    let links = Links::new(
+        PublicUrl::parse(BASE).expect("url"),
+        Secret::new(*b"test secret, 32 bytes long......").expect("secret"),
+    );
+    let digests = Digests::new(links, Settings::new(MODEL)).expect("digests");
+    Fixture {
+        store,
+        digests,
+        _dir: dir,
+    }
+}
+
+pub fn request(email: &str, frequency: Frequency) -> SubscribeRequest {
+    SubscribeRequest {
+        email: email.to_owned(),
+        frequency,
+        categories: Vec::new(),
+        queries: Vec::new(),
+        user_id: None,
+    }
+}
+
+/// The first link in `text` that starts with `prefix`.
+pub fn link(text: &str, prefix: &str) -> String {
+    let start = text
+        .find(prefix)
+        .unwrap_or_else(|| panic!("no {prefix} link in {text}"));
+    text[start..]
+        .split(|c: char| c.is_whitespace() || c == '"' || c == '<' || c == '>')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+pub fn token_of(url: &str) -> &str {
+    url.rsplit('/').next().unwrap_or_default()
+}
+
+impl Fixture {
+    /// Subscribes and confirms through the token in the confirmation mail, without SMTP.
+    pub fn confirmed(&mut self, request: SubscribeRequest) -> Subscription {
+        let subscribed = self
+            .digests
+            .subscribe(&mut self.store, &request, now())
+            .expect("subscribe");
+        let mail: Mail = subscribed.confirmation.expect("confirmation mail");
+        let url = link(&mail.text, &format!("{BASE}/subscriptions/confirm/"));
+        self.digests
+            .confirm(&self.store, token_of(&url), now())
+            .expect("confirm")
+    }
+
+    /// Re-subscribes a confirmed address: preferences change, no new confirmation.
+    pub fn confirmed_update(&mut self, request: SubscribeRequest) -> Subscription {
+        let subscribed = self
+            .digests
+            .subscribe(&mut self.store, &request, now())
+            .expect("subscribe");
+        assert!(
+            subscribed.confirmation.is_none(),
+            "a confirmed address is not asked again"
+        );
+        subscribed.subscription
+    }
+}
