@@ -5,23 +5,29 @@
 //! ([`Store::begin_ingest`]) so a file either lands whole or not at all; readers see
 //! the last committed state and are never blocked by a writer.
 
+mod accounts;
 mod codec;
 mod error;
 mod feed;
 mod ingest;
+mod listing;
 mod migrate;
 mod read;
 mod stats;
+mod votes;
 
 use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
 
+pub use accounts::{Session, SignUpConflict, User};
 pub use error::StoreError;
 pub use feed::{FeedItem, FeedPeriod, FeedQuery, FeedSort};
 pub use ingest::{IngestBatch, UpsertOutcome};
+pub use listing::ListingOwner;
 pub use read::StoredPaper;
 pub use stats::{Count, Stats};
+pub use votes::VoteOutcome;
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "papers.sqlite3";

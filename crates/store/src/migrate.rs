@@ -5,7 +5,10 @@ use rusqlite::Connection;
 use crate::StoreError;
 
 /// Applied in order; never edit one that has shipped, add a new one instead.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_papers.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/sqlite/0001_papers.sql"),
+    include_str!("../migrations/sqlite/0002_accounts.sql"),
+];
 
 pub(crate) fn apply(conn: &Connection) -> Result<(), StoreError> {
     let known = MIGRATIONS.len() as i64;

@@ -1,1 +1,79 @@
-//! papers-web.
+//! papers-web: the Daily Papers site, its Hugging Face-compatible JSON API and its
+//! RSS/Atom feeds, served by axum from the paper store.
+//!
+//! The binary builds an [`AppState`] from an [`AppConfig`] (plus optional search and
+//! fetch backends), then calls [`serve`]; tests call [`router`] and drive it without a
+//! socket. Everything is rendered on the server and works without JavaScript.
+//!
+//! Request path, in order: security headers and the body limit wrap everything; the
+//! response cache answers anonymous `GET`s of cacheable pages from memory (entries are
+//! tagged with the store generation, which votes and ingests bump); handlers run store
+//! calls on a small pool of SQLite connections inside `spawn_blocking`.
+//!
+//! Invariants: untrusted text (titles, abstracts, names, queries) reaches HTML only
+//! through maud's escaping; every `POST` checks a CSRF token before doing anything;
+//! the library never reads environment variables.
+
+mod api_model;
+mod cache;
+mod csrf;
+mod error;
+mod feeds;
+mod openapi;
+mod period;
+mod pool;
+mod rate_limit;
+mod routes;
+mod search;
+mod session;
+mod state;
+mod taxonomy;
+mod views;
+
+use std::net::SocketAddr;
+
+pub use error::HttpError;
+pub use openapi::{API_ROUTES, ApiParam, ApiRoute, Operation, openapi_document};
+pub use period::PeriodSpec;
+pub use search::{PaperFetcher, SearchBackend, SearchHit, SearchMode, SearchOutcome, Snippet};
+pub use state::{AppConfig, AppState, OpenError};
+pub use taxonomy::category_name;
+
+/// The whole site as an axum router, ready for `axum::serve` or `oneshot` tests.
+pub fn router(state: AppState) -> axum::Router {
+    routes::build(state)
+}
+
+/// Errors from [`serve`].
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Binds `addr` and serves until the process ends. Starts the background task that
+/// notices ingests made by other processes (see [`AppState::watch_store`]).
+pub async fn serve(addr: SocketAddr, state: AppState) -> Result<(), ServeError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr, source })?;
+    serve_on(listener, state).await
+}
+
+/// Like [`serve`], on a listener the caller bound (port 0 in tests).
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+) -> Result<(), ServeError> {
+    if let Ok(local) = listener.local_addr() {
+        tracing::info!(addr = %local, "serving");
+    }
+    state.watch_store();
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).await.map_err(ServeError::Serve)
+}

@@ -1,0 +1,163 @@
+//! In-memory caches. The response cache answers anonymous `GET`s of pages, feeds and
+//! API listings with bytes rendered earlier, plus a precomputed ETag; the data cache
+//! keeps the query results logged-in pages are rendered from. Entries remember the
+//! store generation they were built at and a deadline; a vote or an ingest bumps the
+//! generation, so no entry outlives the data it shows.
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::session::has_session_cookie;
+use crate::state::AppState;
+
+/// Put in a response's extensions by a handler whose anonymous output may be shared
+/// for `ttl`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Cacheable {
+    pub ttl: Duration,
+}
+
+impl Cacheable {
+    pub(crate) const DEFAULT: Cacheable = Cacheable {
+        ttl: Duration::from_secs(60),
+    };
+}
+
+/// Largest body kept in the cache.
+const MAX_BODY: usize = 4 * 1024 * 1024;
+
+struct Entry<T> {
+    generation: u64,
+    expires: Instant,
+    value: T,
+}
+
+/// A bounded map from a key to a value stamped with generation and deadline. When full
+/// it is cleared: simple, and a burst of distinct keys cannot grow memory.
+pub(crate) struct DataCache<T> {
+    capacity: usize,
+    entries: RwLock<HashMap<String, Entry<T>>>,
+}
+
+impl<T: Clone> DataCache<T> {
+    pub(crate) fn new(capacity: usize) -> DataCache<T> {
+        DataCache {
+            capacity,
+            entries: RwLock::new(HashMap::new()),
+        }
+    }
+
+    pub(crate) fn get(&self, key: &str, generation: u64) -> Option<T> {
+        let entries = self.entries.read().ok()?;
+        let entry = entries.get(key)?;
+        (entry.generation == generation && entry.expires > Instant::now())
+            .then(|| entry.value.clone())
+    }
+
+    pub(crate) fn put(&self, key: String, generation: u64, ttl: Duration, value: T) {
+        let Ok(mut entries) = self.entries.write() else {
+            return;
+        };
+        if entries.len() >= self.capacity {
+            entries.clear();
+        }
+        entries.insert(
+            key,
+            Entry {
+                generation,
+                expires: Instant::now() + ttl,
+                value,
+            },
+        );
+    }
+}
+
+/// A rendered response.
+pub(crate) struct CachedResponse {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+    etag: HeaderValue,
+}
+
+pub(crate) type ResponseCache = DataCache<Arc<CachedResponse>>;
+
+impl CachedResponse {
+    fn respond(&self, request_headers: &HeaderMap) -> Response {
+        let matches = request_headers
+            .get(header::IF_NONE_MATCH)
+            .is_some_and(|sent| sent.as_bytes() == self.etag.as_bytes());
+        let mut response = if matches {
+            StatusCode::NOT_MODIFIED.into_response()
+        } else {
+            let mut response = Response::new(Body::from(self.body.clone()));
+            *response.status_mut() = self.status;
+            *response.headers_mut() = self.headers.clone();
+            response
+        };
+        response
+            .headers_mut()
+            .insert(header::ETAG, self.etag.clone());
+        response
+    }
+}
+
+/// The middleware: serve from the cache, or run the handler and keep what it marked
+/// [`Cacheable`].
+pub(crate) async fn respond(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let method = request.method();
+    if (method != Method::GET && method != Method::HEAD) || has_session_cookie(request.headers()) {
+        return next.run(request).await;
+    }
+    let key = request.uri().path_and_query().map_or_else(
+        || request.uri().path().to_owned(),
+        |pq| pq.as_str().to_owned(),
+    );
+    let generation = state.generation();
+    let cache = &state.inner.responses;
+    if let Some(hit) = cache.get(&key, generation) {
+        return hit.respond(request.headers());
+    }
+    let request_headers = request.headers().clone();
+    let response = next.run(request).await;
+    let Some(cacheable) = response.extensions().get::<Cacheable>().copied() else {
+        return response;
+    };
+    if response.status() != StatusCode::OK {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let mut headers = parts.headers;
+    headers.remove(header::SET_COOKIE);
+    let entry = Arc::new(CachedResponse {
+        status: parts.status,
+        headers,
+        etag: etag(&body, generation),
+        body,
+    });
+    cache.put(key, generation, cacheable.ttl, entry.clone());
+    entry.respond(&request_headers)
+}
+
+fn etag(body: &[u8], generation: u64) -> HeaderValue {
+    let mut hasher = DefaultHasher::new();
+    body.hash(&mut hasher);
+    generation.hash(&mut hasher);
+    HeaderValue::from_str(&format!("\"{:016x}\"", hasher.finish()))
+        .unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
+}
