@@ -75,6 +75,9 @@ pub(crate) struct Inner {
     pub generation: AtomicU64,
     pub responses: ResponseCache,
     pub feeds: DataCache<Arc<FeedView>>,
+    /// The latest feed day: `MAX(feed_day)` scans the table, so it is asked once per
+    /// generation.
+    pub latest_day: DataCache<Option<chrono::NaiveDate>>,
     pub auth_limiter: RateLimiter,
     pub vote_limiter: RateLimiter,
 }
@@ -97,6 +100,7 @@ impl AppState {
                 generation: AtomicU64::new(1),
                 responses: ResponseCache::new(4096),
                 feeds: DataCache::new(1024),
+                latest_day: DataCache::new(1),
                 auth_limiter: RateLimiter::per_minute(auth),
                 vote_limiter: RateLimiter::per_minute(votes),
             }),

@@ -17,7 +17,7 @@ use crate::csrf;
 use crate::error::{HttpError, JsonErrors};
 use crate::openapi::{API_ROUTES, Operation, openapi_document};
 use crate::period::PeriodSpec;
-use crate::routes::feed::trending_clock;
+use crate::routes::feed::{latest_feed_day, trending_clock};
 use crate::routes::paper::{load, similar_items};
 use crate::routes::search::{RawSearchParams, run_search};
 use crate::routes::vote::toggle;
@@ -139,6 +139,7 @@ async fn daily(state: &AppState, params: DailyParams) -> Result<Response, HttpEr
         return Err(bad("submitter"));
     }
     let now = Utc::now();
+    let latest = latest_feed_day(state).await?;
     let (papers, total) = state
         .inner
         .pool
@@ -146,7 +147,7 @@ async fn daily(state: &AppState, params: DailyParams) -> Result<Response, HttpEr
             let period = match period {
                 Some(spec) => Some(spec.0),
                 None if submitter.is_some() => None,
-                None => store.latest_feed_day()?.map(FeedPeriod::Day),
+                None => latest.map(FeedPeriod::Day),
             };
             let Some(period) = period else {
                 let Some(name) = submitter else {
@@ -159,7 +160,7 @@ async fn daily(state: &AppState, params: DailyParams) -> Result<Response, HttpEr
                 );
             };
             let sort = if trending {
-                let latest = store.latest_feed_day()?.unwrap_or_else(|| now.date_naive());
+                let latest = latest.unwrap_or_else(|| now.date_naive());
                 FeedSort::Trending {
                     now: trending_clock(latest, now),
                 }

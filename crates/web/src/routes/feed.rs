@@ -152,16 +152,31 @@ pub(crate) async fn viewer(state: &AppState, user: MaybeUser) -> Result<Viewer, 
     })
 }
 
+/// The most recent feed day with papers, cached per store generation.
+pub(crate) async fn latest_feed_day(state: &AppState) -> Result<Option<NaiveDate>, HttpError> {
+    let generation = state.generation();
+    if let Some(day) = state.inner.latest_day.get("latest", generation) {
+        return Ok(day);
+    }
+    let day = state
+        .inner
+        .pool
+        .run(|store| store.latest_feed_day())
+        .await?;
+    let ttl = Duration::from_secs(600);
+    state
+        .inner
+        .latest_day
+        .put("latest".to_owned(), generation, ttl, day);
+    Ok(day)
+}
+
 /// The latest feed day's view (an empty view when nothing was ingested yet).
 pub(crate) async fn latest_view(
     state: &AppState,
     params: &FeedParams,
 ) -> Result<Arc<FeedView>, HttpError> {
-    let latest = state
-        .inner
-        .pool
-        .run(|store| store.latest_feed_day())
-        .await?;
+    let latest = latest_feed_day(state).await?;
     match latest {
         Some(day) => period_view(state, PeriodSpec(FeedPeriod::Day(day)), params).await,
         None => Ok(Arc::new(FeedView {
@@ -205,6 +220,12 @@ pub(crate) async fn period_view(
         return Ok(view);
     }
     let now = Utc::now();
+    let clock = match params.sort {
+        SortChoice::Trending => latest_feed_day(state)
+            .await?
+            .map_or(now, |latest| trending_clock(latest, now)),
+        _ => now,
+    };
     let params_owned = params.clone();
     let view = state
         .inner
@@ -213,7 +234,7 @@ pub(crate) async fn period_view(
             let params = params_owned;
             let query = FeedQuery {
                 period: spec.0,
-                sort: feed_sort(params.sort, now),
+                sort: feed_sort(params.sort, clock),
                 category: params.category.clone(),
                 submitter: None,
                 organization: None,
@@ -315,13 +336,15 @@ pub(crate) async fn trending_view(
         return Ok(view);
     }
     let now = Utc::now();
+    let latest = latest_feed_day(state)
+        .await?
+        .unwrap_or_else(|| now.date_naive());
     let params_owned = params.clone();
     let view = state
         .inner
         .pool
         .run(move |store| {
             let params = params_owned;
-            let latest = store.latest_feed_day()?.unwrap_or_else(|| now.date_naive());
             let clock = trending_clock(latest, now);
             let start = latest - Days::days(TRENDING_DAYS - 1);
             let end = latest + Days::days(1);

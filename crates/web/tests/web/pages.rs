@@ -346,3 +346,29 @@ async fn concurrent_votes_keep_counts_exact() {
         store.vote_rows(stored.key).expect("rows")
     );
 }
+
+#[tokio::test]
+async fn anonymous_pages_come_from_the_cache_with_etags() {
+    let app = app();
+    let first = app.get("/papers/date/2024-01-02").await;
+    let etag = first.headers[header::ETAG]
+        .to_str()
+        .expect("etag")
+        .to_owned();
+    let second = app.get("/papers/date/2024-01-02").await;
+    assert_eq!(second.headers[header::ETAG], etag.as_str());
+    assert_eq!(second.body, first.body);
+    let request = axum::http::Request::builder()
+        .uri("/papers/date/2024-01-02")
+        .header(header::IF_NONE_MATCH, &etag)
+        .body(axum::body::Body::empty())
+        .expect("request");
+    let revalidated = app.request(request).await;
+    assert_eq!(revalidated.status, StatusCode::NOT_MODIFIED);
+    assert!(revalidated.body.is_empty());
+    // Pages with personal state are never shared or cached by browsers.
+    let cookie = app.sign_up("frank").await;
+    let member = app.get_as("/papers/date/2024-01-02", Some(&cookie)).await;
+    assert!(member.headers.get(header::ETAG).is_none());
+    assert_eq!(member.headers[header::CACHE_CONTROL], "private, no-store");
+}
