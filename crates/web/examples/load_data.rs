@@ -158,10 +158,14 @@ fn repaired_id(raw: &str) -> Option<ArxivId> {
     if let Ok(id) = ArxivId::parse(raw) {
         return Some(id);
     }
-    let (yymm, number) = raw.split_once('.')?;
+    let (yymm, _) = raw.split_once('.')?;
     let yymm = format!("{yymm:0>4}");
     let width = if yymm.as_str() < "1501" { 4 } else { 5 };
-    ArxivId::parse(&format!("{yymm}.{number:0<width$}")).ok()
+    // Some also picked up binary floating-point noise (`1501.0403800000001`): round.
+    let value: f64 = raw.parse().ok()?;
+    let number = format!("{value:.width$}");
+    let (_, number) = number.split_once('.')?;
+    ArxivId::parse(&format!("{yymm}.{number}")).ok()
 }
 
 fn text(value: &Value) -> String {
