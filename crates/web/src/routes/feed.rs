@@ -392,7 +392,7 @@ pub(crate) async fn trending_view(
                 category: params.category,
                 feed_base: Some("/papers/trending/feed.rss".to_owned()),
                 explanation: Some(format!(
-                    "Papers from the {TRENDING_DAYS} feed days up to {latest}, ranked by {} \
+                    "Papers that entered the feed in the {TRENDING_DAYS} days up to {latest}, ranked by {} \
                      (upvotes are those imported from Hugging Face plus members' votes here; \
                      ages are measured at {}).",
                     papers_rank::trending::FORMULA,

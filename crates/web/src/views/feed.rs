@@ -70,7 +70,9 @@ fn controls(view: &FeedView) -> Markup {
                     }
                 }
             }
-            button type="submit" { "Apply" }
+            @if view.sortable || !view.categories.is_empty() {
+                button type="submit" { "Apply" }
+            }
             @if let Some(base) = &view.feed_base {
                 span.feeds {
                     a href=(with_query(base, view)) { "RSS" } " "

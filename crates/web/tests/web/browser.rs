@@ -118,7 +118,9 @@ async fn fill(client: &Client, css: &str, value: &str) {
         .expect("type");
 }
 
-async fn click(client: &Client, css: &str) {
+/// Clicks, then waits until an element that only the next page has appears (a click
+/// that submits a form returns before the navigation it starts has finished).
+async fn click_then(client: &Client, css: &str, next_page_has: &str) {
     client
         .find(Locator::Css(css))
         .await
@@ -126,6 +128,12 @@ async fn click(client: &Client, css: &str) {
         .click()
         .await
         .expect("click");
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(next_page_has))
+        .await
+        .unwrap_or_else(|e| panic!("after clicking {css}, no {next_page_has}: {e}"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -159,7 +167,7 @@ async fn run(client: &Client, base: &str, shots: &Path) {
     client.goto(&format!("{base}/papers")).await.expect("feed");
     assert!(text_of(client, "h1").await.contains("8 January 2024"));
     save(client, shots, "feed.png").await;
-    click(client, "nav.pager a.prev").await;
+    click_then(client, "nav.pager a.prev", "a[href='/papers/2401.00003']").await;
     assert!(
         client
             .current_url()
@@ -176,7 +184,7 @@ async fn run(client: &Client, base: &str, shots: &Path) {
             .contains("Attacks &amp; &lt;b&gt;defences")
     );
     assert_no_script_ran(client).await;
-    click(client, "nav.pager a.next").await;
+    click_then(client, "nav.pager a.next", "a[href='/papers/2401.00005']").await;
     assert!(
         client
             .current_url()
@@ -194,13 +202,18 @@ async fn run(client: &Client, base: &str, shots: &Path) {
     fill(client, "#username", "browser").await;
     fill(client, "#email", "browser@example.org").await;
     fill(client, "#password", "correct-horse-battery").await;
-    click(client, ".form-page button[type=submit]").await;
+    click_then(client, ".form-page button[type=submit]", "header a.user").await;
     assert_eq!(text_of(client, "header a.user").await, "browser");
-    click(client, "header form.inline button").await;
+    click_then(
+        client,
+        "header form.inline button",
+        "header a[href='/signup']",
+    )
+    .await;
     client.goto(&format!("{base}/login")).await.expect("login");
     fill(client, "#username", "browser").await;
     fill(client, "#password", "correct-horse-battery").await;
-    click(client, ".form-page button[type=submit]").await;
+    click_then(client, ".form-page button[type=submit]", "header a.user").await;
     assert_eq!(text_of(client, "header a.user").await, "browser");
 
     // Upvote the second paper of 2 January (12 imported votes) and see it count.
@@ -217,6 +230,12 @@ async fn run(client: &Client, base: &str, shots: &Path) {
         "▲ 12"
     );
     buttons[1].click().await.expect("vote");
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("form.vote button.voted"))
+        .await
+        .expect("the page after voting");
     let after = client
         .find_all(Locator::Css("form.vote button"))
         .await
@@ -233,14 +252,14 @@ async fn run(client: &Client, base: &str, shots: &Path) {
         .await
         .expect("search");
     fill(client, "#q", "retrieval").await;
-    click(client, ".search-form button").await;
+    click_then(client, ".search-form button", "p.snippet mark").await;
     let marks = client
         .find_all(Locator::Css("p.snippet mark"))
         .await
         .expect("marks");
     assert_eq!(marks.len(), 2);
     save(client, shots, "search.png").await;
-    click(client, "ol.results article.paper h2 a").await;
+    click_then(client, "ol.results article.paper h2 a", "textarea#bibtex").await;
     assert!(
         client
             .current_url()

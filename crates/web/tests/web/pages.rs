@@ -372,3 +372,69 @@ async fn anonymous_pages_come_from_the_cache_with_etags() {
     assert!(member.headers.get(header::ETAG).is_none());
     assert_eq!(member.headers[header::CACHE_CONTROL], "private, no-store");
 }
+
+/// Stands in for the arXiv API client the binary wires.
+struct OneFetcher;
+
+impl papers_web::PaperFetcher for OneFetcher {
+    fn fetch(&self, id: &papers_core::ArxivId) -> Result<Option<papers_core::PaperRecord>, String> {
+        match id.as_str() {
+            "2402.01234" => Ok(Some(papers_core::PaperRecord {
+                id: id.clone(),
+                source: papers_core::Source::ArxivApi,
+                metadata: papers_core::Metadata {
+                    title: "Fetched from arXiv".into(),
+                    abstract_text: "Online.".into(),
+                    ..papers_core::Metadata::default()
+                },
+                community: None,
+            })),
+            "2402.09999" => Err("connection refused".into()),
+            _ => Ok(None),
+        }
+    }
+}
+
+#[tokio::test]
+async fn submit_fetches_unknown_papers_when_online() {
+    let dir = tempfile::tempdir().expect("dir");
+    crate::common::seed(dir.path());
+    let state =
+        papers_web::AppState::open(papers_web::AppConfig::new(dir.path(), "http://papers.test"))
+            .expect("state")
+            .with_fetcher(std::sync::Arc::new(OneFetcher));
+    let app = crate::common::TestApp {
+        router: papers_web::router(state.clone()),
+        state,
+        dir,
+    };
+    let cookie = app.sign_up("gina").await;
+    let csrf = app.csrf_for(&cookie).await;
+    let reply = app
+        .post_form(
+            "/submit",
+            &format!("csrf={csrf}&reference=arXiv%3A2402.01234v1"),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_eq!(reply.headers[header::LOCATION], "/papers/2402.01234");
+    let page = app.get("/papers/2402.01234").await;
+    assert!(page.body.contains("Fetched from arXiv") && page.body.contains("href=\"/users/gina\""));
+    let unknown = app
+        .post_form(
+            "/submit",
+            &format!("csrf={csrf}&reference=2402.05555"),
+            Some(&cookie),
+        )
+        .await;
+    assert!(unknown.body.contains("arXiv has no paper 2402.05555"));
+    let down = app
+        .post_form(
+            "/submit",
+            &format!("csrf={csrf}&reference=2402.09999"),
+            Some(&cookie),
+        )
+        .await;
+    assert!(down.body.contains("connection refused"));
+}
