@@ -147,12 +147,26 @@ impl AppState {
     }
 
     /// Polls the store's change log every two seconds and invalidates the caches when
-    /// another process (`papers ingest`) has written to it. Needs a tokio runtime.
+    /// another process (`papers ingest`) has written to it; purges expired sessions
+    /// hourly. Needs a tokio runtime.
     pub fn watch_store(&self) {
         let state = self.clone();
         tokio::spawn(async move {
             let mut last = None;
+            let mut rounds: u64 = 0;
             loop {
+                // Expired sessions are dropped about once an hour.
+                if rounds % 1800 == 0 {
+                    let purged = state
+                        .inner
+                        .pool
+                        .run(|store| store.purge_sessions(chrono::Utc::now()))
+                        .await;
+                    if let Err(error) = purged {
+                        tracing::warn!(%error, "cannot purge expired sessions");
+                    }
+                }
+                rounds += 1;
                 let seen = state.inner.pool.run(|store| store.last_change()).await;
                 match (seen, last) {
                     (Ok(now), Some(before)) if now != before => {

@@ -117,8 +117,16 @@ pub(crate) fn html_response(markup: Markup, cacheable: bool) -> Response {
         markup.into_string(),
     )
         .into_response();
+    // Pages differ by the session cookie, so shared caches must key on it; browsers
+    // revalidate anonymous pages with their ETag instead of guessing a lifetime.
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("Cookie"));
     if cacheable {
         response.extensions_mut().insert(Cacheable::DEFAULT);
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     } else {
         response.headers_mut().insert(
             header::CACHE_CONTROL,
