@@ -284,3 +284,21 @@ async fn openapi_document_lists_exactly_the_api_routes() {
         assert_eq!(json(&reply.body)["error"], "no such page");
     }
 }
+
+/// The exact JSON clients receive, reviewed once and kept (`cargo insta review`).
+#[tokio::test]
+async fn json_responses_match_their_snapshots() {
+    let app = app();
+    for (name, path) in [
+        (
+            "daily_papers_2024_01_02",
+            "/api/daily_papers?date=2024-01-02",
+        ),
+        ("paper_2401_00001", "/api/papers/2401.00001"),
+        ("paper_old_style", "/api/papers/hep-th%2F9901001"),
+        ("error_bad_limit", "/api/daily_papers?limit=500"),
+        ("openapi", "/api/openapi.json"),
+    ] {
+        insta::assert_json_snapshot!(name, json(&app.get(path).await.body));
+    }
+}
