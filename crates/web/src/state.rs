@@ -156,7 +156,7 @@ impl AppState {
             let mut rounds: u64 = 0;
             loop {
                 // Expired sessions are dropped about once an hour.
-                if rounds % 1800 == 0 {
+                if rounds.is_multiple_of(1800) {
                     let purged = state
                         .inner
                         .pool
