@@ -123,7 +123,7 @@ impl SearchBackend for SmallIndex {
                 snippet: Some(self.snippet(doc, query)),
             })
             .collect();
-        Ok(SearchOutcome { hits })
+        Ok(SearchOutcome { hits, note: None })
     }
 
     fn similar(&self, key: i64, k: usize) -> Result<Vec<SearchHit>, String> {

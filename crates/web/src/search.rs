@@ -55,6 +55,10 @@ pub struct SearchOutcome {
     /// Best first, already cut at the backend's relevance cutoff: an empty list means
     /// "no good matches", not "no index".
     pub hits: Vec<SearchHit>,
+    /// Something the reader should know about how the search ran, shown above the
+    /// results: e.g. "semantic search is unavailable (no model); showing keyword
+    /// matches".
+    pub note: Option<String>,
 }
 
 /// Implemented by the binary over `papers-index`. Calls block (they run inside

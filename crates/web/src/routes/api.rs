@@ -277,7 +277,7 @@ async fn search(
         if parsed.query.is_empty() {
             return Err(HttpError::bad_request("q is required"));
         }
-        let results = run_search(&state, &parsed, limit).await?;
+        let (results, _) = run_search(&state, &parsed, limit).await?;
         let hits: Vec<ApiSearchHit> = results
             .iter()
             .map(|(item, snippet)| ApiSearchHit {

@@ -86,7 +86,7 @@ pub(crate) async fn search_feed(
     if params.query.is_empty() {
         return Err(HttpError::bad_request("q is required"));
     }
-    let results = run_search(&state, &params, 50).await?;
+    let (results, _) = run_search(&state, &params, 50).await?;
     let base = &state.config().public_url;
     let query = crate::views::encode(&params.query);
     let doc = FeedDoc {

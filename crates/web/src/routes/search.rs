@@ -68,13 +68,16 @@ impl RawSearchParams {
 
 pub(crate) const NO_INDEX: &str = "The search index is not built yet; run `papers reindex`.";
 
+/// Results in rank order, each with its snippet, and the backend's note.
+pub(crate) type Results = (Vec<(ViewItem, Option<Snippet>)>, Option<String>);
+
 /// Searches, loads the hits from the store (in rank order) and applies the category
 /// filter. An empty result means the backend's cutoff left nothing.
 pub(crate) async fn run_search(
     state: &AppState,
     params: &SearchParams,
     limit: usize,
-) -> Result<Vec<(ViewItem, Option<Snippet>)>, HttpError> {
+) -> Result<Results, HttpError> {
     let backend = state
         .inner
         .search
@@ -97,12 +100,13 @@ pub(crate) async fn run_search(
         .pool
         .run(move |store| store.papers_by_keys(&keys))
         .await?;
+    let note = outcome.note;
     let mut snippets: HashMap<i64, (f32, Option<Snippet>)> = outcome
         .hits
         .into_iter()
         .map(|hit| (hit.key, (hit.score, hit.snippet)))
         .collect();
-    Ok(papers
+    let items = papers
         .into_iter()
         .filter(|paper| {
             params.category.as_deref().is_none_or(|wanted| {
@@ -125,7 +129,8 @@ pub(crate) async fn run_search(
                 snippet,
             )
         })
-        .collect())
+        .collect();
+    Ok((items, note))
 }
 
 pub(crate) async fn page(
@@ -141,12 +146,16 @@ pub(crate) async fn page(
         mode: params.mode,
         category: params.category.clone(),
         results: None,
+        note: None,
         problem: None,
     };
     let mut status = StatusCode::OK;
     if !params.query.is_empty() {
         match run_search(&state, &params, 30).await {
-            Ok(results) => search.results = Some(results),
+            Ok((results, note)) => {
+                search.results = Some(results);
+                search.note = note;
+            }
             Err(error) => {
                 status = error.status;
                 search.problem = Some(error.message);

@@ -13,6 +13,8 @@ pub(crate) struct SearchPage {
     pub category: Option<String>,
     /// `None` before a query is entered.
     pub results: Option<Vec<(ViewItem, Option<Snippet>)>>,
+    /// How the backend ran the search, when the reader should know.
+    pub note: Option<String>,
     /// Why there are no results, when it is not "no good matches".
     pub problem: Option<String>,
 }
@@ -43,6 +45,7 @@ pub(crate) fn search_page(search: &SearchPage, viewer: &Viewer) -> Markup {
                     button type="submit" { "Search" }
                 }
                 @if let Some(problem) = &search.problem { p.error role="alert" { (problem) } }
+                @if let Some(note) = &search.note { p.explanation { (note) } }
                 @if let Some(results) = &search.results {
                     p.feeds {
                         "Follow this search: "

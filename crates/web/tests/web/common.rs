@@ -168,7 +168,7 @@ impl SearchBackend for TitleSearch {
             })
             .take(limit)
             .collect();
-        Ok(SearchOutcome { hits })
+        Ok(SearchOutcome { hits, note: None })
     }
 
     fn similar(&self, key: i64, k: usize) -> Result<Vec<SearchHit>, String> {
