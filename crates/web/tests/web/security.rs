@@ -237,3 +237,57 @@ async fn log_in_attempts_are_rate_limited() {
         StatusCode::TOO_MANY_REQUESTS
     );
 }
+
+#[tokio::test]
+async fn votes_are_rate_limited_per_member() {
+    let app = app_with(true, |config| config.votes_per_minute = 2);
+    let cookie = app.sign_up("eager").await;
+    let csrf = app.csrf_for(&cookie).await;
+    let vote = |n: u32| {
+        Request::builder()
+            .method(Method::POST)
+            .uri(format!("/api/papers/2401.0000{n}/upvote"))
+            .header(header::COOKIE, &cookie)
+            .header("x-csrf-token", &csrf)
+            .body(Body::empty())
+            .expect("request")
+    };
+    assert_eq!(app.request(vote(1)).await.status, StatusCode::OK);
+    assert_eq!(app.request(vote(2)).await.status, StatusCode::OK);
+    let limited = app.request(vote(4)).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.body.contains("\"error\""));
+}
+
+#[tokio::test]
+async fn hostile_usernames_and_passwords_are_only_data() {
+    let app = app();
+    let form = app.get("/login").await;
+    let pre = crate::common::set_cookie(&form.headers, "papers_csrf").expect("cookie");
+    let token = csrf_in(&form.body).expect("token");
+    let body = format!(
+        "csrf={token}&username=%27%20OR%20%271%27%3D%271&password=%27%20OR%20%271%27%3D%271%27--"
+    );
+    let reply = app
+        .post_form("/login", &body, Some(&format!("papers_csrf={pre}")))
+        .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    let signup = app.get("/signup").await;
+    let pre = crate::common::set_cookie(&signup.headers, "papers_csrf").expect("cookie");
+    let token = csrf_in(&signup.body).expect("token");
+    let body = format!(
+        "csrf={token}&username=robert%27%29%3B--&email=x%40example.org&password=correct-horse-battery"
+    );
+    let reply = app
+        .post_form("/signup", &body, Some(&format!("papers_csrf={pre}")))
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::BAD_REQUEST,
+        "usernames are letters, digits, - and _"
+    );
+    assert!(
+        reply.body.contains("robert&#39;);--") || reply.body.contains("robert');--"),
+        "the value is echoed escaped"
+    );
+}
