@@ -246,22 +246,29 @@ pub(crate) async fn period_view(
             let (previous, _) = store.neighbouring_feed_days(start)?;
             let (_, next) = store.neighbouring_feed_days(end - Days::days(1))?;
             let categories = store.feed_categories(start, end)?;
+            // Moving between periods keeps the reader's sort and filter.
+            let keep = kept_query(&params);
             let link = |day: NaiveDate| {
                 let other = spec.same_kind_containing(day);
                 NavLink {
                     label: other.label(),
-                    href: other.path(),
+                    href: format!("{}{keep}", other.path()),
                 }
             };
             let related = match spec.0 {
                 FeedPeriod::Day(day) => vec![
-                    link_to(PeriodSpec(FeedPeriod::containing_week(day)), "This week"),
+                    link_to(
+                        PeriodSpec(FeedPeriod::containing_week(day)),
+                        "This week",
+                        &keep,
+                    ),
                     link_to(
                         PeriodSpec(FeedPeriod::Month {
                             year: day.year(),
                             month: day.month(),
                         }),
                         "This month",
+                        &keep,
                     ),
                 ],
                 _ => Vec::new(),
@@ -299,10 +306,26 @@ pub(crate) async fn period_view(
     Ok(view)
 }
 
-fn link_to(spec: PeriodSpec, label: &str) -> NavLink {
+fn link_to(spec: PeriodSpec, label: &str, keep: &str) -> NavLink {
     NavLink {
         label: label.to_owned(),
-        href: spec.path(),
+        href: format!("{}{keep}", spec.path()),
+    }
+}
+
+/// `?sort=…&category=…` for links to other periods, or nothing when both are defaults.
+fn kept_query(params: &FeedParams) -> String {
+    let mut parts = Vec::new();
+    if params.sort != SortChoice::Upvotes {
+        parts.push(format!("sort={}", params.sort.as_str()));
+    }
+    if let Some(category) = &params.category {
+        parts.push(format!("category={}", views::encode(category)));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
     }
 }
 

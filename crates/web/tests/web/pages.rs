@@ -438,3 +438,21 @@ async fn submit_fetches_unknown_papers_when_online() {
         .await;
     assert!(down.body.contains("connection refused"));
 }
+
+#[tokio::test]
+async fn period_links_keep_sort_and_category() {
+    let app = app();
+    let page = app
+        .get("/papers/date/2024-01-03?sort=newest&category=cs.IR")
+        .await;
+    assert!(
+        page.body
+            .contains("href=\"/papers/date/2024-01-02?sort=newest&amp;category=cs.IR\""),
+        "previous day"
+    );
+    assert!(
+        page.body
+            .contains("href=\"/papers/week/2024-W01?sort=newest&amp;category=cs.IR\""),
+        "its week"
+    );
+}
