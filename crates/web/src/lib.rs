@@ -56,7 +56,8 @@ pub enum ServeError {
     Serve(std::io::Error),
 }
 
-/// Binds `addr` and serves until the process ends. Starts the background task that
+/// Binds `addr` and serves until Ctrl-C or SIGTERM, then finishes the requests in
+/// flight. Starts the background task that
 /// notices ingests made by other processes (see [`AppState::watch_store`]).
 pub async fn serve(addr: SocketAddr, state: AppState) -> Result<(), ServeError> {
     let listener = tokio::net::TcpListener::bind(addr)
@@ -75,5 +76,37 @@ pub async fn serve_on(
     }
     state.watch_store();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).await.map_err(ServeError::Serve)
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(ServeError::Serve)
+}
+
+/// Ctrl-C or SIGTERM: stop accepting, let requests in flight finish.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
 }
