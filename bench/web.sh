@@ -151,6 +151,7 @@ curl -fs -o /dev/null "$BASE/api/daily_papers"
 curl -fs -o /dev/null -H "Cookie: papers_session=$SESSION" "$BASE/papers"
 
 echo "== wrk -t2 -c32 -d$DURATION; feed page is $PAGE_BYTES bytes; $(nproc) cores; server workers ${PAPERS_WORKERS:-1}"
+echo "== machine load before the runs:$(uptime | sed 's/.*load average//')  (other work on these 2 cores shows up in p99)"
 echo "== store: $(sqlite3 "$DATA/papers.sqlite3" 'SELECT COUNT(*) || " papers, " || COUNT(feed_day) || " in the feed" FROM papers' 2>/dev/null || echo '?')"
 run "nginx static feed page" "http://127.0.0.1:$NGINX_PORT/papers" - -
 NGINX_RPS=$LAST_RPS
