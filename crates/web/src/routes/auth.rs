@@ -121,17 +121,20 @@ pub(crate) async fn login(
         .pool
         .run(move |store| store.user_by_name(&name))
         .await?;
-    let verified = match user {
-        Some(user) => {
-            let password = form.password;
-            let hash = user.password_hash.clone();
-            let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-                .await
-                .map_err(HttpError::internal)?;
-            ok.then_some(user)
+    // An unknown username costs the same hash verification as a wrong password, so
+    // response times do not reveal which usernames exist.
+    let password = form.password;
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let ok = tokio::task::spawn_blocking(move || match hash {
+        Some(hash) => verify_password(&password, &hash),
+        None => {
+            let _ = verify_password(&password, dummy_hash());
+            false
         }
-        None => None,
-    };
+    })
+    .await
+    .map_err(HttpError::internal)?;
+    let verified = user.filter(|_| ok);
     let Some(user) = verified else {
         return form_page(&state, &headers, StatusCode::UNAUTHORIZED, |token| {
             views::login_page(token, &next, Some("Wrong username or password."))
@@ -288,6 +291,12 @@ pub(crate) fn hash_password(password: &str) -> Result<String, HttpError> {
         .hash_password(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())
         .map_err(HttpError::internal)
+}
+
+/// A hash of a random password with the same parameters as real ones, made once.
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash_password("not-a-real-password").unwrap_or_default())
 }
 
 fn verify_password(password: &str, hash: &str) -> bool {
