@@ -6,4 +6,5 @@ mod browser;
 mod common;
 mod feeds;
 mod pages;
+mod real_data;
 mod security;
