@@ -19,8 +19,10 @@ fn days_dir() -> PathBuf {
         .join("data/hf-daily-papers-api/2023-11-to-2024-04")
 }
 
-/// `(day, [(id, upvotes)])` for every file.
-fn read_days() -> Vec<(NaiveDate, Vec<(String, u64)>, Vec<PaperRecord>)> {
+/// One file: its day, the `(id, upvotes)` it lists, and its records.
+type Day = (NaiveDate, Vec<(String, u64)>, Vec<PaperRecord>);
+
+fn read_days() -> Vec<Day> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(days_dir())
         .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
         .unwrap_or_default();
@@ -142,7 +144,7 @@ async fn real_feed_days_round_trip() {
             .collect();
         assert_eq!(order.len(), got.len(), "{day}: every paper on the page");
         let mut by_votes: Vec<&(String, u64)> = got.iter().collect();
-        by_votes.sort_by(|a, b| b.1.cmp(&a.1));
+        by_votes.sort_by_key(|pair| std::cmp::Reverse(pair.1));
         let positions: Vec<usize> = by_votes
             .iter()
             .filter_map(|(id, _)| page.body.find(&format!("href=\"/papers/{id}\"")))
