@@ -1,8 +1,9 @@
 //! In-memory caches. The response cache answers anonymous `GET`s of pages, feeds and
 //! API listings with bytes rendered earlier, plus a precomputed ETag; the data cache
-//! keeps the query results logged-in pages are rendered from. Entries remember the
-//! store generation they were built at and a deadline; a vote or an ingest bumps the
-//! generation, so no entry outlives the data it shows.
+//! keeps the query results logged-in pages are rendered from. Large bodies are also
+//! kept gzipped, for clients that accept it. Entries remember the store generation
+//! they were built at and a deadline; a vote or an ingest bumps the generation, so no
+//! entry outlives the data it shows.
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -80,32 +81,68 @@ impl<T: Clone> DataCache<T> {
     }
 }
 
-/// A rendered response.
+/// A rendered response, and its gzip encoding when that is worth having.
 pub(crate) struct CachedResponse {
     status: StatusCode,
     headers: HeaderMap,
     body: Bytes,
     etag: HeaderValue,
+    gzip: Option<(Bytes, HeaderValue)>,
+}
+
+/// Bodies smaller than this are sent as they are.
+const GZIP_FROM: usize = 1024;
+
+fn gzip(body: &[u8]) -> Option<Bytes> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(body).ok()?;
+    encoder.finish().ok().map(Bytes::from)
+}
+
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.trim().split(';');
+            parts.next() == Some("gzip") && parts.all(|p| p.trim() != "q=0")
+        })
 }
 
 pub(crate) type ResponseCache = DataCache<Arc<CachedResponse>>;
 
 impl CachedResponse {
     fn respond(&self, request_headers: &HeaderMap) -> Response {
+        let gzipped = self.gzip.as_ref().filter(|_| accepts_gzip(request_headers));
+        let (body, etag) = match gzipped {
+            Some((body, etag)) => (body, etag),
+            None => (&self.body, &self.etag),
+        };
         let matches = request_headers
             .get(header::IF_NONE_MATCH)
-            .is_some_and(|sent| sent.as_bytes() == self.etag.as_bytes());
+            .is_some_and(|sent| sent.as_bytes() == etag.as_bytes());
         let mut response = if matches {
             StatusCode::NOT_MODIFIED.into_response()
         } else {
-            let mut response = Response::new(Body::from(self.body.clone()));
+            let mut response = Response::new(Body::from(body.clone()));
             *response.status_mut() = self.status;
             *response.headers_mut() = self.headers.clone();
+            if gzipped.is_some() {
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            }
             response
         };
-        response
-            .headers_mut()
-            .insert(header::ETAG, self.etag.clone());
+        let headers = response.headers_mut();
+        headers.insert(header::ETAG, etag.clone());
+        headers.insert(
+            header::VARY,
+            HeaderValue::from_static("Cookie, Accept-Encoding"),
+        );
         response
     }
 }
@@ -144,11 +181,26 @@ pub(crate) async fn respond(
     };
     let mut headers = parts.headers;
     headers.remove(header::SET_COOKIE);
+    let etag = etag(&body, generation);
+    let gzip = (body.len() >= GZIP_FROM)
+        .then(|| gzip(&body))
+        .flatten()
+        .map(|encoded| {
+            let tagged = etag
+                .to_str()
+                .unwrap_or("\"0\"")
+                .trim_end_matches('"')
+                .to_owned()
+                + "-gz\"";
+            let tag = HeaderValue::from_str(&tagged).unwrap_or_else(|_| etag.clone());
+            (encoded, tag)
+        });
     let entry = Arc::new(CachedResponse {
         status: parts.status,
         headers,
-        etag: etag(&body, generation),
+        etag,
         body,
+        gzip,
     });
     cache.put(key, generation, cacheable.ttl, entry.clone());
     entry.respond(&request_headers)

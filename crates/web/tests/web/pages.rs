@@ -456,3 +456,33 @@ async fn period_links_keep_sort_and_category() {
         "its week"
     );
 }
+
+#[tokio::test]
+async fn cached_responses_are_gzipped_for_clients_that_ask() {
+    use std::io::Read;
+    let app = app();
+    let plain = app.get("/api/daily_papers?month=2024-01").await;
+    let request = axum::http::Request::builder()
+        .uri("/api/daily_papers?month=2024-01")
+        .header(header::ACCEPT_ENCODING, "br, gzip")
+        .body(axum::body::Body::empty())
+        .expect("request");
+    let response = tower::ServiceExt::oneshot(app.router.clone(), request)
+        .await
+        .expect("response");
+    assert_eq!(response.headers()[header::CONTENT_ENCODING], "gzip");
+    assert_ne!(
+        response.headers()[header::ETAG],
+        plain.headers[header::ETAG]
+    );
+    let bytes = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .expect("body")
+        .to_bytes();
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&bytes[..])
+        .read_to_string(&mut text)
+        .expect("gzip");
+    assert_eq!(text, plain.body);
+    assert!(plain.headers.get(header::CONTENT_ENCODING).is_none());
+}
