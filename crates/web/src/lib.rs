@@ -10,6 +10,16 @@
 //! tagged with the store generation, which votes and ingests bump); handlers run store
 //! calls on a small pool of SQLite connections inside `spawn_blocking`.
 //!
+//! Wiring, as the binary does it:
+//!
+//! ```text
+//! let mut config = AppConfig::new(data_dir, "https://papers.example");
+//! let state = AppState::open(config)?            // opens the store pool, migrates
+//!     .with_search(Arc::new(index_adapter))     // optional: /search, similar papers
+//!     .with_fetcher(Arc::new(arxiv_adapter));   // optional: /submit of unknown ids
+//! papers_web::serve("127.0.0.1:8080".parse()?, state).await?;
+//! ```
+//!
 //! Invariants: untrusted text (titles, abstracts, names, queries) reaches HTML only
 //! through maud's escaping; every `POST` checks a CSRF token before doing anything;
 //! the library never reads environment variables.
