@@ -5,29 +5,35 @@
 //! ([`Store::begin_ingest`]) so a file either lands whole or not at all; readers see
 //! the last committed state and are never blocked by a writer.
 
+mod accounts;
 mod codec;
 mod digests;
 mod error;
 mod feed;
 mod ingest;
+mod listing;
 mod migrate;
 mod read;
 mod stats;
 mod subscriptions;
 mod vectors;
+mod votes;
 
 use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
 
 pub use digests::SendState;
+pub use accounts::{Session, SignUpConflict, User};
 pub use error::StoreError;
 pub use feed::{FeedItem, FeedPeriod, FeedQuery, FeedSort};
 pub use ingest::{IngestBatch, UpsertOutcome};
+pub use listing::ListingOwner;
 pub use read::StoredPaper;
 pub use stats::{Count, Stats};
 pub use subscriptions::{Frequency, NewSubscription, Subscription, SubscriptionStatus};
 pub use vectors::EmbeddingInput;
+pub use votes::VoteOutcome;
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "papers.sqlite3";

@@ -7,6 +7,7 @@ use crate::StoreError;
 /// Applied in order; never edit one that has shipped, add a new one instead.
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0001_papers.sql"),
+    include_str!("../migrations/sqlite/0002_accounts.sql"),
     include_str!("../migrations/sqlite/0003_subscriptions.sql"),
 ];
 

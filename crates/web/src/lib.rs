@@ -1,1 +1,122 @@
-//! papers-web.
+//! papers-web: the Daily Papers site, its Hugging Face-compatible JSON API and its
+//! RSS/Atom feeds, served by axum from the paper store.
+//!
+//! The binary builds an [`AppState`] from an [`AppConfig`] (plus optional search and
+//! fetch backends), then calls [`serve`]; tests call [`router`] and drive it without a
+//! socket. Everything is rendered on the server and works without JavaScript.
+//!
+//! Request path, in order: security headers and the body limit wrap everything; the
+//! response cache answers anonymous `GET`s of cacheable pages from memory (entries are
+//! tagged with the store generation, which votes and ingests bump); handlers run store
+//! calls on a small pool of SQLite connections inside `spawn_blocking`.
+//!
+//! Wiring, as the binary does it:
+//!
+//! ```text
+//! let mut config = AppConfig::new(data_dir, "https://papers.example");
+//! let state = AppState::open(config)?            // opens the store pool, migrates
+//!     .with_search(Arc::new(index_adapter))     // optional: /search, similar papers
+//!     .with_fetcher(Arc::new(arxiv_adapter));   // optional: /submit of unknown ids
+//! papers_web::serve("127.0.0.1:8080".parse()?, state).await?;
+//! ```
+//!
+//! Invariants: untrusted text (titles, abstracts, names, queries) reaches HTML only
+//! through maud's escaping; every `POST` checks a CSRF token before doing anything;
+//! the library never reads environment variables.
+
+mod api_model;
+mod cache;
+mod csrf;
+mod error;
+mod feeds;
+mod openapi;
+mod period;
+mod pool;
+mod rate_limit;
+mod routes;
+mod search;
+mod session;
+mod state;
+mod taxonomy;
+mod views;
+
+use std::net::SocketAddr;
+
+pub use error::HttpError;
+pub use openapi::{API_ROUTES, ApiParam, ApiRoute, Operation, openapi_document};
+pub use period::PeriodSpec;
+pub use search::{PaperFetcher, SearchBackend, SearchHit, SearchMode, SearchOutcome, Snippet};
+pub use state::{AppConfig, AppState, OpenError};
+pub use taxonomy::category_name;
+
+/// The whole site as an axum router, ready for `axum::serve` or `oneshot` tests.
+pub fn router(state: AppState) -> axum::Router {
+    routes::build(state)
+}
+
+/// Errors from [`serve`].
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Binds `addr` and serves until Ctrl-C or SIGTERM, then finishes the requests in
+/// flight. Starts the background task that
+/// notices ingests made by other processes (see [`AppState::watch_store`]).
+pub async fn serve(addr: SocketAddr, state: AppState) -> Result<(), ServeError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr, source })?;
+    serve_on(listener, state).await
+}
+
+/// Like [`serve`], on a listener the caller bound (port 0 in tests).
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+) -> Result<(), ServeError> {
+    if let Ok(local) = listener.local_addr() {
+        tracing::info!(addr = %local, "serving");
+    }
+    state.watch_store();
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(ServeError::Serve)
+}
+
+/// Ctrl-C or SIGTERM: stop accepting, let requests in flight finish.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# Load benchmark of papers-web: the anonymous feed page, /api/daily_papers, a member's
+# feed page (with their vote state) and /api/papers/search, each with wrk (2 threads,
+# 32 connections, 10 s) against the server on this machine, next to Debian's nginx
+# serving the same feed page's bytes as a static file. Prints req/s, p99 and errors,
+# the ratio to nginx, and exits non-zero when a figure misses its target.
+#
+#   bench/web.sh                 # loads the shared data into a temp dir first
+#   PAPERS_BIN=target/release/papers bench/web.sh   # use the papers binary instead
+#                                                   # of the examples (ingest + serve)
+# Environment: PAPERS_SHARED (default ../shared), DURATION (10s), BENCH_NO_ASSERT=1,
+# PAPERS_WORKERS (tokio worker threads of the example server; default 1 because wrk
+# needs the other core of this 2-core machine: with 2 workers the four busy threads
+# time-slice and p99 roughly doubles while throughput stays similar).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SHARED=${PAPERS_SHARED:-$ROOT/../shared}
+DURATION=${DURATION:-10s}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+
+install_if_missing() { # command package
+  command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] && return 0
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
+}
+install_if_missing wrk wrk
+install_if_missing nginx nginx
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+PORT=$(free_port)
+NGINX_PORT=$(free_port)
+BASE="http://127.0.0.1:$PORT"
+DATA="$WORK/data"
+ARXIV="$SHARED/data/arxiv-kaggle-format/arxiv-archive-2020.jsonl.gz"
+HF_DAYS="$SHARED/data/hf-daily-papers-api/2023-11-to-2024-04"
+
+echo "== loading data into $DATA" >&2
+if [ -n "${PAPERS_BIN:-}" ]; then
+  "$PAPERS_BIN" --data-dir "$DATA" ingest "$ARXIV" "$HF_DAYS" >&2
+  "$PAPERS_BIN" --data-dir "$DATA" reindex >&2 || true
+  "$PAPERS_BIN" --data-dir "$DATA" serve --addr "127.0.0.1:$PORT" 2>"$WORK/server.log" &
+else
+  cargo build --release -q -p papers-web --examples
+  EXAMPLES="$CARGO_TARGET_DIR/release/examples"
+  "$EXAMPLES/load_data" "$DATA" "$ARXIV" "$HF_DAYS" >&2
+  PAPERS_WORKERS=${PAPERS_WORKERS:-1} "$EXAMPLES/serve" "$DATA" "127.0.0.1:$PORT" 2>"$WORK/server.log" &
+fi
+PIDS+=($!)
+for _ in $(seq 1 600); do curl -fs "$BASE/papers" -o /dev/null && break; sleep 0.2; done
+curl -fs "$BASE/papers" -o /dev/null || { cat "$WORK/server.log" >&2; exit 1; }
+
+# A member: sign up through the form (pre-session CSRF cookie + token), keep the cookie.
+JAR="$WORK/cookies"
+TOKEN=$(curl -fs -c "$JAR" "$BASE/signup" | grep -o 'name="csrf" value="[0-9a-f]*"' | head -1 | sed 's/.*value="//; s/"//')
+curl -fs -b "$JAR" -c "$JAR" -o /dev/null \
+  --data "csrf=$TOKEN&username=bencher&email=bench%40example.org&password=correct-horse-battery" "$BASE/signup"
+SESSION=$(awk '$6 == "papers_session" { print $7 }' "$JAR")
+[ -n "$SESSION" ] || { echo "sign-up failed" >&2; exit 1; }
+# Give the member a few votes so their page carries vote state.
+MEMBER_CSRF=$(curl -fs -b "papers_session=$SESSION" "$BASE/submit" | grep -o 'name="csrf" value="[0-9a-f]*"' | head -1 | sed 's/.*value="//; s/"//')
+for id in $(curl -fs "$BASE/api/daily_papers?limit=5" | python3 -c 'import json,sys; print(" ".join(p["paper"]["id"] for p in json.load(sys.stdin)))'); do
+  curl -fs -o /dev/null -X POST -H "X-CSRF-Token: $MEMBER_CSRF" -b "papers_session=$SESSION" "$BASE/api/papers/$id/upvote"
+done
+
+# nginx serving the anonymous feed page's bytes.
+mkdir -p "$WORK/www"
+curl -fs "$BASE/papers" -o "$WORK/www/papers.html"
+PAGE_BYTES=$(wc -c < "$WORK/www/papers.html")
+cat > "$WORK/nginx.conf" <<NGINX
+worker_processes auto;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $WORK; proxy_temp_path $WORK; fastcgi_temp_path $WORK; uwsgi_temp_path $WORK; scgi_temp_path $WORK;
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    root $WORK/www;
+    location = /papers { default_type text/html; try_files /papers.html =404; }
+  }
+}
+NGINX
+"$NGINX" -c "$WORK/nginx.conf"
+sleep 0.5
+
+# Queries for the search run: pairs of words from a fixed list, offset per thread, so
+# almost every request is a new query (no help from the response cache).
+cat > "$WORK/search.lua" <<'LUA'
+local words = {"retrieval","neural","speech","robot","learning","language","graph","query","ranking","model",
+  "network","image","audio","music","semantic","database","software","testing","agent","game","auction",
+  "brain","neuron","recommendation","search","index","parsing","translation","dialogue","summarization",
+  "question","answering","embedding","clustering","classification","robust","control","planning","motion",
+  "vision","signal","noise","compression","privacy","security","crowdsourcing","interaction","user","interface",
+  "evolutionary","genetic","optimization","reinforcement","bayesian","inference","topic","entity","relation",
+  "knowledge","ontology","citation","library","scholarly","code","bug","program","verification","requirements",
+  "developer","sql","transaction","stream","spatial","temporal","visualization","gesture","haptic","virtual",
+  "multi","equilibrium","mechanism","voting","negotiation","coalition","swarm","localization","mapping",
+  "grasping","legged","spiking","cortex","attention","memory","transformer","recurrent","convolutional",
+  "acoustic","speaker","enhancement","separation","segmentation","detection","tracking","medical","mri",
+  "econometric","regression","estimation","causal","panel","forecasting","particle","detector","calibration"}
+local counter = 0
+function setup(thread) thread:set("offset", math.random(1, 100000)) end
+function init(args) counter = offset or 0 end
+function request()
+  counter = counter + 1
+  local a = words[(counter % #words) + 1]
+  local b = words[(math.floor(counter / #words) % #words) + 1]
+  return wrk.format("GET", "/api/papers/search?q=" .. a .. "+" .. b .. "&limit=20")
+end
+LUA
+
+FAILED=0
+LAST_RPS=0
+to_ms() { # wrk latency like 1.23ms / 512.00us / 1.02s
+  python3 -c 'import sys,re; v=sys.argv[1]; m=re.match(r"([\d.]+)(us|ms|s)$",v); f={"us":0.001,"ms":1,"s":1000}[m.group(2)]; print("%.2f"%(float(m.group(1))*f))' "$1"
+}
+run() { # name url target_rps target_p99_ms [extra wrk args...]
+  local name=$1 url=$2 target_rps=$3 target_p99=$4; shift 4
+  local out
+  out=$(wrk -t2 -c32 -d"$DURATION" --latency "$@" "$url")
+  local rps p99 errors non2xx
+  rps=$(awk '/^Requests\/sec:/ { printf "%d", $2 }' <<<"$out")
+  p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
+  errors=$(awk '/Socket errors:/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' <<<"$out")
+  non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $5 }' <<<"$out")
+  errors=$(( ${errors:-0} + ${non2xx:-0} ))
+  LAST_RPS=$rps
+  local verdict=ok
+  if [ "$target_rps" != "-" ]; then
+    if [ "$rps" -lt "$target_rps" ] || [ "$errors" -ne 0 ] || ! python3 -c "import sys; sys.exit(0 if $p99 <= $target_p99 else 1)"; then
+      verdict="MISSED (target >= $target_rps req/s, p99 <= $target_p99 ms, 0 errors)"
+      FAILED=1
+    fi
+  fi
+  printf '%-28s %9s req/s   p99 %8s ms   errors %s   %s\n' "$name" "$rps" "$p99" "$errors" "$verdict"
+}
+
+# One request each first, so the runs measure steady state rather than a cold cache.
+curl -fs -o /dev/null "$BASE/api/daily_papers"
+curl -fs -o /dev/null -H "Cookie: papers_session=$SESSION" "$BASE/papers"
+
+echo "== wrk -t2 -c32 -d$DURATION; feed page is $PAGE_BYTES bytes; $(nproc) cores; server workers ${PAPERS_WORKERS:-1}"
+echo "== machine load before the runs:$(uptime | sed 's/.*load average//')  (other work on these 2 cores shows up in p99)"
+echo "== store: $(sqlite3 "$DATA/papers.sqlite3" 'SELECT COUNT(*) || " papers, " || COUNT(feed_day) || " in the feed" FROM papers' 2>/dev/null || echo '?')"
+run "nginx static feed page" "http://127.0.0.1:$NGINX_PORT/papers" - -
+NGINX_RPS=$LAST_RPS
+run "anonymous feed page" "$BASE/papers" 10000 10
+FEED_RPS=$LAST_RPS
+run "/api/daily_papers" "$BASE/api/daily_papers" 10000 10
+run "member feed page" "$BASE/papers" 2000 100 -H "Cookie: papers_session=$SESSION"
+run "/api/papers/search" "$BASE" 200 100 -s "$WORK/search.lua"
+python3 -c "print('anonymous feed / nginx = %.0f%%' % (100.0 * $FEED_RPS / max(1, $NGINX_RPS)))"
+if [ $((FEED_RPS * 2)) -lt "$NGINX_RPS" ]; then echo "anonymous feed below 50% of nginx"; FAILED=1; fi
+
+if [ "$FAILED" -ne 0 ] && [ -z "${BENCH_NO_ASSERT:-}" ]; then exit 1; fi

@@ -1,0 +1,139 @@
+//! JSON shapes of Hugging Face's `/api/daily_papers` and `/api/papers/{id}`, so clients
+//! written for Hugging Face read ours unchanged. Field names follow Hugging Face
+//! (camelCase); fields we have no data for are left out rather than faked.
+
+use chrono::{NaiveTime, SecondsFormat};
+use papers_store::StoredPaper;
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ApiAuthor {
+    pub name: String,
+    pub hidden: bool,
+}
+
+/// The `paper` object.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ApiPaper {
+    pub id: String,
+    pub authors: Vec<ApiAuthor>,
+    /// arXiv v1 date, ISO 8601 with milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published_at: Option<String>,
+    pub title: String,
+    pub summary: String,
+    pub upvotes: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub github_repo: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project_page: Option<String>,
+    /// Ours: categories, primary first.
+    pub categories: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ApiUser {
+    pub name: String,
+    pub fullname: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ApiOrganization {
+    pub name: String,
+    pub fullname: String,
+}
+
+/// One item of `/api/daily_papers`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ApiDailyPaper {
+    pub paper: ApiPaper,
+    /// The feed day, as a timestamp at midnight UTC.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published_at: Option<String>,
+    pub title: String,
+    pub summary: String,
+    pub num_comments: u32,
+    pub submitted_by: Option<ApiUser>,
+    pub organization: Option<ApiOrganization>,
+}
+
+/// One hit of `/api/papers/search`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ApiSearchHit {
+    pub paper: ApiPaper,
+    pub title: String,
+    pub summary: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published_at: Option<String>,
+    /// Ours: the matched passage, plain text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub highlight: Option<String>,
+}
+
+fn iso(time: chrono::DateTime<chrono::Utc>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+pub(crate) fn paper(stored: &StoredPaper) -> ApiPaper {
+    let paper = &stored.paper;
+    ApiPaper {
+        id: paper.id.to_string(),
+        authors: paper
+            .metadata
+            .authors
+            .iter()
+            .map(|name| ApiAuthor {
+                name: name.clone(),
+                hidden: false,
+            })
+            .collect(),
+        published_at: paper.metadata.published.map(iso),
+        title: paper.metadata.title.clone(),
+        summary: paper.metadata.abstract_text.clone(),
+        upvotes: stored.upvotes(),
+        github_repo: stored.links.github.clone(),
+        project_page: stored.links.project_page.clone(),
+        categories: paper
+            .metadata
+            .categories
+            .iter()
+            .map(|c| c.to_string())
+            .collect(),
+    }
+}
+
+pub(crate) fn feed_day(stored: &StoredPaper) -> Option<String> {
+    stored
+        .paper
+        .community
+        .feed_day
+        .map(|day| iso(day.and_time(NaiveTime::MIN).and_utc()))
+}
+
+pub(crate) fn daily_paper(stored: &StoredPaper) -> ApiDailyPaper {
+    let community = &stored.paper.community;
+    ApiDailyPaper {
+        paper: paper(stored),
+        published_at: feed_day(stored),
+        title: crate::views::one_line(&stored.paper.metadata.title),
+        summary: stored.paper.metadata.abstract_text.clone(),
+        num_comments: community.num_comments.unwrap_or(0),
+        submitted_by: community.submitted_by.as_ref().map(|name| ApiUser {
+            name: name.clone(),
+            fullname: name.clone(),
+            kind: "user",
+        }),
+        organization: community.organization.as_ref().map(|name| ApiOrganization {
+            name: name.clone(),
+            fullname: name.clone(),
+        }),
+    }
+}

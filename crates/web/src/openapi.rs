@@ -1,0 +1,189 @@
+//! The API's route table, from which both the router (see `routes::api`) and the
+//! OpenAPI document are built, so the two cannot drift apart.
+
+use serde_json::{Map, Value, json};
+
+/// Which handler serves a route; matched exhaustively when the router is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    DailyPapers,
+    ListPapers,
+    SearchPapers,
+    GetPaper,
+    SimilarPapers,
+    Upvote,
+    OpenApi,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct ApiParam {
+    pub name: &'static str,
+    /// `query` or `path`.
+    pub location: &'static str,
+    pub required: bool,
+    pub kind: &'static str,
+    pub description: &'static str,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct ApiRoute {
+    /// Lower-case HTTP method.
+    pub method: &'static str,
+    /// In axum's (and OpenAPI's) `{param}` syntax.
+    pub path: &'static str,
+    pub operation: Operation,
+    pub summary: &'static str,
+    pub parameters: &'static [ApiParam],
+}
+
+const fn query(name: &'static str, kind: &'static str, description: &'static str) -> ApiParam {
+    ApiParam {
+        name,
+        location: "query",
+        required: false,
+        kind,
+        description,
+    }
+}
+
+const ID: ApiParam = ApiParam {
+    name: "id",
+    location: "path",
+    required: true,
+    kind: "string",
+    description: "arXiv id without version; old-style ids percent-encode the slash (hep-th%2F9901001)",
+};
+
+pub const API_ROUTES: &[ApiRoute] = &[
+    ApiRoute {
+        method: "get",
+        path: "/api/daily_papers",
+        operation: Operation::DailyPapers,
+        summary: "Daily papers, as Hugging Face's endpoint: the latest feed day unless a date, week, month or submitter is given. A Link header points at the next page.",
+        parameters: &[
+            query("date", "string", "feed day, YYYY-MM-DD"),
+            query("week", "string", "ISO week, YYYY-Www"),
+            query("month", "string", "YYYY-MM"),
+            query("submitter", "string", "username of the submitter"),
+            query("sort", "string", "publishedAt (default) or trending"),
+            query("p", "integer", "page, 0-based"),
+            query("limit", "integer", "1 to 100, default 50"),
+        ],
+    },
+    ApiRoute {
+        method: "get",
+        path: "/api/papers",
+        operation: Operation::ListPapers,
+        summary: "All papers in key order, keyset-paginated: pass the previous response's Link cursor.",
+        parameters: &[
+            query("cursor", "string", "opaque cursor from the Link header"),
+            query("limit", "integer", "1 to 100, default 50"),
+        ],
+    },
+    ApiRoute {
+        method: "get",
+        path: "/api/papers/search",
+        operation: Operation::SearchPapers,
+        summary: "Hybrid search over titles and abstracts.",
+        parameters: &[
+            ApiParam {
+                name: "q",
+                location: "query",
+                required: true,
+                kind: "string",
+                description: "query, at most 250 characters",
+            },
+            query("limit", "integer", "1 to 120, default 50"),
+            query("mode", "string", "hybrid (default), lexical or semantic"),
+        ],
+    },
+    ApiRoute {
+        method: "get",
+        path: "/api/papers/{id}",
+        operation: Operation::GetPaper,
+        summary: "One paper.",
+        parameters: &[ID],
+    },
+    ApiRoute {
+        method: "get",
+        path: "/api/papers/{id}/similar",
+        operation: Operation::SimilarPapers,
+        summary: "Papers similar to one paper.",
+        parameters: &[ID, query("limit", "integer", "1 to 50, default 10")],
+    },
+    ApiRoute {
+        method: "post",
+        path: "/api/papers/{id}/upvote",
+        operation: Operation::Upvote,
+        summary: "Toggle the logged-in member's upvote. Needs the session cookie and the X-CSRF-Token header.",
+        parameters: &[ID],
+    },
+    ApiRoute {
+        method: "get",
+        path: "/api/openapi.json",
+        operation: Operation::OpenApi,
+        summary: "This document.",
+        parameters: &[],
+    },
+];
+
+/// The OpenAPI 3.1 document for [`API_ROUTES`].
+pub fn openapi_document(public_url: &str) -> Value {
+    let mut paths = Map::new();
+    for route in API_ROUTES {
+        let parameters: Vec<Value> = route
+            .parameters
+            .iter()
+            .map(|p| {
+                json!({
+                    "name": p.name,
+                    "in": p.location,
+                    "required": p.required,
+                    "description": p.description,
+                    "schema": { "type": p.kind },
+                })
+            })
+            .collect();
+        let operation = json!({
+            "operationId": format!("{:?}", route.operation),
+            "summary": route.summary,
+            "parameters": parameters,
+            "responses": {
+                "200": { "description": "OK", "content": { "application/json": {} } },
+                "400": { "$ref": "#/components/responses/Error" },
+                "401": { "$ref": "#/components/responses/Error" },
+                "403": { "$ref": "#/components/responses/Error" },
+                "404": { "$ref": "#/components/responses/Error" },
+                "429": { "$ref": "#/components/responses/Error" },
+            },
+        });
+        let entry = paths
+            .entry(route.path.to_owned())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(methods) = entry {
+            methods.insert(route.method.to_owned(), operation);
+        }
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Daily Papers API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Compatible with Hugging Face's daily papers API, plus similar papers and upvotes.",
+        },
+        "servers": [{ "url": public_url }],
+        "paths": paths,
+        "components": {
+            "responses": {
+                "Error": {
+                    "description": "An error",
+                    "content": { "application/json": { "schema": {
+                        "type": "object",
+                        "properties": { "error": { "type": "string" } },
+                        "required": ["error"],
+                    } } },
+                },
+            },
+        },
+    })
+}

@@ -1,0 +1,65 @@
+//! A fixed pool of SQLite connections. A rusqlite `Connection` is `Send` but not
+//! `Sync`, so each lives behind its own mutex; calls run on tokio's blocking threads
+//! so a slow query never stalls the async workers. In WAL mode readers do not block
+//! each other or the single writer; writers queue on SQLite's busy timeout.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use papers_store::{Store, StoreError};
+
+#[derive(Clone)]
+pub(crate) struct StorePool {
+    stores: Arc<Vec<Mutex<Store>>>,
+    next: Arc<AtomicUsize>,
+}
+
+/// Why a pooled call did not produce a result.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum PoolError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("store task failed: {0}")]
+    Task(String),
+}
+
+impl StorePool {
+    pub(crate) fn new(stores: Vec<Store>) -> StorePool {
+        StorePool {
+            stores: Arc::new(stores.into_iter().map(Mutex::new).collect()),
+            next: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// Runs `work` with a connection on a blocking thread.
+    pub(crate) async fn run<T, F>(&self, work: F) -> Result<T, PoolError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let pool = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut store = pool.checkout();
+            work(&mut store).map_err(PoolError::from)
+        })
+        .await
+        .map_err(|e| PoolError::Task(e.to_string()))?
+    }
+
+    /// A free connection if there is one, else waits on the next in turn.
+    fn checkout(&self) -> MutexGuard<'_, Store> {
+        let count = self.stores.len();
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        for offset in 0..count {
+            if let Ok(guard) = self.stores[(start + offset) % count].try_lock() {
+                return guard;
+            }
+        }
+        // A panic inside a store call poisons only that mutex; the connection itself
+        // is still usable, so take it back.
+        match self.stores[start % count].lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+}

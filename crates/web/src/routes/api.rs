@@ -1,0 +1,374 @@
+//! The JSON API. Routes come from [`crate::openapi::API_ROUTES`]; every error is JSON.
+
+use axum::Router;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get, post};
+use chrono::Utc;
+use papers_core::ArxivId;
+use papers_store::{FeedPeriod, FeedQuery, FeedSort, ListingOwner};
+use serde::{Deserialize, Serialize};
+
+use crate::api_model::{self, ApiSearchHit};
+use crate::cache::Cacheable;
+use crate::csrf;
+use crate::error::{HttpError, JsonErrors};
+use crate::openapi::{API_ROUTES, Operation, openapi_document};
+use crate::period::PeriodSpec;
+use crate::routes::feed::{latest_feed_day, trending_clock};
+use crate::routes::paper::{load, similar_items};
+use crate::routes::search::{RawSearchParams, run_search};
+use crate::routes::vote::toggle;
+use crate::session::MaybeUser;
+use crate::state::AppState;
+use crate::views::encode;
+
+/// The API router, one route per table entry.
+pub(crate) fn router() -> Router<AppState> {
+    API_ROUTES.iter().fold(Router::new(), |router, route| {
+        router.route(route.path, method_router(route.operation))
+    })
+}
+
+fn method_router(operation: Operation) -> MethodRouter<AppState> {
+    match operation {
+        Operation::DailyPapers => get(daily_papers),
+        Operation::ListPapers => get(list_papers),
+        Operation::SearchPapers => get(search),
+        Operation::GetPaper => get(paper),
+        Operation::SimilarPapers => get(similar),
+        Operation::Upvote => post(upvote),
+        Operation::OpenApi => get(openapi),
+    }
+}
+
+fn json<T: Serialize>(value: &T, cacheable: bool) -> Result<Response, HttpError> {
+    let body = serde_json::to_string(value).map_err(HttpError::internal)?;
+    let mut response = (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response();
+    if cacheable {
+        response.extensions_mut().insert(Cacheable::DEFAULT);
+    }
+    Ok(response)
+}
+
+fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, HttpError> {
+    query
+        .map(|Query(value)| value)
+        .map_err(|rejection| HttpError::bad_request(rejection.body_text()).into_json())
+}
+
+fn limit(text: Option<&str>, default: usize, max: usize) -> Result<usize, HttpError> {
+    match text {
+        None | Some("") => Ok(default),
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| {
+                HttpError::bad_request(format!("limit must be between 1 and {max}")).into_json()
+            }),
+    }
+}
+
+fn parse_id(text: &str) -> Result<ArxivId, HttpError> {
+    ArxivId::parse(text).map_err(|_| HttpError::not_found("not an arXiv id").into_json())
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct DailyParams {
+    date: Option<String>,
+    week: Option<String>,
+    month: Option<String>,
+    submitter: Option<String>,
+    sort: Option<String>,
+    p: Option<String>,
+    limit: Option<String>,
+}
+
+async fn daily_papers(
+    State(state): State<AppState>,
+    raw: Result<Query<DailyParams>, QueryRejection>,
+) -> Result<Response, HttpError> {
+    daily(&state, query(raw)?).await.json_errors()
+}
+
+async fn daily(state: &AppState, params: DailyParams) -> Result<Response, HttpError> {
+    let bad = |what: &str| HttpError::bad_request(format!("{what} is malformed"));
+    let period = match (&params.date, &params.week, &params.month) {
+        (Some(date), None, None) => Some(PeriodSpec::parse_day(date).ok_or_else(|| bad("date"))?),
+        (None, Some(week), None) => Some(PeriodSpec::parse_week(week).ok_or_else(|| bad("week"))?),
+        (None, None, Some(month)) => {
+            Some(PeriodSpec::parse_month(month).ok_or_else(|| bad("month"))?)
+        }
+        (None, None, None) => None,
+        _ => {
+            return Err(HttpError::bad_request(
+                "give at most one of date, week and month",
+            ));
+        }
+    };
+    let trending = match params.sort.as_deref() {
+        None | Some("") | Some("publishedAt") => false,
+        Some("trending") => true,
+        Some(_) => {
+            return Err(HttpError::bad_request(
+                "sort must be publishedAt or trending",
+            ));
+        }
+    };
+    let page: usize = match params.p.as_deref() {
+        None | Some("") => 0,
+        Some(text) => text
+            .parse()
+            .ok()
+            .filter(|p| *p < 100_000)
+            .ok_or_else(|| bad("p"))?,
+    };
+    let limit = limit(params.limit.as_deref(), 50, 100)?;
+    let submitter = params.submitter.clone().filter(|s| !s.is_empty());
+    if submitter.as_ref().is_some_and(|s| s.len() > 100) {
+        return Err(bad("submitter"));
+    }
+    let now = Utc::now();
+    let latest = latest_feed_day(state).await?;
+    let (papers, total) = state
+        .inner
+        .pool
+        .run(move |store| {
+            let period = match period {
+                Some(spec) => Some(spec.0),
+                None if submitter.is_some() => None,
+                None => latest.map(FeedPeriod::Day),
+            };
+            let Some(period) = period else {
+                let Some(name) = submitter else {
+                    return Ok((Vec::new(), 0));
+                };
+                return store.community_papers(
+                    &ListingOwner::Submitter(&name),
+                    page * limit,
+                    limit,
+                );
+            };
+            let sort = if trending {
+                let latest = latest.unwrap_or_else(|| now.date_naive());
+                FeedSort::Trending {
+                    now: trending_clock(latest, now),
+                }
+            } else {
+                FeedSort::Newest
+            };
+            let query = FeedQuery {
+                period,
+                sort,
+                category: None,
+                submitter,
+                organization: None,
+                offset: page * limit,
+                limit,
+            };
+            let (items, total) = store.feed(&query)?;
+            Ok((items.into_iter().map(|item| item.paper).collect(), total))
+        })
+        .await?;
+    let items: Vec<_> = papers.iter().map(api_model::daily_paper).collect();
+    let mut response = json(&items, true)?;
+    if (page + 1) * limit < total {
+        let mut next: Vec<String> = Vec::new();
+        for (name, value) in [
+            ("date", &params.date),
+            ("week", &params.week),
+            ("month", &params.month),
+            ("submitter", &params.submitter),
+            ("sort", &params.sort),
+        ] {
+            if let Some(value) = value {
+                next.push(format!("{name}={}", encode(value)));
+            }
+        }
+        next.push(format!("p={}", page + 1));
+        next.push(format!("limit={limit}"));
+        link_next(
+            response.headers_mut(),
+            state,
+            &format!("/api/daily_papers?{}", next.join("&")),
+        );
+    }
+    Ok(response)
+}
+
+fn link_next(headers: &mut HeaderMap, state: &AppState, path_and_query: &str) {
+    let value = format!(
+        "<{}{path_and_query}>; rel=\"next\"",
+        state.config().public_url
+    );
+    if let Ok(value) = HeaderValue::from_str(&value) {
+        headers.insert(header::LINK, value);
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ListParams {
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+async fn list_papers(
+    State(state): State<AppState>,
+    raw: Result<Query<ListParams>, QueryRejection>,
+) -> Result<Response, HttpError> {
+    let params = query(raw)?;
+    async {
+        let limit = limit(params.limit.as_deref(), 50, 100)?;
+        let after: i64 = match params.cursor.as_deref() {
+            None | Some("") => 0,
+            Some(text) => text
+                .parse()
+                .ok()
+                .filter(|k| *k >= 0)
+                .ok_or_else(|| HttpError::bad_request("cursor is malformed"))?,
+        };
+        let papers = state
+            .inner
+            .pool
+            .run(move |store| store.papers_after(after, limit))
+            .await?;
+        let items: Vec<_> = papers.iter().map(api_model::paper).collect();
+        let mut response = json(&items, true)?;
+        if papers.len() == limit
+            && let Some(last) = papers.last()
+        {
+            link_next(
+                response.headers_mut(),
+                &state,
+                &format!("/api/papers?cursor={}&limit={limit}", last.key),
+            );
+        }
+        Ok(response)
+    }
+    .await
+    .json_errors()
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct SearchParams {
+    q: Option<String>,
+    limit: Option<String>,
+    mode: Option<String>,
+}
+
+async fn search(
+    State(state): State<AppState>,
+    raw: Result<Query<SearchParams>, QueryRejection>,
+) -> Result<Response, HttpError> {
+    let params = query(raw)?;
+    async {
+        let limit = limit(params.limit.as_deref(), 50, 120)?;
+        let parsed = RawSearchParams::from_api(params.q, params.mode).parse()?;
+        if parsed.query.is_empty() {
+            return Err(HttpError::bad_request("q is required"));
+        }
+        let (results, _) = run_search(&state, &parsed, limit).await?;
+        let hits: Vec<ApiSearchHit> = results
+            .iter()
+            .map(|(item, snippet)| ApiSearchHit {
+                paper: api_model::paper(&item.paper),
+                title: crate::views::one_line(&item.paper.paper.metadata.title),
+                summary: item.paper.paper.metadata.abstract_text.clone(),
+                published_at: api_model::feed_day(&item.paper),
+                highlight: snippet.as_ref().map(|s| s.text.clone()),
+            })
+            .collect();
+        json(&hits, true)
+    }
+    .await
+    .json_errors()
+}
+
+async fn paper(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, HttpError> {
+    async {
+        let stored = load(&state, parse_id(&id)?).await?;
+        json(&api_model::paper(&stored), true)
+    }
+    .await
+    .json_errors()
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct SimilarParams {
+    limit: Option<String>,
+}
+
+async fn similar(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    raw: Result<Query<SimilarParams>, QueryRejection>,
+) -> Result<Response, HttpError> {
+    let params = query(raw)?;
+    async {
+        let limit = limit(params.limit.as_deref(), 10, 50)?;
+        let stored = load(&state, parse_id(&id)?).await?;
+        if state.inner.search.is_none() {
+            return Err(HttpError::unavailable(crate::routes::search::NO_INDEX));
+        }
+        let items = similar_items(&state, stored.key, limit)
+            .await
+            .ok_or_else(|| HttpError::unavailable("similar papers are unavailable"))?;
+        let papers: Vec<_> = items
+            .iter()
+            .map(|item| api_model::paper(&item.paper))
+            .collect();
+        json(&papers, true)
+    }
+    .await
+    .json_errors()
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UpvoteResult {
+    id: String,
+    upvoted: bool,
+    upvotes: u32,
+}
+
+async fn upvote(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, HttpError> {
+    async {
+        let user = user.0.ok_or_else(HttpError::unauthorized)?;
+        csrf::check_session(&user, csrf::header_token(&headers))?;
+        let id = parse_id(&id)?;
+        let shown = id.to_string();
+        let (outcome, upvotes) = toggle(&state, &user, id).await?;
+        json(
+            &UpvoteResult {
+                id: shown,
+                upvoted: outcome.voted,
+                upvotes,
+            },
+            false,
+        )
+    }
+    .await
+    .json_errors()
+}
+
+async fn openapi(State(state): State<AppState>) -> Result<Response, HttpError> {
+    json(&openapi_document(&state.config().public_url), true)
+}

@@ -1,0 +1,130 @@
+//! The route table of the site and the layers around it.
+
+mod api;
+mod assets;
+mod auth;
+mod community;
+pub(crate) mod feed;
+mod feeds;
+mod paper;
+pub(crate) mod search;
+mod submit;
+mod vote;
+
+use axum::Router;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::cache;
+use crate::error::HttpError;
+use crate::state::AppState;
+use feed::RawFeedParams;
+use feeds::{Format, PeriodKind};
+use search::RawSearchParams;
+
+/// No inline scripts or styles anywhere, so the policy can forbid them: an injected
+/// `<script>` would not run even if escaping failed.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+pub(crate) fn build(state: AppState) -> Router {
+    let body_limit = state.config().body_limit;
+    Router::new()
+        .route("/", get(feed::latest))
+        .route("/papers", get(feed::latest))
+        .route("/papers/trending", get(feed::trending))
+        .route("/papers/date/{day}", get(feed::day))
+        .route("/papers/week/{week}", get(feed::week))
+        .route("/papers/month/{month}", get(feed::month))
+        .merge(feed_routes())
+        .route("/papers/{*id}", get(paper::show))
+        .route("/search", get(search::page))
+        .route("/users/{name}", get(community::user))
+        .route("/organizations/{name}", get(community::organization))
+        .route("/submit", get(submit::form).post(submit::submit))
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route("/signup", get(auth::signup_form).post(auth::signup))
+        .route("/logout", post(auth::logout))
+        .route("/vote", post(vote::vote))
+        .route("/static/style.css", get(assets::style))
+        .route("/static/app.js", get(assets::script))
+        .merge(api::router())
+        .fallback(fallback)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            cache::respond,
+        ))
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(header_layer(
+            header::CONTENT_SECURITY_POLICY,
+            CONTENT_SECURITY_POLICY,
+        ))
+        .layer(header_layer(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(header_layer(
+            header::REFERRER_POLICY,
+            "strict-origin-when-cross-origin",
+        ))
+        .layer(header_layer(header::X_FRAME_OPTIONS, "DENY"))
+        .with_state(state)
+}
+
+fn header_layer(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value))
+}
+
+/// RSS and Atom beside every feed view.
+fn feed_routes() -> Router<AppState> {
+    let mut router = Router::new();
+    for format in [Format::Rss, Format::Atom] {
+        let file = match format {
+            Format::Rss => "feed.rss",
+            Format::Atom => "feed.atom",
+        };
+        router = router
+            .route(
+                &format!("/papers/{file}"),
+                get(move |s: State<AppState>, q: Query<RawFeedParams>| {
+                    feeds::latest_feed(s, q, format)
+                }),
+            )
+            .route(
+                &format!("/papers/trending/{file}"),
+                get(move |s: State<AppState>, q: Query<RawFeedParams>| {
+                    feeds::trending_feed(s, q, format)
+                }),
+            )
+            .route(
+                &format!("/search/{file}"),
+                get(move |s: State<AppState>, q: Query<RawSearchParams>| {
+                    feeds::search_feed(s, q, format)
+                }),
+            );
+        for (segment, kind) in [
+            ("date", PeriodKind::Day),
+            ("week", PeriodKind::Week),
+            ("month", PeriodKind::Month),
+        ] {
+            router = router.route(
+                &format!("/papers/{segment}/{{period}}/{file}"),
+                get(move |s: State<AppState>, p, q: Query<RawFeedParams>| {
+                    feeds::period_feed(s, p, q, kind, format)
+                }),
+            );
+        }
+    }
+    router
+}
+
+async fn fallback(request: Request) -> Response {
+    let error = HttpError::not_found("no such page");
+    if request.uri().path().starts_with("/api/") {
+        error.into_json().into_response()
+    } else {
+        error.into_response()
+    }
+}

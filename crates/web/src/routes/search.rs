@@ -1,0 +1,174 @@
+//! The search page and the search call it shares with the API and the search feeds.
+
+use std::collections::HashMap;
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use papers_core::Category;
+use serde::Deserialize;
+
+use crate::error::HttpError;
+use crate::routes::feed::viewer;
+use crate::search::{SearchMode, Snippet};
+use crate::session::MaybeUser;
+use crate::state::AppState;
+use crate::views::{self, SearchPage, ViewItem};
+
+/// Longest query accepted, as on Hugging Face.
+pub(crate) const MAX_QUERY: usize = 250;
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct RawSearchParams {
+    q: Option<String>,
+    mode: Option<String>,
+    category: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct SearchParams {
+    pub query: String,
+    pub mode: SearchMode,
+    pub category: Option<String>,
+}
+
+impl RawSearchParams {
+    pub(crate) fn from_api(q: Option<String>, mode: Option<String>) -> RawSearchParams {
+        RawSearchParams {
+            q,
+            mode,
+            category: None,
+        }
+    }
+
+    pub(crate) fn parse(&self) -> Result<SearchParams, HttpError> {
+        let query = self.q.as_deref().unwrap_or("").trim().to_owned();
+        if query.chars().count() > MAX_QUERY {
+            return Err(HttpError::bad_request(format!(
+                "q is limited to {MAX_QUERY} characters"
+            )));
+        }
+        let mode = SearchMode::parse(self.mode.as_deref().unwrap_or(""))
+            .ok_or_else(|| HttpError::bad_request("mode must be hybrid, lexical or semantic"))?;
+        let category = match self.category.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(text) => Some(
+                Category::parse(text)
+                    .map_err(|_| HttpError::bad_request("not an arXiv category"))?
+                    .to_string(),
+            ),
+        };
+        Ok(SearchParams {
+            query,
+            mode,
+            category,
+        })
+    }
+}
+
+pub(crate) const NO_INDEX: &str = "The search index is not built yet; run `papers reindex`.";
+
+/// Results in rank order, each with its snippet, and the backend's note.
+pub(crate) type Results = (Vec<(ViewItem, Option<Snippet>)>, Option<String>);
+
+/// Searches, loads the hits from the store (in rank order) and applies the category
+/// filter. An empty result means the backend's cutoff left nothing.
+pub(crate) async fn run_search(
+    state: &AppState,
+    params: &SearchParams,
+    limit: usize,
+) -> Result<Results, HttpError> {
+    let backend = state
+        .inner
+        .search
+        .clone()
+        .ok_or_else(|| HttpError::unavailable(NO_INDEX))?;
+    let (query, mode) = (params.query.clone(), params.mode);
+    // Filtering after retrieval needs headroom so a filter still fills the page.
+    let fetch = if params.category.is_some() {
+        limit * 4
+    } else {
+        limit
+    };
+    let outcome = tokio::task::spawn_blocking(move || backend.search(&query, mode, fetch))
+        .await
+        .map_err(HttpError::internal)?
+        .map_err(|message| HttpError::bad_request(format!("cannot search for that: {message}")))?;
+    let keys: Vec<i64> = outcome.hits.iter().map(|hit| hit.key).collect();
+    let papers = state
+        .inner
+        .pool
+        .run(move |store| store.papers_by_keys(&keys))
+        .await?;
+    let note = outcome.note;
+    let mut snippets: HashMap<i64, (f32, Option<Snippet>)> = outcome
+        .hits
+        .into_iter()
+        .map(|hit| (hit.key, (hit.score, hit.snippet)))
+        .collect();
+    let items = papers
+        .into_iter()
+        .filter(|paper| {
+            params.category.as_deref().is_none_or(|wanted| {
+                paper
+                    .paper
+                    .metadata
+                    .categories
+                    .iter()
+                    .any(|c| c.as_str() == wanted)
+            })
+        })
+        .take(limit)
+        .map(|paper| {
+            let snippet = snippets.remove(&paper.key).and_then(|(_, snippet)| snippet);
+            (
+                ViewItem {
+                    paper,
+                    trending: None,
+                },
+                snippet,
+            )
+        })
+        .collect();
+    Ok((items, note))
+}
+
+pub(crate) async fn page(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    Query(raw): Query<RawSearchParams>,
+) -> Result<Response, HttpError> {
+    let params = raw.parse()?;
+    let viewer = viewer(&state, user).await?;
+    let cacheable = viewer.user.is_none();
+    let mut search = SearchPage {
+        query: params.query.clone(),
+        mode: params.mode,
+        category: params.category.clone(),
+        results: None,
+        note: None,
+        problem: None,
+    };
+    let mut status = StatusCode::OK;
+    if !params.query.is_empty() {
+        match run_search(&state, &params, 30).await {
+            Ok((results, note)) => {
+                search.results = Some(results);
+                search.note = note;
+            }
+            Err(error) => {
+                status = error.status;
+                search.problem = Some(error.message);
+            }
+        }
+    } else if state.inner.search.is_none() {
+        status = StatusCode::SERVICE_UNAVAILABLE;
+        search.problem = Some(NO_INDEX.to_owned());
+    }
+    let mut response = views::html_response(
+        views::search_page(&search, &viewer),
+        cacheable && status == StatusCode::OK,
+    );
+    *response.status_mut() = status;
+    Ok(response)
+}

@@ -1,0 +1,183 @@
+//! Configuration and the state every handler shares.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use papers_store::{Store, StoreError};
+
+use crate::cache::{DataCache, ResponseCache};
+use crate::pool::StorePool;
+use crate::rate_limit::RateLimiter;
+use crate::search::{PaperFetcher, SearchBackend};
+use crate::views::FeedView;
+
+/// What the site needs to know; the binary fills it from its config file and
+/// `PAPERS_*` variables.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    pub data_dir: PathBuf,
+    /// The address readers use, without a trailing slash (`https://papers.example`):
+    /// feeds and `Link` headers carry absolute URLs, and an `https` URL marks cookies
+    /// `Secure`.
+    pub public_url: String,
+    /// SQLite connections in the pool.
+    pub connections: usize,
+    /// How long a log-in lasts.
+    pub session_lifetime: Duration,
+    /// Largest request body accepted; larger ones get 413.
+    pub body_limit: usize,
+    /// Requests per minute for sign-up and log-in attempts per client address.
+    pub auth_per_minute: u32,
+    /// Votes per minute per member.
+    pub votes_per_minute: u32,
+}
+
+impl AppConfig {
+    pub fn new(data_dir: impl Into<PathBuf>, public_url: impl Into<String>) -> AppConfig {
+        AppConfig {
+            data_dir: data_dir.into(),
+            public_url: public_url.into().trim_end_matches('/').to_owned(),
+            connections: 4,
+            session_lifetime: Duration::from_secs(30 * 24 * 3600),
+            body_limit: 64 * 1024,
+            auth_per_minute: 10,
+            votes_per_minute: 60,
+        }
+    }
+
+    pub(crate) fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Shared state: cheap to clone (one `Arc`).
+#[derive(Clone)]
+pub struct AppState {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub config: AppConfig,
+    pub pool: StorePool,
+    pub search: Option<Arc<dyn SearchBackend>>,
+    pub fetcher: Option<Arc<dyn PaperFetcher>>,
+    /// Bumped whenever what a page shows may have changed (a vote, a submission, an
+    /// ingest noticed by [`AppState::watch_store`]); cache entries from an older
+    /// generation are ignored.
+    pub generation: AtomicU64,
+    pub responses: ResponseCache,
+    pub feeds: DataCache<Arc<FeedView>>,
+    /// The latest feed day: `MAX(feed_day)` scans the table, so it is asked once per
+    /// generation.
+    pub latest_day: DataCache<Option<chrono::NaiveDate>>,
+    pub auth_limiter: RateLimiter,
+    pub vote_limiter: RateLimiter,
+}
+
+impl AppState {
+    /// Opens the store pool (applying migrations) with no search or fetch backend.
+    pub fn open(config: AppConfig) -> Result<AppState, OpenError> {
+        let mut stores = Vec::with_capacity(config.connections.max(1));
+        for _ in 0..config.connections.max(1) {
+            stores.push(Store::open(&config.data_dir)?);
+        }
+        let auth = config.auth_per_minute;
+        let votes = config.votes_per_minute;
+        Ok(AppState {
+            inner: Arc::new(Inner {
+                config,
+                pool: StorePool::new(stores),
+                search: None,
+                fetcher: None,
+                generation: AtomicU64::new(1),
+                responses: ResponseCache::new(4096),
+                feeds: DataCache::new(1024),
+                latest_day: DataCache::new(1),
+                auth_limiter: RateLimiter::per_minute(auth),
+                vote_limiter: RateLimiter::per_minute(votes),
+            }),
+        })
+    }
+
+    /// Adds the search backend behind `/search`, `/api/papers/search` and similar papers.
+    pub fn with_search(self, backend: Arc<dyn SearchBackend>) -> AppState {
+        self.rebuild(|inner| inner.search = Some(backend))
+    }
+
+    /// Adds the hook `/submit` uses for papers the store does not have.
+    pub fn with_fetcher(self, fetcher: Arc<dyn PaperFetcher>) -> AppState {
+        self.rebuild(|inner| inner.fetcher = Some(fetcher))
+    }
+
+    fn rebuild(self, change: impl FnOnce(&mut Inner)) -> AppState {
+        match Arc::try_unwrap(self.inner) {
+            Ok(mut inner) => {
+                change(&mut inner);
+                AppState {
+                    inner: Arc::new(inner),
+                }
+            }
+            // Already shared (a router was built): keep it as it is rather than panic.
+            Err(inner) => {
+                tracing::warn!("backend added after the state was shared; ignored");
+                AppState { inner }
+            }
+        }
+    }
+
+    pub fn config(&self) -> &AppConfig {
+        &self.inner.config
+    }
+
+    pub(crate) fn generation(&self) -> u64 {
+        self.inner.generation.load(Ordering::Acquire)
+    }
+
+    /// Marks every cached page stale.
+    pub fn invalidate(&self) {
+        self.inner.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Polls the store's change log every two seconds and invalidates the caches when
+    /// another process (`papers ingest`) has written to it; purges expired sessions
+    /// hourly. Needs a tokio runtime.
+    pub fn watch_store(&self) {
+        let state = self.clone();
+        tokio::spawn(async move {
+            let mut last = None;
+            let mut rounds: u64 = 0;
+            loop {
+                // Expired sessions are dropped about once an hour.
+                if rounds.is_multiple_of(1800) {
+                    let purged = state
+                        .inner
+                        .pool
+                        .run(|store| store.purge_sessions(chrono::Utc::now()))
+                        .await;
+                    if let Err(error) = purged {
+                        tracing::warn!(%error, "cannot purge expired sessions");
+                    }
+                }
+                rounds += 1;
+                let seen = state.inner.pool.run(|store| store.last_change()).await;
+                match (seen, last) {
+                    (Ok(now), Some(before)) if now != before => {
+                        state.invalidate();
+                        last = Some(now);
+                    }
+                    (Ok(now), _) => last = Some(now),
+                    (Err(error), _) => tracing::warn!(%error, "cannot read the change log"),
+                }
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+        });
+    }
+}

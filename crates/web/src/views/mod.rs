@@ -1,0 +1,189 @@
+//! HTML rendering with maud: every interpolated value is escaped, so untrusted titles
+//! and abstracts can never become markup. One module per kind of page.
+
+mod account;
+mod feed;
+mod layout;
+mod paper;
+mod search;
+
+use std::collections::HashSet;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+use papers_store::StoredPaper;
+
+pub(crate) use account::{login_page, signup_page, submit_page};
+pub(crate) use feed::feed_page;
+pub(crate) use layout::page;
+pub(crate) use paper::paper_page;
+pub(crate) use search::{SearchPage, search_page};
+
+use crate::cache::Cacheable;
+use crate::session::SessionUser;
+
+/// How a feed is ordered, as the `sort` parameter spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum SortChoice {
+    #[default]
+    Upvotes,
+    Trending,
+    Newest,
+}
+
+impl SortChoice {
+    pub(crate) fn parse(text: Option<&str>) -> Option<SortChoice> {
+        match text.unwrap_or("") {
+            "" | "upvotes" => Some(SortChoice::Upvotes),
+            "trending" => Some(SortChoice::Trending),
+            "newest" => Some(SortChoice::Newest),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            SortChoice::Upvotes => "upvotes",
+            SortChoice::Trending => "trending",
+            SortChoice::Newest => "newest",
+        }
+    }
+}
+
+/// A link with its label.
+#[derive(Debug, Clone)]
+pub(crate) struct NavLink {
+    pub label: String,
+    pub href: String,
+}
+
+/// One paper in a listing.
+#[derive(Debug, Clone)]
+pub(crate) struct ViewItem {
+    pub paper: StoredPaper,
+    pub trending: Option<f64>,
+}
+
+/// Everything a feed-like page shows except the reader's own state; cached and shared
+/// between readers.
+#[derive(Debug, Clone)]
+pub(crate) struct FeedView {
+    pub heading: String,
+    /// The page's path without query, for sort/filter/page links.
+    pub path: String,
+    pub items: Vec<ViewItem>,
+    pub total: usize,
+    pub page: usize,
+    pub page_size: usize,
+    pub previous: Option<NavLink>,
+    pub next: Option<NavLink>,
+    /// Other views of the same period (day → its week and month).
+    pub related: Vec<NavLink>,
+    pub categories: Vec<(String, u64)>,
+    pub sort: SortChoice,
+    /// Whether the sort control is offered (not on the trending page).
+    pub sortable: bool,
+    pub category: Option<String>,
+    /// Path of the RSS feed; the Atom feed is beside it.
+    pub feed_base: Option<String>,
+    pub explanation: Option<String>,
+}
+
+/// The reader: who is logged in, their CSRF token and what they upvoted.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Viewer {
+    pub user: Option<SessionUser>,
+    pub votes: HashSet<i64>,
+}
+
+impl Viewer {
+    pub(crate) fn anonymous() -> Viewer {
+        Viewer::default()
+    }
+
+    pub(crate) fn csrf(&self) -> Option<&str> {
+        self.user.as_ref().map(SessionUser::csrf)
+    }
+}
+
+/// An HTML response; `cacheable` marks it for the shared cache (anonymous pages only).
+pub(crate) fn html_response(markup: Markup, cacheable: bool) -> Response {
+    let mut response = (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        )],
+        markup.into_string(),
+    )
+        .into_response();
+    // Pages differ by the session cookie, so shared caches must key on it; browsers
+    // revalidate anonymous pages with their ETag instead of guessing a lifetime.
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("Cookie"));
+    if cacheable {
+        response.extensions_mut().insert(Cacheable::DEFAULT);
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    } else {
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        );
+    }
+    response
+}
+
+pub(crate) fn error_page(status: StatusCode, message: &str) -> Response {
+    let title = status.canonical_reason().unwrap_or("Error");
+    let markup = page(
+        title,
+        &Viewer::anonymous(),
+        html! {
+            section.notice {
+                h1 { (status.as_u16()) " · " (title) }
+                p { (message) }
+                p { a href="/papers" { "Back to today's papers" } }
+            }
+        },
+    );
+    let mut response = html_response(markup, false);
+    *response.status_mut() = status;
+    response
+}
+
+/// Cuts `text` to at most `max` characters at a word boundary, adding an ellipsis.
+pub(crate) fn shorten(text: &str, max: usize) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        return flat;
+    }
+    let cut: String = flat.chars().take(max).collect();
+    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
+    format!("{cut}…")
+}
+
+/// A paper's title on one line (arXiv titles carry hard line breaks).
+pub(crate) fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The page path of a paper; old-style ids keep their slash.
+pub(crate) fn paper_path(id: &str) -> String {
+    format!("/papers/{id}")
+}
+
+/// Percent-encodes a query parameter value.
+pub(crate) fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}

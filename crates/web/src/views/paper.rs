@@ -1,0 +1,131 @@
+//! The paper page: everything about one paper, its similar papers and its BibTeX.
+
+use chrono::Datelike;
+use maud::{Markup, html};
+use papers_store::StoredPaper;
+
+use super::feed::{paper_card, vote_button};
+use super::{ViewItem, Viewer, encode, one_line, page, paper_path};
+use crate::taxonomy::category_name;
+
+pub(crate) fn paper_page(
+    stored: &StoredPaper,
+    similar: Option<&[ViewItem]>,
+    viewer: &Viewer,
+) -> Markup {
+    let paper = &stored.paper;
+    let metadata = &paper.metadata;
+    let id = paper.id.as_str();
+    let title = one_line(&metadata.title);
+    let back = paper_path(id);
+    page(
+        &title,
+        viewer,
+        html! {
+            article.paper-page {
+                div.title-row {
+                    (vote_button(stored.key, id, stored.upvotes(), viewer, &back))
+                    h1 { (title) }
+                }
+                p.authors {
+                    @for (index, author) in metadata.authors.iter().enumerate() {
+                        @if index > 0 { ", " }
+                        (author)
+                    }
+                }
+                dl.facts {
+                    dt { "arXiv" } dd { (id) @if metadata.latest_version() > 0 { "v" (metadata.latest_version()) } }
+                    @if let Some(published) = metadata.published {
+                        dt { "Submitted" } dd { time datetime=(published.to_rfc3339()) { (published.format("%-d %B %Y")) } }
+                    }
+                    @if let Some(updated) = metadata.updated {
+                        dt { "Updated" } dd { (updated.format("%-d %B %Y")) }
+                    }
+                    @if let Some(day) = paper.community.feed_day {
+                        dt { "In the feed" } dd { a href={ "/papers/date/" (day.format("%Y-%m-%d")) } { (day.format("%-d %B %Y")) } }
+                    }
+                    @if let Some(submitter) = &paper.community.submitted_by {
+                        dt { "Submitted by" } dd { a href={ "/users/" (encode(submitter)) } { (submitter) } }
+                    }
+                    @if let Some(organization) = &paper.community.organization {
+                        dt { "Organization" } dd { a href={ "/organizations/" (encode(organization)) } { (organization) } }
+                    }
+                    @if let Some(journal) = &metadata.journal_ref { dt { "Journal" } dd { (journal) } }
+                    @if let Some(doi) = &metadata.doi { dt { "DOI" } dd { a href={ "https://doi.org/" (doi) } { (doi) } } }
+                    @if let Some(comments) = &metadata.comments { dt { "Comments" } dd { (comments) } }
+                }
+                p.categories {
+                    @for category in &metadata.categories {
+                        span.category {
+                            (category.as_str())
+                            @if let Some(name) = category_name(category.as_str()) { " · " (name) }
+                        }
+                    }
+                }
+                p.links {
+                    a.button href={ "https://arxiv.org/abs/" (id) } { "arXiv page" }
+                    a.button href={ "https://arxiv.org/pdf/" (id) } { "PDF" }
+                    @if let Some(github) = &stored.links.github { a.button href=(github) rel="nofollow" { "GitHub" } }
+                    @if let Some(project) = &stored.links.project_page { a.button href=(project) rel="nofollow" { "Project page" } }
+                }
+                section.abstract {
+                    h2 { "Abstract" }
+                    @for paragraph in paragraphs(&metadata.abstract_text) { p { (paragraph) } }
+                }
+                section.bibtex {
+                    h2 { "BibTeX" }
+                    textarea #bibtex readonly rows="10" { (bibtex(stored)) }
+                    button.copy type="button" data-copy="bibtex" hidden { "Copy" }
+                }
+                section.similar {
+                    h2 { "Similar papers" }
+                    @match similar {
+                        None => p.empty { "Similar papers appear once the search index is built (papers reindex)." },
+                        Some([]) => p.empty { "No similar papers found." },
+                        Some(items) => ol.papers { @for item in items { li { (paper_card(item, viewer, &back)) } } },
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// Abstracts keep their paragraph breaks; the hard line breaks inside a paragraph go.
+/// TeX stays as written (`$\alpha$`), which reads well enough and cannot break.
+fn paragraphs(text: &str) -> Vec<String> {
+    text.split("\n\n")
+        .map(one_line)
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+/// A BibTeX entry in arXiv's `@misc` style.
+pub(crate) fn bibtex(stored: &StoredPaper) -> String {
+    let paper = &stored.paper;
+    let metadata = &paper.metadata;
+    let id = paper.id.as_str();
+    let year = metadata
+        .published
+        .map(|p| p.year())
+        .unwrap_or_else(|| paper.id.year_month().0);
+    let first_author = metadata
+        .authors
+        .first()
+        .and_then(|a| a.split_whitespace().last())
+        .unwrap_or("anon")
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .collect::<String>()
+        .to_lowercase();
+    let key = format!("{first_author}{year}{}", id.replace(['/', '.'], ""));
+    let mut entry = format!(
+        "@misc{{{key},\n  title = {{{}}},\n  author = {{{}}},\n  year = {{{year}}},\n  eprint = {{{id}}},\n  archivePrefix = {{arXiv}},\n",
+        one_line(&metadata.title),
+        metadata.authors.join(" and "),
+    );
+    if let Some(primary) = metadata.primary_category() {
+        entry.push_str(&format!("  primaryClass = {{{}}},\n", primary.as_str()));
+    }
+    entry.push_str(&format!("  url = {{https://arxiv.org/abs/{id}}}\n}}"));
+    entry
+}

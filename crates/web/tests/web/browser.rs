@@ -1,0 +1,282 @@
+//! A real headless Chromium, driven through chromedriver with fantoccini, against the
+//! app served on 127.0.0.1:0: sign up, log in, upvote, search, open a paper, follow
+//! previous/next, and check that a `<script>` in a title never runs. Screenshots go to
+//! `$PAPERS_SCREENSHOTS` (default: the target directory's `screenshots`).
+//!
+//! Without Chromium the test is skipped with a message, unless `CI` is set: there it
+//! fails, so a CI machine without the browser cannot pass silently.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+
+use crate::common::app;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// Kills chromedriver when the test ends, however it ends.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn start_driver() -> (Driver, u16) {
+    let port = free_port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let driver = Driver(child);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(SocketAddr::from(([127, 0, 0, 1], port))).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (driver, port)
+}
+
+async fn connect(port: u16, profile: &Path) -> Client {
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--window-size=1200,1500",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        }),
+    );
+    ClientBuilder::new(HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a browser session")
+}
+
+fn screenshot_dir() -> PathBuf {
+    let dir = std::env::var_os("PAPERS_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots"));
+    std::fs::create_dir_all(&dir).expect("screenshot directory");
+    dir
+}
+
+async fn save(client: &Client, dir: &Path, name: &str) {
+    let png = client.screenshot().await.expect("screenshot");
+    std::fs::write(dir.join(name), png).expect("write screenshot");
+}
+
+/// The injected script would set `window.__xss` and the document title.
+async fn assert_no_script_ran(client: &Client) {
+    let state = client
+        .execute("return [typeof window.__xss, document.title];", vec![])
+        .await
+        .expect("script");
+    assert_eq!(state[0], "undefined", "an injected script ran");
+    assert_ne!(state[1], "pwned");
+}
+
+async fn text_of(client: &Client, css: &str) -> String {
+    client
+        .find(Locator::Css(css))
+        .await
+        .expect(css)
+        .text()
+        .await
+        .expect("text")
+}
+
+async fn fill(client: &Client, css: &str, value: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .expect(css)
+        .send_keys(value)
+        .await
+        .expect("type");
+}
+
+/// Clicks, then waits until an element that only the next page has appears (a click
+/// that submits a form returns before the navigation it starts has finished).
+async fn click_then(client: &Client, css: &str, next_page_has: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .expect(css)
+        .click()
+        .await
+        .expect("click");
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(next_page_has))
+        .await
+        .unwrap_or_else(|e| panic!("after clicking {css}, no {next_page_has}: {e}"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_uses_the_site_in_chromium() {
+    if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI needs chromium and chromium-driver installed"
+        );
+        eprintln!("skipping the browser test: install chromium and chromium-driver to run it");
+        return;
+    }
+    let app = app();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let server = tokio::spawn(papers_web::serve_on(listener, app.state.clone()));
+    let (_driver, port) = start_driver();
+    let profile = tempfile::tempdir().expect("profile dir");
+    let client = connect(port, profile.path()).await;
+    let shots = screenshot_dir();
+    run(&client, &base, &shots).await;
+    let _ = client.close().await;
+    server.abort();
+}
+
+async fn run(client: &Client, base: &str, shots: &Path) {
+    // The feed, and previous/next between days. The 3 January page carries the title
+    // with a script in it.
+    client.goto(&format!("{base}/papers")).await.expect("feed");
+    assert!(text_of(client, "h1").await.contains("8 January 2024"));
+    save(client, shots, "feed.png").await;
+    click_then(client, "nav.pager a.prev", "a[href='/papers/2401.00003']").await;
+    assert!(
+        client
+            .current_url()
+            .await
+            .expect("url")
+            .path()
+            .ends_with("/papers/date/2024-01-03")
+    );
+    assert!(
+        client
+            .source()
+            .await
+            .expect("source")
+            .contains("Attacks &amp; &lt;b&gt;defences")
+    );
+    assert_no_script_ran(client).await;
+    click_then(client, "nav.pager a.next", "a[href='/papers/2401.00005']").await;
+    assert!(
+        client
+            .current_url()
+            .await
+            .expect("url")
+            .path()
+            .ends_with("/papers/date/2024-01-08")
+    );
+
+    // Sign up, log out, log in.
+    client
+        .goto(&format!("{base}/signup"))
+        .await
+        .expect("signup");
+    fill(client, "#username", "browser").await;
+    fill(client, "#email", "browser@example.org").await;
+    fill(client, "#password", "correct-horse-battery").await;
+    click_then(client, ".form-page button[type=submit]", "header a.user").await;
+    assert_eq!(text_of(client, "header a.user").await, "browser");
+    click_then(
+        client,
+        "header form.inline button",
+        "header a[href='/signup']",
+    )
+    .await;
+    client.goto(&format!("{base}/login")).await.expect("login");
+    fill(client, "#username", "browser").await;
+    fill(client, "#password", "correct-horse-battery").await;
+    click_then(client, ".form-page button[type=submit]", "header a.user").await;
+    assert_eq!(text_of(client, "header a.user").await, "browser");
+
+    // Upvote the second paper of 2 January (12 imported votes) and see it count.
+    client
+        .goto(&format!("{base}/papers/date/2024-01-02"))
+        .await
+        .expect("day");
+    let buttons = client
+        .find_all(Locator::Css("form.vote button"))
+        .await
+        .expect("buttons");
+    assert_eq!(
+        buttons[1].text().await.expect("text").replace('\n', " "),
+        "▲ 12"
+    );
+    buttons[1].click().await.expect("vote");
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("form.vote button.voted"))
+        .await
+        .expect("the page after voting");
+    let after = client
+        .find_all(Locator::Css("form.vote button"))
+        .await
+        .expect("buttons");
+    assert!(after[1].text().await.expect("text").ends_with("13"));
+    assert_eq!(
+        after[1].attr("class").await.expect("class").as_deref(),
+        Some("voted")
+    );
+
+    // Search, then open a result.
+    client
+        .goto(&format!("{base}/search"))
+        .await
+        .expect("search");
+    fill(client, "#q", "retrieval").await;
+    click_then(client, ".search-form button", "p.snippet mark").await;
+    let marks = client
+        .find_all(Locator::Css("p.snippet mark"))
+        .await
+        .expect("marks");
+    assert_eq!(marks.len(), 2);
+    save(client, shots, "search.png").await;
+    click_then(client, "ol.results article.paper h2 a", "textarea#bibtex").await;
+    assert!(
+        client
+            .current_url()
+            .await
+            .expect("url")
+            .path()
+            .starts_with("/papers/2401.0000")
+    );
+    assert!(client.find(Locator::Css("textarea#bibtex")).await.is_ok());
+    save(client, shots, "paper.png").await;
+
+    // The hostile paper's own page runs nothing either.
+    client
+        .goto(&format!("{base}/papers/2401.00003"))
+        .await
+        .expect("paper");
+    assert!(text_of(client, "h1").await.starts_with("<script>"));
+    assert_no_script_ran(client).await;
+    eprintln!("screenshots in {}", shots.display());
+}

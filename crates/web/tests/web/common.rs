@@ -1,0 +1,292 @@
+//! Test fixtures: a store seeded with records built in code, a substring search backend,
+//! and helpers that drive the router without a socket.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use chrono::{NaiveDate, TimeZone, Utc};
+use http_body_util::BodyExt;
+use papers_core::{ArxivId, Category, Community, Metadata, PaperRecord, Source};
+use papers_store::Store;
+use papers_web::{
+    AppConfig, AppState, SearchBackend, SearchHit, SearchMode, SearchOutcome, Snippet,
+};
+use tempfile::TempDir;
+use tower::ServiceExt;
+
+pub const XSS_TITLE: &str =
+    "<script>window.__xss = 1; document.title = 'pwned';</script> Attacks & <b>defences</b>";
+
+pub struct TestApp {
+    pub dir: TempDir,
+    pub state: AppState,
+    pub router: Router,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+fn record(
+    id: &str,
+    title: &str,
+    day: Option<(i32, u32, u32)>,
+    upvotes: u32,
+    categories: &str,
+) -> PaperRecord {
+    let (year, month) = ArxivId::parse(id)
+        .map(|i| i.year_month())
+        .unwrap_or((2024, 1));
+    PaperRecord {
+        id: ArxivId::parse(id).expect("test id"),
+        source: Source::Kaggle,
+        metadata: Metadata {
+            title: title.to_owned(),
+            abstract_text: format!(
+                "We study {title} with $\\alpha < \\beta$ & more.\nCode: https://github.com/example/{} .\n\nA second paragraph.",
+                id.replace('/', "-")
+            ),
+            authors: vec!["Ada Lovelace".into(), "Alan Turing".into()],
+            categories: Category::parse_list(categories).expect("test categories"),
+            published: Utc.with_ymd_and_hms(year, month, 1, 12, 0, 0).single(),
+            ..Metadata::default()
+        },
+        community: day.map(|(y, m, d)| Community {
+            feed_day: NaiveDate::from_ymd_opt(y, m, d),
+            submitted_by: Some("alice".into()),
+            organization: Some("acme".into()),
+            upvotes: Some(upvotes),
+            num_comments: Some(2),
+            ..Community::default()
+        }),
+    }
+}
+
+/// Papers on three feed days (2024-01-02, 2024-01-03, 2024-01-08), one with a
+/// hostile title, one old-style id, and one never in the feed.
+pub fn records() -> Vec<PaperRecord> {
+    vec![
+        record(
+            "2401.00001",
+            "Retrieval augmented generation at scale",
+            Some((2024, 1, 2)),
+            40,
+            "cs.CL cs.IR",
+        ),
+        record(
+            "2401.00002",
+            "Vision transformers for cats",
+            Some((2024, 1, 2)),
+            12,
+            "cs.CV",
+        ),
+        record("2401.00003", XSS_TITLE, Some((2024, 1, 3)), 7, "cs.CR"),
+        record(
+            "2401.00004",
+            "Dense retrieval with hard negatives",
+            Some((2024, 1, 3)),
+            30,
+            "cs.IR",
+        ),
+        record(
+            "2401.00005",
+            "Quantum kernels",
+            Some((2024, 1, 8)),
+            3,
+            "quant-ph",
+        ),
+        record(
+            "hep-th/9901001",
+            "Strings on old-style identifiers",
+            Some((2024, 1, 8)),
+            1,
+            "hep-th",
+        ),
+        record(
+            "2312.09999",
+            "A paper never in the feed",
+            None,
+            0,
+            "math.AG",
+        ),
+    ]
+}
+
+pub fn seed(dir: &std::path::Path) {
+    let mut store = Store::open(dir).expect("open store");
+    let mut batch = store.begin_ingest(Utc::now()).expect("begin");
+    for record in records() {
+        batch.upsert(record).expect("upsert");
+    }
+    batch.commit().expect("commit");
+}
+
+/// Substring search over titles: enough to exercise the page, API and feeds.
+pub struct TitleSearch {
+    papers: Vec<(i64, String)>,
+}
+
+impl TitleSearch {
+    pub fn load(dir: &std::path::Path) -> TitleSearch {
+        let store = Store::open(dir).expect("open store");
+        let mut papers = Vec::new();
+        store
+            .for_each_paper(|p| papers.push((p.key, p.paper.metadata.title.clone())))
+            .expect("papers");
+        TitleSearch { papers }
+    }
+}
+
+impl SearchBackend for TitleSearch {
+    fn search(
+        &self,
+        query: &str,
+        _mode: SearchMode,
+        limit: usize,
+    ) -> Result<SearchOutcome, String> {
+        if query.contains("((") {
+            return Err("unbalanced parentheses".into());
+        }
+        let needle = query.to_lowercase();
+        let hits = self
+            .papers
+            .iter()
+            .filter_map(|(key, title)| {
+                let at = title.to_lowercase().find(&needle)?;
+                Some(SearchHit {
+                    key: *key,
+                    score: 1.0,
+                    snippet: Some(Snippet {
+                        text: title.clone(),
+                        highlights: vec![(at, at + needle.len())],
+                    }),
+                })
+            })
+            .take(limit)
+            .collect();
+        Ok(SearchOutcome { hits, note: None })
+    }
+
+    fn similar(&self, key: i64, k: usize) -> Result<Vec<SearchHit>, String> {
+        Ok(self
+            .papers
+            .iter()
+            .filter(|(other, _)| *other != key)
+            .take(k)
+            .map(|(other, _)| SearchHit {
+                key: *other,
+                score: 0.5,
+                snippet: None,
+            })
+            .collect())
+    }
+}
+
+pub fn app_with(search: bool, configure: impl FnOnce(&mut AppConfig)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    seed(dir.path());
+    let mut config = AppConfig::new(dir.path(), "http://papers.test");
+    configure(&mut config);
+    let mut state = AppState::open(config).expect("open app");
+    if search {
+        state = state.with_search(Arc::new(TitleSearch::load(dir.path())));
+    }
+    let router = papers_web::router(state.clone());
+    TestApp { dir, state, router }
+}
+
+pub fn app() -> TestApp {
+    app_with(true, |_| {})
+}
+
+impl TestApp {
+    pub async fn request(&self, request: Request<Body>) -> Reply {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.get_as(path, None).await
+    }
+
+    pub async fn get_as(&self, path: &str, cookie: Option<&str>) -> Reply {
+        let mut builder = Request::builder().uri(path);
+        if let Some(cookie) = cookie {
+            builder = builder.header(header::COOKIE, cookie);
+        }
+        self.request(builder.body(Body::empty()).expect("request"))
+            .await
+    }
+
+    pub async fn post_form(&self, path: &str, body: &str, cookie: Option<&str>) -> Reply {
+        let mut builder = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(cookie) = cookie {
+            builder = builder.header(header::COOKIE, cookie);
+        }
+        self.request(builder.body(Body::from(body.to_owned())).expect("request"))
+            .await
+    }
+
+    /// Signs up through the forms; returns the session cookie (`name=value`).
+    pub async fn sign_up(&self, username: &str) -> String {
+        let form = self.get("/signup").await;
+        assert_eq!(form.status, StatusCode::OK);
+        let pre = set_cookie(&form.headers, "papers_csrf").expect("pre-session cookie");
+        let token = csrf_in(&form.body).expect("csrf field");
+        let body = format!(
+            "csrf={token}&username={username}&email={username}%40example.org&password=correct-horse-battery"
+        );
+        let reply = self
+            .post_form("/signup", &body, Some(&format!("papers_csrf={pre}")))
+            .await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+        let session = set_cookie(&reply.headers, "papers_session").expect("session cookie");
+        format!("papers_session={session}")
+    }
+
+    /// The CSRF token a logged-in page carries.
+    pub async fn csrf_for(&self, cookie: &str) -> String {
+        let page = self.get_as("/submit", Some(cookie)).await;
+        csrf_in(&page.body).expect("csrf on member page")
+    }
+}
+
+pub fn set_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(key, value)| *key == name && !value.is_empty())
+        .map(|(_, value)| value.to_owned())
+}
+
+pub fn csrf_in(html: &str) -> Option<String> {
+    let at = html.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
+    Some(html[at..].split('"').next()?.to_owned())
+}

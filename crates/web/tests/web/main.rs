@@ -1,0 +1,10 @@
+//! Integration tests of papers-web: pages, the JSON API, feeds and security through
+//! the router without a socket, and a real headless Chromium against a served app.
+
+mod api;
+mod browser;
+mod common;
+mod feeds;
+mod pages;
+mod real_data;
+mod security;
