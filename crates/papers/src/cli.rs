@@ -35,6 +35,20 @@ pub enum Command {
     Stats(StatsArgs),
     /// One paper.
     Show(ShowArgs),
+    /// Serve the site, the JSON API and the feeds.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[arg(long, env = "PAPERS_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: std::net::SocketAddr,
+    /// The address readers reach the site at; the base of links in feeds and mail.
+    #[arg(long, env = "PAPERS_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Worker threads for HTTP (default: the number of cores).
+    #[arg(long, env = "PAPERS_WORKERS")]
+    pub workers: Option<usize>,
 }
 
 #[derive(Debug, Args)]

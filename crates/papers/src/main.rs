@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         Command::Harvest(args) => cmd::harvest::run(&cli, args),
         Command::Stats(args) => cmd::stats::run(&cli, args),
         Command::Show(args) => cmd::show::run(&cli, args),
+        Command::Serve(args) => cmd::serve::run(&cli, args),
     };
     match result {
         Ok(code) => code,

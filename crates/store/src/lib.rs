@@ -23,8 +23,8 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
 
-pub use digests::SendState;
 pub use accounts::{Session, SignUpConflict, User};
+pub use digests::SendState;
 pub use error::StoreError;
 pub use feed::{FeedItem, FeedPeriod, FeedQuery, FeedSort};
 pub use ingest::{IngestBatch, UpsertOutcome};

@@ -2,5 +2,6 @@
 
 pub mod harvest;
 pub mod ingest;
+pub mod serve;
 pub mod show;
 pub mod stats;
