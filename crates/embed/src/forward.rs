@@ -1,0 +1,386 @@
+//! The BERT encoder forward pass over one batch of unpadded sequences, on either path.
+//!
+//! A batch is stored as one `[tokens, width]` matrix with the sequences end to end: the
+//! linear layers run per token, so they see no padding at all, and only attention works per
+//! sequence. Nothing is masked because nothing is padded.
+
+use crate::config::ModelSpec;
+use crate::kernels::avx512::{self, Output, Packed};
+use crate::kernels::{add_layer_norm, embed_tokens, gelu, portable, softmax, to_bf16};
+use crate::pool::{normalize, pool};
+use crate::weights::BertWeights;
+
+/// One layer's matrices packed for the bf16 micro-kernel.
+#[derive(Debug)]
+pub struct PackedLayer {
+    qkv: Packed,
+    attention_out: Packed,
+    intermediate: Packed,
+    output: Packed,
+}
+
+/// The weights in the form the chosen path consumes.
+#[derive(Debug)]
+pub enum Engine {
+    /// fp32 matrices in `BertWeights`, plain Rust kernels.
+    Portable,
+    /// bf16 packed matrices (the fp32 copies in `BertWeights` are dropped).
+    Avx512Bf16(Vec<PackedLayer>),
+}
+
+impl Engine {
+    /// Packs the matrices for the fast path and frees their fp32 copies.
+    pub fn pack(weights: &mut BertWeights, spec: &ModelSpec) -> Engine {
+        let (hidden, inner) = (spec.bert.hidden_size, spec.bert.intermediate_size);
+        let layers = weights
+            .layers
+            .iter_mut()
+            .map(|layer| {
+                let packed = PackedLayer {
+                    qkv: Packed::from_weight(&layer.qkv_weight, 3 * hidden, hidden),
+                    attention_out: Packed::from_weight(&layer.attention_out_weight, hidden, hidden),
+                    intermediate: Packed::from_weight(&layer.intermediate_weight, inner, hidden),
+                    output: Packed::from_weight(&layer.output_weight, hidden, inner),
+                };
+                for matrix in [
+                    &mut layer.qkv_weight,
+                    &mut layer.attention_out_weight,
+                    &mut layer.intermediate_weight,
+                    &mut layer.output_weight,
+                ] {
+                    *matrix = Vec::new();
+                }
+                packed
+            })
+            .collect();
+        Engine::Avx512Bf16(layers)
+    }
+
+    /// Whether the fast path can run this model on this CPU: every width must be whole
+    /// 16-lane blocks, since the packed GEMM writes full blocks.
+    pub fn fast_path_fits(spec: &ModelSpec) -> bool {
+        let config = &spec.bert;
+        avx512::available()
+            && config.hidden_size % 16 == 0
+            && config.intermediate_size % 16 == 0
+            && spec.head_dim() % 16 == 0
+    }
+}
+
+/// Scratch buffers of one worker thread, grown to the largest batch and then reused.
+#[derive(Debug, Default)]
+pub struct Workspace {
+    hidden: Vec<f32>,
+    hidden_bf16: Vec<u16>,
+    qkv: Vec<f32>,
+    qkv_bf16: Vec<u16>,
+    context: Vec<f32>,
+    context_bf16: Vec<u16>,
+    projected: Vec<f32>,
+    inner: Vec<f32>,
+    inner_bf16: Vec<u16>,
+    scores: Vec<f32>,
+    probabilities: Vec<u16>,
+    keys: Packed,
+    values: Packed,
+}
+
+/// The model pieces a forward pass reads.
+#[derive(Debug)]
+pub struct Model {
+    /// Shapes, pooling and normalisation.
+    pub spec: ModelSpec,
+    /// Embedding tables, biases, norms (and fp32 matrices on the portable path).
+    pub weights: BertWeights,
+    /// Which kernels run.
+    pub engine: Engine,
+}
+
+impl Model {
+    /// Encodes a batch and returns one pooled (and, if configured, normalised) vector per sequence.
+    pub fn forward(&self, sequences: &[&[u32]], workspace: &mut Workspace) -> Vec<Vec<f32>> {
+        let tokens: usize = sequences.iter().map(|s| s.len()).sum();
+        let hidden = self.spec.bert.hidden_size;
+        let inner = self.spec.bert.intermediate_size;
+        let ws = workspace;
+        ws.hidden.resize(tokens * hidden, 0.0);
+        ws.projected.resize(tokens * hidden, 0.0);
+        ws.inner.resize(tokens * inner, 0.0);
+        match &self.engine {
+            Engine::Portable => self.forward_portable(sequences, ws),
+            Engine::Avx512Bf16(layers) => {
+                // SAFETY: this engine is only built when `fast_path_fits` saw the CPU features.
+                unsafe { self.forward_fast(sequences, layers, ws) }
+            }
+        }
+        let mut out = Vec::with_capacity(sequences.len());
+        let mut offset = 0;
+        for sequence in sequences {
+            let rows = &ws.hidden[offset * hidden..(offset + sequence.len()) * hidden];
+            let mut vector = pool(rows, hidden, self.spec.pooling);
+            if self.spec.normalize {
+                normalize(&mut vector);
+            }
+            out.push(vector);
+            offset += sequence.len();
+        }
+        out
+    }
+
+    fn forward_portable(&self, sequences: &[&[u32]], ws: &mut Workspace) {
+        let (hidden, inner, eps) = self.dims();
+        let tokens = ws.hidden.len() / hidden;
+        ws.qkv.resize(tokens * 3 * hidden, 0.0);
+        ws.context.resize(tokens * hidden, 0.0);
+        let mut offset = 0;
+        for sequence in sequences {
+            embed_tokens(
+                sequence,
+                &self.weights,
+                eps,
+                &mut ws.hidden[offset * hidden..],
+                &mut [],
+            );
+            offset += sequence.len();
+        }
+        for layer in &self.weights.layers {
+            portable::linear(
+                &ws.hidden,
+                hidden,
+                &layer.qkv_weight,
+                &layer.qkv_bias,
+                &mut ws.qkv,
+            );
+            let mut offset = 0;
+            for sequence in sequences {
+                let len = sequence.len();
+                portable::attention(
+                    &ws.qkv[offset * 3 * hidden..(offset + len) * 3 * hidden],
+                    len,
+                    hidden,
+                    self.spec.head_dim(),
+                    &mut ws.context[offset * hidden..(offset + len) * hidden],
+                    &mut ws.scores,
+                );
+                offset += len;
+            }
+            portable::linear(
+                &ws.context,
+                hidden,
+                &layer.attention_out_weight,
+                &layer.attention_out_bias,
+                &mut ws.projected,
+            );
+            let (gain, shift) = &layer.attention_norm;
+            for (row, residual) in ws
+                .hidden
+                .chunks_exact_mut(hidden)
+                .zip(ws.projected.chunks_exact(hidden))
+            {
+                add_layer_norm(row, residual, gain, shift, eps, &mut []);
+            }
+            portable::linear(
+                &ws.hidden,
+                hidden,
+                &layer.intermediate_weight,
+                &layer.intermediate_bias,
+                &mut ws.inner,
+            );
+            for x in &mut ws.inner {
+                *x = gelu(*x);
+            }
+            portable::linear(
+                &ws.inner,
+                inner,
+                &layer.output_weight,
+                &layer.output_bias,
+                &mut ws.projected,
+            );
+            let (gain, shift) = &layer.output_norm;
+            for (row, residual) in ws
+                .hidden
+                .chunks_exact_mut(hidden)
+                .zip(ws.projected.chunks_exact(hidden))
+            {
+                add_layer_norm(row, residual, gain, shift, eps, &mut []);
+            }
+        }
+    }
+
+    /// The fast path. Element-wise helpers are `#[inline(always)]`, so they are compiled
+    /// here with AVX-512 enabled.
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512 F/BW/VL/BF16.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512bf16")]
+    unsafe fn forward_fast(
+        &self,
+        sequences: &[&[u32]],
+        layers: &[PackedLayer],
+        ws: &mut Workspace,
+    ) {
+        let (hidden, inner, eps) = self.dims();
+        let tokens = ws.hidden.len() / hidden;
+        ws.hidden_bf16.resize(tokens * hidden, 0);
+        ws.qkv_bf16.resize(tokens * 3 * hidden, 0);
+        ws.context_bf16.resize(tokens * hidden, 0);
+        ws.inner_bf16.resize(tokens * inner, 0);
+        let mut offset = 0;
+        for sequence in sequences {
+            let rows = offset * hidden..(offset + sequence.len()) * hidden;
+            embed_tokens(
+                sequence,
+                &self.weights,
+                eps,
+                &mut ws.hidden[rows.clone()],
+                &mut ws.hidden_bf16[rows],
+            );
+            offset += sequence.len();
+        }
+        for (layer, packed) in self.weights.layers.iter().zip(layers) {
+            let output = Output::Bf16 {
+                data: &mut ws.qkv_bf16,
+                ldc: 3 * hidden,
+            };
+            // SAFETY (all GEMMs here): the caller guarantees the CPU features.
+            unsafe {
+                avx512::gemm(
+                    &ws.hidden_bf16,
+                    hidden,
+                    tokens,
+                    &packed.qkv,
+                    Some(&layer.qkv_bias),
+                    output,
+                )
+            };
+            let mut offset = 0;
+            for sequence in sequences {
+                // SAFETY: as above.
+                unsafe { self.attention_fast(offset, sequence.len(), ws) };
+                offset += sequence.len();
+            }
+            let output = Output::F32 {
+                data: &mut ws.projected,
+                ldc: hidden,
+            };
+            let bias = Some(&layer.attention_out_bias[..]);
+            unsafe {
+                avx512::gemm(
+                    &ws.context_bf16,
+                    hidden,
+                    tokens,
+                    &packed.attention_out,
+                    bias,
+                    output,
+                )
+            };
+            let (gain, shift) = &layer.attention_norm;
+            let rows = ws
+                .hidden
+                .chunks_exact_mut(hidden)
+                .zip(ws.projected.chunks_exact(hidden));
+            for ((row, residual), row_bf16) in rows.zip(ws.hidden_bf16.chunks_exact_mut(hidden)) {
+                add_layer_norm(row, residual, gain, shift, eps, row_bf16);
+            }
+            let output = Output::F32 {
+                data: &mut ws.inner,
+                ldc: inner,
+            };
+            let bias = Some(&layer.intermediate_bias[..]);
+            unsafe {
+                avx512::gemm(
+                    &ws.hidden_bf16,
+                    hidden,
+                    tokens,
+                    &packed.intermediate,
+                    bias,
+                    output,
+                )
+            };
+            for (out, x) in ws.inner_bf16.iter_mut().zip(&ws.inner) {
+                *out = to_bf16(gelu(*x));
+            }
+            let output = Output::F32 {
+                data: &mut ws.projected,
+                ldc: hidden,
+            };
+            let bias = Some(&layer.output_bias[..]);
+            unsafe { avx512::gemm(&ws.inner_bf16, inner, tokens, &packed.output, bias, output) };
+            let (gain, shift) = &layer.output_norm;
+            let rows = ws
+                .hidden
+                .chunks_exact_mut(hidden)
+                .zip(ws.projected.chunks_exact(hidden));
+            for ((row, residual), row_bf16) in rows.zip(ws.hidden_bf16.chunks_exact_mut(hidden)) {
+                add_layer_norm(row, residual, gain, shift, eps, row_bf16);
+            }
+        }
+    }
+
+    /// Attention of the sequence at token `offset`, one head at a time: scores by GEMM
+    /// against the packed keys, softmax to bf16 probabilities, then GEMM against the packed
+    /// values straight into the bf16 context.
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512 F/BW/VL/BF16.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512bf16")]
+    unsafe fn attention_fast(&self, offset: usize, len: usize, ws: &mut Workspace) {
+        let hidden = self.spec.bert.hidden_size;
+        let head_dim = self.spec.head_dim();
+        let stride = 3 * hidden;
+        let score_stride = len.div_ceil(16) * 16;
+        let probability_stride = len.div_ceil(2) * 2;
+        ws.scores.resize(len * score_stride, 0.0);
+        ws.probabilities.resize(len * probability_stride, 0);
+        let qkv = &ws.qkv_bf16[offset * stride..(offset + len) * stride];
+        for head in (0..hidden).step_by(head_dim) {
+            ws.keys
+                .pack(len, head_dim, |j, d| qkv[j * stride + hidden + head + d]);
+            let output = Output::F32 {
+                data: &mut ws.scores,
+                ldc: score_stride,
+            };
+            // SAFETY (both GEMMs): the caller guarantees the CPU features.
+            unsafe { avx512::gemm(&qkv[head..], stride, len, &ws.keys, None, output) };
+            let rows = ws
+                .scores
+                .chunks_exact_mut(score_stride)
+                .zip(ws.probabilities.chunks_exact_mut(probability_stride));
+            for (scores, probabilities) in rows {
+                let scores = &mut scores[..len];
+                softmax(scores);
+                for (p, s) in probabilities.iter_mut().zip(scores.iter()) {
+                    *p = to_bf16(*s);
+                }
+                if probability_stride > len {
+                    probabilities[len] = 0;
+                }
+            }
+            ws.values.pack(head_dim, len, |d, j| {
+                qkv[j * stride + 2 * hidden + head + d]
+            });
+            let output = Output::Bf16 {
+                data: &mut ws.context_bf16[offset * hidden + head..],
+                ldc: hidden,
+            };
+            unsafe {
+                avx512::gemm(
+                    &ws.probabilities,
+                    probability_stride,
+                    len,
+                    &ws.values,
+                    None,
+                    output,
+                )
+            };
+        }
+    }
+
+    fn dims(&self) -> (usize, usize, f32) {
+        (
+            self.spec.bert.hidden_size,
+            self.spec.bert.intermediate_size,
+            self.spec.bert.layer_norm_eps,
+        )
+    }
+}
