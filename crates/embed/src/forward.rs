@@ -127,7 +127,41 @@ impl Model {
         out
     }
 
+    /// The portable path, compiled three times (AVX-512, AVX2, baseline) from one source and
+    /// chosen at run time: still plain fp32 Rust, but with the widest vectors the CPU has.
     fn forward_portable(&self, sequences: &[&[u32]], ws: &mut Workspace) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if is_x86_feature_detected!("avx512f") {
+                // SAFETY: the feature was just detected.
+                return unsafe { self.forward_portable_avx512(sequences, ws) };
+            }
+            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+                // SAFETY: the features were just detected.
+                return unsafe { self.forward_portable_avx2(sequences, ws) };
+            }
+        }
+        self.forward_portable_with::<8>(sequences, ws);
+    }
+
+    /// # Safety
+    /// The CPU must support AVX-512 F.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn forward_portable_avx512(&self, sequences: &[&[u32]], ws: &mut Workspace) {
+        self.forward_portable_with::<32>(sequences, ws);
+    }
+
+    /// # Safety
+    /// The CPU must support AVX2 and FMA.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn forward_portable_avx2(&self, sequences: &[&[u32]], ws: &mut Workspace) {
+        self.forward_portable_with::<16>(sequences, ws);
+    }
+
+    #[inline(always)]
+    fn forward_portable_with<const L: usize>(&self, sequences: &[&[u32]], ws: &mut Workspace) {
         let (hidden, inner, eps) = self.dims();
         let tokens = ws.hidden.len() / hidden;
         ws.qkv.resize(tokens * 3 * hidden, 0.0);
@@ -144,7 +178,7 @@ impl Model {
             offset += sequence.len();
         }
         for layer in &self.weights.layers {
-            portable::linear(
+            portable::linear::<L>(
                 &ws.hidden,
                 hidden,
                 &layer.qkv_weight,
@@ -154,7 +188,7 @@ impl Model {
             let mut offset = 0;
             for sequence in sequences {
                 let len = sequence.len();
-                portable::attention(
+                portable::attention::<L>(
                     &ws.qkv[offset * 3 * hidden..(offset + len) * 3 * hidden],
                     len,
                     hidden,
@@ -164,7 +198,7 @@ impl Model {
                 );
                 offset += len;
             }
-            portable::linear(
+            portable::linear::<L>(
                 &ws.context,
                 hidden,
                 &layer.attention_out_weight,
@@ -179,7 +213,7 @@ impl Model {
             {
                 add_layer_norm(row, residual, gain, shift, eps, &mut []);
             }
-            portable::linear(
+            portable::linear::<L>(
                 &ws.hidden,
                 hidden,
                 &layer.intermediate_weight,
@@ -189,7 +223,7 @@ impl Model {
             for x in &mut ws.inner {
                 *x = gelu(*x);
             }
-            portable::linear(
+            portable::linear::<L>(
                 &ws.inner,
                 inner,
                 &layer.output_weight,

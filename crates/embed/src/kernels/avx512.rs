@@ -247,7 +247,12 @@ mod tests {
             eprintln!("skipping: no AVX-512 BF16");
             return;
         }
-        for (m, k, n) in [(1, 2, 16), (7, 34, 70), (13, 384, 200), (6, 64, 64)] {
+        for (m, k, n) in [
+            (1usize, 2usize, 16usize),
+            (7, 34, 70),
+            (13, 384, 200),
+            (6, 64, 64),
+        ] {
             let a: Vec<u16> = (0..m * k)
                 .map(|i| to_bf16((i as f32 * 0.13).sin()))
                 .collect();
