@@ -70,7 +70,7 @@ impl Embedder {
         let engine = if options.allow_bf16 && Engine::fast_path_fits(&spec) {
             Engine::pack(&mut weights, &spec)
         } else {
-            Engine::Portable
+            Engine::transpose(&mut weights, &spec)
         };
         let threads = if options.threads == 0 {
             std::thread::available_parallelism().map_or(1, usize::from)

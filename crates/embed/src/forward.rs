@@ -22,7 +22,7 @@ pub struct PackedLayer {
 /// The weights in the form the chosen path consumes.
 #[derive(Debug)]
 pub enum Engine {
-    /// fp32 matrices in `BertWeights`, plain Rust kernels.
+    /// fp32 matrices in `BertWeights`, transposed to `[in, out]`; plain Rust kernels.
     Portable,
     /// bf16 packed matrices (the fp32 copies in `BertWeights` are dropped).
     Avx512Bf16(Vec<PackedLayer>),
@@ -54,6 +54,18 @@ impl Engine {
             })
             .collect();
         Engine::Avx512Bf16(layers)
+    }
+
+    /// Transposes the matrices to `[in, out]`, the layout of the portable GEMM.
+    pub fn transpose(weights: &mut BertWeights, spec: &ModelSpec) -> Engine {
+        let (hidden, inner) = (spec.bert.hidden_size, spec.bert.intermediate_size);
+        for layer in &mut weights.layers {
+            layer.qkv_weight = portable::transpose(&layer.qkv_weight, 3 * hidden, hidden);
+            layer.attention_out_weight = portable::transpose(&layer.attention_out_weight, hidden, hidden);
+            layer.intermediate_weight = portable::transpose(&layer.intermediate_weight, inner, hidden);
+            layer.output_weight = portable::transpose(&layer.output_weight, hidden, inner);
+        }
+        Engine::Portable
     }
 
     /// Whether the fast path can run this model on this CPU: every width must be whole
@@ -149,7 +161,7 @@ impl Model {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
     unsafe fn forward_portable_avx512(&self, sequences: &[&[u32]], ws: &mut Workspace) {
-        self.forward_portable_with::<32>(sequences, ws);
+        self.forward_portable_with::<64>(sequences, ws);
     }
 
     /// # Safety
@@ -188,7 +200,7 @@ impl Model {
             let mut offset = 0;
             for sequence in sequences {
                 let len = sequence.len();
-                portable::attention::<L>(
+                portable::attention(
                     &ws.qkv[offset * 3 * hidden..(offset + len) * 3 * hidden],
                     len,
                     hidden,
