@@ -114,11 +114,9 @@ impl ModelSpec {
     pub fn load(dir: &Path) -> Result<ModelSpec, EmbedError> {
         let bert: BertConfig = read_json(&dir.join("config.json"))?;
         check_bert(&bert)?;
-        let modules: Vec<ModuleEntry> = match read_optional(&dir.join("modules.json"))? {
-            Some(modules) => modules,
-            // A bare transformers checkpoint: sentence-transformers would mean-pool it.
-            None => Vec::new(),
-        };
+        // Without modules.json (a bare transformers checkpoint) sentence-transformers mean-pools.
+        let modules: Vec<ModuleEntry> =
+            read_optional(&dir.join("modules.json"))?.unwrap_or_default();
         let mut pooling = Pooling::Mean;
         let mut normalize = false;
         for module in &modules {
@@ -175,7 +173,7 @@ fn check_bert(bert: &BertConfig) -> Result<(), EmbedError> {
             bert.hidden_act
         )));
     }
-    if bert.num_attention_heads == 0 || bert.hidden_size % bert.num_attention_heads != 0 {
+    if bert.num_attention_heads == 0 || !bert.hidden_size.is_multiple_of(bert.num_attention_heads) {
         return Err(EmbedError::Unsupported(format!(
             "hidden_size {} is not a multiple of num_attention_heads {}",
             bert.hidden_size, bert.num_attention_heads

@@ -61,8 +61,10 @@ impl Engine {
         let (hidden, inner) = (spec.bert.hidden_size, spec.bert.intermediate_size);
         for layer in &mut weights.layers {
             layer.qkv_weight = portable::transpose(&layer.qkv_weight, 3 * hidden, hidden);
-            layer.attention_out_weight = portable::transpose(&layer.attention_out_weight, hidden, hidden);
-            layer.intermediate_weight = portable::transpose(&layer.intermediate_weight, inner, hidden);
+            layer.attention_out_weight =
+                portable::transpose(&layer.attention_out_weight, hidden, hidden);
+            layer.intermediate_weight =
+                portable::transpose(&layer.intermediate_weight, inner, hidden);
             layer.output_weight = portable::transpose(&layer.output_weight, hidden, inner);
         }
         Engine::Portable
@@ -73,9 +75,9 @@ impl Engine {
     pub fn fast_path_fits(spec: &ModelSpec) -> bool {
         let config = &spec.bert;
         avx512::available()
-            && config.hidden_size % 16 == 0
-            && config.intermediate_size % 16 == 0
-            && spec.head_dim() % 16 == 0
+            && config.hidden_size.is_multiple_of(16)
+            && config.intermediate_size.is_multiple_of(16)
+            && spec.head_dim().is_multiple_of(16)
     }
 }
 

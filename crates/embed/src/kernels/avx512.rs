@@ -8,8 +8,8 @@
 //! and streams one packed column panel that stays in L2 while all rows of A pass over it.
 
 use std::arch::x86_64::{
-    __m256i, __m512, __m512bh, _mm256_storeu_si256, _mm512_cvtneps_pbh, _mm512_dpbf16_ps,
-    _mm512_loadu_ps, _mm512_loadu_si512, _mm512_set1_epi32, _mm512_setzero_ps,
+    __m256bh, __m256i, __m512, __m512bh, __m512i, _mm256_storeu_si256, _mm512_cvtneps_pbh,
+    _mm512_dpbf16_ps, _mm512_loadu_ps, _mm512_loadu_si512, _mm512_set1_epi32, _mm512_setzero_ps,
     _mm512_setzero_si512, _mm512_storeu_ps,
 };
 
@@ -204,17 +204,19 @@ unsafe fn micro<const R: usize, const C: usize>(tile: &Tile) {
                 }
             }
         }
-        let zero: __m512bh = std::mem::transmute(_mm512_setzero_si512());
+        let zero = std::mem::transmute::<__m512i, __m512bh>(_mm512_setzero_si512());
         let mut a = tile.a;
         let mut b = tile.b;
         for _ in 0..tile.pairs {
             let mut columns = [zero; C];
             for (j, column) in columns.iter_mut().enumerate() {
-                *column = std::mem::transmute(_mm512_loadu_si512(b.add(j * tile.stride).cast()));
+                *column = std::mem::transmute::<__m512i, __m512bh>(_mm512_loadu_si512(
+                    b.add(j * tile.stride).cast(),
+                ));
             }
             for (i, row) in acc.iter_mut().enumerate() {
                 let pair = a.add(i * tile.lda).cast::<i32>().read_unaligned();
-                let broadcast: __m512bh = std::mem::transmute(_mm512_set1_epi32(pair));
+                let broadcast = std::mem::transmute::<__m512i, __m512bh>(_mm512_set1_epi32(pair));
                 for (sum, column) in row.iter_mut().zip(&columns) {
                     *sum = _mm512_dpbf16_ps(*sum, broadcast, *column);
                 }
@@ -226,7 +228,7 @@ unsafe fn micro<const R: usize, const C: usize>(tile: &Tile) {
             for (j, sum) in row.iter().enumerate() {
                 if tile.bf16_out {
                     let out = tile.c.cast::<u16>().add(i * tile.ldc + 16 * j);
-                    let packed: __m256i = std::mem::transmute(_mm512_cvtneps_pbh(*sum));
+                    let packed = std::mem::transmute::<__m256bh, __m256i>(_mm512_cvtneps_pbh(*sum));
                     _mm256_storeu_si256(out.cast(), packed);
                 } else {
                     _mm512_storeu_ps(tile.c.cast::<f32>().add(i * tile.ldc + 16 * j), *sum);

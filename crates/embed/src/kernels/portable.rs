@@ -16,7 +16,13 @@ const ROWS: usize = 4;
 /// the vector lanes run along `n` and no horizontal sums are needed. A panel of `L` columns
 /// of the weight stays in L2 while every row block of `a` passes over it.
 #[inline(always)]
-pub fn linear<const L: usize>(a: &[f32], k: usize, weight_t: &[f32], bias: &[f32], out: &mut [f32]) {
+pub fn linear<const L: usize>(
+    a: &[f32],
+    k: usize,
+    weight_t: &[f32],
+    bias: &[f32],
+    out: &mut [f32],
+) {
     let n = bias.len();
     let m = a.len() / k;
     debug_assert_eq!(weight_t.len(), n * k);
@@ -26,7 +32,8 @@ pub fn linear<const L: usize>(a: &[f32], k: usize, weight_t: &[f32], bias: &[f32
         for row in (0..m).step_by(ROWS) {
             let rows = (m - row).min(ROWS);
             // Short blocks repeat their first row; those results are computed and dropped.
-            let a_rows: [&[f32]; ROWS] = std::array::from_fn(|r| &a[(row + if r < rows { r } else { 0 }) * k..][..k]);
+            let a_rows: [&[f32]; ROWS] =
+                std::array::from_fn(|r| &a[(row + if r < rows { r } else { 0 }) * k..][..k]);
             let bias = &bias[column..][..L];
             let mut acc = [[0.0f32; L]; ROWS];
             for acc_row in &mut acc {
@@ -48,7 +55,9 @@ pub fn linear<const L: usize>(a: &[f32], k: usize, weight_t: &[f32], bias: &[f32
     }
     for column in whole..n {
         for row in 0..m {
-            let dot: f32 = (0..k).map(|index| a[row * k + index] * weight_t[index * n + column]).sum();
+            let dot: f32 = (0..k)
+                .map(|index| a[row * k + index] * weight_t[index * n + column])
+                .sum();
             out[row * n + column] = dot + bias[column];
         }
     }
@@ -71,7 +80,14 @@ pub fn transpose(matrix: &[f32], rows: usize, columns: usize) -> Vec<f32> {
 /// `context` receives `len` rows of width `hidden`. Each head's keys are transposed into
 /// `scratch` first so that a query's scores are built by vector updates along the keys.
 #[inline(always)]
-pub fn attention(qkv: &[f32], len: usize, hidden: usize, head_dim: usize, context: &mut [f32], scratch: &mut Vec<f32>) {
+pub fn attention(
+    qkv: &[f32],
+    len: usize,
+    hidden: usize,
+    head_dim: usize,
+    context: &mut [f32],
+    scratch: &mut Vec<f32>,
+) {
     let stride = 3 * hidden;
     scratch.resize(len + head_dim * len, 0.0);
     let (scores, keys_t) = scratch.split_at_mut(len);
