@@ -114,6 +114,25 @@ pub fn add_layer_norm(
 /// Replaces `scores` by their softmax (numerically stable: the maximum is subtracted first).
 #[inline(always)]
 pub fn softmax(scores: &mut [f32]) {
+    let scale = exp_shifted(scores);
+    for v in scores.iter_mut() {
+        *v *= scale;
+    }
+}
+
+/// Softmax of `scores` written as bf16 to `out`; `scores` is left holding the unscaled
+/// exponentials. Scaling and conversion share one pass.
+#[inline(always)]
+pub fn softmax_to_bf16(scores: &mut [f32], out: &mut [u16]) {
+    let scale = exp_shifted(scores);
+    for (p, v) in out.iter_mut().zip(scores.iter()) {
+        *p = to_bf16(v * scale);
+    }
+}
+
+/// Replaces each score by `exp(score - max)` and returns `1 / sum`.
+#[inline(always)]
+fn exp_shifted(scores: &mut [f32]) -> f32 {
     let mut max = [f32::NEG_INFINITY; LANES];
     let mut chunks = scores.chunks_exact(LANES);
     for chunk in &mut chunks {
@@ -129,10 +148,7 @@ pub fn softmax(scores: &mut [f32]) {
     for v in scores.iter_mut() {
         *v = exp(*v - max);
     }
-    let scale = 1.0 / sum(scores);
-    for v in scores.iter_mut() {
-        *v *= scale;
-    }
+    1.0 / sum(scores)
 }
 
 /// Token embeddings plus position and token-type embeddings, then the embedding layer norm.
