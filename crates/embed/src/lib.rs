@@ -34,7 +34,7 @@ mod config;
 mod embedder;
 mod forward;
 mod jsonl;
-pub mod kernels;
+mod kernels;
 mod pool;
 mod resolve;
 mod tokenize;

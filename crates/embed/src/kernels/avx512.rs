@@ -72,6 +72,7 @@ impl Packed {
     }
 
     /// Output columns, padded to a multiple of 16.
+    #[cfg(test)]
     pub fn padded_columns(&self) -> usize {
         self.blocks * 16
     }
