@@ -66,6 +66,14 @@ impl Embedder {
         let spec = ModelSpec::load(dir)?;
         let tokenizer = TextTokenizer::load(&dir.join("tokenizer.json"), spec.max_seq_length)?;
         let (mut weights, weights_hash) = weights::load(&dir.join("model.safetensors"), &spec)?;
+        // Every id the tokenizer can emit must have an embedding row, or lookups would panic.
+        if tokenizer.vocab_size() > weights.vocab_size {
+            return Err(EmbedError::Unsupported(format!(
+                "tokenizer has {} tokens but the embedding table only {} rows",
+                tokenizer.vocab_size(),
+                weights.vocab_size
+            )));
+        }
         let id = model_id(dir, &spec, weights_hash)?;
         let engine = if options.allow_bf16 && Engine::fast_path_fits(&spec) {
             Engine::pack(&mut weights, &spec)

@@ -44,4 +44,9 @@ impl TextTokenizer {
             .map_err(|error| EmbedError::Tokenizer(error.to_string()))?;
         Ok(encoding.get_ids().to_vec())
     }
+
+    /// Number of token ids the tokenizer can produce, added tokens included.
+    pub fn vocab_size(&self) -> usize {
+        self.inner.get_vocab_size(true)
+    }
 }
