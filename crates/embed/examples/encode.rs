@@ -1,0 +1,129 @@
+//! Embeds a JSONL file of `{"text": ...}` lines into row-major little-endian f32 vectors.
+//!
+//! `cargo run --release -p papers-embed --example encode -- --input texts.jsonl
+//! --output vectors.f32 --model DIR [--threads N] [--portable] [--query TEXT]`
+//!
+//! `--model` defaults to `PAPERS_MODEL`; `PAPERS_EMBED_PORTABLE=1` (or `--portable`) forces the
+//! portable kernels. Timing and memory go to stderr as one `key=value` line for the benchmark.
+//! `--query TEXT` instead times embedding that one text repeatedly and prints the median.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use papers_embed::{EmbedOptions, Embedder, encode_jsonl, resolve_model_dir};
+
+struct Args {
+    input: Option<PathBuf>,
+    output: Option<PathBuf>,
+    model: Option<PathBuf>,
+    threads: usize,
+    portable: bool,
+    query: Option<String>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        input: None,
+        output: None,
+        model: std::env::var_os("PAPERS_MODEL").map(PathBuf::from),
+        threads: 0,
+        portable: std::env::var("PAPERS_EMBED_PORTABLE").is_ok_and(|v| v == "1"),
+        query: None,
+    };
+    let mut iter = std::env::args().skip(1);
+    while let Some(flag) = iter.next() {
+        let mut value = || iter.next().ok_or(format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--input" => args.input = Some(value()?.into()),
+            "--output" => args.output = Some(value()?.into()),
+            "--model" => args.model = Some(value()?.into()),
+            "--threads" => {
+                args.threads = value()?.parse().map_err(|e| format!("--threads: {e}"))?
+            }
+            "--query" => args.query = Some(value()?),
+            "--portable" => args.portable = true,
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    Ok(args)
+}
+
+/// Resident set size in KiB, from /proc (Linux only; 0 elsewhere).
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+fn run() -> Result<(), String> {
+    let args = parse_args()?;
+    let hf_home = std::env::var_os("HF_HOME").map(PathBuf::from).or_else(|| {
+        std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/huggingface"))
+    });
+    let dir = resolve_model_dir(
+        args.model.as_deref(),
+        hf_home.as_deref(),
+        papers_embed::DEFAULT_MODEL_REPO,
+    )
+    .map_err(|e| e.to_string())?;
+    let rss_before = rss_kib();
+    let started = Instant::now();
+    let options = EmbedOptions {
+        allow_bf16: !args.portable,
+        threads: args.threads,
+    };
+    let embedder = Embedder::load_with(&dir, options).map_err(|e| e.to_string())?;
+    let load_ms = started.elapsed().as_secs_f64() * 1e3;
+    let model_kib = rss_kib().saturating_sub(rss_before);
+    if let Some(query) = &args.query {
+        let mut times = Vec::new();
+        for _ in 0..50 {
+            let started = Instant::now();
+            embedder.embed(&[query]).map_err(|e| e.to_string())?;
+            times.push(started.elapsed().as_secs_f64() * 1e3);
+        }
+        times.sort_by(f64::total_cmp);
+        eprintln!(
+            "kernel={:?} query_median_ms={:.3} model_rss_mib={:.1} load_ms={load_ms:.0}",
+            embedder.kernel(),
+            times[times.len() / 2],
+            model_kib as f64 / 1024.0
+        );
+        return Ok(());
+    }
+    let input = args.input.ok_or("--input is required")?;
+    let output = args.output.ok_or("--output is required")?;
+    let reader =
+        BufReader::new(File::open(&input).map_err(|e| format!("{}: {e}", input.display()))?);
+    let writer =
+        BufWriter::new(File::create(&output).map_err(|e| format!("{}: {e}", output.display()))?);
+    let started = Instant::now();
+    let rows = encode_jsonl(&embedder, reader, writer).map_err(|e| e.to_string())?;
+    let seconds = started.elapsed().as_secs_f64();
+    eprintln!(
+        "kernel={:?} threads={} rows={rows} seconds={seconds:.3} texts_per_s={:.2} model_rss_mib={:.1} peak_rss_mib={:.1} load_ms={load_ms:.0} model_id={}",
+        embedder.kernel(),
+        embedder.threads(),
+        rows as f64 / seconds,
+        model_kib as f64 / 1024.0,
+        rss_kib() as f64 / 1024.0,
+        embedder.model_id()
+    );
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
