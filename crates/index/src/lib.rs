@@ -1,1 +1,24 @@
-//! papers-index.
+//! Search indexes for papers: derived state rebuilt from the store.
+//!
+//! * [`lexical`]: a tantivy BM25 index over title, abstract, authors, categories
+//!   and dates, with a commit watermark for crash-safe replay.
+//! * [`dense`]: an exact SIMD scan over f16 vectors in a file of our own format.
+//! * [`query`]: the search box's query language.
+//! * [`searcher`]: the facade the binary calls: both indexes, fusion and the
+//!   relevance cutoff from `papers-rank`, snippets.
+//! * [`eval`]: BEIR evaluation (nDCG@10, Recall@100, MRR@10).
+//!
+//! Architecture invariant: the store is the source of truth. Everything here can be
+//! deleted and rebuilt by `papers reindex`; after a crash, the binary replays the
+//! store's change log from the watermark each index reports.
+
+mod doc;
+mod error;
+pub mod lexical;
+pub mod query;
+mod snippet;
+
+pub use doc::IndexDoc;
+pub use error::{IndexError, Result};
+pub use query::{Filters, ParsedQuery};
+pub use snippet::Snippet;
