@@ -27,8 +27,8 @@ use tantivy::{
     Term,
 };
 
-pub use build::FieldBoosts;
 use build::Analyzers;
+pub use build::FieldBoosts;
 use schema::Fields;
 
 use crate::error::{IndexError, Result};
@@ -143,7 +143,8 @@ impl LexicalIndex {
             (None, Some(filter)) => searcher
                 .search(
                     &filter,
-                    &TopDocs::with_limit(limit).order_by_fast_field::<DateTime>("published", Order::Desc),
+                    &TopDocs::with_limit(limit)
+                        .order_by_fast_field::<DateTime>("published", Order::Desc),
                 )?
                 .into_iter()
                 .map(|(_, address)| (0.0, address))

@@ -12,6 +12,7 @@
 //! deleted and rebuilt by `papers reindex`; after a crash, the binary replays the
 //! store's change log from the watermark each index reports.
 
+pub mod dense;
 mod doc;
 mod error;
 pub mod lexical;

@@ -80,7 +80,11 @@ impl ParsedQuery {
         match token {
             Token::Phrase(text) => self.add_phrase(text),
             Token::Word(word) => self.terms.push(word),
-            Token::Field { name, value, quoted } => {
+            Token::Field {
+                name,
+                value,
+                quoted,
+            } => {
                 if !self.add_filter(&name, &value) {
                     // Not a filter we know: the words still carry meaning.
                     let text = format!("{name}:{value}");
@@ -124,8 +128,12 @@ impl ParsedQuery {
                 }
                 Err(_) => false,
             },
-            "after" => parse_day(value).map(|day| self.filters.after = Some(day)).is_some(),
-            "before" => parse_day(value).map(|day| self.filters.before = Some(day)).is_some(),
+            "after" => parse_day(value)
+                .map(|day| self.filters.after = Some(day))
+                .is_some(),
+            "before" => parse_day(value)
+                .map(|day| self.filters.before = Some(day))
+                .is_some(),
             _ => false,
         }
     }

@@ -17,7 +17,10 @@ pub struct Snippet {
 impl Snippet {
     /// From tantivy's snippet, or the abstract's beginning when nothing matched
     /// (dense-only hits, filter-only queries).
-    pub(crate) fn new(abstract_text: &str, highlighted: Option<tantivy::snippet::Snippet>) -> Snippet {
+    pub(crate) fn new(
+        abstract_text: &str,
+        highlighted: Option<tantivy::snippet::Snippet>,
+    ) -> Snippet {
         match highlighted {
             Some(s) if !s.highlighted().is_empty() => Snippet {
                 text: s.fragment().to_owned(),
@@ -85,7 +88,10 @@ mod tests {
             text: "a <b> & dense retrieval".to_owned(),
             highlights: vec![8..13],
         };
-        assert_eq!(snippet.to_html(), "a &lt;b&gt; &amp; <mark>dense</mark> retrieval");
+        assert_eq!(
+            snippet.to_html(),
+            "a &lt;b&gt; &amp; <mark>dense</mark> retrieval"
+        );
     }
 
     #[test]

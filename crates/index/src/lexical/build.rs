@@ -94,7 +94,10 @@ pub(crate) fn text_query(
         }
         must.push(Box::new(BooleanQuery::new(vec![
             (Occur::Should, in_field(fields.title, boosts.title)),
-            (Occur::Should, in_field(fields.abstract_text, boosts.abstract_text)),
+            (
+                Occur::Should,
+                in_field(fields.abstract_text, boosts.abstract_text),
+            ),
         ])));
     }
     if should.is_empty() && must.is_empty() {

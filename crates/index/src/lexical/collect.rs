@@ -14,9 +14,17 @@ pub(crate) fn keys_of(searcher: &Searcher, hits: Vec<(f32, DocAddress)>) -> Resu
     for (score, address) in hits {
         let ordinal = address.segment_ord as usize;
         if columns[ordinal].is_none() {
-            columns[ordinal] = Some(searcher.segment_reader(address.segment_ord).fast_fields().u64("key")?);
+            columns[ordinal] = Some(
+                searcher
+                    .segment_reader(address.segment_ord)
+                    .fast_fields()
+                    .u64("key")?,
+            );
         }
-        if let Some(key) = columns[ordinal].as_ref().and_then(|c| c.first(address.doc_id)) {
+        if let Some(key) = columns[ordinal]
+            .as_ref()
+            .and_then(|c| c.first(address.doc_id))
+        {
             out.push(Scored { key, score });
         }
     }

@@ -43,7 +43,11 @@ pub(crate) fn schema() -> (Schema, Fields) {
             .set_tokenizer(tokenizer)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions);
         let options = TextOptions::default().set_indexing_options(indexing);
-        if stored { options.set_stored() } else { options }
+        if stored {
+            options.set_stored()
+        } else {
+            options
+        }
     };
     let fields = Fields {
         key: builder.add_u64_field("key", INDEXED | FAST | STORED),

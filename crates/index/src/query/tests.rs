@@ -57,7 +57,10 @@ fn filters() {
         "terms=capsules author=geoffrey hinton",
     );
     check("AU:lecun", "author=lecun");
-    check("cat:cs.IR cat:cs.CL cat:cs.IR ranking", "terms=ranking cat=cs.IR cat=cs.CL");
+    check(
+        "cat:cs.IR cat:cs.CL cat:cs.IR ranking",
+        "terms=ranking cat=cs.IR cat=cs.CL",
+    );
     check("cat:hep-th", "cat=hep-th");
     check(
         "after:2024-01-01 before:2024-02-01 llm",
