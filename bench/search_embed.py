@@ -49,6 +49,12 @@ def main():
                 titles.append(" ".join(json.loads(line)["title"].split()))
     save(out, "arxiv-title-queries", [str(i * 76) for i in range(len(titles))], enc(titles))
 
+    # The relevance cutoff's unrelated queries, ids are line numbers among the queries.
+    here = os.path.dirname(os.path.abspath(__file__))
+    unrelated_file = os.path.join(here, "../crates/index/tests/data/unrelated_queries.txt")
+    unrelated = [l.strip() for l in open(unrelated_file) if l.strip() and not l.startswith("#")]
+    save(out, "unrelated-queries", [str(i) for i in range(len(unrelated))], enc(unrelated))
+
     with gzip.open(os.path.join(scifact, "corpus.jsonl.gz"), "rt") as f:
         corpus = [json.loads(l) for l in f]
     texts = [(d.get("title", "") + " " + d["text"]).strip() for d in corpus]

@@ -15,11 +15,16 @@
 pub mod dense;
 mod doc;
 mod error;
+pub mod eval;
 pub mod lexical;
+mod maintain;
 pub mod query;
+mod searcher;
 mod snippet;
 
 pub use doc::IndexDoc;
 pub use error::{IndexError, Result};
+pub use maintain::{Update, reindex};
 pub use query::{Filters, ParsedQuery};
+pub use searcher::{Hit, Mode, ModeError, Ranking, SearchConfig, SearchResults, Searcher};
 pub use snippet::Snippet;
