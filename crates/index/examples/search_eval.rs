@@ -36,6 +36,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let positional: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
     let sweep = args.iter().any(|a| a == "--sweep");
+    let only_boosts = args.iter().any(|a| a == "--boosts");
     let dir = PathBuf::from(positional.first().ok_or("BEIR_DIR")?);
     let cache = PathBuf::from(positional.get(1).ok_or("CACHE_DIR")?);
     let qrels = positional.get(2).map(PathBuf::from);
@@ -141,7 +142,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ..base
             },
         )?;
-        for w in [0.1, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6] {
+        for w in [0.1, 0.2, 0.3, 0.4, 0.5] {
             let config = SearchConfig {
                 fusion: Fusion::Combine { lexical_weight: w },
                 ..base
@@ -153,20 +154,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 config,
             )?;
         }
-        for title in [1.0, 1.5, 2.0, 3.0] {
+        for (title, abstract_text, body) in [
+            (0.5, 1.0, 0.0),
+            (0.3, 1.0, 0.0),
+            (0.0, 0.0, 1.0),
+            (0.2, 0.0, 1.0),
+            (0.4, 0.0, 1.0),
+            (0.3, 0.5, 0.5),
+        ] {
             index.searcher.set_boosts(FieldBoosts {
                 title,
+                abstract_text,
+                body,
                 ..FieldBoosts::default()
             });
-            run(
-                &index,
-                &format!("lexical title={title}"),
-                Mode::Lexical,
-                base,
-            )?;
-            run(&index, &format!("hybrid title={title}"), Mode::Hybrid, base)?;
+            let label = format!("t={title} a={abstract_text} b={body}");
+            run(&index, &format!("lexical {label}"), Mode::Lexical, base)?;
+            run(&index, &format!("hybrid {label}"), Mode::Hybrid, base)?;
         }
         index.searcher.set_boosts(FieldBoosts::default());
+        if only_boosts {
+            return Ok(());
+        }
         for floor in [0.25, 0.3, 0.35, 0.4] {
             for lexical_floor in [0.15, 0.2, 0.25] {
                 for strength in [0.5, 0.7] {

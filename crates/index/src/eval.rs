@@ -200,7 +200,11 @@ pub fn evaluate_with(
         let judged = set.qrels.get(query_id).unwrap_or(&empty);
         let parsed = ParsedQuery::parse(text);
         let vector = query_vectors.get(i).and_then(|v| v.as_deref());
-        let ranking = searcher.rank(&parsed, vector, options.mode, &Cutoff::OFF)?;
+        let uncut_config = SearchConfig {
+            cutoff: Cutoff::OFF,
+            ..options.config
+        };
+        let ranking = searcher.rank(&parsed, vector, options.mode, &uncut_config)?;
         fell_back |= ranking.fell_back;
         let ids = |fused: &[papers_rank::fusion::Fused]| -> Vec<&str> {
             fused
@@ -235,7 +239,7 @@ pub fn evaluate_with(
                 &ParsedQuery::parse(text),
                 vector,
                 options.mode,
-                &options.config.cutoff,
+                &options.config,
             )?;
             total += ranking.fused.len().min(options.limit);
         }

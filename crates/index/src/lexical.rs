@@ -192,7 +192,7 @@ impl LexicalIndex {
     pub fn describe(&self, keys: &[u64], query: &ParsedQuery) -> Result<Vec<Described>> {
         let searcher = self.reader.searcher();
         let mut analyzers = self.analyzers()?;
-        let text = build::text_query(query, &self.fields, &mut analyzers, self.boosts);
+        let text = build::text_query(query, &self.fields, &mut analyzers, FieldBoosts::SNIPPET);
         let generator = match &text {
             Some(text) => {
                 let mut generator =

@@ -7,6 +7,7 @@ use std::str::FromStr;
 
 use papers_core::ArxivId;
 use papers_rank::cutoff::{self, Cutoff};
+
 use papers_rank::fusion::{self, Fused, Fusion, Scored};
 
 use crate::dense::DenseIndex;
@@ -152,7 +153,7 @@ impl Searcher {
         if let Some(id) = &query.direct {
             return self.direct(id, mode);
         }
-        let mut ranking = self.rank(query, query_vector, mode, &self.config.cutoff)?;
+        let mut ranking = self.rank(query, query_vector, mode, &self.config)?;
         ranking.fused.truncate(limit);
         let hits = self.describe(&ranking.fused, query)?;
         Ok(SearchResults {
@@ -162,19 +163,21 @@ impl Searcher {
         })
     }
 
-    /// The full ranking (up to `config.candidates` entries) after `cutoff`.
+    /// The full ranking (up to `config.candidates` entries per retriever) with
+    /// `config`'s fusion and cutoff; evaluation passes other settings than the
+    /// searcher's own.
     pub fn rank(
         &self,
         query: &ParsedQuery,
         query_vector: Option<&[f32]>,
         mode: Mode,
-        cutoff: &Cutoff,
+        config: &SearchConfig,
     ) -> Result<Ranking> {
         let wants_dense = mode != Mode::Lexical;
         let vector = query_vector.filter(|v| v.len() == self.dense.dim() && !self.dense.is_empty());
         let fell_back = wants_dense && vector.is_none();
         let mode_used = if fell_back { Mode::Lexical } else { mode };
-        let n = self.config.candidates;
+        let n = config.candidates;
 
         let lexical = if mode_used != Mode::Dense || !query.has_text() {
             self.lexical.search(query, n)?
@@ -193,13 +196,13 @@ impl Searcher {
                 &lexical,
                 &dense,
                 |key| self.dense.similarity(vector, key),
-                self.config.fusion,
+                config.fusion,
             ),
             (Mode::Dense, _) => fusion::single(&dense, false),
             _ => fusion::single(&lexical, true),
         };
         Ok(Ranking {
-            fused: cutoff::apply(fused, cutoff),
+            fused: cutoff::apply(fused, &config.cutoff),
             mode_used,
             fell_back,
         })

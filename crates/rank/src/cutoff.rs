@@ -33,9 +33,12 @@ impl Cutoff {
 
 impl Default for Cutoff {
     fn default() -> Self {
+        // SciFact train, hybrid: keeps 99.0% of the relevant documents of the uncut
+        // top 10, and 36 unrelated queries get 0.50 results on average. A floor of
+        // 0.25 kept 99.9% but let 1.75 through; 0.4 dropped to 98.5% retention.
         Cutoff {
-            dense_floor: 0.35,
-            dense_floor_lexical: 0.25,
+            dense_floor: 0.30,
+            dense_floor_lexical: 0.20,
             lexical_strength: 0.5,
         }
     }

@@ -30,6 +30,8 @@ pub(crate) struct Fields {
     pub id: Field,
     pub title: Field,
     pub abstract_text: Field,
+    /// Title and abstract as one text: BM25 over the whole record, like BEIR's flat baselines.
+    pub body: Field,
     pub authors: Field,
     pub author_last: Field,
     pub categories: Field,
@@ -54,6 +56,7 @@ pub(crate) fn schema() -> (Schema, Fields) {
         id: builder.add_text_field("id", STRING | STORED),
         title: builder.add_text_field("title", text(PROSE, true)),
         abstract_text: builder.add_text_field("abstract", text(PROSE, true)),
+        body: builder.add_text_field("body", text(PROSE, false)),
         authors: builder.add_text_field("authors", text(NAMES, false)),
         author_last: builder.add_text_field("author_last", text(NAME_RAW, false)),
         categories: builder.add_text_field("categories", STRING | FAST),
@@ -71,6 +74,7 @@ pub(crate) fn fields_of(schema: &Schema) -> tantivy::Result<Fields> {
         id: schema.get_field("id")?,
         title: schema.get_field("title")?,
         abstract_text: schema.get_field("abstract")?,
+        body: schema.get_field("body")?,
         authors: schema.get_field("authors")?,
         author_last: schema.get_field("author_last")?,
         categories: schema.get_field("categories")?,
@@ -135,6 +139,7 @@ pub(crate) fn document(fields: &Fields, doc: &IndexDoc) -> TantivyDocument {
     }
     out.add_text(fields.title, &doc.title);
     out.add_text(fields.abstract_text, &doc.abstract_text);
+    out.add_text(fields.body, format!("{}\n{}", doc.title, doc.abstract_text));
     for author in &doc.authors {
         out.add_text(fields.authors, author);
         if let Some(last) = last_name(author) {
