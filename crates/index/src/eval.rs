@@ -274,7 +274,7 @@ fn embed_queries<'t>(
     match embed {
         Some(embed) if mode != Mode::Lexical => texts
             .chunks(EMBED_BATCH)
-            .flat_map(|chunk| embed(chunk))
+            .flat_map(embed)
             .map(Some)
             .collect(),
         _ => vec![None; texts.len()],

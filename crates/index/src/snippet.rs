@@ -86,11 +86,11 @@ mod tests {
     fn html_escapes_and_marks() {
         let snippet = Snippet {
             text: "a <b> & dense retrieval".to_owned(),
-            highlights: vec![8..13],
+            highlights: vec![8..13, 14..23],
         };
         assert_eq!(
             snippet.to_html(),
-            "a &lt;b&gt; &amp; <mark>dense</mark> retrieval"
+            "a &lt;b&gt; &amp; <mark>dense</mark> <mark>retrieval</mark>"
         );
     }
 

@@ -9,7 +9,7 @@ pub const DIM: usize = 8;
 
 /// A unit vector pointing mostly along `axis`, tilted by `tilt` towards the next.
 pub fn vector(axis: usize, tilt: f32) -> Vec<f32> {
-    let mut v = vec![0.0; DIM];
+    let mut v = [0.0; DIM];
     v[axis % DIM] = 1.0;
     v[(axis + 1) % DIM] = tilt;
     let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
