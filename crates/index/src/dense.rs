@@ -9,6 +9,8 @@
 //! Vectors live in memory; the file (see [`file`]) is loaded once and appended to.
 
 mod file;
+#[cfg(feature = "hnsw")]
+pub mod hnsw;
 mod kernel;
 
 use std::collections::HashMap;
@@ -225,6 +227,11 @@ impl DenseIndex {
             rows
         });
         RowSet { bits, sparse }
+    }
+
+    /// Whether `rows` contains `key`'s row.
+    pub fn allows(&self, rows: &RowSet, key: u64) -> bool {
+        self.rows.get(&key).is_some_and(|&row| rows.contains(row))
     }
 
     /// Cosine of `query` (unit length) with `key`'s vector.
