@@ -255,8 +255,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dense_bytes = std::fs::metadata(dir.path().join("vectors.papers"))?.len();
     let per = |bytes: u64| bytes as f64 / n as f64;
     let per_dense_ram = searcher.dense().bytes_per_paper() as f64;
-    println!("lexical index on disk: {lexical_bytes} B = {:.0} B/paper: stored docs {:.0}, positions {:.0}, postings+terms+fast fields {:.0} ({by_kind:?})", per(lexical_bytes), per(store), per(positions), per(hot));
-    println!("dense file: {dense_bytes} B = {:.0} B/paper; in RAM {per_dense_ram:.0} B/paper (key 8 + 384×f16 768 + key map ~16)", per(dense_bytes));
+    println!(
+        "lexical index on disk: {lexical_bytes} B = {:.0} B/paper: stored docs {:.0}, positions {:.0}, postings+terms+fast fields {:.0} ({by_kind:?})",
+        per(lexical_bytes),
+        per(store),
+        per(positions),
+        per(hot)
+    );
+    println!(
+        "dense file: {dense_bytes} B = {:.0} B/paper; in RAM {per_dense_ram:.0} B/paper (key 8 + 384×f16 768 + key map ~16)",
+        per(dense_bytes)
+    );
     // At 3M papers the memory that must stay resident is the dense vectors and the
     // lexical postings, term dictionaries and fast fields; stored documents (read
     // for the 10 hits shown) and positions (phrase queries only) are memory-mapped
@@ -289,15 +298,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// Recall@10 against the exact scan, latency and memory of usearch HNSW (f16).
 #[cfg(feature = "hnsw")]
-fn hnsw_bench(searcher: &Searcher, query_vectors: &[Vec<f32>]) -> Result<(), Box<dyn std::error::Error>> {
+fn hnsw_bench(
+    searcher: &Searcher,
+    query_vectors: &[Vec<f32>],
+) -> Result<(), Box<dyn std::error::Error>> {
     use papers_index::dense::hnsw::{HnswIndex, HnswParams};
     let dense = searcher.dense();
     let exact: Vec<Vec<u64>> = query_vectors
         .iter()
-        .map(|v| dense.search(v, 10, None).map(|hits| hits.iter().map(|h| h.key).collect()))
+        .map(|v| {
+            dense
+                .search(v, 10, None)
+                .map(|hits| hits.iter().map(|h| h.key).collect())
+        })
         .collect::<Result<_, _>>()?;
     for connectivity in [16, 32] {
-        let params = HnswParams { connectivity, ..HnswParams::default() };
+        let params = HnswParams {
+            connectivity,
+            ..HnswParams::default()
+        };
         let started = Instant::now();
         let hnsw = HnswIndex::build(dense, params, 2)?;
         let build = started.elapsed().as_secs_f64();
@@ -326,7 +345,9 @@ fn bytes_by_extension(path: &Path) -> std::collections::BTreeMap<String, u64> {
     let mut out = std::collections::BTreeMap::new();
     for entry in std::fs::read_dir(path).into_iter().flatten().flatten() {
         let path = entry.path();
-        let kind = path.extension().map_or("other".to_owned(), |e| e.to_string_lossy().into_owned());
+        let kind = path
+            .extension()
+            .map_or("other".to_owned(), |e| e.to_string_lossy().into_owned());
         *out.entry(kind).or_insert(0) += entry.metadata().map_or(0, |m| m.len());
     }
     out

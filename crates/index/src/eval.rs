@@ -23,6 +23,22 @@ pub use metrics::Metrics;
 /// Embeds texts into unit-length vectors, one per text, in order.
 pub type Embed<'a> = &'a dyn Fn(&[&str]) -> Vec<Vec<f32>>;
 
+/// The unrelated queries the cutoff was calibrated with (other fields, everyday
+/// topics, gibberish), for `papers eval beir` when no other set is given.
+pub fn builtin_unrelated_queries() -> Vec<String> {
+    query_lines(include_str!("../tests/data/unrelated_queries.txt"))
+}
+
+/// Queries from a text file's contents: one per line, `#` comments and blank
+/// lines skipped.
+pub fn query_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Texts per embedding call: lets the caller's embedder batch and report progress.
 const EMBED_BATCH: usize = 256;
 

@@ -16,7 +16,8 @@ use crate::lexical::LexicalIndex;
 use crate::query::{Filters, ParsedQuery};
 
 /// Which retrievers answer a query.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Mode {
     Lexical,
     Dense,
@@ -75,7 +76,8 @@ impl Default for SearchConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// One result; serialises as the JSON object `papers search --json` prints.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Hit {
     pub key: u64,
     pub id: Option<ArxivId>,
@@ -85,10 +87,18 @@ pub struct Hit {
     pub snippet_html: String,
     /// The same fragment as plain text, with byte ranges to highlight.
     pub snippet_text: String,
+    #[serde(serialize_with = "ranges")]
     pub highlights: Vec<std::ops::Range<usize>>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+fn ranges<S: serde::Serializer>(
+    ranges: &[std::ops::Range<usize>],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(ranges.iter().map(|r| [r.start, r.end]))
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SearchResults {
     pub hits: Vec<Hit>,
     pub mode_used: Mode,

@@ -114,3 +114,37 @@ fn real_papers_find_themselves_their_neighbours_and_their_categories()
     assert_eq!(direct.hits.first().map(|h| h.key), Some(17));
     Ok(())
 }
+
+#[cfg(feature = "hnsw")]
+#[test]
+fn hnsw_agrees_with_the_exact_scan_and_honours_filters() -> Result<(), Box<dyn std::error::Error>> {
+    use papers_index::dense::hnsw::{HnswIndex, HnswParams};
+    let Some(shared) = crate::shared_dir("reference/arxiv-2020-minilm/vectors.f16") else {
+        return Ok(());
+    };
+    let updates = load(&shared)?;
+    let mut dense = papers_index::dense::DenseIndex::in_memory("all-MiniLM-L6-v2", DIM)?;
+    for update in &updates {
+        dense.upsert(update.doc.key, update.vector.as_deref().unwrap_or_default())?;
+    }
+    let hnsw = HnswIndex::build(&dense, HnswParams::default(), 2)?;
+    let mut overlap = 0;
+    let probes: Vec<&Update> = updates.iter().step_by(30).collect();
+    let cs: Vec<u64> = updates
+        .iter()
+        .filter(|u| u.doc.categories.iter().any(|c| c.archive() == "cs"))
+        .map(|u| u.doc.key)
+        .collect();
+    let rows = dense.row_set(&cs);
+    for probe in &probes {
+        let vector = probe.vector.as_deref().unwrap_or_default();
+        let exact: Vec<u64> = dense.search(vector, 10, None)?.iter().map(|s| s.key).collect();
+        let approximate = hnsw.search(&dense, vector, 10, None)?;
+        overlap += approximate.iter().filter(|s| exact.contains(&s.key)).count();
+        let filtered = hnsw.search(&dense, vector, 10, Some(&rows))?;
+        assert!(filtered.iter().all(|s| cs.contains(&s.key)));
+    }
+    let recall = overlap as f64 / (10 * probes.len()) as f64;
+    assert!(recall >= 0.97, "recall@10 {recall}");
+    Ok(())
+}

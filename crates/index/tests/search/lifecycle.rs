@@ -108,6 +108,17 @@ fn direct_ids_fallback_snippets_similar_and_cutoff() -> TestResult {
         .collect();
     assert_eq!(marked, vec!["relevance", "cutoff"]);
 
+    let json = serde_json::to_value(&fallback)?;
+    assert_eq!(json["mode_used"], "lexical");
+    assert_eq!(json["fell_back"], true);
+    assert_eq!(json["hits"][0]["id"], "2401.00001");
+    assert_eq!(
+        json["hits"][0]["highlights"][0],
+        serde_json::json!([marked_start(hit), marked_start(hit) + 9])
+    );
+    assert_eq!("HYBRID".parse::<Mode>(), Ok(Mode::Hybrid));
+    assert!("semantic".parse::<Mode>().is_err());
+
     let hybrid = searcher.search(&query, Some(&vector(0, 0.0)), Mode::Hybrid, 10)?;
     assert!(!hybrid.fell_back);
     assert_eq!(hybrid.hits[0].key, 1);
@@ -144,6 +155,10 @@ fn direct_ids_fallback_snippets_similar_and_cutoff() -> TestResult {
     assert!(similar_old.iter().all(|h| [2, 7, 8].contains(&h.key)));
     assert!(searcher.similar(99, 2, &Default::default())?.is_none());
     Ok(())
+}
+
+fn marked_start(hit: &papers_index::Hit) -> usize {
+    hit.highlights[0].start
 }
 
 #[test]

@@ -25,6 +25,7 @@ fn unrelated_queries() -> Vec<String> {
 #[test]
 fn unrelated_query_set_is_large_enough() {
     assert!(unrelated_queries().len() >= 30);
+    assert_eq!(eval::builtin_unrelated_queries(), unrelated_queries());
 }
 
 #[test]
