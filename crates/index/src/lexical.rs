@@ -1,0 +1,291 @@
+//! The lexical index: tantivy BM25 over the papers' text, with filters.
+//!
+//! Crash safety comes from tantivy: a commit is atomic and an interrupted one
+//! rolls back to the previous commit. Each commit records in its payload the
+//! store change-log position it covers (the watermark), so after a crash the
+//! binary replays the store from [`LexicalIndex::watermark`]. There is one writer
+//! per directory (tantivy takes a lock file); the reader reloads only when told,
+//! so a search right after [`LexicalWriter::commit`] plus [`LexicalIndex::reload`]
+//! sees the new documents.
+
+mod build;
+mod collect;
+mod schema;
+
+use std::path::Path;
+
+use papers_core::ArxivId;
+use papers_rank::fusion::Scored;
+use serde::{Deserialize, Serialize};
+use tantivy::collector::TopDocs;
+use tantivy::directory::MmapDirectory;
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{
+    DateTime, DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument,
+    Term,
+};
+
+use build::Analyzers;
+pub use build::FieldBoosts;
+use schema::Fields;
+
+use crate::error::{IndexError, Result};
+use crate::query::{Filters, ParsedQuery};
+use crate::{IndexDoc, snippet};
+
+/// Writer heap: ample for batches of thousands of abstracts on one thread.
+const WRITER_MEMORY: usize = 100_000_000;
+
+/// An open lexical index (reader side).
+pub struct LexicalIndex {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    boosts: FieldBoosts,
+}
+
+/// The only writer of a lexical index directory.
+pub struct LexicalWriter {
+    writer: IndexWriter,
+    fields: Fields,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CommitPayload {
+    watermark: u64,
+}
+
+/// A paper's stored fields and snippet, for displaying a hit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Described {
+    pub key: u64,
+    pub id: Option<ArxivId>,
+    pub title: String,
+    pub snippet: snippet::Snippet,
+}
+
+impl LexicalIndex {
+    /// Opens the index in `dir`, creating it (and the directory) when absent.
+    pub fn open(dir: &Path) -> Result<LexicalIndex> {
+        std::fs::create_dir_all(dir).map_err(IndexError::io(dir))?;
+        let directory = MmapDirectory::open(dir).map_err(|source| IndexError::OpenDirectory {
+            path: dir.to_owned(),
+            source,
+        })?;
+        let (schema, _) = schema::schema();
+        let index = Index::open_or_create(directory, schema)?;
+        Self::from_index(index)
+    }
+
+    /// An index in memory, for tests and evaluations.
+    pub fn in_memory() -> Result<LexicalIndex> {
+        Self::from_index(Index::create_in_ram(schema::schema().0))
+    }
+
+    fn from_index(index: Index) -> Result<LexicalIndex> {
+        schema::register_tokenizers(&index);
+        let fields = schema::fields_of(&index.schema())?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(LexicalIndex {
+            index,
+            reader,
+            fields,
+            boosts: FieldBoosts::default(),
+        })
+    }
+
+    pub fn set_boosts(&mut self, boosts: FieldBoosts) {
+        self.boosts = boosts;
+    }
+
+    /// Takes the directory's writer lock; fails if another writer holds it.
+    pub fn writer(&self) -> Result<LexicalWriter> {
+        Ok(LexicalWriter {
+            writer: self.index.writer_with_num_threads(1, WRITER_MEMORY)?,
+            fields: self.fields,
+        })
+    }
+
+    /// Makes the last commit visible to searches.
+    pub fn reload(&self) -> Result<()> {
+        Ok(self.reader.reload()?)
+    }
+
+    /// The store change-log position that the last commit covers, if any commit
+    /// recorded one.
+    pub fn watermark(&self) -> Result<Option<u64>> {
+        let metas = self.index.load_metas()?;
+        Ok(metas
+            .payload
+            .and_then(|p| serde_json::from_str::<CommitPayload>(&p).ok())
+            .map(|p| p.watermark))
+    }
+
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// BM25 top `limit` for the query's text, restricted by its filters. A query
+    /// with filters but no text lists the matching papers, newest first, at score 0.
+    pub fn search(&self, query: &ParsedQuery, limit: usize) -> Result<Vec<Scored>> {
+        let searcher = self.reader.searcher();
+        let mut analyzers = self.analyzers()?;
+        let text = build::text_query(query, &self.fields, &mut analyzers, self.boosts);
+        let filter = build::filter_query(&query.filters, &self.fields, &mut analyzers);
+        let limit = limit.max(1);
+        let addresses: Vec<(f32, DocAddress)> = match (text, filter) {
+            (None, None) => Vec::new(),
+            (None, Some(filter)) => searcher
+                .search(
+                    &filter,
+                    &TopDocs::with_limit(limit)
+                        .order_by_fast_field::<DateTime>("published", Order::Desc),
+                )?
+                .into_iter()
+                .map(|(_, address)| (0.0, address))
+                .collect(),
+            (Some(text), filter) => {
+                let query: Box<dyn Query> = match filter {
+                    None => text,
+                    Some(filter) => Box::new(BooleanQuery::new(vec![
+                        (Occur::Must, text),
+                        (Occur::Must, filter),
+                    ])),
+                };
+                searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?
+            }
+        };
+        collect::keys_of(&searcher, addresses)
+    }
+
+    /// The keys of every paper the filters allow, or `None` when there are no
+    /// filters (everything is allowed). The dense scan uses this as its predicate,
+    /// so both sides share one definition of each filter.
+    pub fn allowed_keys(&self, filters: &Filters) -> Result<Option<Vec<u64>>> {
+        let mut analyzers = self.analyzers()?;
+        let Some(filter) = build::filter_query(filters, &self.fields, &mut analyzers) else {
+            return Ok(None);
+        };
+        let searcher = self.reader.searcher();
+        Ok(Some(searcher.search(&filter, &collect::AllKeys)?))
+    }
+
+    /// The key of the paper with this arXiv id, if indexed.
+    pub fn key_for_id(&self, id: &ArxivId) -> Result<Option<u64>> {
+        let query = TermQuery::new(
+            Term::from_field_text(self.fields.id, id.as_str()),
+            IndexRecordOption::Basic,
+        );
+        let searcher = self.reader.searcher();
+        let found = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
+        let keys = collect::keys_of(&searcher, found)?;
+        Ok(keys.first().map(|s| s.key))
+    }
+
+    /// Titles, ids and snippets for `keys`, in order; keys not in the index are
+    /// skipped. The snippet highlights the query's words in the abstract.
+    pub fn describe(&self, keys: &[u64], query: &ParsedQuery) -> Result<Vec<Described>> {
+        let searcher = self.reader.searcher();
+        let mut analyzers = self.analyzers()?;
+        let text = build::text_query(query, &self.fields, &mut analyzers, FieldBoosts::SNIPPET);
+        let generator = match &text {
+            Some(text) => {
+                let mut generator =
+                    SnippetGenerator::create(&searcher, text.as_ref(), self.fields.abstract_text)?;
+                generator.set_max_num_chars(snippet::MAX_CHARS);
+                Some(generator)
+            }
+            None => None,
+        };
+        let mut described = Vec::with_capacity(keys.len());
+        for &key in keys {
+            let query = TermQuery::new(
+                Term::from_field_u64(self.fields.key, key),
+                IndexRecordOption::Basic,
+            );
+            let Some((_, address)) = searcher
+                .search(&query, &TopDocs::with_limit(1).order_by_score())?
+                .into_iter()
+                .next()
+            else {
+                continue;
+            };
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let text_of = |field| {
+                doc.get_first(field)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            let abstract_text = text_of(self.fields.abstract_text);
+            let highlighted = generator.as_ref().map(|g| g.snippet(&abstract_text));
+            described.push(Described {
+                key,
+                id: ArxivId::parse(&text_of(self.fields.id)).ok(),
+                title: text_of(self.fields.title),
+                snippet: snippet::Snippet::new(&abstract_text, highlighted),
+            });
+        }
+        Ok(described)
+    }
+
+    fn analyzers(&self) -> Result<Analyzers> {
+        Ok(Analyzers {
+            prose: self.index.tokenizer_for_field(self.fields.title)?,
+            names: self.index.tokenizer_for_field(self.fields.authors)?,
+            name_raw: self.index.tokenizer_for_field(self.fields.author_last)?,
+        })
+    }
+}
+
+impl LexicalWriter {
+    /// Adds the paper or replaces the version indexed under its key. Takes effect
+    /// at the next commit.
+    pub fn upsert(&mut self, doc: &IndexDoc) -> Result<()> {
+        self.delete(doc.key);
+        self.writer
+            .add_document(schema::document(&self.fields, doc))?;
+        Ok(())
+    }
+
+    pub fn delete(&mut self, key: u64) {
+        self.writer
+            .delete_term(Term::from_field_u64(self.fields.key, key));
+    }
+
+    /// Removes every document (for a full reindex, committed with the new ones so
+    /// that readers never see an empty index).
+    pub fn clear(&mut self) -> Result<()> {
+        self.writer.delete_all_documents()?;
+        Ok(())
+    }
+
+    /// Atomically publishes everything since the last commit, recording that the
+    /// index now covers the store's change log up to `watermark`.
+    pub fn commit(&mut self, watermark: u64) -> Result<()> {
+        let payload = serde_json::to_string(&CommitPayload { watermark })
+            .unwrap_or_else(|_| format!("{{\"watermark\":{watermark}}}"));
+        let mut prepared = self.writer.prepare_commit()?;
+        prepared.set_payload(&payload);
+        prepared.commit()?;
+        Ok(())
+    }
+
+    /// Drops uncommitted changes.
+    pub fn rollback(&mut self) -> Result<()> {
+        self.writer.rollback()?;
+        Ok(())
+    }
+
+    /// Waits for background merges; call before exiting so that merged segments
+    /// are not left half-written (they would only be garbage, not corruption).
+    pub fn finish(self) -> Result<()> {
+        self.writer.wait_merging_threads()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,138 @@
+//! Opening, updating and rebuilding both indexes in a data directory.
+//!
+//! Layout under the directory: `lexical/` (tantivy) and `vectors.papers` (see
+//! [`crate::dense`]). Each index records the store change-log position it covers;
+//! [`Searcher::watermark`] is the smaller of the two, from which the binary
+//! replays after a crash. Replaying is idempotent (upserts by key).
+
+use std::path::{Path, PathBuf};
+
+use crate::IndexDoc;
+use crate::dense::DenseIndex;
+use crate::error::{IndexError, Result};
+use crate::lexical::{LexicalIndex, LexicalWriter};
+use crate::searcher::{SearchConfig, Searcher};
+
+const LEXICAL_DIR: &str = "lexical";
+const VECTORS_FILE: &str = "vectors.papers";
+
+/// One paper's update: its fields and, when embedded, its vector.
+#[derive(Debug, Clone)]
+pub struct Update {
+    pub doc: IndexDoc,
+    pub vector: Option<Vec<f32>>,
+}
+
+impl Searcher {
+    /// Opens (creating if needed) the indexes in `dir`. `model` and `dim` name the
+    /// embedding model the vectors must come from.
+    pub fn open(dir: &Path, model: &str, dim: usize) -> Result<Searcher> {
+        let lexical = LexicalIndex::open(&dir.join(LEXICAL_DIR))?;
+        let dense = DenseIndex::open(&dir.join(VECTORS_FILE), model, dim)?;
+        Ok(Searcher::new(lexical, dense, SearchConfig::default()))
+    }
+
+    /// Both indexes in memory (evaluation, tests).
+    pub fn in_memory(model: &str, dim: usize) -> Result<Searcher> {
+        Ok(Searcher::new(
+            LexicalIndex::in_memory()?,
+            DenseIndex::in_memory(model, dim)?,
+            SearchConfig::default(),
+        ))
+    }
+
+    /// The store change-log position both indexes cover.
+    pub fn watermark(&self) -> Result<u64> {
+        let lexical = self.lexical.watermark()?.unwrap_or(0);
+        Ok(lexical.min(self.dense.watermark()))
+    }
+
+    /// The lexical writer; hold one per process (tantivy locks the directory).
+    pub fn writer(&self) -> Result<LexicalWriter> {
+        self.lexical.writer()
+    }
+
+    /// Applies a batch of upserts and deletions, commits both indexes at
+    /// `watermark`, and makes the changes visible. Lexical commits first: if the
+    /// dense commit then fails, the smaller dense watermark makes the binary replay.
+    pub fn apply(
+        &mut self,
+        writer: &mut LexicalWriter,
+        updates: &[Update],
+        deletions: &[u64],
+        watermark: u64,
+    ) -> Result<()> {
+        for update in updates {
+            writer.upsert(&update.doc)?;
+            match &update.vector {
+                Some(vector) => self.dense.upsert(update.doc.key, vector)?,
+                None => self.dense.remove(update.doc.key),
+            }
+        }
+        for &key in deletions {
+            writer.delete(key);
+            self.dense.remove(key);
+        }
+        writer.commit(watermark)?;
+        self.dense.commit(watermark)?;
+        self.lexical.reload()
+    }
+}
+
+/// Rebuilds `dir`'s indexes from scratch (`papers reindex`): builds beside the
+/// live ones, then swaps them in, so a crash midway leaves the old indexes intact.
+/// Returns the number of papers indexed. Run it with no other writer open.
+pub fn reindex(
+    dir: &Path,
+    model: &str,
+    dim: usize,
+    updates: impl Iterator<Item = Update>,
+    watermark: u64,
+) -> Result<usize> {
+    let staging = dir.join("reindex.tmp");
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging).map_err(IndexError::io(&staging))?;
+    }
+    let mut count = 0;
+    {
+        let mut searcher = Searcher::open(&staging, model, dim)?;
+        let mut writer = searcher.writer()?;
+        let mut batch = Vec::with_capacity(5_000);
+        for update in updates {
+            batch.push(update);
+            count += 1;
+            if batch.len() == batch.capacity() {
+                // Intermediate commits carry watermark 0: a crash here leaves a
+                // staging directory that is never swapped in.
+                searcher.apply(&mut writer, &batch, &[], 0)?;
+                batch.clear();
+            }
+        }
+        searcher.apply(&mut writer, &batch, &[], watermark)?;
+        writer.finish()?;
+    }
+    swap_in(dir, &staging, LEXICAL_DIR)?;
+    swap_in(dir, &staging, VECTORS_FILE)?;
+    std::fs::remove_dir_all(&staging).map_err(IndexError::io(&staging))?;
+    Ok(count)
+}
+
+fn swap_in(dir: &Path, staging: &Path, name: &str) -> Result<()> {
+    let live: PathBuf = dir.join(name);
+    let old = dir.join(format!("{name}.old"));
+    let remove = |path: &Path| -> Result<()> {
+        if path.is_dir() {
+            std::fs::remove_dir_all(path).map_err(IndexError::io(path))
+        } else if path.exists() {
+            std::fs::remove_file(path).map_err(IndexError::io(path))
+        } else {
+            Ok(())
+        }
+    };
+    remove(&old)?;
+    if live.exists() {
+        std::fs::rename(&live, &old).map_err(IndexError::io(&live))?;
+    }
+    std::fs::rename(staging.join(name), &live).map_err(IndexError::io(&live))?;
+    remove(&old)
+}

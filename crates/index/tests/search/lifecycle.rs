@@ -1,0 +1,258 @@
+//! Filters in every mode, direct ids, fallback, snippets, similar papers, the
+//! cutoff, crash-safe reopen and reindex equivalence, on the synthetic corpus.
+
+use papers_index::{Mode, ParsedQuery, SearchConfig, Searcher, Update, reindex};
+use papers_rank::cutoff::Cutoff;
+
+use crate::fixtures::{DIM, corpus, vector};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+fn build(
+    dir: &std::path::Path,
+    updates: &[Update],
+) -> Result<Searcher, Box<dyn std::error::Error>> {
+    let mut searcher = Searcher::open(dir, "fixture", DIM)?;
+    let mut writer = searcher.writer()?;
+    searcher.apply(&mut writer, updates, &[], 1)?;
+    writer.finish()?;
+    Ok(searcher)
+}
+
+fn keys(
+    searcher: &Searcher,
+    query: &str,
+    mode: Mode,
+) -> Result<Vec<u64>, Box<dyn std::error::Error>> {
+    let parsed = ParsedQuery::parse(query);
+    let results = searcher.search(&parsed, Some(&vector(0, 0.2)), mode, 20)?;
+    assert_eq!(results.mode_used, mode);
+    let mut keys: Vec<u64> = results.hits.iter().map(|h| h.key).collect();
+    keys.sort_unstable();
+    Ok(keys)
+}
+
+#[test]
+fn filters_apply_during_lexical_dense_and_hybrid_search() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut searcher = build(dir.path(), &corpus())?;
+    // Without the cutoff every paper is a dense candidate, so only the filter can
+    // explain a missing one.
+    searcher.set_config(SearchConfig {
+        cutoff: Cutoff::OFF,
+        ..SearchConfig::default()
+    });
+    let cases: [(&str, &[u64]); 6] = [
+        ("retrieval cat:cs.IR", &[1, 3, 5]),
+        ("graph cat:cs.LG", &[2, 4, 6]),
+        ("retrieval author:turing", &[1, 3]),
+        ("networks author:hinton", &[2, 4]),
+        ("retrieval after:2024-02-01 before:2024-03-01", &[3, 4]),
+        ("retrieval cat:cs author:\"ada lovelace\"", &[1, 6]),
+    ];
+    for (query, allowed) in cases {
+        let dense = keys(&searcher, query, Mode::Dense)?;
+        assert_eq!(dense, allowed.to_vec(), "dense {query}");
+        for mode in [Mode::Lexical, Mode::Hybrid] {
+            let found = keys(&searcher, query, mode)?;
+            assert!(
+                !found.is_empty() && found.iter().all(|k| allowed.contains(k)),
+                "{mode} {query}: {found:?}"
+            );
+        }
+    }
+    // Filters alone list the matching papers, newest first.
+    let listed = searcher.search(&ParsedQuery::parse("cat:cs.IR"), None, Mode::Lexical, 10)?;
+    assert_eq!(
+        listed.hits.iter().map(|h| h.key).collect::<Vec<_>>(),
+        vec![5, 3, 1]
+    );
+    Ok(())
+}
+
+#[test]
+fn direct_ids_fallback_snippets_similar_and_cutoff() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let searcher = build(dir.path(), &corpus())?;
+
+    let direct = searcher.search(
+        &ParsedQuery::parse("https://arxiv.org/abs/2402.00004v2"),
+        None,
+        Mode::Hybrid,
+        10,
+    )?;
+    assert_eq!(
+        direct.hits.iter().map(|h| h.key).collect::<Vec<_>>(),
+        vec![4]
+    );
+    assert_eq!(direct.hits[0].title, "Capsule networks for vision");
+    let missing = searcher.search(&ParsedQuery::parse("2405.99999"), None, Mode::Hybrid, 10)?;
+    assert!(missing.hits.is_empty());
+
+    let query = ParsedQuery::parse("relevance cutoff");
+    let fallback = searcher.search(&query, None, Mode::Hybrid, 10)?;
+    assert!(fallback.fell_back);
+    assert_eq!(fallback.mode_used, Mode::Lexical);
+    let hit = &fallback.hits[0];
+    assert_eq!(hit.key, 1);
+    assert!(
+        hit.snippet_html.contains("<mark>relevance</mark>"),
+        "{}",
+        hit.snippet_html
+    );
+    assert!(hit.snippet_html.contains("&amp;"), "{}", hit.snippet_html);
+    let marked: Vec<&str> = hit
+        .highlights
+        .iter()
+        .map(|r| &hit.snippet_text[r.clone()])
+        .collect();
+    assert_eq!(marked, vec!["relevance", "cutoff"]);
+
+    let json = serde_json::to_value(&fallback)?;
+    assert_eq!(json["mode_used"], "lexical");
+    assert_eq!(json["fell_back"], true);
+    assert_eq!(json["hits"][0]["id"], "2401.00001");
+    assert_eq!(
+        json["hits"][0]["highlights"][0],
+        serde_json::json!([marked_start(hit), marked_start(hit) + 9])
+    );
+    assert_eq!("HYBRID".parse::<Mode>(), Ok(Mode::Hybrid));
+    assert!("semantic".parse::<Mode>().is_err());
+
+    let hybrid = searcher.search(&query, Some(&vector(0, 0.0)), Mode::Hybrid, 10)?;
+    assert!(!hybrid.fell_back);
+    assert_eq!(hybrid.hits[0].key, 1);
+    // The cutoff keeps the on-topic papers (axis 0) and drops the rest.
+    let mut kept: Vec<u64> = hybrid.hits.iter().map(|h| h.key).collect();
+    kept.sort_unstable();
+    assert_eq!(kept, vec![1, 3, 5]);
+    // A vector near nothing in the corpus, with words that match nothing: nothing.
+    let nowhere = searcher.search(
+        &ParsedQuery::parse("pizza recipe"),
+        Some(&vector(7, 0.0)),
+        Mode::Hybrid,
+        10,
+    )?;
+    assert!(nowhere.hits.is_empty(), "{:?}", nowhere.hits);
+    let dense_nowhere = searcher.search(
+        &ParsedQuery::parse("relevance"),
+        Some(&vector(7, 0.0)),
+        Mode::Dense,
+        10,
+    )?;
+    assert!(dense_nowhere.hits.is_empty());
+
+    let similar = searcher
+        .similar(1, 2, &Default::default())?
+        .unwrap_or_default();
+    assert_eq!(
+        similar.iter().map(|h| h.key).collect::<Vec<_>>(),
+        vec![5, 3]
+    );
+    let similar_old = searcher
+        .similar(1, 3, &ParsedQuery::parse("before:2024-02-01").filters)?
+        .unwrap_or_default();
+    assert!(similar_old.iter().all(|h| [2, 7, 8].contains(&h.key)));
+    assert!(searcher.similar(99, 2, &Default::default())?.is_none());
+    Ok(())
+}
+
+fn marked_start(hit: &papers_index::Hit) -> usize {
+    hit.highlights[0].start
+}
+
+#[test]
+fn uncommitted_writes_vanish_on_reopen_and_the_watermark_survives() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    {
+        let mut searcher = Searcher::open(dir.path(), "fixture", DIM)?;
+        let mut writer = searcher.writer()?;
+        searcher.apply(&mut writer, &corpus()[..4], &[], 4)?;
+        // A crash: documents added but never committed.
+        let mut extra = corpus()[4].clone();
+        extra.doc.key = 40;
+        writer.upsert(&extra.doc)?;
+        drop(writer);
+    }
+    let searcher = Searcher::open(dir.path(), "fixture", DIM)?;
+    assert_eq!(searcher.watermark()?, 4);
+    assert_eq!(searcher.lexical().num_docs(), 4);
+    assert_eq!(searcher.dense().len(), 4);
+    let found = searcher.search(
+        &ParsedQuery::parse("reciprocal rank fusion"),
+        None,
+        Mode::Lexical,
+        10,
+    )?;
+    assert!(found.hits.iter().all(|h| h.key != 40));
+    // Replaying from the watermark is idempotent.
+    let mut searcher = searcher;
+    let mut writer = searcher.writer()?;
+    searcher.apply(&mut writer, &corpus(), &[], 8)?;
+    searcher.apply(&mut writer, &corpus(), &[], 8)?;
+    assert_eq!(searcher.lexical().num_docs(), 8);
+    assert_eq!(searcher.dense().len(), 8);
+    Ok(())
+}
+
+#[test]
+fn reindex_gives_the_same_results_as_incremental_updates() -> TestResult {
+    let incremental_dir = tempfile::tempdir()?;
+    let mut incremental = Searcher::open(incremental_dir.path(), "fixture", DIM)?;
+    let mut writer = incremental.writer()?;
+    let all = corpus();
+    incremental.apply(&mut writer, &all[..5], &[], 5)?;
+    incremental.apply(&mut writer, &all[5..], &[], 8)?;
+    let mut changed = all[2].clone();
+    changed.doc.title = "Sparse lexical retrieval revisited".to_owned();
+    incremental.apply(&mut writer, std::slice::from_ref(&changed), &[8], 9)?;
+    writer.finish()?;
+
+    let mut final_docs: Vec<Update> = all.into_iter().filter(|u| u.doc.key != 8).collect();
+    final_docs[2] = changed;
+    let rebuilt_dir = tempfile::tempdir()?;
+    let count = reindex(
+        rebuilt_dir.path(),
+        "fixture",
+        DIM,
+        final_docs.clone().into_iter(),
+        9,
+    )?;
+    assert_eq!(count, 7);
+    let rebuilt = Searcher::open(rebuilt_dir.path(), "fixture", DIM)?;
+    assert_eq!(rebuilt.watermark()?, 9);
+
+    for query in [
+        "sparse lexical retrieval",
+        "knowledge graph",
+        "strings",
+        "retrieval cat:cs.IR",
+        "author:hinton",
+    ] {
+        for mode in [Mode::Lexical, Mode::Dense, Mode::Hybrid] {
+            let parsed = ParsedQuery::parse(query);
+            let a = incremental.search(&parsed, Some(&vector(0, 0.2)), mode, 10)?;
+            let b = rebuilt.search(&parsed, Some(&vector(0, 0.2)), mode, 10)?;
+            // Order, not scores: until tantivy merges segments, replaced and
+            // deleted documents still count in BM25's document frequencies, so
+            // the incremental index's raw scores differ slightly.
+            let summary = |r: &papers_index::SearchResults| -> Vec<u64> {
+                r.hits.iter().map(|h| h.key).collect()
+            };
+            assert_eq!(summary(&a), summary(&b), "{mode} {query}");
+        }
+    }
+    // Reindexing in place swaps the new indexes in.
+    drop(incremental);
+    reindex(
+        incremental_dir.path(),
+        "fixture",
+        DIM,
+        final_docs.into_iter(),
+        10,
+    )?;
+    let swapped = Searcher::open(incremental_dir.path(), "fixture", DIM)?;
+    assert_eq!(swapped.watermark()?, 10);
+    assert_eq!(swapped.lexical().num_docs(), 7);
+    Ok(())
+}
