@@ -138,9 +138,16 @@ fn hnsw_agrees_with_the_exact_scan_and_honours_filters() -> Result<(), Box<dyn s
     let rows = dense.row_set(&cs);
     for probe in &probes {
         let vector = probe.vector.as_deref().unwrap_or_default();
-        let exact: Vec<u64> = dense.search(vector, 10, None)?.iter().map(|s| s.key).collect();
+        let exact: Vec<u64> = dense
+            .search(vector, 10, None)?
+            .iter()
+            .map(|s| s.key)
+            .collect();
         let approximate = hnsw.search(&dense, vector, 10, None)?;
-        overlap += approximate.iter().filter(|s| exact.contains(&s.key)).count();
+        overlap += approximate
+            .iter()
+            .filter(|s| exact.contains(&s.key))
+            .count();
         let filtered = hnsw.search(&dense, vector, 10, Some(&rows))?;
         assert!(filtered.iter().all(|s| cs.contains(&s.key)));
     }
