@@ -16,6 +16,10 @@ pub struct Cli {
     )]
     pub data_dir: PathBuf,
 
+    /// The sentence-embedding model directory (else the Hugging Face cache).
+    #[arg(long, global = true, env = "PAPERS_MODEL")]
+    pub model: Option<PathBuf>,
+
     /// More log output on stderr (-v, -vv).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -37,6 +41,80 @@ pub enum Command {
     Show(ShowArgs),
     /// Serve the site, the JSON API and the feeds.
     Serve(ServeArgs),
+    /// Embed every paper that lacks a vector, then bring the search index up to date.
+    Index,
+    /// Rebuild the search indexes from the store.
+    Reindex,
+    /// Search titles and abstracts: words, "phrases", author:, cat:, after:, before:.
+    Search(SearchArgs),
+    /// The papers nearest to a stored paper.
+    Similar(SimilarArgs),
+    /// Retrieval quality on a benchmark.
+    Eval(EvalArgs),
+    /// The embedding model.
+    Model(ModelArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    pub query: String,
+    #[arg(long, default_value_t = 10)]
+    pub limit: usize,
+    /// lexical, dense or hybrid.
+    #[arg(long, default_value = "hybrid")]
+    pub mode: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SimilarArgs {
+    /// An arXiv id or URL.
+    pub id: String,
+    #[arg(long, default_value_t = 10)]
+    pub limit: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    #[command(subcommand)]
+    pub benchmark: EvalBenchmark,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvalBenchmark {
+    /// A BEIR data set: corpus.jsonl[.gz], queries.jsonl and a qrels TSV.
+    Beir {
+        dir: PathBuf,
+        /// Judgements to evaluate against (default: qrels/test.tsv, dev, then train).
+        #[arg(long)]
+        qrels: Option<PathBuf>,
+        #[arg(long, default_value = "hybrid")]
+        mode: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ModelArgs {
+    #[command(subcommand)]
+    pub action: ModelAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelAction {
+    /// Embed lines {"text": ...} into row-major little-endian float32 rows.
+    Encode {
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Print the model directory in use and its identity.
+    Info,
 }
 
 #[derive(Debug, Args)]

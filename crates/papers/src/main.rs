@@ -7,6 +7,7 @@
 mod cli;
 mod cmd;
 mod progress;
+mod search_service;
 
 use std::process::ExitCode;
 
@@ -23,6 +24,12 @@ fn main() -> ExitCode {
         Command::Stats(args) => cmd::stats::run(&cli, args),
         Command::Show(args) => cmd::show::run(&cli, args),
         Command::Serve(args) => cmd::serve::run(&cli, args),
+        Command::Index => cmd::index::run_index(&cli),
+        Command::Reindex => cmd::index::run_reindex(&cli),
+        Command::Search(args) => cmd::search::run_search(&cli, args),
+        Command::Similar(args) => cmd::search::run_similar(&cli, args),
+        Command::Eval(args) => cmd::eval::run(&cli, args),
+        Command::Model(args) => cmd::model::run(&cli, args),
     };
     match result {
         Ok(code) => code,

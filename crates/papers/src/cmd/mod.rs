@@ -1,7 +1,11 @@
 //! One module per subcommand.
 
+pub mod eval;
 pub mod harvest;
+pub mod index;
 pub mod ingest;
+pub mod model;
+pub mod search;
 pub mod serve;
 pub mod show;
 pub mod stats;

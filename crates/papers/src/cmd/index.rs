@@ -1,0 +1,61 @@
+//! `papers index` (embed what lacks a vector, then catch the indexes up) and
+//! `papers reindex` (rebuild the indexes from the store).
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use papers_store::Store;
+
+use crate::cli::Cli;
+use crate::progress::Progress;
+use crate::search_service::{
+    DEFAULT_MODEL_REPO, ModelChoice, SearchService, embed_missing, rebuild,
+};
+
+pub fn run_index(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let embedder = ModelChoice::from_env(cli.model.clone()).load()?;
+    let mut store = open_store(cli)?;
+    let missing = store.count_without_embedding(embedder.model_id())?;
+    eprintln!("embedding {missing} papers with {}", embedder.model_id());
+    let started = std::time::Instant::now();
+    let mut progress = Progress::new("index", Some(missing), "papers");
+    let embedded = embed_missing(&mut store, &embedder, |done| progress.set(done, done))?;
+    progress.finish();
+    let seconds = started.elapsed().as_secs_f64();
+    let service = SearchService::open(&cli.data_dir, Some(embedder))?;
+    let caught_up = service.catch_up(&store)?;
+    let watermark = store.last_change()? as u64;
+    service.update_keys(&store, &embedded, watermark)?;
+    service.finish()?;
+    println!(
+        "embedded {} papers in {seconds:.1}s ({:.1} papers/s); indexed {caught_up} changed papers",
+        embedded.len(),
+        embedded.len() as f64 / seconds.max(1e-9)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_reindex(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let store = open_store(cli)?;
+    // The model's identity names the vectors to index; without a model the lexical
+    // index is still rebuilt and the dense side stays empty.
+    let (model_id, dim) = match ModelChoice::from_env(cli.model.clone()).load() {
+        Ok(embedder) => (embedder.model_id().to_owned(), embedder.dim()),
+        Err(error) => {
+            eprintln!("no embedding model ({error:#}); rebuilding the lexical index only");
+            (DEFAULT_MODEL_REPO.to_owned(), 384)
+        }
+    };
+    let started = std::time::Instant::now();
+    let count = rebuild(&cli.data_dir, &store, &model_id, dim)?;
+    println!(
+        "reindexed {count} papers in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn open_store(cli: &Cli) -> anyhow::Result<Store> {
+    Store::open(&cli.data_dir)
+        .with_context(|| format!("opening store in {}", cli.data_dir.display()))
+}

@@ -1,0 +1,131 @@
+//! `papers search QUERY` and `papers similar ID`.
+
+use std::process::ExitCode;
+
+use anyhow::bail;
+use papers_core::VersionedId;
+use papers_index::{Hit, Mode};
+
+use crate::cli::{Cli, SearchArgs, SimilarArgs};
+use crate::cmd::index::open_store;
+use crate::search_service::{ModelChoice, SearchService};
+
+/// Opens search with the model when there is one; without it, says once that search is
+/// lexical.
+fn open_service(cli: &Cli, mode: Mode) -> anyhow::Result<SearchService> {
+    let embedder = if mode == Mode::Lexical {
+        None
+    } else {
+        match ModelChoice::from_env(cli.model.clone()).load() {
+            Ok(embedder) => Some(embedder),
+            Err(error) => {
+                eprintln!(
+                    "note: searching by keywords only: {}",
+                    first_line(&format!("{error:#}"))
+                );
+                None
+            }
+        }
+    };
+    let service = SearchService::open(&cli.data_dir, embedder)?;
+    let store = open_store(cli)?;
+    service.catch_up(&store)?;
+    service.finish()?;
+    Ok(service)
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or(text)
+}
+
+pub fn run_search(cli: &Cli, args: &SearchArgs) -> anyhow::Result<ExitCode> {
+    let mode: Mode = args
+        .mode
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--mode: {e}"))?;
+    let service = open_service(cli, mode)?;
+    let results = service.search(&args.query, mode, args.limit)?;
+    if args.json {
+        for hit in &results.hits {
+            println!("{}", serde_json::to_string(&hit_json(hit))?);
+        }
+    } else {
+        if results.hits.is_empty() {
+            println!("no good matches");
+        }
+        print_hits(&results.hits);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_similar(cli: &Cli, args: &SimilarArgs) -> anyhow::Result<ExitCode> {
+    let id = VersionedId::parse_reference(&args.id)?.id;
+    let store = open_store(cli)?;
+    let Some(paper) = store.paper(&id)? else {
+        bail!("no paper {id} in the store at {}", cli.data_dir.display());
+    };
+    let service = open_service(cli, Mode::Dense)?;
+    let Some(hits) = service.similar(paper.key, args.limit)? else {
+        bail!("{id} has no embedding yet; run `papers index`");
+    };
+    if args.json {
+        for hit in &hits {
+            println!("{}", serde_json::to_string(&hit_json(hit))?);
+        }
+    } else {
+        print_hits(&hits);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn hit_json(hit: &Hit) -> serde_json::Value {
+    serde_json::json!({
+        "id": hit.id,
+        "title": hit.title,
+        "score": hit.score,
+        "snippet": hit.snippet_text,
+        "highlights": hit.highlights.iter().map(|r| [r.start, r.end]).collect::<Vec<_>>(),
+    })
+}
+
+fn print_hits(hits: &[Hit]) {
+    let color = std::env::var_os("NO_COLOR").is_none()
+        && std::io::IsTerminal::is_terminal(&std::io::stdout());
+    for (rank, hit) in hits.iter().enumerate() {
+        let id = hit.id.as_ref().map(ToString::to_string).unwrap_or_default();
+        println!("{:>2}. {id}  {}  ({:.3})", rank + 1, hit.title, hit.score);
+        if !hit.snippet_text.is_empty() {
+            println!(
+                "    {}",
+                highlight(&hit.snippet_text, &hit.highlights, color)
+            );
+        }
+    }
+}
+
+/// Marks the matched words: bold on a colour terminal, `[brackets]` elsewhere.
+fn highlight(text: &str, ranges: &[std::ops::Range<usize>], color: bool) -> String {
+    let (open, close) = if color {
+        ("\x1b[1m", "\x1b[0m")
+    } else {
+        ("[", "]")
+    };
+    let mut out = String::with_capacity(text.len() + ranges.len() * 8);
+    let mut at = 0;
+    for range in ranges {
+        if range.start < at
+            || range.end > text.len()
+            || !text.is_char_boundary(range.start)
+            || !text.is_char_boundary(range.end)
+        {
+            continue;
+        }
+        out.push_str(&text[at..range.start]);
+        out.push_str(open);
+        out.push_str(&text[range.clone()]);
+        out.push_str(close);
+        at = range.end;
+    }
+    out.push_str(&text[at..]);
+    out
+}

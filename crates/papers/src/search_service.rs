@@ -1,0 +1,323 @@
+//! The binary's glue between the store, the embedding model and the search indexes:
+//! opening them from the data directory, catching the indexes up with the store's change
+//! log, embedding queries, and answering the web crate's `SearchBackend`.
+//!
+//! The indexes are derived state: `<data-dir>/index/` can be deleted at any time and
+//! `papers reindex` (or the next catch-up from watermark 0) rebuilds it.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+
+use anyhow::Context;
+use papers_embed::{EmbedOptions, Embedder};
+use papers_index::{IndexDoc, Mode, ParsedQuery, SearchResults, Searcher, Update};
+use papers_store::{Store, StoredPaper};
+
+/// The model id the index is tagged with when no model is available, so a later run
+/// with the model finds the same index and fills in the vectors.
+pub const DEFAULT_MODEL_REPO: &str = "sentence-transformers/all-MiniLM-L6-v2";
+const DEFAULT_DIM: usize = 384;
+/// Papers embedded per store transaction by `papers index`.
+pub const EMBED_BATCH: usize = 256;
+
+/// Where the model comes from: flags and environment, resolved by the binary only.
+#[derive(Debug, Clone, Default)]
+pub struct ModelChoice {
+    pub explicit: Option<PathBuf>,
+    pub hf_home: Option<PathBuf>,
+    pub portable: bool,
+}
+
+impl ModelChoice {
+    pub fn from_env(explicit: Option<PathBuf>) -> ModelChoice {
+        let hf_home = std::env::var_os("HF_HOME").map(PathBuf::from).or_else(|| {
+            std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/huggingface"))
+        });
+        ModelChoice {
+            explicit,
+            hf_home,
+            portable: std::env::var_os("PAPERS_EMBED_PORTABLE").is_some_and(|v| v == "1"),
+        }
+    }
+
+    /// Loads the model, or explains where it looked and how to provide one.
+    pub fn load(&self) -> anyhow::Result<Embedder> {
+        let dir = papers_embed::resolve_model_dir(
+            self.explicit.as_deref(),
+            self.hf_home.as_deref(),
+            DEFAULT_MODEL_REPO,
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let options = EmbedOptions {
+            allow_bf16: !self.portable,
+            threads: 0,
+        };
+        Embedder::load_with(&dir, options)
+            .with_context(|| format!("loading the embedding model from {}", dir.display()))
+    }
+}
+
+pub fn index_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("index")
+}
+
+/// The text a paper is embedded from: title, newline, abstract.
+pub fn embedding_text(title: &str, abstract_text: &str) -> String {
+    format!("{}\n{}", title.trim(), abstract_text.trim())
+}
+
+pub fn index_doc(stored: &StoredPaper) -> IndexDoc {
+    let metadata = &stored.paper.metadata;
+    IndexDoc {
+        key: stored.key as u64,
+        id: Some(stored.paper.id.clone()),
+        title: metadata.title.clone(),
+        abstract_text: metadata.abstract_text.clone(),
+        authors: metadata.authors.clone(),
+        categories: metadata.categories.clone(),
+        published: metadata.published.map(|t| t.date_naive()),
+    }
+}
+
+/// Search over one data directory: the indexes, the model if there is one, and a store
+/// connection for catching up.
+pub struct SearchService {
+    searcher: RwLock<Searcher>,
+    writer: Mutex<Option<papers_index::lexical::LexicalWriter>>,
+    embedder: Option<Embedder>,
+    model_id: String,
+    data_dir: PathBuf,
+}
+
+impl SearchService {
+    /// Opens the indexes; without a model, search runs lexically and says so.
+    pub fn open(data_dir: &Path, embedder: Option<Embedder>) -> anyhow::Result<SearchService> {
+        let (model_id, dim) = match &embedder {
+            Some(embedder) => (embedder.model_id().to_owned(), embedder.dim()),
+            None => (DEFAULT_MODEL_REPO.to_owned(), DEFAULT_DIM),
+        };
+        let dir = index_dir(data_dir);
+        let searcher = Searcher::open(&dir, &model_id, dim)
+            .with_context(|| format!("opening the search index in {}", dir.display()))?;
+        Ok(SearchService {
+            searcher: RwLock::new(searcher),
+            writer: Mutex::new(None),
+            embedder,
+            model_id,
+            data_dir: data_dir.to_owned(),
+        })
+    }
+
+    pub fn model_id(&self) -> &str {
+        &self.model_id
+    }
+
+    pub fn has_model(&self) -> bool {
+        self.embedder.is_some()
+    }
+
+    /// Applies every store change past the index's watermark. Returns how many papers
+    /// were (re)indexed.
+    pub fn catch_up(&self, store: &Store) -> anyhow::Result<usize> {
+        let watermark = self.read()?.watermark()?;
+        let (keys, last) = store.changed_since(watermark as i64)?;
+        if keys.is_empty() {
+            return Ok(0);
+        }
+        self.update_keys(store, &keys, last as u64)?;
+        Ok(keys.len())
+    }
+
+    /// Re-indexes the given papers (for example after they were embedded) and commits at
+    /// `watermark`.
+    pub fn update_keys(&self, store: &Store, keys: &[i64], watermark: u64) -> anyhow::Result<()> {
+        for chunk in keys.chunks(5_000) {
+            let papers = store.papers_by_keys(chunk)?;
+            let mut updates = Vec::with_capacity(papers.len());
+            for paper in &papers {
+                updates.push(Update {
+                    doc: index_doc(paper),
+                    vector: store.embedding(&self.model_id, paper.key)?,
+                });
+            }
+            let mut writer_slot = self
+                .writer
+                .lock()
+                .map_err(|_| anyhow::anyhow!("index writer poisoned"))?;
+            let mut searcher = self
+                .searcher
+                .write()
+                .map_err(|_| anyhow::anyhow!("index poisoned"))?;
+            if writer_slot.is_none() {
+                *writer_slot = Some(searcher.writer()?);
+            }
+            if let Some(writer) = writer_slot.as_mut() {
+                let current = searcher.watermark()?;
+                searcher.apply(writer, &updates, &[], watermark.max(current))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Releases the index writer (and its lock) so another process can write.
+    pub fn finish(&self) -> anyhow::Result<()> {
+        if let Some(writer) = self
+            .writer
+            .lock()
+            .map_err(|_| anyhow::anyhow!("index writer poisoned"))?
+            .take()
+        {
+            writer.finish()?;
+        }
+        Ok(())
+    }
+
+    /// Embeds a query; `None` without a model or when the model fails (search then runs
+    /// lexically: a request never fails because of the dense side).
+    fn query_vector(&self, query: &ParsedQuery, mode: Mode) -> Option<Vec<f32>> {
+        if mode == Mode::Lexical {
+            return None;
+        }
+        let embedder = self.embedder.as_ref()?;
+        let text = query.embedding_text();
+        if text.trim().is_empty() {
+            return None;
+        }
+        match embedder.embed(&[text.as_str()]) {
+            Ok(mut vectors) => vectors.pop(),
+            Err(error) => {
+                tracing::warn!(%error, "query embedding failed; searching lexically");
+                None
+            }
+        }
+    }
+
+    pub fn search(&self, query: &str, mode: Mode, limit: usize) -> anyhow::Result<SearchResults> {
+        let parsed = ParsedQuery::parse(query);
+        let vector = self.query_vector(&parsed, mode);
+        Ok(self
+            .read()?
+            .search(&parsed, vector.as_deref(), mode, limit)?)
+    }
+
+    pub fn similar(
+        &self,
+        key: i64,
+        limit: usize,
+    ) -> anyhow::Result<Option<Vec<papers_index::Hit>>> {
+        Ok(self
+            .read()?
+            .similar(key as u64, limit, &papers_index::Filters::default())?)
+    }
+
+    fn read(&self) -> anyhow::Result<std::sync::RwLockReadGuard<'_, Searcher>> {
+        self.searcher
+            .read()
+            .map_err(|_| anyhow::anyhow!("index poisoned"))
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+}
+
+/// Embeds every stored paper that lacks a vector for the model, in batches, each batch
+/// committed before the next, so a killed run resumes where it stopped. Returns the keys
+/// embedded.
+pub fn embed_missing(
+    store: &mut Store,
+    embedder: &Embedder,
+    mut progress: impl FnMut(u64),
+) -> anyhow::Result<Vec<i64>> {
+    let model = embedder.model_id().to_owned();
+    let mut done = Vec::new();
+    loop {
+        let batch = store.papers_without_embedding(&model, EMBED_BATCH)?;
+        if batch.is_empty() {
+            return Ok(done);
+        }
+        let texts: Vec<String> = batch
+            .iter()
+            .map(|p| embedding_text(&p.title, &p.abstract_text))
+            .collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let vectors = embedder.embed(&refs)?;
+        let rows: Vec<(i64, Vec<f32>)> = batch.iter().map(|p| p.key).zip(vectors).collect();
+        store.put_embeddings(&model, &rows)?;
+        done.extend(rows.iter().map(|(key, _)| *key));
+        progress(done.len() as u64);
+    }
+}
+
+/// Rebuilds the indexes from the store: every paper, with its vector when it has one.
+pub fn rebuild(
+    data_dir: &Path,
+    store: &Store,
+    model_id: &str,
+    dim: usize,
+) -> anyhow::Result<usize> {
+    let mut updates = Vec::new();
+    store.for_each_paper(|paper| {
+        updates.push(Update {
+            doc: index_doc(&paper),
+            vector: None,
+        })
+    })?;
+    for update in &mut updates {
+        update.vector = store.embedding(model_id, update.doc.key as i64)?;
+    }
+    let watermark = store.last_change()? as u64;
+    Ok(papers_index::reindex(
+        &index_dir(data_dir),
+        model_id,
+        dim,
+        updates.into_iter(),
+        watermark,
+    )?)
+}
+
+/// The web crate's view of search.
+pub struct WebSearch(pub Arc<SearchService>);
+
+impl papers_web::SearchBackend for WebSearch {
+    fn search(
+        &self,
+        query: &str,
+        mode: papers_web::SearchMode,
+        limit: usize,
+    ) -> Result<papers_web::SearchOutcome, String> {
+        let mode = match mode {
+            papers_web::SearchMode::Hybrid => Mode::Hybrid,
+            papers_web::SearchMode::Lexical => Mode::Lexical,
+            papers_web::SearchMode::Semantic => Mode::Dense,
+        };
+        let results = self
+            .0
+            .search(query, mode, limit)
+            .map_err(|e| format!("{e:#}"))?;
+        let note = results
+            .fell_back
+            .then(|| "No embedding model is loaded, so these are keyword matches only.".to_owned());
+        Ok(papers_web::SearchOutcome {
+            hits: results.hits.into_iter().map(web_hit).collect(),
+            note,
+        })
+    }
+
+    fn similar(&self, key: i64, k: usize) -> Result<Vec<papers_web::SearchHit>, String> {
+        let hits = self.0.similar(key, k).map_err(|e| format!("{e:#}"))?;
+        Ok(hits.unwrap_or_default().into_iter().map(web_hit).collect())
+    }
+}
+
+fn web_hit(hit: papers_index::Hit) -> papers_web::SearchHit {
+    let snippet = (!hit.snippet_text.is_empty()).then(|| papers_web::Snippet {
+        highlights: hit.highlights.iter().map(|r| (r.start, r.end)).collect(),
+        text: hit.snippet_text,
+    });
+    papers_web::SearchHit {
+        key: hit.key as i64,
+        score: hit.score,
+        snippet,
+    }
+}
