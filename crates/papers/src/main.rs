@@ -23,6 +23,7 @@ fn main() -> ExitCode {
         Command::Stats(args) => cmd::stats::run(&cli, args),
         Command::Show(args) => cmd::show::run(&cli, args),
         Command::Serve(args) => cmd::serve::run(&cli, args),
+        Command::Digest(args) => cmd::digest::run(&cli, args),
     };
     match result {
         Ok(code) => code,

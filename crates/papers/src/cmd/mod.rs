@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod digest;
 pub mod harvest;
 pub mod ingest;
 pub mod serve;
