@@ -53,6 +53,8 @@ pub enum Command {
     Eval(EvalArgs),
     /// The embedding model.
     Model(ModelArgs),
+    /// Email digests.
+    Digest(DigestArgs),
 }
 
 #[derive(Debug, Args)]
@@ -117,6 +119,65 @@ pub enum ModelAction {
     Info,
 }
 
+/// SMTP settings, shared by `serve` (confirmation mails, the scheduler) and
+/// `digest send`.
+#[derive(Debug, Args)]
+pub struct MailArgs {
+    /// `smtp://[user[:password]@]host[:port]` (STARTTLS when offered) or `smtps://…`.
+    #[arg(long, env = "PAPERS_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Replaces the password in the SMTP URL.
+    #[arg(long, env = "PAPERS_SMTP_PASSWORD", hide_env_values = true)]
+    pub smtp_password: Option<String>,
+    /// The sender of every mail, e.g. `Daily Papers <papers@example.org>`.
+    #[arg(long, env = "PAPERS_MAIL_FROM")]
+    pub mail_from: Option<String>,
+    /// The `embeddings.model` whose vectors the "picked for you" section uses.
+    #[arg(
+        long,
+        env = "PAPERS_EMBEDDING_MODEL",
+        default_value = "all-MiniLM-L6-v2"
+    )]
+    pub embedding_model: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DigestArgs {
+    #[command(subcommand)]
+    pub action: DigestAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DigestAction {
+    /// Compose and mail the digests due on a day, each at most once.
+    Send(DigestSendArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PeriodArg {
+    Daily,
+    Weekly,
+}
+
+#[derive(Debug, Args)]
+pub struct DigestSendArgs {
+    #[arg(long, value_enum, default_value = "daily")]
+    pub period: PeriodArg,
+    /// The day the digest is due (YYYY-MM-DD; default: today's feed day in New York).
+    /// A daily digest due on D covers feed day D-1; a weekly one the ISO week before
+    /// D's. Sends a missed day late; what was sent already is skipped.
+    #[arg(long)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Compose and count without mailing or recording anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The base of every link in a mail.
+    #[arg(long, env = "PAPERS_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    #[command(flatten)]
+    pub mail: MailArgs,
+}
+
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     #[arg(long, env = "PAPERS_ADDR", default_value = "127.0.0.1:8080")]
@@ -127,6 +188,14 @@ pub struct ServeArgs {
     /// Worker threads for HTTP (default: the number of cores).
     #[arg(long, env = "PAPERS_WORKERS")]
     pub workers: Option<usize>,
+    #[command(flatten)]
+    pub mail: MailArgs,
+    /// When the scheduler sends the digests (HH:MM, in --digest-tz).
+    #[arg(long, env = "PAPERS_DIGEST_TIME", default_value = "08:00")]
+    pub digest_time: chrono::NaiveTime,
+    /// The time zone of --digest-time (an IANA name).
+    #[arg(long, env = "PAPERS_DIGEST_TZ", default_value = "America/New_York")]
+    pub digest_tz: chrono_tz::Tz,
 }
 
 #[derive(Debug, Args)]

@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         Command::Similar(args) => cmd::search::run_similar(&cli, args),
         Command::Eval(args) => cmd::eval::run(&cli, args),
         Command::Model(args) => cmd::model::run(&cli, args),
+        Command::Digest(args) => cmd::digest::run(&cli, args),
     };
     match result {
         Ok(code) => code,

@@ -12,6 +12,7 @@ pub enum Operation {
     GetPaper,
     SimilarPapers,
     Upvote,
+    Subscribe,
     OpenApi,
 }
 
@@ -117,6 +118,13 @@ pub const API_ROUTES: &[ApiRoute] = &[
         operation: Operation::Upvote,
         summary: "Toggle the logged-in member's upvote. Needs the session cookie and the X-CSRF-Token header.",
         parameters: &[ID],
+    },
+    ApiRoute {
+        method: "post",
+        path: "/api/subscriptions",
+        operation: Operation::Subscribe,
+        summary: "Subscribe an address to the email digest (double opt-in). JSON body: email, frequency (daily|weekly), optional categories and queries. Answers 202; the confirmation mail follows.",
+        parameters: &[],
     },
     ApiRoute {
         method: "get",

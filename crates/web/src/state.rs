@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use papers_digest::{Deliver, Digests};
 use papers_store::{Store, StoreError};
 
 use crate::cache::{DataCache, ResponseCache};
@@ -69,6 +70,11 @@ pub(crate) struct Inner {
     pub pool: StorePool,
     pub search: Option<Arc<dyn SearchBackend>>,
     pub fetcher: Option<Arc<dyn PaperFetcher>>,
+    /// The digest engine behind `/subscribe`, `/subscriptions`, `/unsubscribe` and
+    /// `/digest/preview`; without it those pages say digests are not set up.
+    pub digests: Option<Arc<Digests>>,
+    /// Sends confirmation mails; `None` when the site has no SMTP settings.
+    pub mailer: Option<Arc<dyn Deliver + Send + Sync>>,
     /// Bumped whenever what a page shows may have changed (a vote, a submission, an
     /// ingest noticed by [`AppState::watch_store`]); cache entries from an older
     /// generation are ignored.
@@ -97,6 +103,8 @@ impl AppState {
                 pool: StorePool::new(stores),
                 search: None,
                 fetcher: None,
+                digests: None,
+                mailer: None,
                 generation: AtomicU64::new(1),
                 responses: ResponseCache::new(4096),
                 feeds: DataCache::new(1024),
@@ -115,6 +123,19 @@ impl AppState {
     /// Adds the hook `/submit` uses for papers the store does not have.
     pub fn with_fetcher(self, fetcher: Arc<dyn PaperFetcher>) -> AppState {
         self.rebuild(|inner| inner.fetcher = Some(fetcher))
+    }
+
+    /// Adds the digest engine and, when SMTP is configured, the mailer that sends
+    /// confirmation mails (the binary passes `papers_digest::Mailer`).
+    pub fn with_digests(
+        self,
+        digests: Arc<Digests>,
+        mailer: Option<Arc<dyn Deliver + Send + Sync>>,
+    ) -> AppState {
+        self.rebuild(|inner| {
+            inner.digests = Some(digests);
+            inner.mailer = mailer;
+        })
     }
 
     fn rebuild(self, change: impl FnOnce(&mut Inner)) -> AppState {

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `papers` binary: one test binary, one module per command.
 
 mod common;
+mod digest;
 mod ingest;
 mod ingest_bad_input;

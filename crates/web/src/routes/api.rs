@@ -40,6 +40,7 @@ fn method_router(operation: Operation) -> MethodRouter<AppState> {
         Operation::GetPaper => get(paper),
         Operation::SimilarPapers => get(similar),
         Operation::Upvote => post(upvote),
+        Operation::Subscribe => post(crate::routes::subscribe::api_subscribe),
         Operation::OpenApi => get(openapi),
     }
 }

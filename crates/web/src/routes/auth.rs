@@ -58,7 +58,7 @@ fn pre_session_token(headers: &HeaderMap) -> Result<(String, bool), HttpError> {
     }
 }
 
-fn form_page(
+pub(crate) fn form_page(
     state: &AppState,
     headers: &HeaderMap,
     status: StatusCode,

@@ -9,6 +9,7 @@ mod feeds;
 mod paper;
 pub(crate) mod search;
 mod submit;
+pub(crate) mod subscribe;
 mod vote;
 
 use axum::Router;
@@ -51,6 +52,14 @@ pub(crate) fn build(state: AppState) -> Router {
         .route("/signup", get(auth::signup_form).post(auth::signup))
         .route("/logout", post(auth::logout))
         .route("/vote", post(vote::vote))
+        .route("/subscribe", get(subscribe::form).post(subscribe::submit))
+        .route("/subscriptions", get(subscribe::preferences))
+        .route("/subscriptions/confirm/{token}", get(subscribe::confirm))
+        .route(
+            "/unsubscribe/{token}",
+            get(subscribe::unsubscribe_page).post(subscribe::unsubscribe),
+        )
+        .route("/digest/preview", get(subscribe::preview))
         .route("/static/style.css", get(assets::style))
         .route("/static/app.js", get(assets::script))
         .merge(api::router())
@@ -60,9 +69,10 @@ pub(crate) fn build(state: AppState) -> Router {
             cache::respond,
         ))
         .layer(RequestBodyLimitLayer::new(body_limit))
-        .layer(header_layer(
+        // A handler may set a stricter policy of its own (the digest preview does).
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
         ))
         .layer(header_layer(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header_layer(

@@ -6,6 +6,7 @@ mod feed;
 mod layout;
 mod paper;
 mod search;
+mod subscribe;
 
 use std::collections::HashSet;
 
@@ -19,6 +20,10 @@ pub(crate) use feed::feed_page;
 pub(crate) use layout::page;
 pub(crate) use paper::paper_page;
 pub(crate) use search::{SearchPage, search_page};
+pub(crate) use subscribe::{
+    SubscribeFields, notice_page, preferences_page, subscribe_form, subscribe_page,
+    unsubscribe_confirm_page,
+};
 
 use crate::cache::Cacheable;
 use crate::session::SessionUser;

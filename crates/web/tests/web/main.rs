@@ -4,6 +4,7 @@
 mod api;
 mod browser;
 mod common;
+mod digest;
 mod feeds;
 mod pages;
 mod real_data;

@@ -1,0 +1,174 @@
+//! `papers digest send`, and the pieces `papers serve` shares with it: the signing
+//! secret, the digest engine, the SMTP mailer and one send over the store.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use chrono::{DateTime, NaiveDate, Utc};
+use papers_digest::{
+    Deliver, Digests, Frequency, Links, Mailer, NoDelivery, PublicUrl, Report, Secret, SendRequest,
+    Settings, SmtpConfig, Sources, TermSearch, VotesFn, feed_day,
+};
+use papers_store::Store;
+
+use crate::cli::{Cli, DigestAction, DigestArgs, DigestSendArgs, MailArgs, PeriodArg};
+
+pub fn run(cli: &Cli, args: &DigestArgs) -> anyhow::Result<ExitCode> {
+    match &args.action {
+        DigestAction::Send(send) => run_send(cli, send),
+    }
+}
+
+fn run_send(cli: &Cli, args: &DigestSendArgs) -> anyhow::Result<ExitCode> {
+    let public_url = match (&args.public_url, args.dry_run) {
+        (Some(url), _) => url.clone(),
+        // A dry run mails nothing, so its links need not be right.
+        (None, true) => "http://localhost:8080".to_owned(),
+        (None, false) => {
+            bail!("set PAPERS_PUBLIC_URL (or --public-url): the base of every link in a digest")
+        }
+    };
+    let digests = engine(&cli.data_dir, &public_url, &args.mail)?;
+    let mailer = if args.dry_run {
+        None
+    } else {
+        Some(
+            mailer(&args.mail, &public_url)?
+                .context("set PAPERS_SMTP_URL (or --smtp-url), or use --dry-run")?,
+        )
+    };
+    let deliver: &dyn Deliver = match &mailer {
+        Some(mailer) => mailer,
+        None => &NoDelivery,
+    };
+    let frequency = match args.period {
+        PeriodArg::Daily => Frequency::Daily,
+        PeriodArg::Weekly => Frequency::Weekly,
+    };
+    let now = Utc::now();
+    let as_of = args.as_of.unwrap_or_else(|| feed_day(now));
+    let mut store = Store::open(&cli.data_dir)
+        .with_context(|| format!("opening {}", cli.data_dir.display()))?;
+    let report = send(
+        &digests,
+        &mut store,
+        deliver,
+        frequency,
+        as_of,
+        now,
+        args.dry_run,
+    )?;
+    print_report(&report)?;
+    Ok(if report.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// One send of the digests of `frequency` due on `as_of`, with the saved searches run
+/// by [`TermSearch`] and the members' upvotes from the store.
+pub fn send(
+    digests: &Digests,
+    store: &mut Store,
+    deliver: &dyn Deliver,
+    frequency: Frequency,
+    as_of: NaiveDate,
+    now: DateTime<Utc>,
+    dry_run: bool,
+) -> anyhow::Result<Report> {
+    let votes =
+        VotesFn(|store: &Store, user: i64| Ok(store.voted_keys(user)?.into_iter().collect()));
+    let sources = Sources {
+        search: &TermSearch,
+        votes: &votes,
+    };
+    let request = SendRequest {
+        frequency,
+        as_of,
+        now,
+        dry_run,
+    };
+    digests
+        .send_digests(store, deliver, &sources, &request)
+        .with_context(|| format!("sending the {} digests due {as_of}", frequency.as_str()))
+}
+
+fn print_report(report: &Report) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let dry = if report.dry_run { " (dry run)" } else { "" };
+    writeln!(out, "period {}{dry}", report.period_key)?;
+    writeln!(out, "subscribers    {}", report.subscribers)?;
+    writeln!(out, "sent           {}", report.sent)?;
+    writeln!(out, "skipped_empty  {}", report.skipped_empty)?;
+    writeln!(out, "already_sent   {}", report.already_sent)?;
+    writeln!(out, "resumed        {}", report.resumed)?;
+    writeln!(out, "failed         {}", report.failed.len())?;
+    for (address, reason) in &report.failed {
+        writeln!(out, "  {address}: {reason}")?;
+    }
+    Ok(())
+}
+
+/// The digest engine over `public_url`, signing links with the site's secret.
+pub fn engine(data_dir: &Path, public_url: &str, mail: &MailArgs) -> anyhow::Result<Digests> {
+    let base = PublicUrl::parse(public_url)?;
+    let links = Links::new(base, secret(data_dir)?);
+    Digests::new(links, Settings::new(mail.embedding_model.clone()))
+        .context("loading the digest templates")
+}
+
+/// The SMTP mailer, or `None` when no SMTP URL is set.
+pub fn mailer(mail: &MailArgs, public_url: &str) -> anyhow::Result<Option<Mailer>> {
+    let Some(url) = &mail.smtp_url else {
+        return Ok(None);
+    };
+    let from = mail
+        .mail_from
+        .as_deref()
+        .context("PAPERS_SMTP_URL is set but PAPERS_MAIL_FROM (the sender) is not")?;
+    let config = SmtpConfig::new(url, mail.smtp_password.clone(), from, public_url)?;
+    Ok(Some(Mailer::new(&config)?))
+}
+
+/// The key that signs confirmation and unsubscribe links: `PAPERS_SECRET`, or
+/// `<data-dir>/secret`, created once with 32 random bytes and readable only by the
+/// owner. Changing it invalidates every link already mailed.
+pub fn secret(data_dir: &Path) -> anyhow::Result<Secret> {
+    if let Some(value) = std::env::var_os("PAPERS_SECRET") {
+        let bytes = value.into_encoded_bytes();
+        return Secret::new(bytes).context("PAPERS_SECRET");
+    }
+    let path = data_dir.join("secret");
+    match std::fs::read(&path) {
+        Ok(bytes) => return Secret::new(bytes).with_context(|| format!("{}", path.display())),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => return Err(error).with_context(|| format!("reading {}", path.display())),
+    }
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no random bytes: {e}"))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(&path) {
+        Ok(mut file) => {
+            file.write_all(&bytes)
+                .and_then(|()| file.sync_all())
+                .with_context(|| format!("writing {}", path.display()))?;
+            tracing::info!(path = %path.display(), "created the link-signing secret");
+            Ok(Secret::new(bytes.to_vec())?)
+        }
+        // Another process created it first: use theirs.
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+            let bytes =
+                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            Secret::new(bytes).with_context(|| format!("{}", path.display()))
+        }
+        Err(error) => Err(error).with_context(|| format!("creating {}", path.display())),
+    }
+}

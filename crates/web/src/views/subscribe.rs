@@ -1,0 +1,136 @@
+//! Digest pages: the subscribe form, the preferences page, and the answers to
+//! confirmation and unsubscribe links.
+
+use maud::{Markup, html};
+use papers_store::{Frequency, Subscription, SubscriptionStatus};
+
+use super::{Viewer, page};
+
+/// What the subscribe form starts with: a member's saved preferences, or blanks.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SubscribeFields {
+    pub email: String,
+    pub weekly: bool,
+    pub categories: String,
+    pub queries: String,
+}
+
+impl SubscribeFields {
+    pub(crate) fn of(subscription: &Subscription) -> SubscribeFields {
+        SubscribeFields {
+            email: subscription.email.clone(),
+            weekly: subscription.frequency == Frequency::Weekly,
+            categories: subscription.categories.join(" "),
+            queries: subscription.queries.join("\n"),
+        }
+    }
+}
+
+/// The form; a member's address is fixed to their account's.
+pub(crate) fn subscribe_form(
+    viewer: &Viewer,
+    csrf: &str,
+    fields: &SubscribeFields,
+    member: bool,
+    message: Option<&str>,
+) -> Markup {
+    html! {
+        @if let Some(message) = message { p.error role="alert" { (message) } }
+        form method="post" action="/subscribe" {
+            input type="hidden" name="csrf" value=(csrf);
+            @if member {
+                p { "Digests go to your account's address, " strong { (fields.email) } "." }
+            } @else {
+                label { "Email" input #email type="email" name="email" value=(fields.email) required autocomplete="email" maxlength="254"; }
+            }
+            fieldset {
+                legend { "How often" }
+                label { input type="radio" name="frequency" value="daily" checked[!fields.weekly]; " Daily" }
+                label { input type="radio" name="frequency" value="weekly" checked[fields.weekly]; " Weekly" }
+            }
+            label { "Categories (optional, e.g. cs.CL cs.LG)" input #categories type="text" name="categories" value=(fields.categories) maxlength="400"; }
+            label { "Saved searches (optional, one per line)" textarea #queries name="queries" rows="3" maxlength="2000" { (fields.queries) } }
+            button type="submit" { "Subscribe" }
+        }
+        @if viewer.user.is_none() {
+            p { "We send a confirmation link first; nothing else arrives until you follow it." }
+        }
+    }
+}
+
+pub(crate) fn subscribe_page(body: Markup, viewer: &Viewer) -> Markup {
+    page(
+        "Email digest",
+        viewer,
+        html! {
+            section.form-page {
+                h1 { "Get trending papers in your inbox" }
+                (body)
+            }
+        },
+    )
+}
+
+/// The member's preferences: the same form, prefilled, and a way out.
+pub(crate) fn preferences_page(
+    viewer: &Viewer,
+    form: Markup,
+    subscription: Option<&Subscription>,
+    unsubscribe_path: Option<&str>,
+) -> Markup {
+    page(
+        "Digest preferences",
+        viewer,
+        html! {
+            section.form-page {
+                h1 { "Digest preferences" }
+                @match subscription.map(|s| s.status) {
+                    Some(SubscriptionStatus::Confirmed) => p { "Your digest is active. " a href="/digest/preview" { "Preview the next one" } "." },
+                    Some(SubscriptionStatus::Pending) => p { "Waiting for you to follow the confirmation link we mailed." },
+                    _ => p { "You are not subscribed." },
+                }
+                (form)
+                @if let Some(path) = unsubscribe_path {
+                    form method="post" action=(path) {
+                        input type="hidden" name="List-Unsubscribe" value="One-Click";
+                        button type="submit" { "Unsubscribe" }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// A plain page with a heading and a sentence: confirmation and unsubscribe answers.
+pub(crate) fn notice_page(viewer: &Viewer, title: &str, message: &str) -> Markup {
+    page(
+        title,
+        viewer,
+        html! {
+            section.form-page {
+                h1 { (title) }
+                p { (message) }
+                p { a href="/papers" { "Back to the papers" } }
+            }
+        },
+    )
+}
+
+/// What a GET on an unsubscribe link shows: mail scanners prefetch links, so only the
+/// POST from this button (or the mail client's one-click POST) unsubscribes.
+pub(crate) fn unsubscribe_confirm_page(viewer: &Viewer, email: &str, path: &str) -> Markup {
+    page(
+        "Unsubscribe",
+        viewer,
+        html! {
+            section.form-page {
+                h1 { "Unsubscribe" }
+                p { "Stop sending digests to " strong { (email) } "?" }
+                form method="post" action=(path) {
+                    input type="hidden" name="List-Unsubscribe" value="One-Click";
+                    button type="submit" { "Unsubscribe" }
+                }
+            }
+        },
+    )
+}
