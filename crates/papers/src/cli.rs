@@ -132,13 +132,10 @@ pub struct MailArgs {
     /// The sender of every mail, e.g. `Daily Papers <papers@example.org>`.
     #[arg(long, env = "PAPERS_MAIL_FROM")]
     pub mail_from: Option<String>,
-    /// The `embeddings.model` whose vectors the "picked for you" section uses.
-    #[arg(
-        long,
-        env = "PAPERS_EMBEDDING_MODEL",
-        default_value = "all-MiniLM-L6-v2"
-    )]
-    pub embedding_model: String,
+    /// The `embeddings.model` whose vectors the "picked for you" section uses
+    /// (default: the identity of the loaded embedding model).
+    #[arg(long, env = "PAPERS_EMBEDDING_MODEL")]
+    pub embedding_model: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -86,7 +86,6 @@ pub struct SearchService {
     writer: Mutex<Option<papers_index::lexical::LexicalWriter>>,
     embedder: Option<Embedder>,
     model_id: String,
-    data_dir: PathBuf,
 }
 
 impl SearchService {
@@ -104,16 +103,15 @@ impl SearchService {
             writer: Mutex::new(None),
             embedder,
             model_id,
-            data_dir: data_dir.to_owned(),
         })
     }
 
-    pub fn model_id(&self) -> &str {
-        &self.model_id
+    pub fn embedder(&self) -> Option<&Embedder> {
+        self.embedder.as_ref()
     }
 
-    pub fn has_model(&self) -> bool {
-        self.embedder.is_some()
+    pub fn embedder_model_id(&self) -> Option<String> {
+        self.embedder.as_ref().map(|e| e.model_id().to_owned())
     }
 
     /// Applies every store change past the index's watermark. Returns how many papers
@@ -214,10 +212,6 @@ impl SearchService {
         self.searcher
             .read()
             .map_err(|_| anyhow::anyhow!("index poisoned"))
-    }
-
-    pub fn data_dir(&self) -> &Path {
-        &self.data_dir
     }
 }
 

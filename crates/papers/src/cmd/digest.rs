@@ -30,7 +30,16 @@ fn run_send(cli: &Cli, args: &DigestSendArgs) -> anyhow::Result<ExitCode> {
             bail!("set PAPERS_PUBLIC_URL (or --public-url): the base of every link in a digest")
         }
     };
-    let digests = engine(&cli.data_dir, &public_url, &args.mail)?;
+    // Personal picks rank by the model's stored vectors; without a model they are left out.
+    let model = crate::search_service::ModelChoice::from_env(cli.model.clone())
+        .load()
+        .ok();
+    let digests = engine(
+        &cli.data_dir,
+        &public_url,
+        &args.mail,
+        model.as_ref().map(|m| m.model_id()),
+    )?;
     let mailer = if args.dry_run {
         None
     } else {
@@ -113,11 +122,21 @@ fn print_report(report: &Report) -> anyhow::Result<()> {
 }
 
 /// The digest engine over `public_url`, signing links with the site's secret.
-pub fn engine(data_dir: &Path, public_url: &str, mail: &MailArgs) -> anyhow::Result<Digests> {
+/// `model_id` is the loaded embedding model's identity, which names its stored vectors.
+pub fn engine(
+    data_dir: &Path,
+    public_url: &str,
+    mail: &MailArgs,
+    model_id: Option<&str>,
+) -> anyhow::Result<Digests> {
     let base = PublicUrl::parse(public_url)?;
     let links = Links::new(base, secret(data_dir)?);
-    Digests::new(links, Settings::new(mail.embedding_model.clone()))
-        .context("loading the digest templates")
+    let model = mail
+        .embedding_model
+        .clone()
+        .or_else(|| model_id.map(str::to_owned))
+        .unwrap_or_else(|| crate::search_service::DEFAULT_MODEL_REPO.to_owned());
+    Digests::new(links, Settings::new(model)).context("loading the digest templates")
 }
 
 /// The SMTP mailer, or `None` when no SMTP URL is set.

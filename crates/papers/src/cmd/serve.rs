@@ -14,6 +14,7 @@ use papers_web::{AppConfig, AppState};
 
 use crate::cli::{Cli, ServeArgs};
 use crate::cmd::digest;
+use crate::search_service::{ModelChoice, SearchService, WebSearch, embed_missing};
 
 pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let public_url = args
@@ -21,7 +22,13 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
         .clone()
         .unwrap_or_else(|| format!("http://{}", args.addr));
     let config = AppConfig::new(cli.data_dir.clone(), public_url.clone());
-    let digests = Arc::new(digest::engine(&cli.data_dir, &public_url, &args.mail)?);
+    let search = open_search(cli)?;
+    let digests = Arc::new(digest::engine(
+        &cli.data_dir,
+        &public_url,
+        &args.mail,
+        search.embedder_model_id().as_deref(),
+    )?);
     let mailer = digest::mailer(&args.mail, &public_url)?.map(Arc::new);
     if mailer.is_none() {
         tracing::info!("PAPERS_SMTP_URL is not set: no confirmation mails, no scheduled digests");
@@ -29,7 +36,9 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let web_mailer = mailer.clone().map(|m| m as Arc<dyn Deliver + Send + Sync>);
     let state = AppState::open(config)
         .with_context(|| format!("opening {}", cli.data_dir.display()))?
-        .with_digests(digests.clone(), web_mailer);
+        .with_digests(digests.clone(), web_mailer)
+        .with_search(Arc::new(WebSearch(search.clone())));
+    spawn_index_follower(cli.data_dir.clone(), search);
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     if let Some(workers) = args.workers {
         runtime.worker_threads(workers.max(1));
@@ -106,4 +115,64 @@ fn send_due(data_dir: &std::path::Path, digests: &Digests, mailer: &Mailer) {
             Err(error) => tracing::error!(error = format!("{error:#}"), "digest send failed"),
         }
     }
+}
+
+/// Opens search over the data directory and brings it up to date with the store before
+/// the first request. Without a model, search is lexical and the site says so.
+fn open_search(cli: &Cli) -> anyhow::Result<Arc<SearchService>> {
+    let embedder = match ModelChoice::from_env(cli.model.clone()).load() {
+        Ok(embedder) => Some(embedder),
+        Err(error) => {
+            eprintln!(
+                "papers: no embedding model, search is keyword-only: {}",
+                format!("{error:#}").lines().next().unwrap_or_default()
+            );
+            None
+        }
+    };
+    let service = Arc::new(SearchService::open(&cli.data_dir, embedder)?);
+    let store = Store::open(&cli.data_dir)?;
+    let started = std::time::Instant::now();
+    let indexed = service.catch_up(&store)?;
+    if indexed > 0 {
+        eprintln!(
+            "papers: indexed {indexed} papers in {:.1}s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(service)
+}
+
+/// Follows the store from a background thread: every two seconds, papers ingested by
+/// any process are indexed, and, with a model, embedded in small batches so that new
+/// papers become findable by meaning without a separate `papers index` run.
+fn spawn_index_follower(data_dir: PathBuf, search: Arc<SearchService>) {
+    std::thread::spawn(move || {
+        let mut store = match Store::open(&data_dir) {
+            Ok(store) => store,
+            Err(error) => {
+                tracing::error!(%error, "index follower cannot open the store");
+                return;
+            }
+        };
+        loop {
+            if let Err(error) = follow_once(&mut store, &search) {
+                tracing::warn!(error = format!("{error:#}"), "index follower");
+            }
+            std::thread::sleep(std::time::Duration::from_secs(2));
+        }
+    });
+}
+
+fn follow_once(store: &mut Store, search: &SearchService) -> anyhow::Result<()> {
+    search.catch_up(store)?;
+    if let Some(embedder) = search.embedder() {
+        let embedded = embed_missing(store, embedder, |_| {})?;
+        if !embedded.is_empty() {
+            let watermark = store.last_change()? as u64;
+            search.update_keys(store, &embedded, watermark)?;
+            tracing::info!(papers = embedded.len(), "embedded new papers");
+        }
+    }
+    Ok(())
 }
