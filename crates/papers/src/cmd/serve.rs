@@ -167,7 +167,7 @@ fn spawn_index_follower(data_dir: PathBuf, search: Arc<SearchService>) {
 fn follow_once(store: &mut Store, search: &SearchService) -> anyhow::Result<()> {
     search.catch_up(store)?;
     if let Some(embedder) = search.embedder() {
-        let embedded = embed_missing(store, embedder, |_| {})?;
+        let embedded = embed_missing(store, embedder, Some(1), |_| {})?;
         if !embedded.is_empty() {
             let watermark = store.last_change()? as u64;
             search.update_keys(store, &embedded, watermark)?;
