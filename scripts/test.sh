@@ -9,6 +9,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/papers-target}"
 export PAPERS_SHARED="${PAPERS_SHARED:-$(cd .. && pwd)/shared}"
 
 scripts/setup-test-deps.sh
+export PAPERS_MODEL="${PAPERS_MODEL:-$(scripts/install-model.sh)}"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
