@@ -153,9 +153,11 @@ impl Store {
 
     /// The most recent day that has papers in the feed.
     pub fn latest_feed_day(&self) -> Result<Option<NaiveDate>, StoreError> {
-        let day: Option<String> =
-            self.conn
-                .query_row("SELECT MAX(feed_day) FROM papers", [], |row| row.get(0))?;
+        let day: Option<String> = self.conn.query_row(
+            "SELECT MAX(feed_day) FROM papers WHERE feed_day IS NOT NULL",
+            [],
+            |row| row.get(0),
+        )?;
         crate::codec::parse_day("feed", day)
     }
 
