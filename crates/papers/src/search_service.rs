@@ -57,6 +57,22 @@ impl ModelChoice {
     }
 }
 
+/// Loads the model for work that can go on without it: on failure, says once on stderr
+/// (first line of the reason) what happens instead, and returns `None`.
+pub fn load_optional_model(explicit: Option<PathBuf>, without: &str) -> Option<Embedder> {
+    match ModelChoice::from_env(explicit).load() {
+        Ok(embedder) => Some(embedder),
+        Err(error) => {
+            let reason = format!("{error:#}");
+            eprintln!(
+                "note: {without}: {}",
+                reason.lines().next().unwrap_or_default()
+            );
+            None
+        }
+    }
+}
+
 pub fn index_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("index")
 }

@@ -6,7 +6,7 @@ use papers_index::Mode;
 use papers_index::eval::{BeirSet, EvalOptions, builtin_unrelated_queries, evaluate};
 
 use crate::cli::{Cli, EvalArgs, EvalBenchmark};
-use crate::search_service::ModelChoice;
+use crate::search_service::load_optional_model;
 
 pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<ExitCode> {
     let EvalBenchmark::Beir {
@@ -20,13 +20,10 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<ExitCode> {
     let embedder = if mode == Mode::Lexical {
         None
     } else {
-        match ModelChoice::from_env(cli.model.clone()).load() {
-            Ok(embedder) => Some(embedder),
-            Err(error) => {
-                eprintln!("note: no embedding model, evaluating lexically: {error:#}");
-                None
-            }
-        }
+        load_optional_model(
+            cli.model.clone(),
+            "no embedding model, evaluating lexically",
+        )
     };
     let embed_fn = |texts: &[&str]| -> Vec<Vec<f32>> {
         match embedder.as_ref().map(|e| e.embed(texts)) {

@@ -9,7 +9,7 @@ use papers_store::Store;
 use crate::cli::Cli;
 use crate::progress::Progress;
 use crate::search_service::{
-    DEFAULT_MODEL_REPO, ModelChoice, SearchService, embed_missing, rebuild,
+    DEFAULT_MODEL_REPO, ModelChoice, SearchService, embed_missing, load_optional_model, rebuild,
 };
 
 pub fn run_index(cli: &Cli) -> anyhow::Result<ExitCode> {
@@ -39,13 +39,11 @@ pub fn run_reindex(cli: &Cli) -> anyhow::Result<ExitCode> {
     let store = open_store(cli)?;
     // The model's identity names the vectors to index; without a model the lexical
     // index is still rebuilt and the dense side stays empty.
-    let (model_id, dim) = match ModelChoice::from_env(cli.model.clone()).load() {
-        Ok(embedder) => (embedder.model_id().to_owned(), embedder.dim()),
-        Err(error) => {
-            eprintln!("no embedding model ({error:#}); rebuilding the lexical index only");
-            (DEFAULT_MODEL_REPO.to_owned(), 384)
-        }
-    };
+    let (model_id, dim) =
+        match load_optional_model(cli.model.clone(), "rebuilding the lexical index only") {
+            Some(embedder) => (embedder.model_id().to_owned(), embedder.dim()),
+            None => (DEFAULT_MODEL_REPO.to_owned(), 384),
+        };
     let started = std::time::Instant::now();
     let count = rebuild(&cli.data_dir, &store, &model_id, dim)?;
     println!(

@@ -8,7 +8,7 @@ use papers_index::{Hit, Mode};
 
 use crate::cli::{Cli, SearchArgs, SimilarArgs};
 use crate::cmd::index::open_store;
-use crate::search_service::{ModelChoice, SearchService};
+use crate::search_service::{SearchService, load_optional_model};
 
 /// Opens search with the model when there is one; without it, says once that search is
 /// lexical.
@@ -16,26 +16,13 @@ fn open_service(cli: &Cli, mode: Mode) -> anyhow::Result<SearchService> {
     let embedder = if mode == Mode::Lexical {
         None
     } else {
-        match ModelChoice::from_env(cli.model.clone()).load() {
-            Ok(embedder) => Some(embedder),
-            Err(error) => {
-                eprintln!(
-                    "note: searching by keywords only: {}",
-                    first_line(&format!("{error:#}"))
-                );
-                None
-            }
-        }
+        load_optional_model(cli.model.clone(), "searching by keywords only")
     };
     let service = SearchService::open(&cli.data_dir, embedder)?;
     let store = open_store(cli)?;
     service.catch_up(&store)?;
     service.finish()?;
     Ok(service)
-}
-
-fn first_line(text: &str) -> &str {
-    text.lines().next().unwrap_or(text)
 }
 
 pub fn run_search(cli: &Cli, args: &SearchArgs) -> anyhow::Result<ExitCode> {

@@ -14,7 +14,7 @@ use papers_web::{AppConfig, AppState};
 
 use crate::cli::{Cli, ServeArgs};
 use crate::cmd::digest;
-use crate::search_service::{ModelChoice, SearchService, WebSearch, embed_missing};
+use crate::search_service::{SearchService, WebSearch, embed_missing, load_optional_model};
 
 pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let public_url = args
@@ -120,16 +120,10 @@ fn send_due(data_dir: &std::path::Path, digests: &Digests, mailer: &Mailer) {
 /// Opens search over the data directory and brings it up to date with the store before
 /// the first request. Without a model, search is lexical and the site says so.
 fn open_search(cli: &Cli) -> anyhow::Result<Arc<SearchService>> {
-    let embedder = match ModelChoice::from_env(cli.model.clone()).load() {
-        Ok(embedder) => Some(embedder),
-        Err(error) => {
-            eprintln!(
-                "papers: no embedding model, search is keyword-only: {}",
-                format!("{error:#}").lines().next().unwrap_or_default()
-            );
-            None
-        }
-    };
+    let embedder = load_optional_model(
+        cli.model.clone(),
+        "no embedding model, search is keyword-only",
+    );
     let service = Arc::new(SearchService::open(&cli.data_dir, embedder)?);
     let store = Store::open(&cli.data_dir)?;
     let started = std::time::Instant::now();
