@@ -5,11 +5,12 @@
 # serving the same feed page's bytes as a static file. Prints req/s, p99 and errors,
 # the ratio to nginx, and exits non-zero when a figure misses its target.
 #
-#   bench/web.sh                 # loads the shared data into a temp dir first
-#   PAPERS_BIN=target/release/papers bench/web.sh   # use the papers binary instead
-#                                                   # of the examples (ingest + serve)
+#   bench/web.sh      # ingests the shared data into a temp dir with `papers ingest`,
+#                     # builds the search index, and runs `papers serve`
 # Environment: PAPERS_SHARED (default ../shared), DURATION (10s), BENCH_NO_ASSERT=1,
-# PAPERS_WORKERS (tokio worker threads of the example server; default 1 because wrk
+# PAPERS_BIN (a papers binary to use instead of building one), PAPERS_MODEL (the
+# embedding model; without it search is keyword-only),
+# PAPERS_WORKERS (tokio worker threads of the server; default 1 because wrk
 # needs the other core of this 2-core machine: with 2 workers the four busy threads
 # time-slice and p99 roughly doubles while throughput stays similar).
 set -euo pipefail
@@ -45,16 +46,13 @@ ARXIV="$SHARED/data/arxiv-kaggle-format/arxiv-archive-2020.jsonl.gz"
 HF_DAYS="$SHARED/data/hf-daily-papers-api/2023-11-to-2024-04"
 
 echo "== loading data into $DATA" >&2
-if [ -n "${PAPERS_BIN:-}" ]; then
-  "$PAPERS_BIN" --data-dir "$DATA" ingest "$ARXIV" "$HF_DAYS" >&2
-  "$PAPERS_BIN" --data-dir "$DATA" reindex >&2 || true
-  "$PAPERS_BIN" --data-dir "$DATA" serve --addr "127.0.0.1:$PORT" 2>"$WORK/server.log" &
-else
-  cargo build --release -q -p papers-web --examples
-  EXAMPLES="$CARGO_TARGET_DIR/release/examples"
-  "$EXAMPLES/load_data" "$DATA" "$ARXIV" "$HF_DAYS" >&2
-  PAPERS_WORKERS=${PAPERS_WORKERS:-1} "$EXAMPLES/serve" "$DATA" "127.0.0.1:$PORT" 2>"$WORK/server.log" &
+if [ -z "${PAPERS_BIN:-}" ]; then
+  cargo build --release -q -p papers
+  PAPERS_BIN="$CARGO_TARGET_DIR/release/papers"
 fi
+"$PAPERS_BIN" --data-dir "$DATA" ingest "$ARXIV" "$HF_DAYS" >&2
+"$PAPERS_BIN" --data-dir "$DATA" reindex >&2
+"$PAPERS_BIN" --data-dir "$DATA" serve --addr "127.0.0.1:$PORT" --workers "${PAPERS_WORKERS:-1}" 2>"$WORK/server.log" &
 PIDS+=($!)
 for _ in $(seq 1 600); do curl -fs "$BASE/papers" -o /dev/null && break; sleep 0.2; done
 curl -fs "$BASE/papers" -o /dev/null || { cat "$WORK/server.log" >&2; exit 1; }
