@@ -95,6 +95,14 @@ pub fn index_doc(stored: &StoredPaper) -> IndexDoc {
     }
 }
 
+/// A paper as the indexes take it: its fields and its vector for `model`, if embedded.
+fn index_update(store: &Store, model: &str, paper: &StoredPaper) -> anyhow::Result<Update> {
+    Ok(Update {
+        doc: index_doc(paper),
+        vector: store.embedding(model, paper.key)?,
+    })
+}
+
 /// Search over one data directory: the indexes, the model if there is one, and a store
 /// connection for catching up.
 pub struct SearchService {
@@ -147,13 +155,10 @@ impl SearchService {
     pub fn update_keys(&self, store: &Store, keys: &[i64], watermark: u64) -> anyhow::Result<()> {
         for chunk in keys.chunks(5_000) {
             let papers = store.papers_by_keys(chunk)?;
-            let mut updates = Vec::with_capacity(papers.len());
-            for paper in &papers {
-                updates.push(Update {
-                    doc: index_doc(paper),
-                    vector: store.embedding(&self.model_id, paper.key)?,
-                });
-            }
+            let updates = papers
+                .iter()
+                .map(|paper| index_update(store, &self.model_id, paper))
+                .collect::<anyhow::Result<Vec<_>>>()?;
             let mut writer_slot = self
                 .writer
                 .lock()
@@ -269,16 +274,12 @@ pub fn rebuild(
     model_id: &str,
     dim: usize,
 ) -> anyhow::Result<usize> {
-    let mut updates = Vec::new();
-    store.for_each_paper(|paper| {
-        updates.push(Update {
-            doc: index_doc(&paper),
-            vector: None,
-        })
-    })?;
-    for update in &mut updates {
-        update.vector = store.embedding(model_id, update.doc.key as i64)?;
-    }
+    let mut papers = Vec::new();
+    store.for_each_paper(|paper| papers.push(paper))?;
+    let updates = papers
+        .iter()
+        .map(|paper| index_update(store, model_id, paper))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let watermark = store.last_change()? as u64;
     Ok(papers_index::reindex(
         &index_dir(data_dir),
