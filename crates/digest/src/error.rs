@@ -34,13 +34,8 @@ pub enum DigestError {
     },
     #[error("cannot build the message to {to}: {reason}")]
     Message { to: String, reason: String },
-    #[error("another digest sender holds {path}; wait for it to finish")]
-    SenderBusy { path: String },
-    #[error("cannot use lock file {path}: {source}")]
-    Lock {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("another digest sender is running against {store}; wait for it to finish")]
+    SenderBusy { store: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -36,7 +36,7 @@ pub use mail::{Mail, Mailer, RetryPolicy, SendError, SmtpConfig};
 pub use papers_store::{Frequency, SubscriptionStatus};
 pub use period::{FEED_TIME_ZONE, Period, feed_day, next_send_time};
 pub use render::{Rendered, Templates};
-pub use send::{Deliver, NoDelivery, Report, SendRequest};
+pub use send::{Deliver, NoDelivery, Report, SENDER_JOB, SendRequest};
 pub use sources::{MemberVotes, NoVotes, SavedSearch, SourceError, Sources, TermSearch, VotesFn};
 pub use subscribe::{SubscribeRequest, Subscribed, Unsubscribed};
 pub use token::{Purpose, Secret, TokenError};

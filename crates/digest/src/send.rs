@@ -16,18 +16,17 @@
 //! connection tops out near 25 messages a second. The worst case after a crash is
 //! therefore one duplicate per message in flight: at most [`Deliver::connections`] subscribers (16 by default; set
 //! `SmtpConfig::pool_size` to 1 for at most one). A duplicate carries the same
-//! Message-ID, so many clients show it once. Only one sender runs at a time (an OS
-//! lock on a file beside the database, released when the process dies), so a
+//! Message-ID, so many clients show it once. Only one sender runs at a time, on one
+//! node or many (a job claim in the store: an OS file lock beside a SQLite database,
+//! a session advisory lock on PostgreSQL, both released when the holder dies), so a
 //! `sending` row seen by a run was always left by a stopped one.
 
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions, TryLockError};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use papers_store::{Frequency, SendState, Store, Subscription};
+use papers_store::{Frequency, JobClaim, SendState, Store, Subscription};
 use serde::Serialize;
 
 use crate::compose::{PeriodData, SubscriberInputs};
@@ -143,7 +142,7 @@ impl Digests {
         let _lock = if request.dry_run {
             None
         } else {
-            Some(SenderLock::acquire(store)?)
+            Some(claim_sender(store)?)
         };
         let started = Instant::now();
         let period = Period::due(request.frequency, request.as_of);
@@ -430,33 +429,15 @@ fn finish(
     Ok(())
 }
 
-/// An exclusive lock on `<database>.digest-lock`, held for a whole run. The OS drops
-/// it when the process ends, however it ends, so a crash never leaves it stuck.
-struct SenderLock {
-    _file: File,
-}
+/// The name under which a sender claims the store (see [`Store::try_claim_job`]).
+pub const SENDER_JOB: &str = "digest-sender";
 
-impl SenderLock {
-    fn acquire(store: &Store) -> Result<SenderLock, DigestError> {
-        let mut path = PathBuf::from(store.path());
-        path.set_extension("digest-lock");
-        let shown = path.display().to_string();
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|source| DigestError::Lock {
-                path: shown.clone(),
-                source,
-            })?;
-        match file.try_lock() {
-            Ok(()) => Ok(SenderLock { _file: file }),
-            Err(TryLockError::WouldBlock) => Err(DigestError::SenderBusy { path: shown }),
-            Err(TryLockError::Error(source)) => Err(DigestError::Lock {
-                path: shown,
-                source,
-            }),
-        }
-    }
+/// Claims the sender job for a whole run. The claim dies with the process or its
+/// database session, so a crash never leaves it stuck.
+fn claim_sender(store: &Store) -> Result<JobClaim, DigestError> {
+    store
+        .try_claim_job(SENDER_JOB)?
+        .ok_or_else(|| DigestError::SenderBusy {
+            store: store.location().describe(),
+        })
 }

@@ -2,9 +2,9 @@
 //! layer; the store only keeps what it is given (a PHC hash string, a token digest).
 
 use chrono::{DateTime, Utc};
-use rusqlite::{ErrorCode, OptionalExtension, params};
 
 use crate::codec::{parse_timestamp, timestamp};
+use crate::db::args;
 use crate::{Store, StoreError};
 
 /// A member as stored.
@@ -44,44 +44,37 @@ impl Store {
         password_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Result<i64, SignUpConflict>, StoreError> {
-        let inserted = self
-            .conn
-            .prepare_cached(
-                "INSERT INTO users (username, email, password_hash, created) VALUES (?1, ?2, ?3, ?4)",
-            )?
-            .execute(params![username, email, password_hash, timestamp(Some(now))]);
+        let inserted = self.db.query_one(
+            "INSERT INTO users (username, email, password_hash, created) VALUES (?1, ?2, ?3, ?4) \
+             RETURNING id",
+            args![username, email, password_hash, timestamp(Some(now))],
+        );
         match inserted {
-            Ok(_) => Ok(Ok(self.conn.last_insert_rowid())),
-            Err(rusqlite::Error::SqliteFailure(failure, message))
-                if failure.code == ErrorCode::ConstraintViolation =>
-            {
-                let text = message.unwrap_or_default();
-                if text.contains("users.email") {
-                    Ok(Err(SignUpConflict::EmailTaken))
-                } else {
-                    Ok(Err(SignUpConflict::UsernameTaken))
-                }
-            }
-            Err(other) => Err(other.into()),
+            Ok(row) => Ok(Ok(row.get(0)?)),
+            Err(error) => match error.unique_violation() {
+                Some(clash) if clash.contains("email") => Ok(Err(SignUpConflict::EmailTaken)),
+                Some(_) => Ok(Err(SignUpConflict::UsernameTaken)),
+                None => Err(error),
+            },
         }
     }
 
     /// A member by username, case-insensitively.
     pub fn user_by_name(&self, username: &str) -> Result<Option<User>, StoreError> {
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT id, username, email, password_hash FROM users WHERE username = ?1",
-            )?
-            .query_row(params![username], |row| {
-                Ok(User {
-                    id: row.get(0)?,
-                    username: row.get(1)?,
-                    email: row.get(2)?,
-                    password_hash: row.get(3)?,
-                })
-            })
-            .optional()?)
+        let Some(row) = self.db.query_opt(
+            "SELECT id, username, email, password_hash FROM users \
+             WHERE lower(username) = lower(?1)",
+            args![username],
+        )?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(User {
+            id: row.get(0)?,
+            username: row.get(1)?,
+            email: row.get(2)?,
+            password_hash: row.get(3)?,
+        }))
     }
 
     pub fn create_session(
@@ -92,18 +85,17 @@ impl Store {
         now: DateTime<Utc>,
         expires: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO sessions (token_hash, user_id, csrf_token, created, expires) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![
+        self.db.execute(
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, created, expires) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            args![
                 token_hash,
                 user_id,
                 csrf_token,
                 timestamp(Some(now)),
                 timestamp(Some(expires))
-            ])?;
+            ],
+        )?;
         Ok(())
     }
 
@@ -114,20 +106,21 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<Session>, StoreError> {
         let row = self
-            .conn
-            .prepare_cached(
+            .db
+            .query_opt(
                 "SELECT s.user_id, u.username, s.csrf_token, s.expires FROM sessions s \
                  JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1",
+                args![token_hash],
             )?
-            .query_row(params![token_hash], |row| {
+            .map(|row| -> Result<_, StoreError> {
                 Ok((
-                    row.get::<_, i64>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, String>(3)?,
+                    row.get::<i64>(0)?,
+                    row.get::<String>(1)?,
+                    row.get::<String>(2)?,
+                    row.get::<String>(3)?,
                 ))
             })
-            .optional()?;
+            .transpose()?;
         let Some((user_id, username, csrf_token, expires)) = row else {
             return Ok(None);
         };
@@ -146,17 +139,18 @@ impl Store {
     }
 
     pub fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
-        self.conn
-            .prepare_cached("DELETE FROM sessions WHERE token_hash = ?1")?
-            .execute(params![token_hash])?;
+        self.db.execute(
+            "DELETE FROM sessions WHERE token_hash = ?1",
+            args![token_hash],
+        )?;
         Ok(())
     }
 
     /// Removes expired sessions; returns how many.
     pub fn purge_sessions(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
-        Ok(self
-            .conn
-            .prepare_cached("DELETE FROM sessions WHERE expires <= ?1")?
-            .execute(params![timestamp(Some(now))])?)
+        Ok(self.db.execute(
+            "DELETE FROM sessions WHERE expires <= ?1",
+            args![timestamp(Some(now))],
+        )? as usize)
     }
 }

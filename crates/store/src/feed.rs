@@ -2,8 +2,8 @@
 //! month, sorted by upvotes, trending score or date, optionally within one category.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc, Weekday};
-use rusqlite::params_from_iter;
 
+use crate::db::{ToValue, Value, args};
 use crate::read::{PAPER_COLUMNS, paper_from_row};
 use crate::{Store, StoreError, StoredPaper};
 
@@ -112,15 +112,15 @@ impl Store {
             "SELECT {PAPER_COLUMNS} FROM papers WHERE {} ORDER BY {order}",
             conditions.join(" AND ")
         );
-        let mut statement = self.conn.prepare_cached(&sql)?;
-        let mut rows = statement.query(params_from_iter(values.iter()))?;
+        let values: Vec<Value> = values.iter().map(ToValue::to_value).collect();
         let mut items = Vec::new();
-        while let Some(row) = rows.next()? {
+        self.db.for_each(&sql, &values, |row| {
             items.push(FeedItem {
-                paper: paper_from_row(row)?,
+                paper: paper_from_row(&row)?,
                 trending: None,
             });
-        }
+            Ok(())
+        })?;
         if let FeedSort::Trending { now } = query.sort {
             for item in &mut items {
                 let entered = item
@@ -153,11 +153,13 @@ impl Store {
 
     /// The most recent day that has papers in the feed.
     pub fn latest_feed_day(&self) -> Result<Option<NaiveDate>, StoreError> {
-        let day: Option<String> = self.conn.query_row(
-            "SELECT MAX(feed_day) FROM papers WHERE feed_day IS NOT NULL",
-            [],
-            |row| row.get(0),
-        )?;
+        let day: Option<String> = self
+            .db
+            .query_one(
+                "SELECT MAX(feed_day) FROM papers WHERE feed_day IS NOT NULL",
+                &[],
+            )?
+            .get(0)?;
         crate::codec::parse_day("feed", day)
     }
 
@@ -167,16 +169,20 @@ impl Store {
         day: NaiveDate,
     ) -> Result<(Option<NaiveDate>, Option<NaiveDate>), StoreError> {
         let text = day.to_string();
-        let previous: Option<String> = self.conn.query_row(
-            "SELECT MAX(feed_day) FROM papers WHERE feed_day < ?1",
-            [&text],
-            |row| row.get(0),
-        )?;
-        let next: Option<String> = self.conn.query_row(
-            "SELECT MIN(feed_day) FROM papers WHERE feed_day > ?1",
-            [&text],
-            |row| row.get(0),
-        )?;
+        let previous: Option<String> = self
+            .db
+            .query_one(
+                "SELECT MAX(feed_day) FROM papers WHERE feed_day < ?1",
+                args![text],
+            )?
+            .get(0)?;
+        let next: Option<String> = self
+            .db
+            .query_one(
+                "SELECT MIN(feed_day) FROM papers WHERE feed_day > ?1",
+                args![text],
+            )?
+            .get(0)?;
         Ok((
             crate::codec::parse_day("feed", previous)?,
             crate::codec::parse_day("feed", next)?,

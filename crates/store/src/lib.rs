@@ -1,33 +1,40 @@
 //! The paper store: the source of truth, and the only crate that speaks SQL.
 //!
-//! One SQLite database in WAL mode inside the data directory. Schema migrations are
+//! Two engines behind one API: SQLite in WAL mode inside the data directory (the
+//! embedded default), or PostgreSQL shared by several nodes. Schema migrations are
 //! embedded and applied when the store opens. Writers group work in transactions
 //! ([`Store::begin_ingest`]) so a file either lands whole or not at all; readers see
 //! the last committed state and are never blocked by a writer.
 
 mod accounts;
 mod codec;
+mod db;
 mod digests;
 mod error;
 mod feed;
 mod ingest;
+mod jobs;
 mod listing;
 mod migrate;
 mod read;
 mod stats;
 mod subscriptions;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+mod value;
 mod vectors;
 mod votes;
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::Connection;
+use db::Db;
 
 pub use accounts::{Session, SignUpConflict, User};
 pub use digests::SendState;
 pub use error::StoreError;
 pub use feed::{FeedItem, FeedPeriod, FeedQuery, FeedSort};
 pub use ingest::{IngestBatch, UpsertOutcome};
+pub use jobs::JobClaim;
 pub use listing::ListingOwner;
 pub use read::StoredPaper;
 pub use stats::{Count, Stats};
@@ -38,43 +45,83 @@ pub use votes::VoteOutcome;
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "papers.sqlite3";
 
+/// Where the store lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// `papers.sqlite3` inside this data directory.
+    Sqlite(PathBuf),
+    /// A `postgres://` connection URL.
+    Postgres(String),
+}
+
+impl Database {
+    /// PostgreSQL when a URL is given, else SQLite in the data directory.
+    pub fn choose(data_dir: &Path, url: Option<&str>) -> Database {
+        match url.map(str::trim).filter(|url| !url.is_empty()) {
+            Some(url) => Database::Postgres(url.to_owned()),
+            None => Database::Sqlite(data_dir.to_owned()),
+        }
+    }
+
+    /// For messages and logs: the file path, or the URL without its password.
+    pub fn describe(&self) -> String {
+        match self {
+            Database::Sqlite(dir) => dir.join(DATABASE_FILE).display().to_string(),
+            Database::Postgres(url) => redact(url),
+        }
+    }
+}
+
 pub struct Store {
-    conn: Connection,
-    path: PathBuf,
+    db: Db,
+    location: Database,
 }
 
 impl Store {
-    /// Opens (creating if needed) the store in `data_dir` and brings its schema up to
-    /// date.
+    /// Opens (creating if needed) the SQLite store in `data_dir` and brings its schema
+    /// up to date.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
-            path: data_dir.to_owned(),
-            source,
-        })?;
-        let path = data_dir.join(DATABASE_FILE);
-        let conn = Connection::open(&path).map_err(|source| StoreError::Open {
-            path: path.clone(),
-            source,
-        })?;
-        configure(&conn)?;
-        migrate::apply(&conn)?;
-        Ok(Store { conn, path })
+        Store::connect(&Database::Sqlite(data_dir.to_owned()))
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Opens the store wherever it lives and brings its schema up to date.
+    pub fn connect(location: &Database) -> Result<Store, StoreError> {
+        let db = match location {
+            Database::Sqlite(data_dir) => open_sqlite(data_dir)?,
+            Database::Postgres(url) => Db::postgres(connect_postgres(url)?),
+        };
+        migrate::apply(&db)?;
+        Ok(Store {
+            db,
+            location: location.clone(),
+        })
     }
 
-    /// Folds the write-ahead log back into the database file; worth doing after a
-    /// bulk load so the next open does not replay a large log.
+    pub fn location(&self) -> &Database {
+        &self.location
+    }
+
+    /// Folds SQLite's write-ahead log back into the database file; worth doing after a
+    /// bulk load so the next open does not replay a large log. PostgreSQL manages its
+    /// own log, so there it does nothing.
     pub fn checkpoint(&self) -> Result<(), StoreError> {
-        self.conn
-            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
-            .map_err(StoreError::from)
+        match &self.db {
+            Db::Sqlite(_) => self.db.batch("PRAGMA wal_checkpoint(TRUNCATE);"),
+            Db::Postgres(_) => Ok(()),
+        }
     }
 }
 
-fn configure(conn: &Connection) -> Result<(), StoreError> {
+fn open_sqlite(data_dir: &Path) -> Result<Db, StoreError> {
+    std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+        path: data_dir.to_owned(),
+        source,
+    })?;
+    let path = data_dir.join(DATABASE_FILE);
+    let conn = rusqlite::Connection::open(&path).map_err(|source| StoreError::Open {
+        path: path.clone(),
+        source,
+    })?;
     // NORMAL is durable in WAL mode except for the last transactions before a power
     // loss; a crashed process loses nothing that was committed.
     conn.execute_batch(
@@ -85,5 +132,44 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
          PRAGMA temp_store = MEMORY;
          PRAGMA cache_size = -65536;",
     )?;
-    Ok(())
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(Db::Sqlite(conn))
+}
+
+pub(crate) fn connect_postgres(url: &str) -> Result<postgres::Client, StoreError> {
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(StoreError::BadUrl { url: redact(url) });
+    }
+    postgres::Client::connect(url, postgres::NoTls).map_err(|source| StoreError::Connect {
+        url: redact(url),
+        source,
+    })
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((credentials, host)) => match credentials.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(
+            redact("postgres://papers:hunter2@db:5432/papers"),
+            "postgres://papers:***@db:5432/papers"
+        );
+        assert_eq!(redact("postgres://db/papers"), "postgres://db/papers");
+    }
 }

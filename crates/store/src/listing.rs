@@ -3,8 +3,8 @@
 //! an arbitrary day range, and the categories present in a range.
 
 use chrono::NaiveDate;
-use rusqlite::{params, params_from_iter};
 
+use crate::db::{ToValue, Value, args};
 use crate::read::{PAPER_COLUMNS, paper_from_row};
 use crate::{Store, StoreError, StoredPaper};
 
@@ -19,15 +19,14 @@ impl Store {
     /// Papers with a key greater than `after`, in key order: stable keyset pages over
     /// the whole store that new papers never shift.
     pub fn papers_after(&self, after: i64, limit: usize) -> Result<Vec<StoredPaper>, StoreError> {
-        let mut statement = self.conn.prepare_cached(&format!(
-            "SELECT {PAPER_COLUMNS} FROM papers WHERE key > ?1 ORDER BY key LIMIT ?2"
-        ))?;
-        let mut rows = statement.query(params![after, limit as i64])?;
-        let mut papers = Vec::new();
-        while let Some(row) = rows.next()? {
-            papers.push(paper_from_row(row)?);
-        }
-        Ok(papers)
+        self.db
+            .query(
+                &format!("SELECT {PAPER_COLUMNS} FROM papers WHERE key > ?1 ORDER BY key LIMIT ?2"),
+                args![after, limit],
+            )?
+            .iter()
+            .map(paper_from_row)
+            .collect()
     }
 
     /// A submitter's or organisation's feed papers, newest feed day first, and how many
@@ -42,21 +41,25 @@ impl Store {
             ListingOwner::Submitter(name) => ("submitted_by", *name),
             ListingOwner::Organization(name) => ("organization", *name),
         };
-        let total: i64 = self.conn.query_row(
-            &format!("SELECT COUNT(*) FROM papers WHERE {column} = ?1"),
-            params![name],
-            |row| row.get(0),
-        )?;
-        let mut statement = self.conn.prepare_cached(&format!(
-            "SELECT {PAPER_COLUMNS} FROM papers WHERE {column} = ?1 \
+        let total: i64 = self
+            .db
+            .query_one(
+                &format!("SELECT COUNT(*) FROM papers WHERE {column} = ?1"),
+                args![name],
+            )?
+            .get(0)?;
+        let papers = self.db.query(
+            &format!(
+                "SELECT {PAPER_COLUMNS} FROM papers WHERE {column} = ?1 \
              ORDER BY feed_day DESC, COALESCE(source_upvotes, 0) + member_upvotes DESC, key \
              LIMIT ?2 OFFSET ?3"
-        ))?;
-        let mut rows = statement.query(params![name, limit as i64, offset as i64])?;
-        let mut papers = Vec::new();
-        while let Some(row) = rows.next()? {
-            papers.push(paper_from_row(row)?);
-        }
+            ),
+            args![name, limit, offset],
+        )?;
+        let papers = papers
+            .iter()
+            .map(paper_from_row)
+            .collect::<Result<_, _>>()?;
         Ok((papers, total.max(0) as usize))
     }
 
@@ -78,13 +81,12 @@ impl Store {
         sql.push_str(
             " ORDER BY COALESCE(source_upvotes, 0) + member_upvotes DESC, published DESC, key",
         );
-        let mut statement = self.conn.prepare_cached(&sql)?;
-        let mut rows = statement.query(params_from_iter(values.iter()))?;
-        let mut papers = Vec::new();
-        while let Some(row) = rows.next()? {
-            papers.push(paper_from_row(row)?);
-        }
-        Ok(papers)
+        let values: Vec<Value> = values.iter().map(ToValue::to_value).collect();
+        self.db
+            .query(&sql, &values)?
+            .iter()
+            .map(paper_from_row)
+            .collect()
     }
 
     /// Categories (primary and cross-listed) of the feed papers in `[start, end)`, most frequent first.
@@ -93,16 +95,13 @@ impl Store {
         start: NaiveDate,
         end: NaiveDate,
     ) -> Result<Vec<(String, u64)>, StoreError> {
-        let mut statement = self.conn.prepare_cached(
+        self.db.query(
             "SELECT c.category, COUNT(*) FROM papers p JOIN paper_categories c ON c.paper_key = p.key \
              WHERE p.feed_day >= ?1 AND p.feed_day < ?2 GROUP BY c.category ORDER BY 2 DESC, 1",
-        )?;
-        let rows = statement.query_map(params![start.to_string(), end.to_string()], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, i64>(1)?.max(0) as u64,
-            ))
-        })?;
-        rows.collect::<Result<_, _>>().map_err(StoreError::from)
+            args![start.to_string(), end.to_string()],
+        )?
+        .into_iter()
+        .map(|row| Ok((row.get::<String>(0)?, row.get::<i64>(1)?.max(0) as u64)))
+        .collect()
     }
 }

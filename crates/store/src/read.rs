@@ -1,11 +1,11 @@
 //! Reading papers back: one by id, or in bulk for the index builders.
 
 use papers_core::{ArxivId, Community, Links, Metadata, Paper, Source, Version};
-use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::codec::{
     count, parse_authors, parse_categories, parse_day, parse_id, parse_source, parse_timestamp,
 };
+use crate::db::{Db, Row, ToValue, Value, args};
 use crate::{Store, StoreError};
 
 /// A paper as stored, with what only the store knows: its integer key, the votes
@@ -31,15 +31,15 @@ pub(crate) const PAPER_COLUMNS: &str = "key, id, title, abstract, authors, categ
      project_page, github_url, project_url";
 
 /// Decodes a row selected with [`PAPER_COLUMNS`]; versions are filled in separately.
-pub(crate) fn paper_from_row(row: &Row<'_>) -> Result<StoredPaper, StoreError> {
+pub(crate) fn paper_from_row(row: &Row) -> Result<StoredPaper, StoreError> {
     let id_text: String = row.get(1)?;
     let id = parse_id(&id_text)?;
     let text = id_text.as_str();
     let metadata = Metadata {
         title: row.get(2)?,
         abstract_text: row.get(3)?,
-        authors: parse_authors(text, &row.get::<_, String>(4)?)?,
-        categories: parse_categories(text, &row.get::<_, String>(5)?)?,
+        authors: parse_authors(text, &row.get::<String>(4)?)?,
+        categories: parse_categories(text, &row.get::<String>(5)?)?,
         doi: row.get(6)?,
         journal_ref: row.get(7)?,
         comments: row.get(8)?,
@@ -64,7 +64,7 @@ pub(crate) fn paper_from_row(row: &Row<'_>) -> Result<StoredPaper, StoreError> {
         paper: Paper {
             id,
             metadata,
-            metadata_source: parse_source(text, &row.get::<_, String>(14)?)?,
+            metadata_source: parse_source(text, &row.get::<String>(14)?)?,
             community,
         },
         member_upvotes: count(row.get(19)?).unwrap_or(0),
@@ -75,43 +75,31 @@ pub(crate) fn paper_from_row(row: &Row<'_>) -> Result<StoredPaper, StoreError> {
     })
 }
 
-pub(crate) fn load_versions(
-    conn: &Connection,
-    key: i64,
-    id: &str,
-) -> Result<Vec<Version>, StoreError> {
-    let mut statement = conn.prepare_cached(
+pub(crate) fn load_versions(db: &Db, key: i64, id: &str) -> Result<Vec<Version>, StoreError> {
+    let rows = db.query(
         "SELECT number, created, size FROM versions WHERE paper_key = ?1 ORDER BY number",
+        args![key],
     )?;
-    let rows = statement.query_map(params![key], |row| {
-        Ok((
-            row.get::<_, u32>(0)?,
-            row.get::<_, Option<String>>(1)?,
-            row.get::<_, Option<String>>(2)?,
-        ))
-    })?;
-    let mut versions = Vec::new();
+    let mut versions = Vec::with_capacity(rows.len());
     for row in rows {
-        let (number, created, size) = row?;
         versions.push(Version {
-            number,
-            created: parse_timestamp(id, created)?,
-            size,
+            number: row.get(0)?,
+            created: parse_timestamp(id, row.get(1)?)?,
+            size: row.get(2)?,
         });
     }
     Ok(versions)
 }
 
-pub(crate) fn find_by_id(conn: &Connection, id: &str) -> Result<Option<StoredPaper>, StoreError> {
-    let mut statement =
-        conn.prepare_cached(&format!("SELECT {PAPER_COLUMNS} FROM papers WHERE id = ?1"))?;
-    let found = statement
-        .query_row(params![id], |row| Ok(paper_from_row(row)))
-        .optional()?
-        .transpose()?;
-    match found {
-        Some(mut stored) => {
-            stored.paper.metadata.versions = load_versions(conn, stored.key, id)?;
+pub(crate) fn find_by_id(db: &Db, id: &str) -> Result<Option<StoredPaper>, StoreError> {
+    let row = db.query_opt(
+        &format!("SELECT {PAPER_COLUMNS} FROM papers WHERE id = ?1"),
+        args![id],
+    )?;
+    match row {
+        Some(row) => {
+            let mut stored = paper_from_row(&row)?;
+            stored.paper.metadata.versions = load_versions(db, stored.key, id)?;
             Ok(Some(stored))
         }
         None => Ok(None),
@@ -120,19 +108,18 @@ pub(crate) fn find_by_id(conn: &Connection, id: &str) -> Result<Option<StoredPap
 
 impl Store {
     pub fn paper(&self, id: &ArxivId) -> Result<Option<StoredPaper>, StoreError> {
-        find_by_id(&self.conn, id.as_str())
+        find_by_id(&self.db, id.as_str())
     }
 
     /// The sources that have mentioned a paper, in their fixed order.
     pub fn sources_of(&self, key: i64) -> Result<Vec<Source>, StoreError> {
-        let mut statement = self
-            .conn
-            .prepare_cached("SELECT source FROM paper_sources WHERE paper_key = ?1")?;
-        let names = statement.query_map(params![key], |row| row.get::<_, String>(0))?;
-        let mut sources = Vec::new();
-        for name in names {
-            let name = name?;
-            sources.push(parse_source(&key.to_string(), &name)?);
+        let rows = self.db.query(
+            "SELECT source FROM paper_sources WHERE paper_key = ?1",
+            args![key],
+        )?;
+        let mut sources = Vec::with_capacity(rows.len());
+        for row in rows {
+            sources.push(parse_source(&key.to_string(), &row.get::<String>(0)?)?);
         }
         sources.sort();
         Ok(sources)
@@ -141,59 +128,52 @@ impl Store {
     /// Calls `visit` for every paper in key order, without versions: what an index
     /// builder needs, streamed so memory stays flat however large the store is.
     pub fn for_each_paper(&self, mut visit: impl FnMut(StoredPaper)) -> Result<(), StoreError> {
-        let mut statement = self
-            .conn
-            .prepare(&format!("SELECT {PAPER_COLUMNS} FROM papers ORDER BY key"))?;
-        let mut rows = statement.query([])?;
-        while let Some(row) = rows.next()? {
-            visit(paper_from_row(row)?);
-        }
-        Ok(())
+        self.db.for_each(
+            &format!("SELECT {PAPER_COLUMNS} FROM papers ORDER BY key"),
+            &[],
+            |row| {
+                visit(paper_from_row(&row)?);
+                Ok(())
+            },
+        )
     }
 
     /// The highest change sequence number, for index watermarks.
     pub fn last_change(&self) -> Result<i64, StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |row| {
-                row.get(0)
-            })?)
+        self.db
+            .query_one("SELECT COALESCE(MAX(seq), 0) FROM changes", &[])?
+            .get(0)
     }
 
     /// Keys of papers changed after `seq`, each once, with the highest sequence seen.
     pub fn changed_since(&self, seq: i64) -> Result<(Vec<i64>, i64), StoreError> {
-        let mut statement = self.conn.prepare_cached(
+        let rows = self.db.query(
             "SELECT paper_key, MAX(seq) FROM changes WHERE seq > ?1 GROUP BY paper_key",
+            args![seq],
         )?;
-        let rows = statement.query_map(params![seq], |row| {
-            Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?))
-        })?;
-        let mut keys = Vec::new();
+        let mut keys = Vec::with_capacity(rows.len());
         let mut last = seq;
         for row in rows {
-            let (key, at) = row?;
-            keys.push(key);
-            last = last.max(at);
+            keys.push(row.get::<i64>(0)?);
+            last = last.max(row.get::<i64>(1)?);
         }
         keys.sort_unstable();
         Ok((keys, last))
     }
 
-    /// Papers by key (for search results), in the order asked.
+    /// Papers by key (for search results), in the order asked, in one query.
     pub fn papers_by_keys(&self, keys: &[i64]) -> Result<Vec<StoredPaper>, StoreError> {
-        let mut statement = self.conn.prepare_cached(&format!(
-            "SELECT {PAPER_COLUMNS} FROM papers WHERE key = ?1"
-        ))?;
-        let mut papers = Vec::with_capacity(keys.len());
-        for key in keys {
-            if let Some(paper) = statement
-                .query_row(params![key], |row| Ok(paper_from_row(row)))
-                .optional()?
-                .transpose()?
-            {
-                papers.push(paper);
-            }
+        if keys.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(papers)
+        let placeholders = vec!["?"; keys.len()].join(", ");
+        let sql = format!("SELECT {PAPER_COLUMNS} FROM papers WHERE key IN ({placeholders})");
+        let values: Vec<Value> = keys.iter().map(ToValue::to_value).collect();
+        let mut found = std::collections::HashMap::with_capacity(keys.len());
+        for row in self.db.query(&sql, &values)? {
+            let paper = paper_from_row(&row)?;
+            found.insert(paper.key, paper);
+        }
+        Ok(keys.iter().filter_map(|key| found.remove(key)).collect())
     }
 }

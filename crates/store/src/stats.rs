@@ -30,17 +30,15 @@ pub struct Stats {
 impl Store {
     pub fn stats(&self) -> Result<Stats, StoreError> {
         let scalar = |sql: &str| -> Result<u64, StoreError> {
-            Ok(self
-                .conn
-                .query_row(sql, [], |row| row.get::<_, i64>(0))?
-                .max(0) as u64)
+            Ok(self.db.query_one(sql, &[])?.get::<i64>(0)?.max(0) as u64)
         };
         Ok(Stats {
             papers: scalar("SELECT COUNT(*) FROM papers")?,
             versions: scalar("SELECT COUNT(*) FROM versions")?,
             in_feed: scalar("SELECT COUNT(*) FROM papers WHERE feed_day IS NOT NULL")?,
             upvotes: scalar(
-                "SELECT COALESCE(SUM(COALESCE(source_upvotes, 0) + member_upvotes), 0) FROM papers",
+                "SELECT CAST(COALESCE(SUM(COALESCE(source_upvotes, 0) + member_upvotes), 0) AS BIGINT) \
+                 FROM papers",
             )?,
             by_source: self.counts(
                 "SELECT source, COUNT(*) FROM paper_sources GROUP BY source ORDER BY 2 DESC, 1",
@@ -57,13 +55,15 @@ impl Store {
     }
 
     fn counts(&self, sql: &str) -> Result<Vec<Count>, StoreError> {
-        let mut statement = self.conn.prepare(sql)?;
-        let rows = statement.query_map([], |row| {
-            Ok(Count {
-                name: row.get(0)?,
-                papers: row.get::<_, i64>(1)?.max(0) as u64,
+        self.db
+            .query(sql, &[])?
+            .into_iter()
+            .map(|row| {
+                Ok(Count {
+                    name: row.get(0)?,
+                    papers: row.get::<i64>(1)?.max(0) as u64,
+                })
             })
-        })?;
-        rows.collect::<Result<_, _>>().map_err(StoreError::from)
+            .collect()
     }
 }

@@ -5,9 +5,9 @@
 //! crate's job, which depends on the store and not the other way round.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 
 use crate::codec::{corrupt, parse_timestamp, timestamp};
+use crate::db::{Row, Value, WriteOrder, args};
 use crate::{Store, StoreError};
 
 /// How often a subscription gets a digest.
@@ -92,7 +92,7 @@ pub struct Subscription {
 const COLUMNS: &str = "id, email, frequency, categories, queries, user_id, status, created_at, \
      confirmed_at, unsubscribed_at, token_nonce";
 
-fn from_row(row: &Row<'_>) -> Result<Subscription, StoreError> {
+fn from_row(row: &Row) -> Result<Subscription, StoreError> {
     let email: String = row.get(1)?;
     let frequency: String = row.get(2)?;
     let status: String = row.get(6)?;
@@ -132,73 +132,71 @@ impl Store {
         new: &NewSubscription,
         now: DateTime<Utc>,
     ) -> Result<Subscription, StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.prepare_cached(
-            "INSERT INTO subscriptions (email, frequency, categories, queries, user_id, status, \
-             created_at, token_nonce) VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7) \
-             ON CONFLICT (email) DO UPDATE SET frequency = excluded.frequency, \
-             categories = excluded.categories, queries = excluded.queries, \
-             user_id = COALESCE(excluded.user_id, user_id), \
-             status = CASE status WHEN 'confirmed' THEN 'confirmed' ELSE 'pending' END, \
-             token_nonce = CASE status WHEN 'unsubscribed' THEN excluded.token_nonce ELSE token_nonce END",
-        )?
-        .execute(params![
-            new.email,
-            new.frequency.as_str(),
-            json_list(&new.categories),
-            json_list(&new.queries),
-            new.user_id,
-            timestamp(Some(now)),
-            new.token_nonce,
-        ])?;
-        let stored = tx
-            .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM subscriptions WHERE email = ?1"
-            ))?
-            .query_row(params![new.email], |row| Ok(from_row(row)))??;
-        tx.commit()?;
-        Ok(stored)
+        self.db.transaction(WriteOrder::Concurrent, |db| {
+            db.execute(
+                "INSERT INTO subscriptions (email, frequency, categories, queries, user_id, status, \
+                 created_at, token_nonce) VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7) \
+                 ON CONFLICT (email) DO UPDATE SET frequency = excluded.frequency, \
+                 categories = excluded.categories, queries = excluded.queries, \
+                 user_id = COALESCE(excluded.user_id, subscriptions.user_id), \
+                 status = CASE subscriptions.status WHEN 'confirmed' THEN 'confirmed' \
+                 ELSE 'pending' END, \
+                 token_nonce = CASE subscriptions.status WHEN 'unsubscribed' \
+                 THEN excluded.token_nonce ELSE subscriptions.token_nonce END",
+                args![
+                    new.email,
+                    new.frequency.as_str(),
+                    json_list(&new.categories),
+                    json_list(&new.queries),
+                    new.user_id,
+                    timestamp(Some(now)),
+                    new.token_nonce,
+                ],
+            )?;
+            let row = db.query_one(
+                &format!("SELECT {COLUMNS} FROM subscriptions WHERE email = ?1"),
+                args![new.email],
+            )?;
+            from_row(&row)
+        })
     }
 
     pub fn subscription(&self, id: i64) -> Result<Option<Subscription>, StoreError> {
-        self.subscription_where("id = ?1", params![id])
+        self.subscription_where("id = ?1", args![id])
     }
 
     pub fn subscription_by_email(&self, email: &str) -> Result<Option<Subscription>, StoreError> {
-        self.subscription_where("email = ?1", params![email])
+        self.subscription_where("email = ?1", args![email])
     }
 
     /// The subscription a member made while logged in, for the preferences page.
     pub fn subscription_of_user(&self, user_id: i64) -> Result<Option<Subscription>, StoreError> {
-        self.subscription_where("user_id = ?1 ORDER BY id LIMIT 1", params![user_id])
+        self.subscription_where("user_id = ?1 ORDER BY id LIMIT 1", args![user_id])
     }
 
     fn subscription_where(
         &self,
         condition: &str,
-        values: impl rusqlite::Params,
+        values: &[Value],
     ) -> Result<Option<Subscription>, StoreError> {
-        self.conn
-            .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM subscriptions WHERE {condition}"
-            ))?
-            .query_row(values, |row| Ok(from_row(row)))
-            .optional()?
+        self.db
+            .query_opt(
+                &format!("SELECT {COLUMNS} FROM subscriptions WHERE {condition}"),
+                values,
+            )?
+            .as_ref()
+            .map(from_row)
             .transpose()
     }
 
     /// Marks a pending subscription confirmed; returns whether it changed (a second
     /// click on the link changes nothing).
     pub fn confirm_subscription(&self, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        let changed = self
-            .conn
-            .prepare_cached(
-                "UPDATE subscriptions SET status = 'confirmed', confirmed_at = ?2 \
-                 WHERE id = ?1 AND status = 'pending'",
-            )?
-            .execute(params![id, timestamp(Some(now))])?;
+        let changed = self.db.execute(
+            "UPDATE subscriptions SET status = 'confirmed', confirmed_at = ?2 \
+             WHERE id = ?1 AND status = 'pending'",
+            args![id, timestamp(Some(now))],
+        )?;
         Ok(changed == 1)
     }
 
@@ -210,13 +208,11 @@ impl Store {
         new_nonce: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let changed = self
-            .conn
-            .prepare_cached(
-                "UPDATE subscriptions SET status = 'unsubscribed', unsubscribed_at = ?2, \
-                 token_nonce = ?3 WHERE id = ?1 AND status != 'unsubscribed'",
-            )?
-            .execute(params![id, timestamp(Some(now)), new_nonce])?;
+        let changed = self.db.execute(
+            "UPDATE subscriptions SET status = 'unsubscribed', unsubscribed_at = ?2, \
+             token_nonce = ?3 WHERE id = ?1 AND status != 'unsubscribed'",
+            args![id, timestamp(Some(now)), new_nonce],
+        )?;
         Ok(changed == 1)
     }
 
@@ -225,115 +221,16 @@ impl Store {
         &self,
         frequency: Frequency,
     ) -> Result<Vec<Subscription>, StoreError> {
-        let mut statement = self.conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM subscriptions WHERE status = 'confirmed' AND frequency = ?1 ORDER BY id"
-        ))?;
-        let mut rows = statement.query(params![frequency.as_str()])?;
-        let mut found = Vec::new();
-        while let Some(row) = rows.next()? {
-            found.push(from_row(row)?);
-        }
-        Ok(found)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use chrono::TimeZone;
-
-    use super::*;
-
-    fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2024, 1, 3, 12, 0, 0)
-            .single()
-            .expect("valid time")
-    }
-
-    fn new(frequency: Frequency, nonce: &str, user_id: Option<i64>) -> NewSubscription {
-        NewSubscription {
-            email: "alice@example.org".to_owned(),
-            frequency,
-            categories: vec!["cs.CL".to_owned()],
-            queries: vec!["diffusion".to_owned()],
-            user_id,
-            token_nonce: nonce.to_owned(),
-        }
-    }
-
-    #[test]
-    fn one_row_per_address_through_confirm_unsubscribe_and_return() {
-        let dir = tempfile::TempDir::new().expect("temp dir");
-        let mut store = Store::open(dir.path()).expect("store");
-        let first = store
-            .upsert_subscription(&new(Frequency::Daily, "n1", Some(4)), now())
-            .expect("insert");
-        assert_eq!(
-            (first.status, first.token_nonce.as_str()),
-            (SubscriptionStatus::Pending, "n1")
-        );
-        assert_eq!(first.queries, ["diffusion"]);
-        assert!(
-            store
-                .confirm_subscription(first.id, now())
-                .expect("confirm")
-        );
-        assert!(!store.confirm_subscription(first.id, now()).expect("twice"));
-
-        // A confirmed address keeps its status, nonce and member link.
-        let updated = store
-            .upsert_subscription(&new(Frequency::Weekly, "n2", None), now())
-            .expect("update");
-        assert_eq!(updated.id, first.id);
-        assert_eq!(
-            (
-                updated.status,
-                updated.frequency,
-                updated.token_nonce.as_str(),
-                updated.user_id
-            ),
-            (
-                SubscriptionStatus::Confirmed,
-                Frequency::Weekly,
-                "n1",
-                Some(4)
-            )
-        );
-
-        assert!(
-            store
-                .unsubscribe_subscription(first.id, "n3", now())
-                .expect("unsubscribe")
-        );
-        assert!(
-            !store
-                .unsubscribe_subscription(first.id, "n4", now())
-                .expect("twice")
-        );
-        assert_eq!(
-            store
-                .subscription(first.id)
-                .expect("read")
-                .map(|s| s.token_nonce),
-            Some("n3".to_owned())
-        );
-        assert!(
-            store
-                .confirmed_subscriptions(Frequency::Weekly)
-                .expect("read")
-                .is_empty()
-        );
-
-        // Coming back means confirming again, with a fresh nonce.
-        let back = store
-            .upsert_subscription(&new(Frequency::Daily, "n5", None), now())
-            .expect("return");
-        assert_eq!(
-            (back.id, back.status, back.token_nonce.as_str()),
-            (first.id, SubscriptionStatus::Pending, "n5")
-        );
-        assert_eq!(
-            store.subscription_of_user(4).expect("read").map(|s| s.id),
-            Some(first.id)
-        );
+        self.db
+            .query(
+                &format!(
+                    "SELECT {COLUMNS} FROM subscriptions WHERE status = 'confirmed' \
+                     AND frequency = ?1 ORDER BY id"
+                ),
+                args![frequency.as_str()],
+            )?
+            .iter()
+            .map(from_row)
+            .collect()
     }
 }

@@ -1,7 +1,6 @@
 //! Stored sentence embeddings: which papers still need one, and the vectors themselves.
 
-use rusqlite::params;
-
+use crate::db::{WriteOrder, args};
 use crate::{Store, StoreError};
 
 /// The text a paper is embedded from.
@@ -20,27 +19,33 @@ impl Store {
         model: &str,
         limit: usize,
     ) -> Result<Vec<EmbeddingInput>, StoreError> {
-        let mut statement = self.conn.prepare_cached(
-            "SELECT key, title, abstract FROM papers p WHERE NOT EXISTS \
-             (SELECT 1 FROM embeddings e WHERE e.model = ?1 AND e.paper_key = p.key) ORDER BY key LIMIT ?2",
-        )?;
-        let rows = statement.query_map(params![model, limit as i64], |row| {
-            Ok(EmbeddingInput {
-                key: row.get(0)?,
-                title: row.get(1)?,
-                abstract_text: row.get(2)?,
+        self.db
+            .query(
+                "SELECT key, title, abstract FROM papers p WHERE NOT EXISTS \
+                 (SELECT 1 FROM embeddings e WHERE e.model = ?1 AND e.paper_key = p.key) \
+                 ORDER BY key LIMIT ?2",
+                args![model, limit],
+            )?
+            .into_iter()
+            .map(|row| {
+                Ok(EmbeddingInput {
+                    key: row.get(0)?,
+                    title: row.get(1)?,
+                    abstract_text: row.get(2)?,
+                })
             })
-        })?;
-        rows.collect::<Result<_, _>>().map_err(StoreError::from)
+            .collect()
     }
 
     pub fn count_without_embedding(&self, model: &str) -> Result<u64, StoreError> {
-        let count: i64 = self.conn.query_row(
-            "SELECT COUNT(*) FROM papers p WHERE NOT EXISTS \
-             (SELECT 1 FROM embeddings e WHERE e.model = ?1 AND e.paper_key = p.key)",
-            params![model],
-            |row| row.get(0),
-        )?;
+        let count: i64 = self
+            .db
+            .query_one(
+                "SELECT COUNT(*) FROM papers p WHERE NOT EXISTS \
+                 (SELECT 1 FROM embeddings e WHERE e.model = ?1 AND e.paper_key = p.key)",
+                args![model],
+            )?
+            .get(0)?;
         Ok(count.max(0) as u64)
     }
 
@@ -50,17 +55,16 @@ impl Store {
         model: &str,
         vectors: &[(i64, Vec<f32>)],
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        {
-            let mut insert = tx.prepare_cached(
-                "INSERT OR REPLACE INTO embeddings (model, paper_key, vector) VALUES (?1, ?2, ?3)",
-            )?;
+        self.db.transaction(WriteOrder::Concurrent, |db| {
             for (key, vector) in vectors {
-                insert.execute(params![model, key, to_bytes(vector)])?;
+                db.execute(
+                    "INSERT INTO embeddings (model, paper_key, vector) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT (model, paper_key) DO UPDATE SET vector = excluded.vector",
+                    args![model, key, to_bytes(vector)],
+                )?;
             }
-        }
-        tx.commit()?;
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Every stored vector of `model` in key order, streamed.
@@ -69,29 +73,27 @@ impl Store {
         model: &str,
         mut visit: impl FnMut(i64, &[f32]),
     ) -> Result<(), StoreError> {
-        let mut statement = self.conn.prepare(
-            "SELECT paper_key, vector FROM embeddings WHERE model = ?1 ORDER BY paper_key",
-        )?;
-        let mut rows = statement.query(params![model])?;
         let mut vector = Vec::new();
-        while let Some(row) = rows.next()? {
-            let key: i64 = row.get(0)?;
-            let bytes = row.get_ref(1)?.as_blob()?;
-            from_bytes(bytes, &mut vector);
-            visit(key, &vector);
-        }
-        Ok(())
+        self.db.for_each(
+            "SELECT paper_key, vector FROM embeddings WHERE model = ?1 ORDER BY paper_key",
+            args![model],
+            |row| {
+                from_bytes(row.blob(1)?, &mut vector);
+                visit(row.get(0)?, &vector);
+                Ok(())
+            },
+        )
     }
 
     pub fn embedding(&self, model: &str, key: i64) -> Result<Option<Vec<f32>>, StoreError> {
-        let mut statement = self
-            .conn
-            .prepare_cached("SELECT vector FROM embeddings WHERE model = ?1 AND paper_key = ?2")?;
-        let mut rows = statement.query(params![model, key])?;
-        match rows.next()? {
+        let row = self.db.query_opt(
+            "SELECT vector FROM embeddings WHERE model = ?1 AND paper_key = ?2",
+            args![model, key],
+        )?;
+        match row {
             Some(row) => {
                 let mut vector = Vec::new();
-                from_bytes(row.get_ref(0)?.as_blob()?, &mut vector);
+                from_bytes(row.blob(0)?, &mut vector);
                 Ok(Some(vector))
             }
             None => Ok(None),

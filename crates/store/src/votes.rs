@@ -4,9 +4,9 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use crate::codec::timestamp;
+use crate::db::{WriteOrder, args};
 use crate::{Store, StoreError};
 
 /// The state after a toggle.
@@ -28,61 +28,72 @@ impl Store {
         paper_key: i64,
         now: DateTime<Utc>,
     ) -> Result<Option<VoteOutcome>, StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let exists: Option<i64> = tx
-            .prepare_cached("SELECT key FROM papers WHERE key = ?1")?
-            .query_row(params![paper_key], |row| row.get(0))
-            .optional()?;
-        if exists.is_none() {
-            return Ok(None);
-        }
-        let added = tx
-            .prepare_cached(
-                "INSERT OR IGNORE INTO votes (user_id, paper_key, at) VALUES (?1, ?2, ?3)",
-            )?
-            .execute(params![user_id, paper_key, timestamp(Some(now))])?;
-        let voted = if added == 1 {
-            tx.prepare_cached(
-                "UPDATE papers SET member_upvotes = member_upvotes + 1 WHERE key = ?1",
-            )?
-            .execute(params![paper_key])?;
-            true
-        } else {
-            tx.prepare_cached("DELETE FROM votes WHERE user_id = ?1 AND paper_key = ?2")?
-                .execute(params![user_id, paper_key])?;
-            tx.prepare_cached(
-                "UPDATE papers SET member_upvotes = MAX(member_upvotes - 1, 0) WHERE key = ?1",
-            )?
-            .execute(params![paper_key])?;
-            false
-        };
-        let member_upvotes: i64 = tx
-            .prepare_cached("SELECT member_upvotes FROM papers WHERE key = ?1")?
-            .query_row(params![paper_key], |row| row.get(0))?;
-        tx.commit()?;
-        Ok(Some(VoteOutcome {
-            voted,
-            member_upvotes: u32::try_from(member_upvotes).unwrap_or(0),
-        }))
+        self.db.transaction(WriteOrder::Concurrent, |db| {
+            // Locks the paper row on PostgreSQL, so toggles of one paper serialize.
+            let exists = db.query_opt(
+                "UPDATE papers SET member_upvotes = member_upvotes WHERE key = ?1 RETURNING key",
+                args![paper_key],
+            )?;
+            if exists.is_none() {
+                return Ok(None);
+            }
+            let added = db.execute(
+                "INSERT INTO votes (user_id, paper_key, at) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT DO NOTHING",
+                args![user_id, paper_key, timestamp(Some(now))],
+            )?;
+            let voted = if added == 1 {
+                db.execute(
+                    "UPDATE papers SET member_upvotes = member_upvotes + 1 WHERE key = ?1",
+                    args![paper_key],
+                )?;
+                true
+            } else {
+                db.execute(
+                    "DELETE FROM votes WHERE user_id = ?1 AND paper_key = ?2",
+                    args![user_id, paper_key],
+                )?;
+                db.execute(
+                    "UPDATE papers SET member_upvotes = \
+                     CASE WHEN member_upvotes > 0 THEN member_upvotes - 1 ELSE 0 END WHERE key = ?1",
+                    args![paper_key],
+                )?;
+                false
+            };
+            let member_upvotes: i64 = db
+                .query_one(
+                    "SELECT member_upvotes FROM papers WHERE key = ?1",
+                    args![paper_key],
+                )?
+                .get(0)?;
+            Ok(Some(VoteOutcome {
+                voted,
+                member_upvotes: u32::try_from(member_upvotes).unwrap_or(0),
+            }))
+        })
     }
 
     /// Every paper the member upvotes.
     pub fn voted_keys(&self, user_id: i64) -> Result<HashSet<i64>, StoreError> {
-        let mut statement = self
-            .conn
-            .prepare_cached("SELECT paper_key FROM votes WHERE user_id = ?1")?;
-        let keys = statement.query_map(params![user_id], |row| row.get::<_, i64>(0))?;
-        keys.collect::<Result<_, _>>().map_err(StoreError::from)
+        self.db
+            .query(
+                "SELECT paper_key FROM votes WHERE user_id = ?1",
+                args![user_id],
+            )?
+            .iter()
+            .map(|row| row.get::<i64>(0))
+            .collect()
     }
 
     /// The number of vote rows for a paper: what `member_upvotes` must equal.
     pub fn vote_rows(&self, paper_key: i64) -> Result<u64, StoreError> {
         let count: i64 = self
-            .conn
-            .prepare_cached("SELECT COUNT(*) FROM votes WHERE paper_key = ?1")?
-            .query_row(params![paper_key], |row| row.get(0))?;
+            .db
+            .query_one(
+                "SELECT COUNT(*) FROM votes WHERE paper_key = ?1",
+                args![paper_key],
+            )?
+            .get(0)?;
         Ok(count.max(0) as u64)
     }
 }

@@ -2,6 +2,8 @@
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use papers_core::{ArxivId, Category, Community, Metadata, PaperRecord, Source, Version};
+use papers_store::on_both_engines;
+use papers_store::testing::{Engine, TestDatabase};
 use papers_store::{FeedPeriod, FeedQuery, FeedSort, Store, UpsertOutcome};
 
 fn now() -> DateTime<Utc> {
@@ -63,15 +65,17 @@ fn ingest(store: &mut Store, records: Vec<PaperRecord>) -> Vec<UpsertOutcome> {
     outcomes
 }
 
-fn open() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = Store::open(dir.path()).expect("open store");
-    (dir, store)
+/// A fresh store on `engine`; `None` skips a PostgreSQL run outside CI.
+fn open(engine: Engine) -> Option<(TestDatabase, Store)> {
+    let database = TestDatabase::create(engine)?;
+    let store = database.open();
+    Some((database, store))
 }
 
-#[test]
-fn round_trips_a_paper_and_reingest_changes_nothing() {
-    let (_dir, mut store) = open();
+fn round_trips_a_paper_and_reingest_changes_nothing(engine: Engine) {
+    let Some((_db, mut store)) = open(engine) else {
+        return;
+    };
     assert_eq!(
         ingest(&mut store, vec![arxiv("2401.00001", 2, "T")]),
         [UpsertOutcome::Inserted]
@@ -101,9 +105,10 @@ fn round_trips_a_paper_and_reingest_changes_nothing() {
     );
 }
 
-#[test]
-fn huggingface_community_merges_onto_the_arxiv_record() {
-    let (_dir, mut store) = open();
+fn huggingface_community_merges_onto_the_arxiv_record(engine: Engine) {
+    let Some((_db, mut store)) = open(engine) else {
+        return;
+    };
     ingest(&mut store, vec![arxiv("2401.00001", 1, "Real title")]);
     assert_eq!(
         ingest(&mut store, vec![hf("2401.00001", 3, 42)]),
@@ -126,9 +131,10 @@ fn huggingface_community_merges_onto_the_arxiv_record() {
     assert_eq!(sources, ["huggingface", "kaggle"]);
 }
 
-#[test]
-fn an_uncommitted_batch_leaves_no_trace() {
-    let (dir, mut store) = open();
+fn an_uncommitted_batch_leaves_no_trace(engine: Engine) {
+    let Some((db, mut store)) = open(engine) else {
+        return;
+    };
     ingest(&mut store, vec![arxiv("2401.00001", 1, "Kept")]);
     {
         let mut batch = store.begin_ingest(now()).expect("begin");
@@ -140,7 +146,7 @@ fn an_uncommitted_batch_leaves_no_trace() {
             .expect("upsert");
     }
     drop(store);
-    let store = Store::open(dir.path()).expect("reopen");
+    let store = db.open();
     let stats = store.stats().expect("stats");
     assert_eq!((stats.papers, stats.versions), (1, 1));
     let kept = store
@@ -150,9 +156,10 @@ fn an_uncommitted_batch_leaves_no_trace() {
     assert_eq!(kept.paper.metadata.title, "Kept");
 }
 
-#[test]
-fn feeds_by_day_week_and_month_with_sorts_and_category_filter() {
-    let (_dir, mut store) = open();
+fn feeds_by_day_week_and_month_with_sorts_and_category_filter(engine: Engine) {
+    let Some((_db, mut store)) = open(engine) else {
+        return;
+    };
     ingest(
         &mut store,
         vec![
@@ -209,9 +216,10 @@ fn feeds_by_day_week_and_month_with_sorts_and_category_filter() {
     assert_eq!(next, NaiveDate::from_ymd_opt(2024, 1, 9));
 }
 
-#[test]
-fn change_log_lists_each_changed_paper_once() {
-    let (_dir, mut store) = open();
+fn change_log_lists_each_changed_paper_once(engine: Engine) {
+    let Some((_db, mut store)) = open(engine) else {
+        return;
+    };
     ingest(
         &mut store,
         vec![arxiv("2401.00001", 1, "A"), arxiv("2401.00002", 1, "B")],
@@ -226,9 +234,10 @@ fn change_log_lists_each_changed_paper_once() {
     assert!(last > mark);
 }
 
-#[test]
-fn embeddings_are_stored_per_model_and_dropped_when_the_text_changes() {
-    let (_dir, mut store) = open();
+fn embeddings_are_stored_per_model_and_dropped_when_the_text_changes(engine: Engine) {
+    let Some((_db, mut store)) = open(engine) else {
+        return;
+    };
     ingest(
         &mut store,
         vec![arxiv("2401.00001", 1, "A"), arxiv("2401.00002", 1, "B")],
@@ -256,3 +265,12 @@ fn embeddings_are_stored_per_model_and_dropped_when_the_text_changes() {
     ingest(&mut store, vec![arxiv("2401.00001", 2, "A, revised")]);
     assert_eq!(store.count_without_embedding("m").expect("count"), 2);
 }
+
+on_both_engines!(
+    round_trips_a_paper_and_reingest_changes_nothing,
+    huggingface_community_merges_onto_the_arxiv_record,
+    an_uncommitted_batch_leaves_no_trace,
+    feeds_by_day_week_and_month_with_sorts_and_category_filter,
+    change_log_lists_each_changed_paper_once,
+    embeddings_are_stored_per_model_and_dropped_when_the_text_changes,
+);

@@ -5,7 +5,8 @@
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use papers_core::{ArxivId, Category, Community, Metadata, PaperRecord, Source};
-use papers_store::{ListingOwner, SignUpConflict, Store};
+use papers_store::testing::{Engine, TestDatabase};
+use papers_store::{ListingOwner, SignUpConflict, Store, on_both_engines};
 
 fn now() -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2024, 3, 1, 12, 0, 0)
@@ -13,9 +14,10 @@ fn now() -> chrono::DateTime<Utc> {
         .expect("time")
 }
 
-fn seeded() -> (tempfile::TempDir, Store, i64) {
-    let dir = tempfile::tempdir().expect("dir");
-    let mut store = Store::open(dir.path()).expect("open");
+/// A store on `engine` holding one paper; `None` skips a PostgreSQL run outside CI.
+fn seeded(engine: Engine) -> Option<(TestDatabase, Store, i64)> {
+    let database = TestDatabase::create(engine)?;
+    let mut store = database.open();
     let mut batch = store.begin_ingest(now()).expect("begin");
     batch
         .upsert(PaperRecord {
@@ -38,12 +40,13 @@ fn seeded() -> (tempfile::TempDir, Store, i64) {
         .expect("read")
         .expect("paper")
         .key;
-    (dir, store, key)
+    Some((database, store, key))
 }
 
-#[test]
-fn usernames_and_emails_are_unique_without_regard_to_case() {
-    let (_dir, store, _) = seeded();
+fn usernames_and_emails_are_unique_without_regard_to_case(engine: Engine) {
+    let Some((_db, store, _)) = seeded(engine) else {
+        return;
+    };
     let id = store
         .create_user("Alice", "a@example.org", "hash", now())
         .expect("sql")
@@ -64,9 +67,10 @@ fn usernames_and_emails_are_unique_without_regard_to_case() {
     assert_eq!((user.id, user.username.as_str()), (id, "Alice"));
 }
 
-#[test]
-fn sessions_expire_and_can_be_deleted() {
-    let (_dir, store, _) = seeded();
+fn sessions_expire_and_can_be_deleted(engine: Engine) {
+    let Some((_db, store, _)) = seeded(engine) else {
+        return;
+    };
     let user = store
         .create_user("carol", "c@example.org", "h", now())
         .expect("sql")
@@ -94,9 +98,10 @@ fn sessions_expire_and_can_be_deleted() {
     assert!(store.session("digest", now()).expect("sql").is_none());
 }
 
-#[test]
-fn votes_toggle_and_unknown_papers_are_refused() {
-    let (_dir, mut store, key) = seeded();
+fn votes_toggle_and_unknown_papers_are_refused(engine: Engine) {
+    let Some((_db, mut store, key)) = seeded(engine) else {
+        return;
+    };
     let user = store
         .create_user("dan", "d@example.org", "h", now())
         .expect("sql")
@@ -120,9 +125,10 @@ fn votes_toggle_and_unknown_papers_are_refused() {
     );
 }
 
-#[test]
-fn concurrent_toggles_from_many_connections_keep_the_count_exact() {
-    let (dir, store, key) = seeded();
+fn concurrent_toggles_from_many_connections_keep_the_count_exact(engine: Engine) {
+    let Some((db, store, key)) = seeded(engine) else {
+        return;
+    };
     let users: Vec<i64> = (0..8)
         .map(|n| {
             store
@@ -133,9 +139,9 @@ fn concurrent_toggles_from_many_connections_keep_the_count_exact() {
         .collect();
     std::thread::scope(|scope| {
         for user in &users {
-            let path = dir.path();
+            let db = &db;
             scope.spawn(move || {
-                let mut own = Store::open(path).expect("open");
+                let mut own = db.open();
                 // Five toggles each: an odd number, so every member ends up voting.
                 for _ in 0..5 {
                     own.toggle_vote(*user, key, now())
@@ -172,10 +178,11 @@ fn record(id: &str, day: u32, upvotes: u32, category: &str, submitter: &str) -> 
     }
 }
 
-#[test]
-fn listings_page_filter_and_count() {
-    let dir = tempfile::tempdir().expect("dir");
-    let mut store = Store::open(dir.path()).expect("open");
+fn listings_page_filter_and_count(engine: Engine) {
+    let Some(db) = TestDatabase::create(engine) else {
+        return;
+    };
+    let mut store = db.open();
     let now = Utc
         .with_ymd_and_hms(2024, 2, 1, 0, 0, 0)
         .single()
@@ -224,3 +231,11 @@ fn listings_page_filter_and_count() {
     let categories = store.feed_categories(start, end).expect("categories");
     assert_eq!(categories[0], ("cs.CL".to_owned(), 2));
 }
+
+on_both_engines!(
+    usernames_and_emails_are_unique_without_regard_to_case,
+    sessions_expire_and_can_be_deleted,
+    votes_toggle_and_unknown_papers_are_refused,
+    concurrent_toggles_from_many_connections_keep_the_count_exact,
+    listings_page_filter_and_count,
+);

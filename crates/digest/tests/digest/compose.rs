@@ -272,10 +272,12 @@ fn preview_renders_the_next_digest_or_nothing() {
 fn only_one_sender_runs_at_a_time() {
     let mut fixture = fixture();
     fixture.confirmed(request("alice@example.org", Frequency::Daily));
-    // Another sender (here: this test) holds the lock beside the database.
-    let holder = std::fs::File::create(fixture.store.path().with_extension("digest-lock"))
-        .expect("lock file");
-    holder.lock().expect("locked");
+    // Another sender (here: this test) holds the claim.
+    let holder = fixture
+        .store
+        .try_claim_job(papers_digest::SENDER_JOB)
+        .expect("claim")
+        .expect("free");
     let sources = Sources {
         search: &TermSearch,
         votes: &NoVotes,
@@ -294,7 +296,7 @@ fn only_one_sender_runs_at_a_time() {
         matches!(error, papers_digest::DigestError::SenderBusy { .. }),
         "{error}"
     );
-    holder.unlock().expect("unlocked");
+    drop(holder);
     let report = fixture
         .digests
         .send_digests(&mut fixture.store, &NoDelivery, &sources, &send)

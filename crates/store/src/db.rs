@@ -1,0 +1,269 @@
+//! The two database engines behind one small interface.
+//!
+//! Store modules write their SQL once, in the subset both engines understand
+//! (`INSERT … ON CONFLICT`, `RETURNING`, `COALESCE`, `CASE`), with SQLite's `?N`
+//! placeholders; for PostgreSQL they are rewritten to `$N` and the prepared statement
+//! is cached per connection. Only what really differs (schema DDL, locking, how a
+//! transaction starts) is decided here or in `migrate`.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::types::ToSql;
+
+use crate::StoreError;
+pub(crate) use crate::value::{FromValue, ToValue, Value};
+
+/// One result row, decoded into engine-neutral values.
+pub(crate) struct Row {
+    values: Vec<Value>,
+}
+
+impl Row {
+    pub(crate) fn get<T: FromValue>(&self, index: usize) -> Result<T, StoreError> {
+        let value = self.values.get(index).unwrap_or(&Value::Null);
+        T::from_value(value).map_err(|reason| StoreError::Decode { index, reason })
+    }
+
+    /// A BLOB column without copying it.
+    pub(crate) fn blob(&self, index: usize) -> Result<&[u8], StoreError> {
+        match self.values.get(index) {
+            Some(Value::Blob(bytes)) => Ok(bytes),
+            _ => Err(StoreError::Decode {
+                index,
+                reason: "expected a blob".to_owned(),
+            }),
+        }
+    }
+}
+
+/// How a write transaction must be ordered against the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WriteOrder {
+    /// Appends to the change log: such transactions commit one at a time, so change
+    /// sequence numbers become visible in order and a follower that read up to N
+    /// never later finds a smaller number committed behind it.
+    ChangeLog,
+    /// Row locks are enough.
+    Concurrent,
+}
+
+/// Session-level advisory lock key for change-log writers (any fixed 64-bit number).
+const CHANGE_LOG_LOCK: i64 = 0x7061_7065_7273_0001;
+
+pub(crate) enum Db {
+    Sqlite(rusqlite::Connection),
+    Postgres(RefCell<Pg>),
+}
+
+pub(crate) struct Pg {
+    client: postgres::Client,
+    statements: HashMap<String, postgres::Statement>,
+}
+
+impl Db {
+    pub(crate) fn postgres(client: postgres::Client) -> Db {
+        Db::Postgres(RefCell::new(Pg {
+            client,
+            statements: HashMap::new(),
+        }))
+    }
+
+    /// Runs one statement; returns the number of rows it changed.
+    pub(crate) fn execute(&self, sql: &str, args: &[Value]) -> Result<u64, StoreError> {
+        match self {
+            Db::Sqlite(conn) => Ok(conn
+                .prepare_cached(sql)?
+                .execute(rusqlite::params_from_iter(args.iter()))?
+                as u64),
+            Db::Postgres(pg) => {
+                let mut pg = pg.borrow_mut();
+                let statement = pg.statement(sql)?;
+                Ok(pg.client.execute(&statement, &pg_args(args))?)
+            }
+        }
+    }
+
+    pub(crate) fn query(&self, sql: &str, args: &[Value]) -> Result<Vec<Row>, StoreError> {
+        let mut rows = Vec::new();
+        self.for_each(sql, args, |row| {
+            rows.push(row);
+            Ok(())
+        })?;
+        Ok(rows)
+    }
+
+    pub(crate) fn query_opt(&self, sql: &str, args: &[Value]) -> Result<Option<Row>, StoreError> {
+        Ok(self.query(sql, args)?.into_iter().next())
+    }
+
+    pub(crate) fn query_one(&self, sql: &str, args: &[Value]) -> Result<Row, StoreError> {
+        self.query_opt(sql, args)?
+            .ok_or_else(|| StoreError::Decode {
+                index: 0,
+                reason: format!("no row from {sql:?}"),
+            })
+    }
+
+    /// Streams the rows to `visit`, so a scan over the whole store keeps memory flat.
+    pub(crate) fn for_each(
+        &self,
+        sql: &str,
+        args: &[Value],
+        mut visit: impl FnMut(Row) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite(conn) => {
+                let mut statement = conn.prepare_cached(sql)?;
+                let width = statement.column_count();
+                let mut rows = statement.query(rusqlite::params_from_iter(args.iter()))?;
+                while let Some(row) = rows.next()? {
+                    let mut values = Vec::with_capacity(width);
+                    for index in 0..width {
+                        values.push(Value::from(row.get_ref(index)?));
+                    }
+                    visit(Row { values })?;
+                }
+                Ok(())
+            }
+            Db::Postgres(pg) => {
+                let mut pg = pg.borrow_mut();
+                let statement = pg.statement(sql)?;
+                let width = statement.columns().len();
+                let mut rows = pg.client.query_raw(&statement, pg_args(args))?;
+                while let Some(row) = rows.next()? {
+                    let mut values = Vec::with_capacity(width);
+                    for index in 0..width {
+                        values.push(row.try_get::<_, Value>(index)?);
+                    }
+                    visit(Row { values })?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Runs several statements without parameters (schema changes, pragmas).
+    pub(crate) fn batch(&self, sql: &str) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite(conn) => Ok(conn.execute_batch(sql)?),
+            Db::Postgres(pg) => Ok(pg.borrow_mut().client.batch_execute(sql)?),
+        }
+    }
+
+    /// Starts a write transaction. SQLite takes its single write lock up front
+    /// (`IMMEDIATE`) so concurrent writers queue instead of failing on lock upgrade.
+    pub(crate) fn begin(&self, order: WriteOrder) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite(conn) => Ok(conn.execute_batch("BEGIN IMMEDIATE")?),
+            Db::Postgres(pg) => {
+                let mut pg = pg.borrow_mut();
+                pg.client.batch_execute("BEGIN")?;
+                if order == WriteOrder::ChangeLog {
+                    pg.client
+                        .execute("SELECT pg_advisory_xact_lock($1)", &[&CHANGE_LOG_LOCK])?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    pub(crate) fn commit(&self) -> Result<(), StoreError> {
+        self.batch("COMMIT")
+    }
+
+    pub(crate) fn rollback(&self) -> Result<(), StoreError> {
+        self.batch("ROLLBACK")
+    }
+
+    /// Runs `work` in a write transaction: committed if it returns `Ok`, rolled back
+    /// otherwise.
+    pub(crate) fn transaction<T>(
+        &self,
+        order: WriteOrder,
+        work: impl FnOnce(&Db) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.begin(order)?;
+        match work(self) {
+            Ok(value) => {
+                self.commit()?;
+                Ok(value)
+            }
+            Err(error) => {
+                // The original error matters more than a failed rollback.
+                let _ = self.rollback();
+                Err(error)
+            }
+        }
+    }
+}
+
+impl Pg {
+    fn statement(&mut self, sql: &str) -> Result<postgres::Statement, StoreError> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(&postgres_placeholders(sql))?;
+        self.statements.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+}
+
+fn pg_args(args: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
+    args.iter()
+        .map(|value| value as &(dyn ToSql + Sync))
+        .collect()
+}
+
+/// Rewrites SQLite placeholders (`?1`, or bare `?` numbered left to right) into
+/// PostgreSQL's `$1`. Store SQL never has a `?` inside a string literal.
+fn postgres_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut next = 1;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '?' {
+            out.push(c);
+            continue;
+        }
+        let mut digits = String::new();
+        while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+            digits.push(*d);
+            chars.next();
+        }
+        out.push('$');
+        if digits.is_empty() {
+            out.push_str(&next.to_string());
+            next += 1;
+        } else {
+            out.push_str(&digits);
+        }
+    }
+    out
+}
+
+/// Builds a `&[Value]` argument list from plain Rust values.
+macro_rules! args {
+    ($($value:expr),* $(,)?) => {
+        &[$($crate::db::ToValue::to_value(&$value)),*][..]
+    };
+}
+pub(crate) use args;
+
+#[cfg(test)]
+mod tests {
+    use super::postgres_placeholders;
+
+    #[test]
+    fn placeholders_are_renumbered_for_postgres() {
+        assert_eq!(
+            postgres_placeholders("a = ?1 AND b = ?12 OR c = ?1"),
+            "a = $1 AND b = $12 OR c = $1"
+        );
+        assert_eq!(
+            postgres_placeholders("a >= ? AND a < ? AND c = ?"),
+            "a >= $1 AND a < $2 AND c = $3"
+        );
+    }
+}
