@@ -16,6 +16,11 @@ pub struct Cli {
     )]
     pub data_dir: PathBuf,
 
+    /// A shared PostgreSQL store (`postgres://user:password@host/db`) instead of
+    /// SQLite in the data directory; the indexes stay in the data directory.
+    #[arg(long, global = true, env = "PAPERS_DATABASE_URL")]
+    pub database_url: Option<String>,
+
     /// The sentence-embedding model directory (else the Hugging Face cache).
     #[arg(long, global = true, env = "PAPERS_MODEL")]
     pub model: Option<PathBuf>,
@@ -257,4 +262,19 @@ pub struct ShowArgs {
     pub id: String,
     #[arg(long)]
     pub json: bool,
+}
+
+impl Cli {
+    /// Where the store lives: PostgreSQL when a URL is given, else the data directory.
+    pub fn database(&self) -> papers_store::Database {
+        papers_store::Database::choose(&self.data_dir, self.database_url.as_deref())
+    }
+
+    /// Opens the store (applying migrations), naming it in the error.
+    pub fn open_store(&self) -> anyhow::Result<papers_store::Store> {
+        let database = self.database();
+        papers_store::Store::connect(&database).map_err(|error| {
+            anyhow::anyhow!("opening the store at {}: {error}", database.describe())
+        })
+    }
 }

@@ -12,12 +12,14 @@ const SQLITE: &[&str] = &[
     include_str!("../migrations/sqlite/0001_papers.sql"),
     include_str!("../migrations/sqlite/0002_accounts.sql"),
     include_str!("../migrations/sqlite/0003_subscriptions.sql"),
+    include_str!("../migrations/sqlite/0004_vote_clock.sql"),
 ];
 
 const POSTGRES: &[&str] = &[
     include_str!("../migrations/postgres/0001_papers.sql"),
     include_str!("../migrations/postgres/0002_accounts.sql"),
     include_str!("../migrations/postgres/0003_subscriptions.sql"),
+    include_str!("../migrations/postgres/0004_vote_clock.sql"),
 ];
 
 const MIGRATION_LOCK: i64 = 0x7061_7065_7273_0002;

@@ -49,14 +49,21 @@ impl Store {
         Ok(count.max(0) as u64)
     }
 
-    /// Stores vectors in one transaction, so a killed run loses at most one batch.
+    /// Stores vectors in one transaction, so a killed run loses at most one batch. Each
+    /// paper also gets a change-log entry: other nodes learn of the vector that way
+    /// and load it into their dense indexes.
     pub fn put_embeddings(
         &mut self,
         model: &str,
         vectors: &[(i64, Vec<f32>)],
     ) -> Result<(), StoreError> {
-        self.db.transaction(WriteOrder::Concurrent, |db| {
+        let now = crate::codec::timestamp(Some(chrono::Utc::now())).unwrap_or_default();
+        self.db.transaction(WriteOrder::ChangeLog, |db| {
             for (key, vector) in vectors {
+                db.execute(
+                    "INSERT INTO changes (paper_key, at) VALUES (?1, ?2)",
+                    args![key, now],
+                )?;
                 db.execute(
                     "INSERT INTO embeddings (model, paper_key, vector) VALUES (?1, ?2, ?3) \
                      ON CONFLICT (model, paper_key) DO UPDATE SET vector = excluded.vector",

@@ -60,6 +60,7 @@ impl Store {
                 )?;
                 false
             };
+            db.execute("UPDATE vote_clock SET ticks = ticks + 1", &[])?;
             let member_upvotes: i64 = db
                 .query_one(
                     "SELECT member_upvotes FROM papers WHERE key = ?1",
@@ -71,6 +72,17 @@ impl Store {
                 member_upvotes: u32::try_from(member_upvotes).unwrap_or(0),
             }))
         })
+    }
+
+    /// What readers see changes when either number does: the last paper change and
+    /// the vote clock. Nodes poll it to know when their rendered pages are stale.
+    pub fn data_version(&self) -> Result<(i64, i64), StoreError> {
+        let row = self.db.query_one(
+            "SELECT (SELECT COALESCE(MAX(seq), 0) FROM changes), \
+             (SELECT COALESCE(MAX(ticks), 0) FROM vote_clock)",
+            &[],
+        )?;
+        Ok((row.get(0)?, row.get(1)?))
     }
 
     /// Every paper the member upvotes.

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use papers_digest::{Deliver, Digests};
-use papers_store::{Store, StoreError};
+use papers_store::{Database, Store, StoreError};
 
 use crate::cache::{DataCache, ResponseCache};
 use crate::pool::StorePool;
@@ -19,11 +19,13 @@ use crate::views::FeedView;
 #[derive(Debug, Clone)]
 pub struct AppConfig {
     pub data_dir: PathBuf,
+    /// Where the store lives: SQLite in `data_dir` unless set to PostgreSQL.
+    pub database: Database,
     /// The address readers use, without a trailing slash (`https://papers.example`):
     /// feeds and `Link` headers carry absolute URLs, and an `https` URL marks cookies
     /// `Secure`.
     pub public_url: String,
-    /// SQLite connections in the pool.
+    /// Store connections in the pool.
     pub connections: usize,
     /// How long a log-in lasts.
     pub session_lifetime: Duration,
@@ -37,8 +39,10 @@ pub struct AppConfig {
 
 impl AppConfig {
     pub fn new(data_dir: impl Into<PathBuf>, public_url: impl Into<String>) -> AppConfig {
+        let data_dir = data_dir.into();
         AppConfig {
-            data_dir: data_dir.into(),
+            database: Database::Sqlite(data_dir.clone()),
+            data_dir,
             public_url: public_url.into().trim_end_matches('/').to_owned(),
             connections: 4,
             session_lifetime: Duration::from_secs(30 * 24 * 3600),
@@ -46,6 +50,12 @@ impl AppConfig {
             auth_per_minute: 10,
             votes_per_minute: 60,
         }
+    }
+
+    /// Keeps the store somewhere else than SQLite in the data directory.
+    pub fn with_database(mut self, database: Database) -> AppConfig {
+        self.database = database;
+        self
     }
 
     pub(crate) fn secure_cookies(&self) -> bool {
@@ -93,7 +103,7 @@ impl AppState {
     pub fn open(config: AppConfig) -> Result<AppState, OpenError> {
         let mut stores = Vec::with_capacity(config.connections.max(1));
         for _ in 0..config.connections.max(1) {
-            stores.push(Store::open(&config.data_dir)?);
+            stores.push(Store::connect(&config.database)?);
         }
         let auth = config.auth_per_minute;
         let votes = config.votes_per_minute;
@@ -188,7 +198,8 @@ impl AppState {
                     }
                 }
                 rounds += 1;
-                let seen = state.inner.pool.run(|store| store.last_change()).await;
+                // Another node's ingest or votes change this too.
+                let seen = state.inner.pool.run(|store| store.data_version()).await;
                 match (seen, last) {
                     (Ok(now), Some(before)) if now != before => {
                         state.invalidate();

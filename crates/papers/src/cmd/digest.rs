@@ -58,8 +58,7 @@ fn run_send(cli: &Cli, args: &DigestSendArgs) -> anyhow::Result<ExitCode> {
     };
     let now = Utc::now();
     let as_of = args.as_of.unwrap_or_else(|| feed_day(now));
-    let mut store = Store::open(&cli.data_dir)
-        .with_context(|| format!("opening {}", cli.data_dir.display()))?;
+    let mut store = cli.open_store()?;
     let report = send(
         &digests,
         &mut store,

@@ -22,8 +22,7 @@ struct Tally {
 }
 
 pub fn run(cli: &Cli, args: &HarvestArgs) -> anyhow::Result<ExitCode> {
-    let mut store = Store::open(&cli.data_dir)
-        .with_context(|| format!("opening store in {}", cli.data_dir.display()))?;
+    let mut store = cli.open_store()?;
     let mut tally = Tally::default();
     match &args.source {
         HarvestSource::Arxiv {

@@ -3,9 +3,6 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context;
-use papers_store::Store;
-
 use crate::cli::Cli;
 use crate::progress::Progress;
 use crate::search_service::{
@@ -14,7 +11,7 @@ use crate::search_service::{
 
 pub fn run_index(cli: &Cli) -> anyhow::Result<ExitCode> {
     let embedder = ModelChoice::from_env(cli.model.clone()).load()?;
-    let mut store = open_store(cli)?;
+    let mut store = cli.open_store()?;
     let missing = store.count_without_embedding(embedder.model_id())?;
     eprintln!("embedding {missing} papers with {}", embedder.model_id());
     let started = std::time::Instant::now();
@@ -23,9 +20,8 @@ pub fn run_index(cli: &Cli) -> anyhow::Result<ExitCode> {
     progress.finish();
     let seconds = started.elapsed().as_secs_f64();
     let service = SearchService::open(&cli.data_dir, Some(embedder))?;
+    // Storing a vector logs a change, so catching up also loads the new vectors.
     let caught_up = service.catch_up(&store)?;
-    let watermark = store.last_change()? as u64;
-    service.update_keys(&store, &embedded, watermark)?;
     service.finish()?;
     println!(
         "embedded {} papers in {seconds:.1}s ({:.1} papers/s); indexed {caught_up} changed papers",
@@ -36,7 +32,7 @@ pub fn run_index(cli: &Cli) -> anyhow::Result<ExitCode> {
 }
 
 pub fn run_reindex(cli: &Cli) -> anyhow::Result<ExitCode> {
-    let store = open_store(cli)?;
+    let store = cli.open_store()?;
     // The model's identity names the vectors to index; without a model the lexical
     // index is still rebuilt and the dense side stays empty.
     let (model_id, dim) =
@@ -51,9 +47,4 @@ pub fn run_reindex(cli: &Cli) -> anyhow::Result<ExitCode> {
         started.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
-}
-
-pub fn open_store(cli: &Cli) -> anyhow::Result<Store> {
-    Store::open(&cli.data_dir)
-        .with_context(|| format!("opening store in {}", cli.data_dir.display()))
 }

@@ -5,7 +5,6 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::Context;
 use papers_ingest::{Format, IngestError};
 use papers_store::{Store, UpsertOutcome};
 use serde::Serialize;
@@ -33,8 +32,7 @@ pub fn run(cli: &Cli, args: &IngestArgs) -> anyhow::Result<ExitCode> {
         .map(str::parse)
         .transpose()
         .map_err(|e| anyhow::anyhow!("--format: {e}"))?;
-    let mut store = Store::open(&cli.data_dir)
-        .with_context(|| format!("opening store in {}", cli.data_dir.display()))?;
+    let mut store = cli.open_store()?;
     let mut summaries = Vec::new();
     // One summary per argument: a directory of a thousand .abs files is one line.
     for argument in &args.paths {

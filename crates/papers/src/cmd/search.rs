@@ -7,7 +7,6 @@ use papers_core::VersionedId;
 use papers_index::{Hit, Mode};
 
 use crate::cli::{Cli, SearchArgs, SimilarArgs};
-use crate::cmd::index::open_store;
 use crate::search_service::{SearchService, load_optional_model};
 
 /// Opens search with the model when there is one; without it, says once that search is
@@ -19,7 +18,7 @@ fn open_service(cli: &Cli, mode: Mode) -> anyhow::Result<SearchService> {
         load_optional_model(cli.model.clone(), "searching by keywords only")
     };
     let service = SearchService::open(&cli.data_dir, embedder)?;
-    let store = open_store(cli)?;
+    let store = cli.open_store()?;
     service.catch_up(&store)?;
     service.finish()?;
     Ok(service)
@@ -47,9 +46,12 @@ pub fn run_search(cli: &Cli, args: &SearchArgs) -> anyhow::Result<ExitCode> {
 
 pub fn run_similar(cli: &Cli, args: &SimilarArgs) -> anyhow::Result<ExitCode> {
     let id = VersionedId::parse_reference(&args.id)?.id;
-    let store = open_store(cli)?;
+    let store = cli.open_store()?;
     let Some(paper) = store.paper(&id)? else {
-        bail!("no paper {id} in the store at {}", cli.data_dir.display());
+        bail!(
+            "no paper {id} in the store at {}",
+            cli.database().describe()
+        );
     };
     let service = open_service(cli, Mode::Dense)?;
     let Some(hits) = service.similar(paper.key, args.limit)? else {

@@ -1,7 +1,6 @@
 //! `papers serve`: the web site, JSON API and feeds over the data directory, plus,
 //! when SMTP is configured, the scheduler that sends the digests every day.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -9,7 +8,7 @@ use anyhow::Context;
 use chrono::{NaiveTime, Utc};
 use chrono_tz::Tz;
 use papers_digest::{Deliver, Digests, Frequency, Mailer, feed_day, next_send_time};
-use papers_store::Store;
+use papers_store::{Database, JobClaim, Store};
 use papers_web::{AppConfig, AppState};
 
 use crate::cli::{Cli, ServeArgs};
@@ -21,7 +20,15 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{}", args.addr));
-    let config = AppConfig::new(cli.data_dir.clone(), public_url.clone());
+    let database = cli.database();
+    if matches!(database, Database::Postgres(_)) && std::env::var_os("PAPERS_SECRET").is_none() {
+        anyhow::bail!(
+            "set PAPERS_SECRET: with --database-url, several nodes sign and check the same \
+             confirmation and unsubscribe links, so they must share one key"
+        );
+    }
+    let config =
+        AppConfig::new(cli.data_dir.clone(), public_url.clone()).with_database(database.clone());
     let search = open_search(cli)?;
     let digests = Arc::new(digest::engine(
         &cli.data_dir,
@@ -35,10 +42,10 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     }
     let web_mailer = mailer.clone().map(|m| m as Arc<dyn Deliver + Send + Sync>);
     let state = AppState::open(config)
-        .with_context(|| format!("opening {}", cli.data_dir.display()))?
+        .with_context(|| format!("opening {}", database.describe()))?
         .with_digests(digests.clone(), web_mailer)
         .with_search(Arc::new(WebSearch(search.clone())));
-    spawn_index_follower(cli.data_dir.clone(), search);
+    spawn_index_follower(database.clone(), search);
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     if let Some(workers) = args.workers {
         runtime.worker_threads(workers.max(1));
@@ -49,14 +56,14 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
         .context("starting the async runtime")?;
     if let Some(mailer) = mailer {
         runtime.spawn(schedule(
-            cli.data_dir.clone(),
+            database.clone(),
             digests,
             mailer,
             args.digest_time,
             args.digest_tz,
         ));
     }
-    tracing::info!(addr = %args.addr, data_dir = %cli.data_dir.display(), "serving");
+    tracing::info!(addr = %args.addr, data_dir = %cli.data_dir.display(), store = %database.describe(), "serving");
     eprintln!("papers: serving on http://{}", args.addr);
     runtime
         .block_on(papers_web::serve(args.addr, state))
@@ -68,7 +75,7 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
 /// that feed day. A failed run is logged; the next one catches up
 /// because sends are recorded per subscriber and period.
 async fn schedule(
-    data_dir: PathBuf,
+    database: Database,
     digests: Arc<Digests>,
     mailer: Arc<Mailer>,
     send_at: NaiveTime,
@@ -80,19 +87,19 @@ async fn schedule(
         tracing::info!(next = %at, "digest scheduler waiting");
         let wait = (at - now).to_std().unwrap_or_default();
         tokio::time::sleep(wait).await;
-        let (data_dir, digests, mailer) = (data_dir.clone(), digests.clone(), mailer.clone());
+        let (database, digests, mailer) = (database.clone(), digests.clone(), mailer.clone());
         let result =
-            tokio::task::spawn_blocking(move || send_due(&data_dir, &digests, &mailer)).await;
+            tokio::task::spawn_blocking(move || send_due(&database, &digests, &mailer)).await;
         if let Err(error) = result {
             tracing::error!(%error, "digest send task failed");
         }
     }
 }
 
-fn send_due(data_dir: &std::path::Path, digests: &Digests, mailer: &Mailer) {
+fn send_due(database: &Database, digests: &Digests, mailer: &Mailer) {
     let now = Utc::now();
     let as_of = feed_day(now);
-    let mut store = match Store::open(data_dir) {
+    let mut store = match Store::connect(database) {
         Ok(store) => store,
         Err(error) => {
             tracing::error!(%error, "cannot open the store for digests");
@@ -125,7 +132,7 @@ fn open_search(cli: &Cli) -> anyhow::Result<Arc<SearchService>> {
         "no embedding model, search is keyword-only",
     );
     let service = Arc::new(SearchService::open(&cli.data_dir, embedder)?);
-    let store = Store::open(&cli.data_dir)?;
+    let store = cli.open_store()?;
     let started = std::time::Instant::now();
     let indexed = service.catch_up(&store)?;
     if indexed > 0 {
@@ -138,19 +145,22 @@ fn open_search(cli: &Cli) -> anyhow::Result<Arc<SearchService>> {
 }
 
 /// Follows the store from a background thread: every two seconds, papers ingested by
-/// any process are indexed, and, with a model, embedded in small batches so that new
-/// papers become findable by meaning without a separate `papers index` run.
-fn spawn_index_follower(data_dir: PathBuf, search: Arc<SearchService>) {
+/// any process or node are indexed, and, with a model, embedded in small batches so
+/// that new papers become findable by meaning without a separate `papers index` run.
+/// Only the node holding the embedder claim embeds; the others load its vectors from
+/// the change log. A claim dies with its node, so another one takes over.
+fn spawn_index_follower(database: Database, search: Arc<SearchService>) {
     std::thread::spawn(move || {
-        let mut store = match Store::open(&data_dir) {
+        let mut store = match Store::connect(&database) {
             Ok(store) => store,
             Err(error) => {
                 tracing::error!(%error, "index follower cannot open the store");
                 return;
             }
         };
+        let mut claim = None;
         loop {
-            if let Err(error) = follow_once(&mut store, &search) {
+            if let Err(error) = follow_once(&mut store, &search, &mut claim) {
                 tracing::warn!(error = format!("{error:#}"), "index follower");
             }
             std::thread::sleep(std::time::Duration::from_secs(2));
@@ -158,13 +168,29 @@ fn spawn_index_follower(data_dir: PathBuf, search: Arc<SearchService>) {
     });
 }
 
-fn follow_once(store: &mut Store, search: &SearchService) -> anyhow::Result<()> {
+/// The job name under which one node embeds new papers for all.
+const EMBEDDER_JOB: &str = "embedder";
+
+fn follow_once(
+    store: &mut Store,
+    search: &SearchService,
+    claim: &mut Option<JobClaim>,
+) -> anyhow::Result<()> {
     search.catch_up(store)?;
-    if let Some(embedder) = search.embedder() {
+    let Some(embedder) = search.embedder() else {
+        return Ok(());
+    };
+    if claim.is_none() {
+        *claim = store.try_claim_job(EMBEDDER_JOB)?;
+        if claim.is_some() {
+            tracing::info!("this node embeds new papers");
+        }
+    }
+    if claim.is_some() {
         let embedded = embed_missing(store, embedder, Some(1), |_| {})?;
         if !embedded.is_empty() {
-            let watermark = store.last_change()? as u64;
-            search.update_keys(store, &embedded, watermark)?;
+            // Storing the vectors logged changes; catching up loads them.
+            search.catch_up(store)?;
             tracing::info!(papers = embedded.len(), "embedded new papers");
         }
     }

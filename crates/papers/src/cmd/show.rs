@@ -2,18 +2,19 @@
 
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use papers_core::VersionedId;
-use papers_store::Store;
 
 use crate::cli::{Cli, ShowArgs};
 
 pub fn run(cli: &Cli, args: &ShowArgs) -> anyhow::Result<ExitCode> {
     let id = VersionedId::parse_reference(&args.id)?.id;
-    let store = Store::open(&cli.data_dir)
-        .with_context(|| format!("opening store in {}", cli.data_dir.display()))?;
+    let store = cli.open_store()?;
     let Some(stored) = store.paper(&id)? else {
-        bail!("no paper {id} in the store at {}", cli.data_dir.display());
+        bail!(
+            "no paper {id} in the store at {}",
+            cli.database().describe()
+        );
     };
     let sources = store.sources_of(stored.key)?;
     let paper = &stored.paper;

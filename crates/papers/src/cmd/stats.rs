@@ -2,14 +2,12 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context;
-use papers_store::{Count, Store};
+use papers_store::Count;
 
 use crate::cli::{Cli, StatsArgs};
 
 pub fn run(cli: &Cli, args: &StatsArgs) -> anyhow::Result<ExitCode> {
-    let store = Store::open(&cli.data_dir)
-        .with_context(|| format!("opening store in {}", cli.data_dir.display()))?;
+    let store = cli.open_store()?;
     let stats = store.stats()?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&stats)?);
