@@ -177,9 +177,10 @@ impl AppState {
         self.inner.generation.fetch_add(1, Ordering::AcqRel);
     }
 
-    /// Polls the store's change log every two seconds and invalidates the caches when
-    /// another process (`papers ingest`) has written to it; purges expired sessions
-    /// hourly. Needs a tokio runtime.
+    /// Polls the store's data version (change log and vote clock) twice a second and
+    /// invalidates the caches when another process or node has written (`papers
+    /// ingest`, votes cast elsewhere); purges expired sessions hourly. Needs a tokio
+    /// runtime.
     pub fn watch_store(&self) {
         let state = self.clone();
         tokio::spawn(async move {
@@ -187,7 +188,7 @@ impl AppState {
             let mut rounds: u64 = 0;
             loop {
                 // Expired sessions are dropped about once an hour.
-                if rounds.is_multiple_of(1800) {
+                if rounds.is_multiple_of(7200) {
                     let purged = state
                         .inner
                         .pool
@@ -208,7 +209,9 @@ impl AppState {
                     (Ok(now), _) => last = Some(now),
                     (Err(error), _) => tracing::warn!(%error, "cannot read the change log"),
                 }
-                tokio::time::sleep(Duration::from_secs(2)).await;
+                // Two cheap indexed reads; twice a second keeps other nodes' writes
+                // visible here within a second.
+                tokio::time::sleep(Duration::from_millis(500)).await;
             }
         });
     }

@@ -144,11 +144,12 @@ fn open_search(cli: &Cli) -> anyhow::Result<Arc<SearchService>> {
     Ok(service)
 }
 
-/// Follows the store from a background thread: every two seconds, papers ingested by
-/// any process or node are indexed, and, with a model, embedded in small batches so
-/// that new papers become findable by meaning without a separate `papers index` run.
-/// Only the node holding the embedder claim embeds; the others load its vectors from
-/// the change log. A claim dies with its node, so another one takes over.
+/// Follows the store from a background thread: twice a second, papers ingested by any
+/// process or node are indexed; every two seconds, with a model, a small batch of
+/// papers without a vector is embedded, so new papers become findable by meaning
+/// without a separate `papers index` run. Only the node holding the embedder claim
+/// embeds; the others load its vectors through the change log. A claim dies with its
+/// node, so another one takes over.
 fn spawn_index_follower(database: Database, search: Arc<SearchService>) {
     std::thread::spawn(move || {
         let mut store = match Store::connect(&database) {
@@ -159,11 +160,16 @@ fn spawn_index_follower(database: Database, search: Arc<SearchService>) {
             }
         };
         let mut claim = None;
-        loop {
-            if let Err(error) = follow_once(&mut store, &search, &mut claim) {
+        for tick in 0u64.. {
+            if let Err(error) = search.catch_up(&store) {
                 tracing::warn!(error = format!("{error:#}"), "index follower");
             }
-            std::thread::sleep(std::time::Duration::from_secs(2));
+            if tick.is_multiple_of(4)
+                && let Err(error) = embed_step(&mut store, &search, &mut claim, tick)
+            {
+                tracing::warn!(error = format!("{error:#}"), "embedding new papers");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(500));
         }
     });
 }
@@ -171,16 +177,18 @@ fn spawn_index_follower(database: Database, search: Arc<SearchService>) {
 /// The job name under which one node embeds new papers for all.
 const EMBEDDER_JOB: &str = "embedder";
 
-fn follow_once(
+fn embed_step(
     store: &mut Store,
     search: &SearchService,
     claim: &mut Option<JobClaim>,
+    tick: u64,
 ) -> anyhow::Result<()> {
-    search.catch_up(store)?;
     let Some(embedder) = search.embedder() else {
         return Ok(());
     };
-    if claim.is_none() {
+    // Asking for the claim costs a connection on PostgreSQL: a node without it asks
+    // again every 20 seconds, so a dead holder is replaced within that.
+    if claim.is_none() && tick.is_multiple_of(40) {
         *claim = store.try_claim_job(EMBEDDER_JOB)?;
         if claim.is_some() {
             tracing::info!("this node embeds new papers");

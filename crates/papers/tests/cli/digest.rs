@@ -17,7 +17,7 @@ const SECRET: &str = "an end-to-end test secret, long enough";
 const BASE: &str = "http://papers.test";
 
 /// Python with aiosmtpd; under CI its absence is a failure, elsewhere a skip.
-fn smtp_available() -> bool {
+pub fn smtp_available() -> bool {
     let found = Command::new("python3")
         .args(["-c", "import aiosmtpd"])
         .stdout(Stdio::null())
@@ -35,13 +35,13 @@ fn smtp_available() -> bool {
 }
 
 /// The SMTP server process, killed on drop.
-struct Server {
-    port: u16,
+pub struct Server {
+    pub port: u16,
     child: Child,
 }
 
 impl Server {
-    fn start(dir: &Path) -> Server {
+    pub fn start(dir: &Path) -> Server {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("free port")
@@ -73,7 +73,7 @@ impl Drop for Server {
 }
 
 /// What the server's Python parser read from each accepted message.
-fn received(dir: &Path) -> Vec<serde_json::Value> {
+pub fn received(dir: &Path) -> Vec<serde_json::Value> {
     std::fs::read_dir(dir)
         .expect("mail dir")
         .filter_map(|e| e.ok().map(|e| e.path()))

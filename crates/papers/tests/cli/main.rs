@@ -4,3 +4,4 @@ mod common;
 mod digest;
 mod ingest;
 mod ingest_bad_input;
+mod nodes;
