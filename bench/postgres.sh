@@ -80,7 +80,8 @@ with gzip.open(sys.argv[1], "rt") as f:
         ids.append(json.loads(line)["id"])
         if len(ids) == 20000:
             break
-print("ids = {" + ",".join('"%s"' % i for i in ids) + "}")
+# Old-style ids carry a slash, escaped as the API's clients do.
+print("ids = {" + ",".join('"%s"' % i.replace("/", "%2F") for i in ids) + "}")
 PY
 cat >> "$WORK/ids.lua" <<'LUA'
 local counter = 0
