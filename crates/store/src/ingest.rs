@@ -120,22 +120,46 @@ impl IngestBatch<'_> {
         self.write_children(key, paper)
     }
 
+    /// Versions, categories and the change-log entry: one statement each, whatever
+    /// the counts, because on PostgreSQL every statement is a round trip.
     fn write_children(&mut self, key: i64, paper: &Paper) -> Result<(), StoreError> {
-        for version in &paper.metadata.versions {
+        let versions = &paper.metadata.versions;
+        if !versions.is_empty() {
+            let mut values = Vec::with_capacity(versions.len() * 4);
+            for version in versions {
+                values.extend([
+                    key.to_value(),
+                    version.number.to_value(),
+                    timestamp(version.created).to_value(),
+                    version.size.to_value(),
+                ]);
+            }
             self.db.execute(
-                "INSERT INTO versions (paper_key, number, created, size) VALUES (?1, ?2, ?3, ?4)",
-                args![
-                    key,
-                    version.number,
-                    timestamp(version.created),
-                    version.size
-                ],
+                &multi_row_insert(
+                    "versions (paper_key, number, created, size)",
+                    4,
+                    versions.len(),
+                ),
+                &values,
             )?;
         }
-        for (position, category) in paper.metadata.categories.iter().enumerate() {
+        let categories = &paper.metadata.categories;
+        if !categories.is_empty() {
+            let mut values = Vec::with_capacity(categories.len() * 3);
+            for (position, category) in categories.iter().enumerate() {
+                values.extend([
+                    key.to_value(),
+                    position.to_value(),
+                    category.as_str().to_value(),
+                ]);
+            }
             self.db.execute(
-                "INSERT INTO paper_categories (paper_key, position, category) VALUES (?1, ?2, ?3)",
-                args![key, position, category.as_str()],
+                &multi_row_insert(
+                    "paper_categories (paper_key, position, category)",
+                    3,
+                    categories.len(),
+                ),
+                &values,
             )?;
         }
         self.db.execute(
@@ -144,6 +168,12 @@ impl IngestBatch<'_> {
         )?;
         Ok(())
     }
+}
+
+/// `INSERT INTO <target> VALUES (?, …), (?, …)` for `rows` rows of `width` values.
+fn multi_row_insert(target: &str, width: usize, rows: usize) -> String {
+    let row = format!("({})", vec!["?"; width].join(", "));
+    format!("INSERT INTO {target} VALUES {}", vec![row; rows].join(", "))
 }
 
 impl Drop for IngestBatch<'_> {

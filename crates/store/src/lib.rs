@@ -132,7 +132,7 @@ fn open_sqlite(data_dir: &Path) -> Result<Db, StoreError> {
          PRAGMA temp_store = MEMORY;
          PRAGMA cache_size = -65536;",
     )?;
-    conn.set_prepared_statement_cache_capacity(64);
+    conn.set_prepared_statement_cache_capacity(128);
     Ok(Db::Sqlite(conn))
 }
 
