@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
 use anyhow::Context;
+use papers_digest::{SavedSearch, TermSearch};
 use papers_embed::{EmbedOptions, Embedder};
 use papers_index::{IndexDoc, Mode, ParsedQuery, SearchResults, Searcher, Update};
 use papers_store::{Store, StoredPaper};
@@ -333,5 +334,50 @@ fn web_hit(hit: papers_index::Hit) -> papers_web::SearchHit {
         key: hit.key as i64,
         score: hit.score,
         snippet,
+    }
+}
+
+/// How many hits a digest's saved search reads before keeping the period's papers.
+const SAVED_SEARCH_DEPTH: usize = 500;
+
+/// Saved searches in digests, run by the site's own search (hybrid when a model is
+/// loaded, with its relevance cutoff) instead of plain term matching, then narrowed to
+/// the period's new papers. The search is limited to papers published since the
+/// earliest candidate, so older matches do not crowd the new ones out of the hits.
+/// Falls back to term matching when the index fails.
+pub struct IndexedSavedSearch<'a>(pub &'a SearchService);
+
+impl SavedSearch for IndexedSavedSearch<'_> {
+    fn matching(
+        &self,
+        query: &str,
+        candidates: &[&StoredPaper],
+    ) -> Result<Vec<i64>, papers_digest::SourceError> {
+        let wanted: std::collections::HashSet<i64> = candidates.iter().map(|p| p.key).collect();
+        let since = candidates
+            .iter()
+            .map(|p| p.paper.metadata.published)
+            .collect::<Option<Vec<_>>>()
+            .and_then(|dates| dates.into_iter().min());
+        let scoped = match since {
+            Some(since) => format!("{query} after:{}", since.date_naive()),
+            None => query.to_owned(),
+        };
+        match self.0.search(&scoped, Mode::Hybrid, SAVED_SEARCH_DEPTH) {
+            Ok(results) => Ok(results
+                .hits
+                .iter()
+                .map(|hit| hit.key as i64)
+                .filter(|key| wanted.contains(key))
+                .collect()),
+            Err(error) => {
+                tracing::warn!(
+                    error = format!("{error:#}"),
+                    query,
+                    "saved search falls back to term matching"
+                );
+                TermSearch.matching(query, candidates)
+            }
+        }
     }
 }

@@ -8,12 +8,13 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use chrono::{DateTime, NaiveDate, Utc};
 use papers_digest::{
-    Deliver, Digests, Frequency, Links, Mailer, NoDelivery, PublicUrl, Report, Secret, SendRequest,
-    Settings, SmtpConfig, Sources, TermSearch, VotesFn, feed_day,
+    Deliver, Digests, Frequency, Links, Mailer, NoDelivery, PublicUrl, Report, SavedSearch, Secret,
+    SendRequest, Settings, SmtpConfig, Sources, VotesFn, feed_day,
 };
 use papers_store::Store;
 
 use crate::cli::{Cli, DigestAction, DigestArgs, DigestSendArgs, MailArgs, PeriodArg};
+use crate::search_service::{IndexedSavedSearch, SearchService};
 
 pub fn run(cli: &Cli, args: &DigestArgs) -> anyhow::Result<ExitCode> {
     match &args.action {
@@ -59,9 +60,17 @@ fn run_send(cli: &Cli, args: &DigestSendArgs) -> anyhow::Result<ExitCode> {
     let now = Utc::now();
     let as_of = args.as_of.unwrap_or_else(|| feed_day(now));
     let mut store = cli.open_store()?;
+    let search = SearchService::open(&cli.data_dir, model)?;
+    // Saved searches read this node's index; bring it up to date first. When a server
+    // on the same data directory holds the index writer, its own follower keeps the
+    // index current and this run reads it as it is.
+    if let Err(error) = search.catch_up(&store).and_then(|_| search.finish()) {
+        tracing::warn!(error = format!("{error:#}"), "searching the index as it is");
+    }
     let report = send(
         &digests,
         &mut store,
+        &IndexedSavedSearch(&search),
         deliver,
         frequency,
         as_of,
@@ -77,10 +86,15 @@ fn run_send(cli: &Cli, args: &DigestSendArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// One send of the digests of `frequency` due on `as_of`, with the saved searches run
-/// by [`TermSearch`] and the members' upvotes from the store.
+/// by `search` and the members' upvotes from the store.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one send is exactly these inputs; a struct would only rename them"
+)]
 pub fn send(
     digests: &Digests,
     store: &mut Store,
+    search: &dyn SavedSearch,
     deliver: &dyn Deliver,
     frequency: Frequency,
     as_of: NaiveDate,
@@ -90,7 +104,7 @@ pub fn send(
     let votes =
         VotesFn(|store: &Store, user: i64| Ok(store.voted_keys(user)?.into_iter().collect()));
     let sources = Sources {
-        search: &TermSearch,
+        search,
         votes: &votes,
     };
     let request = SendRequest {

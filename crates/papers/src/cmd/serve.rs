@@ -13,7 +13,9 @@ use papers_web::{AppConfig, AppState};
 
 use crate::cli::{Cli, ServeArgs};
 use crate::cmd::digest;
-use crate::search_service::{SearchService, WebSearch, embed_missing, load_optional_model};
+use crate::search_service::{
+    IndexedSavedSearch, SearchService, WebSearch, embed_missing, load_optional_model,
+};
 
 pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let public_url = args
@@ -45,6 +47,7 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("opening {}", database.describe()))?
         .with_digests(digests.clone(), web_mailer)
         .with_search(Arc::new(WebSearch(search.clone())));
+    let search_for_digests = search.clone();
     spawn_index_follower(database.clone(), search);
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     if let Some(workers) = args.workers {
@@ -57,6 +60,7 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     if let Some(mailer) = mailer {
         runtime.spawn(schedule(
             database.clone(),
+            search_for_digests,
             digests,
             mailer,
             args.digest_time,
@@ -76,6 +80,7 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
 /// because sends are recorded per subscriber and period.
 async fn schedule(
     database: Database,
+    search: Arc<SearchService>,
     digests: Arc<Digests>,
     mailer: Arc<Mailer>,
     send_at: NaiveTime,
@@ -87,16 +92,22 @@ async fn schedule(
         tracing::info!(next = %at, "digest scheduler waiting");
         let wait = (at - now).to_std().unwrap_or_default();
         tokio::time::sleep(wait).await;
-        let (database, digests, mailer) = (database.clone(), digests.clone(), mailer.clone());
+        let (database, search, digests, mailer) = (
+            database.clone(),
+            search.clone(),
+            digests.clone(),
+            mailer.clone(),
+        );
         let result =
-            tokio::task::spawn_blocking(move || send_due(&database, &digests, &mailer)).await;
+            tokio::task::spawn_blocking(move || send_due(&database, &search, &digests, &mailer))
+                .await;
         if let Err(error) = result {
             tracing::error!(%error, "digest send task failed");
         }
     }
 }
 
-fn send_due(database: &Database, digests: &Digests, mailer: &Mailer) {
+fn send_due(database: &Database, search: &SearchService, digests: &Digests, mailer: &Mailer) {
     let now = Utc::now();
     let as_of = feed_day(now);
     let mut store = match Store::connect(database) {
@@ -110,7 +121,17 @@ fn send_due(database: &Database, digests: &Digests, mailer: &Mailer) {
     // day sends it on the first run of the week and skips it (already sent) after;
     // a failed Monday is caught up on Tuesday.
     for frequency in [Frequency::Daily, Frequency::Weekly] {
-        match digest::send(digests, &mut store, mailer, frequency, as_of, now, false) {
+        let saved_searches = IndexedSavedSearch(search);
+        match digest::send(
+            digests,
+            &mut store,
+            &saved_searches,
+            mailer,
+            frequency,
+            as_of,
+            now,
+            false,
+        ) {
             Ok(report) => tracing::info!(
                 period = %report.period_key,
                 sent = report.sent,
