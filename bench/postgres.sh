@@ -77,7 +77,11 @@ import gzip, json, sys
 ids = []
 with gzip.open(sys.argv[1], "rt") as f:
     for line in f:
-        ids.append(json.loads(line)["id"])
+        paper_id = json.loads(line)["id"]
+        # Some ids in the snapshot were mangled into numbers (ingest repairs them);
+        # only ids that arrive as strings are used here.
+        if isinstance(paper_id, str):
+            ids.append(paper_id)
         if len(ids) == 20000:
             break
 # Old-style ids carry a slash, escaped as the API's clients do.
