@@ -7,6 +7,7 @@ use anyhow::Context;
 use papers_store::Store;
 
 use crate::cli::Cli;
+use crate::output::outln;
 use crate::progress::Progress;
 use crate::search_service::{
     DEFAULT_MODEL_REPO, ModelChoice, SearchService, embed_missing, load_optional_model, rebuild,
@@ -27,11 +28,11 @@ pub fn run_index(cli: &Cli) -> anyhow::Result<ExitCode> {
     let watermark = store.last_change()? as u64;
     service.update_keys(&store, &embedded, watermark)?;
     service.finish()?;
-    println!(
+    outln!(
         "embedded {} papers in {seconds:.1}s ({:.1} papers/s); indexed {caught_up} changed papers",
         embedded.len(),
         embedded.len() as f64 / seconds.max(1e-9)
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -46,10 +47,10 @@ pub fn run_reindex(cli: &Cli) -> anyhow::Result<ExitCode> {
         };
     let started = std::time::Instant::now();
     let count = rebuild(&cli.data_dir, &store, &model_id, dim)?;
-    println!(
+    outln!(
         "reindexed {count} papers in {:.1}s",
         started.elapsed().as_secs_f64()
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
