@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Load benchmark of papers-web: the anonymous feed page, /api/daily_papers, a member's
-# feed page (with their vote state) and /api/papers/search, each with wrk (2 threads,
+# feed page (with their vote state), paper pages and /api/papers/{id} (20,000 distinct
+# papers, so mostly rendered rather than cached) and /api/papers/search, each with wrk (2 threads,
 # 32 connections, 10 s) against the server on this machine, next to Debian's nginx
 # serving the same feed page's bytes as a static file. Prints req/s, p99 and errors,
 # the ratio to nginx, and exits non-zero when a figure misses its target.
@@ -92,6 +93,36 @@ NGINX
 "$NGINX" -c "$WORK/nginx.conf"
 sleep 0.5
 
+# Ids for the paper runs: the first 20,000 papers of /api/papers, in wrk's Lua.
+python3 - "$BASE" > "$WORK/paper_ids.txt" <<'PY'
+import json, re, sys, urllib.request
+base = sys.argv[1]
+url, ids = base + "/api/papers?limit=100", []
+while url and len(ids) < 20000:
+    with urllib.request.urlopen(url) as response:
+        ids += [paper["id"] for paper in json.load(response)]
+        link = response.headers.get("Link") or ""
+    match = re.match(r"<[^>]*?(/api/papers\?[^>]*)>", link)
+    url = base + match.group(1) if match else None
+print("\n".join(ids))
+PY
+{
+  echo 'local ids = {'
+  sed 's/.*/"&",/' "$WORK/paper_ids.txt"
+  cat <<'LUA'
+}
+local counter = 0
+local prefix = os.getenv("PAPER_PREFIX") or "/papers/"
+function setup(thread) thread:set("offset", math.random(1, #ids)) end
+function init(args) counter = offset or 0 end
+function request()
+  counter = counter + 1
+  return wrk.format("GET", prefix .. ids[(counter % #ids) + 1])
+end
+LUA
+} > "$WORK/papers.lua"
+PAPER_IDS=$(wc -l < "$WORK/paper_ids.txt")
+
 # Queries for the search run: pairs of words from a fixed list, offset per thread, so
 # almost every request is a new query (no help from the response cache).
 cat > "$WORK/search.lua" <<'LUA'
@@ -157,6 +188,8 @@ run "anonymous feed page" "$BASE/papers" 10000 10
 FEED_RPS=$LAST_RPS
 run "/api/daily_papers" "$BASE/api/daily_papers" 10000 10
 run "member feed page" "$BASE/papers" 2000 100 -H "Cookie: papers_session=$SESSION"
+run "paper page ($PAPER_IDS ids)" "$BASE" 2000 10 -s "$WORK/papers.lua"
+PAPER_PREFIX=/api/papers/ run "/api/papers/{id} ($PAPER_IDS ids)" "$BASE" 2000 10 -s "$WORK/papers.lua"
 run "/api/papers/search" "$BASE" 200 100 -s "$WORK/search.lua"
 python3 -c "print('anonymous feed / nginx = %.0f%%' % (100.0 * $FEED_RPS / max(1, $NGINX_RPS)))"
 if [ $((FEED_RPS * 2)) -lt "$NGINX_RPS" ]; then echo "anonymous feed below 50% of nginx"; FAILED=1; fi

@@ -53,10 +53,7 @@ impl ArxivId {
             Some((_, number)) => number,
             None => &self.0,
         };
-        let yy: i32 = digits[0..2].parse().unwrap_or(0);
-        let mm: u32 = digits[2..4].parse().unwrap_or(1);
-        let year = if yy >= 91 { 1900 + yy } else { 2000 + yy };
-        (year, mm)
+        year_month_of(digits)
     }
 }
 
@@ -92,12 +89,10 @@ impl VersionedId {
 
     fn parse_bare(input: &str) -> Result<Self, ArxivIdError> {
         let (body, version) = split_version(input)?;
-        let valid = match body.split_once('/') {
-            Some((archive, number)) => is_old_archive(archive) && is_old_number(number),
-            None => is_new_number(body),
-        };
-        if !valid {
-            return Err(error(input, "expected YYMM.NNNNN or archive/YYMMNNN"));
+        match body.split_once('/') {
+            Some((archive, number)) if is_old_archive(archive) && is_old_number(number) => {}
+            Some(_) => return Err(error(input, EXPECTED_SHAPE)),
+            None => check_new_number(body).map_err(|reason| error(input, reason))?,
         }
         Ok(VersionedId {
             id: ArxivId(body.to_owned()),
@@ -122,17 +117,42 @@ fn split_version(input: &str) -> Result<(&str, Option<u32>), ArxivIdError> {
     }
 }
 
-fn is_new_number(s: &str) -> bool {
+const EXPECTED_SHAPE: &str = "expected YYMM.NNNNN or archive/YYMMNNN";
+
+/// The scheme's calendar: new-style ids began in April 2007, with four-digit numbers
+/// (`0704.0001`) up to 2014-12 and five-digit ones (`1501.00001`) from 2015-01. arXiv
+/// never issued the other width, so `1501.1234` is a mangled id, not a short one.
+fn check_new_number(s: &str) -> Result<(), &'static str> {
     let Some((yymm, number)) = s.split_once('.') else {
-        return false;
+        return Err(EXPECTED_SHAPE);
     };
-    let month_ok = yymm.len() == 4
-        && yymm.bytes().all(|b| b.is_ascii_digit())
-        && matches!(yymm[2..].parse::<u32>(), Ok(1..=12));
-    // Four-digit numbers were used until 2014-12, five-digit ones since 2015-01.
-    let number_ok =
-        (number.len() == 4 || number.len() == 5) && number.bytes().all(|b| b.is_ascii_digit());
-    month_ok && number_ok
+    let all_digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    if yymm.len() != 4
+        || !all_digits(yymm)
+        || !matches!(yymm[2..].parse::<u32>(), Ok(1..=12))
+        || !(number.len() == 4 || number.len() == 5)
+        || !all_digits(number)
+    {
+        return Err(EXPECTED_SHAPE);
+    }
+    let assigned = year_month_of(yymm);
+    if assigned < (2007, 4) {
+        return Err("new-style ids begin at 0704 (April 2007)");
+    }
+    match (assigned < (2015, 1), number.len()) {
+        (true, 5) => Err("ids before 1501 have a 4-digit number (YYMM.NNNN)"),
+        (false, 4) => Err("ids from 1501 on have a 5-digit number (YYMM.NNNNN)"),
+        _ => Ok(()),
+    }
+}
+
+/// The year and month of the `YYMM` digits that both schemes start with; two-digit
+/// years from 91 on are the 1990s, when arXiv began.
+fn year_month_of(yymm: &str) -> (i32, u32) {
+    let yy: i32 = yymm.get(0..2).and_then(|d| d.parse().ok()).unwrap_or(0);
+    let mm: u32 = yymm.get(2..4).and_then(|d| d.parse().ok()).unwrap_or(1);
+    let year = if yy >= 91 { 1900 + yy } else { 2000 + yy };
+    (year, mm)
 }
 
 fn is_old_archive(archive: &str) -> bool {
@@ -237,6 +257,12 @@ mod tests {
             "abc",
             "2413.01234",
             "2401.123",
+            "2401.1234",
+            "1501.1234",
+            "1412.12345",
+            "0704.00001",
+            "0703.0001",
+            "9901.12345",
             "2401.01234v0",
             "HEP-TH/9901001",
             "hep-th/99010",
@@ -248,6 +274,37 @@ mod tests {
             );
         }
         assert!(ArxivId::parse("2401.01234v2").is_err());
+    }
+
+    #[test]
+    fn the_number_has_four_digits_until_1412_and_five_from_1501() {
+        for good in ["0704.0001", "1412.9999", "1501.00001", "2401.01234"] {
+            assert!(ArxivId::parse(good).is_ok(), "{good:?} rejected");
+        }
+        let reason = |input: &str| ArxivId::parse(input).map_err(|e| e.reason);
+        assert_eq!(
+            reason("1501.1234"),
+            Err("ids from 1501 on have a 5-digit number (YYMM.NNNNN)")
+        );
+        assert_eq!(
+            reason("1412.12345"),
+            Err("ids before 1501 have a 4-digit number (YYMM.NNNN)")
+        );
+        assert_eq!(
+            reason("0612.0001"),
+            Err("new-style ids begin at 0704 (April 2007)")
+        );
+        let message = ArxivId::parse("2401.1234")
+            .expect_err("4 digits in 2024")
+            .to_string();
+        assert!(
+            message.contains("\"2401.1234\"") && message.contains("5-digit"),
+            "{message}"
+        );
+        assert_eq!(
+            VersionedId::parse_reference("https://arxiv.org/abs/1501.1234v2").map_err(|e| e.reason),
+            Err("ids from 1501 on have a 5-digit number (YYMM.NNNNN)")
+        );
     }
 
     #[test]

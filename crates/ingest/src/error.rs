@@ -46,8 +46,9 @@ pub enum ErrorKind {
     OaiError { code: String, message: String },
     #[error("missing {0}")]
     Missing(&'static str),
-    #[error("invalid arXiv id {0:?}")]
-    InvalidId(String),
+    /// The id as the source wrote it, and why it is not one (from `papers_core`).
+    #[error("invalid arXiv id {0:?}: {1}")]
+    InvalidId(String, &'static str),
     #[error("invalid category list {0:?}")]
     InvalidCategory(String),
     #[error("invalid date {0:?}")]

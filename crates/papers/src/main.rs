@@ -4,8 +4,13 @@
 //! Only this crate reads the environment and configuration; libraries receive what they
 //! need as arguments.
 
+// Data goes through `output::outln!`, which ends quietly when stdout's reader has gone;
+// `println!` would panic there.
+#![warn(clippy::print_stdout)]
+
 mod cli;
 mod cmd;
+mod output;
 mod progress;
 mod search_service;
 
@@ -34,6 +39,8 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // The reader of our output has all it wanted (`papers search x | head -1`).
+        Err(error) if output::is_stdout_closed(&error) => ExitCode::SUCCESS,
         Err(error) => {
             // The whole chain, so the cause (file, line, reason) is never hidden.
             eprintln!("error: {error:#}");

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
@@ -87,7 +87,10 @@ pub(crate) struct CachedResponse {
     headers: HeaderMap,
     body: Bytes,
     etag: HeaderValue,
-    gzip: Option<(Bytes, HeaderValue)>,
+    /// Made by the first reader that accepts gzip, not when the entry is stored: most
+    /// search responses are asked for once, often by clients that never send
+    /// `Accept-Encoding`, and compressing them all cost a twentieth of a search.
+    gzip: OnceLock<Option<(Bytes, HeaderValue)>>,
 }
 
 /// Bodies smaller than this are sent as they are.
@@ -115,8 +118,31 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
 pub(crate) type ResponseCache = DataCache<Arc<CachedResponse>>;
 
 impl CachedResponse {
+    fn gzipped(&self) -> Option<&(Bytes, HeaderValue)> {
+        self.gzip
+            .get_or_init(|| {
+                let encoded = (self.body.len() >= GZIP_FROM)
+                    .then(|| gzip(&self.body))
+                    .flatten()?;
+                let tagged = self
+                    .etag
+                    .to_str()
+                    .unwrap_or("\"0\"")
+                    .trim_end_matches('"')
+                    .to_owned()
+                    + "-gz\"";
+                let tag = HeaderValue::from_str(&tagged).unwrap_or_else(|_| self.etag.clone());
+                Some((encoded, tag))
+            })
+            .as_ref()
+    }
+
     fn respond(&self, request_headers: &HeaderMap) -> Response {
-        let gzipped = self.gzip.as_ref().filter(|_| accepts_gzip(request_headers));
+        let gzipped = if accepts_gzip(request_headers) {
+            self.gzipped()
+        } else {
+            None
+        };
         let (body, etag) = match gzipped {
             Some((body, etag)) => (body, etag),
             None => (&self.body, &self.etag),
@@ -181,26 +207,12 @@ pub(crate) async fn respond(
     };
     let mut headers = parts.headers;
     headers.remove(header::SET_COOKIE);
-    let etag = etag(&body, generation);
-    let gzip = (body.len() >= GZIP_FROM)
-        .then(|| gzip(&body))
-        .flatten()
-        .map(|encoded| {
-            let tagged = etag
-                .to_str()
-                .unwrap_or("\"0\"")
-                .trim_end_matches('"')
-                .to_owned()
-                + "-gz\"";
-            let tag = HeaderValue::from_str(&tagged).unwrap_or_else(|_| etag.clone());
-            (encoded, tag)
-        });
     let entry = Arc::new(CachedResponse {
         status: parts.status,
         headers,
-        etag,
+        etag: etag(&body, generation),
         body,
-        gzip,
+        gzip: OnceLock::new(),
     });
     cache.put(key, generation, cacheable.ttl, entry.clone());
     entry.respond(&request_headers)

@@ -52,7 +52,7 @@ const ID: ApiParam = ApiParam {
     location: "path",
     required: true,
     kind: "string",
-    description: "arXiv id without version; old-style ids percent-encode the slash (hep-th%2F9901001)",
+    description: "arXiv id without version; an old-style id keeps its slash (hep-th/9901001) or percent-encodes it (hep-th%2F9901001)",
 };
 
 pub const API_ROUTES: &[ApiRoute] = &[

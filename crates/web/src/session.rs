@@ -55,7 +55,7 @@ async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Option<Session
     let session = state
         .inner
         .pool
-        .run(move |store| store.session(&lookup, Utc::now()))
+        .run_quick(move |store| store.session(&lookup, Utc::now()))
         .await?;
     Ok(session.map(|session| SessionUser {
         session,

@@ -35,6 +35,9 @@ pub struct AppConfig {
     pub auth_per_minute: u32,
     /// Votes per minute per member.
     pub votes_per_minute: u32,
+    /// Searches run at once; later ones wait their turn. Searching is CPU-bound, so
+    /// more than one per core only time-slices them and stretches the slowest.
+    pub search_concurrency: usize,
 }
 
 impl AppConfig {
@@ -49,6 +52,7 @@ impl AppConfig {
             body_limit: 64 * 1024,
             auth_per_minute: 10,
             votes_per_minute: 60,
+            search_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
     }
 
@@ -96,6 +100,9 @@ pub(crate) struct Inner {
     pub latest_day: DataCache<Option<chrono::NaiveDate>>,
     pub auth_limiter: RateLimiter,
     pub vote_limiter: RateLimiter,
+    /// [`AppConfig::search_concurrency`] permits; tokio's semaphore is first come,
+    /// first served, so a wait is never longer than the queue ahead of it.
+    pub search_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -107,6 +114,9 @@ impl AppState {
         }
         let auth = config.auth_per_minute;
         let votes = config.votes_per_minute;
+        let search_slots = Arc::new(tokio::sync::Semaphore::new(
+            config.search_concurrency.max(1),
+        ));
         Ok(AppState {
             inner: Arc::new(Inner {
                 config,
@@ -121,6 +131,7 @@ impl AppState {
                 latest_day: DataCache::new(1),
                 auth_limiter: RateLimiter::per_minute(auth),
                 vote_limiter: RateLimiter::per_minute(votes),
+                search_slots,
             }),
         })
     }

@@ -253,7 +253,7 @@ mod tests {
                 .map(|_| ())
                 .expect_err("error expected")
                 .to_string(),
-            "invalid arXiv id \"nope\""
+            "invalid arXiv id \"nope\": expected YYMM.NNNNN or archive/YYMMNNN"
         );
         assert_eq!(
             results[2]

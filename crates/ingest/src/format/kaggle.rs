@@ -131,9 +131,10 @@ impl Iterator for KaggleRecords {
 /// Parses one snapshot line.
 pub fn parse_line(line: &[u8]) -> Result<PaperRecord, ErrorKind> {
     let line: Line<'_> = serde_json::from_slice(line)?;
+    // `ArxivId` rejects a number of the wrong width for its month (`1903.1234`), which
+    // is how a float column's lost zeros show; those get repaired, the rest reported.
     let id = match parse_bare_id(&line.id.0) {
-        Ok(id) if !lost_digits(&id) => id,
-        Ok(id) => repair_float_id(&line.id.0).unwrap_or(id),
+        Ok(id) => id,
         Err(error) => repair_float_id(&line.id.0).ok_or(error)?,
     };
     let title = require_title(normalize_whitespace(text(&line.title).unwrap_or("")))?;
@@ -183,17 +184,6 @@ pub fn parse_line(line: &[u8]) -> Result<PaperRecord, ErrorKind> {
     })
 }
 
-/// A 2015-or-later id with a 4-digit number, which arXiv never issued (numbers have
-/// 5 digits since 1501): the tell of a float that lost its trailing zero.
-fn lost_digits(id: &papers_core::ArxivId) -> bool {
-    match id.as_str().split_once('.') {
-        Some((yymm, number)) if id.is_new_style() => {
-            yymm.parse::<u32>().is_ok_and(|yymm| yymm >= 1501) && number.len() < 5
-        }
-        _ => false,
-    }
-}
-
 /// Repairs a new-style id that went through a spreadsheet or a float column on its
 /// way into the file: `704.1353` (lost leading zero), `1001.227` (lost trailing zero),
 /// `1501.0403800000001` (binary float noise). Such ids exist in real Kaggle-format
@@ -212,6 +202,11 @@ fn repair_float_id(raw: &str) -> Option<papers_core::ArxivId> {
         4
     };
     let repaired = format!("{value:0width$.digits$}", width = 5 + digits);
+    // Rounding may only drop float noise; `1412.12345` is a wrong id, not `1412.1235`.
+    let noise = (repaired.parse::<f64>().ok()? - value).abs();
+    if noise > 1e-9 {
+        return None;
+    }
     papers_core::ArxivId::parse(&repaired).ok()
 }
 
@@ -261,6 +256,7 @@ mod tests {
             );
         }
         assert_eq!(repair_float_id("hep-th/9901001"), None);
+        assert_eq!(repair_float_id("1412.12345"), None);
         let line = br#"{"id":"1903.1234","title":"T"}"#;
         assert_eq!(
             parse_line(line).expect("repaired").id.as_str(),
@@ -277,7 +273,10 @@ mod tests {
             parse_line(br#"{"id":"0704.0001","abstract":"x"}"#).expect_err("error expected");
         assert_eq!(missing.to_string(), "missing field `title`");
         let bad_id = parse_line(br#"{"id":"xyz","title":"T"}"#).expect_err("error expected");
-        assert_eq!(bad_id.to_string(), "invalid arXiv id \"xyz\"");
+        assert_eq!(
+            bad_id.to_string(),
+            "invalid arXiv id \"xyz\": expected YYMM.NNNNN or archive/YYMMNNN"
+        );
         let null_title =
             parse_line(br#"{"id":"0704.0001","title":null}"#).expect_err("error expected");
         assert_eq!(null_title.to_string(), "missing title");

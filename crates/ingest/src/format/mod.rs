@@ -12,7 +12,8 @@ use crate::error::ErrorKind;
 
 /// Parses an id as a source writes it (bare, `arXiv:`-prefixed, URL), keeping the version.
 pub(crate) fn parse_id(text: &str) -> Result<VersionedId, ErrorKind> {
-    VersionedId::parse_reference(text).map_err(|_| ErrorKind::InvalidId(text.trim().to_owned()))
+    VersionedId::parse_reference(text)
+        .map_err(|error| ErrorKind::InvalidId(text.trim().to_owned(), error.reason))
 }
 
 /// Parses a bare id, tolerating a version suffix (which is dropped).

@@ -125,7 +125,7 @@ fn bad_json_lines_are_reported_and_skipped() {
             "ok line 1",
             "/data.jsonl: line 2: EOF while parsing a value",
             "/data.jsonl: line 3: missing field `title`",
-            "/data.jsonl: line 4: invalid arXiv id \"xyz\"",
+            "/data.jsonl: line 4: invalid arXiv id \"xyz\": expected YYMM.NNNNN or archive/YYMMNNN",
             "/data.jsonl: line 6: invalid category list \"NOT A CATEGORY\"",
             "ok line 7",
         ]

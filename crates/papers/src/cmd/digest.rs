@@ -14,6 +14,7 @@ use papers_digest::{
 use papers_store::Store;
 
 use crate::cli::{Cli, DigestAction, DigestArgs, DigestSendArgs, MailArgs, PeriodArg};
+use crate::output::outln;
 use crate::search_service::{IndexedSavedSearch, SearchService};
 
 pub fn run(cli: &Cli, args: &DigestArgs) -> anyhow::Result<ExitCode> {
@@ -119,17 +120,16 @@ pub fn send(
 }
 
 fn print_report(report: &Report) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
     let dry = if report.dry_run { " (dry run)" } else { "" };
-    writeln!(out, "period {}{dry}", report.period_key)?;
-    writeln!(out, "subscribers    {}", report.subscribers)?;
-    writeln!(out, "sent           {}", report.sent)?;
-    writeln!(out, "skipped_empty  {}", report.skipped_empty)?;
-    writeln!(out, "already_sent   {}", report.already_sent)?;
-    writeln!(out, "resumed        {}", report.resumed)?;
-    writeln!(out, "failed         {}", report.failed.len())?;
+    outln!("period {}{dry}", report.period_key)?;
+    outln!("subscribers    {}", report.subscribers)?;
+    outln!("sent           {}", report.sent)?;
+    outln!("skipped_empty  {}", report.skipped_empty)?;
+    outln!("already_sent   {}", report.already_sent)?;
+    outln!("resumed        {}", report.resumed)?;
+    outln!("failed         {}", report.failed.len())?;
     for (address, reason) in &report.failed {
-        writeln!(out, "  {address}: {reason}")?;
+        outln!("  {address}: {reason}")?;
     }
     Ok(())
 }

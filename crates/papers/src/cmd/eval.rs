@@ -6,6 +6,7 @@ use papers_index::Mode;
 use papers_index::eval::{BeirSet, EvalOptions, builtin_unrelated_queries, evaluate};
 
 use crate::cli::{Cli, EvalArgs, EvalBenchmark};
+use crate::output::outln;
 use crate::search_service::load_optional_model;
 
 pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<ExitCode> {
@@ -45,10 +46,10 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<ExitCode> {
         &options,
     )?;
     if *json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {
         for line in report.lines() {
-            println!("{line}");
+            outln!("{line}")?;
         }
     }
     Ok(ExitCode::SUCCESS)

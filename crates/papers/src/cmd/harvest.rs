@@ -12,6 +12,7 @@ use papers_ingest::harvest::{Client, hf, oai::OaiHarvester};
 use papers_store::{Store, UpsertOutcome};
 
 use crate::cli::{Cli, HarvestArgs, HarvestSource};
+use crate::output::outln;
 
 #[derive(Debug, Default)]
 struct Tally {
@@ -56,10 +57,13 @@ pub fn run(cli: &Cli, args: &HarvestArgs) -> anyhow::Result<ExitCode> {
         }
     }
     store.checkpoint()?;
-    println!(
+    outln!(
         "harvested {} records: {} new, {} updated, {} skipped",
-        tally.records, tally.inserted, tally.updated, tally.skipped
-    );
+        tally.records,
+        tally.inserted,
+        tally.updated,
+        tally.skipped
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

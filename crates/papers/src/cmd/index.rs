@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use crate::cli::Cli;
+use crate::output::outln;
 use crate::progress::Progress;
 use crate::search_service::{
     DEFAULT_MODEL_REPO, ModelChoice, SearchService, embed_missing, load_optional_model, rebuild,
@@ -23,11 +24,11 @@ pub fn run_index(cli: &Cli) -> anyhow::Result<ExitCode> {
     // Storing a vector logs a change, so catching up also loads the new vectors.
     let caught_up = service.catch_up(&store)?;
     service.finish()?;
-    println!(
+    outln!(
         "embedded {} papers in {seconds:.1}s ({:.1} papers/s); indexed {caught_up} changed papers",
         embedded.len(),
         embedded.len() as f64 / seconds.max(1e-9)
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -42,9 +43,9 @@ pub fn run_reindex(cli: &Cli) -> anyhow::Result<ExitCode> {
         };
     let started = std::time::Instant::now();
     let count = rebuild(&cli.data_dir, &store, &model_id, dim)?;
-    println!(
+    outln!(
         "reindexed {count} papers in {:.1}s",
         started.elapsed().as_secs_f64()
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -10,6 +10,7 @@ use papers_store::{Store, UpsertOutcome};
 use serde::Serialize;
 
 use crate::cli::{Cli, IngestArgs};
+use crate::output::outln;
 use crate::progress::Progress;
 
 /// What ingesting one file did.
@@ -55,13 +56,13 @@ pub fn run(cli: &Cli, args: &IngestArgs) -> anyhow::Result<ExitCode> {
             }
         }
         if !args.json {
-            println!("{total}");
+            outln!("{total}")?;
         }
         summaries.push(total);
     }
     store.checkpoint()?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&summaries)?);
+        outln!("{}", serde_json::to_string_pretty(&summaries)?)?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::cli::{Cli, ModelAction, ModelArgs};
+use crate::output::outln;
 use crate::search_service::ModelChoice;
 
 pub fn run(cli: &Cli, args: &ModelArgs) -> anyhow::Result<ExitCode> {
@@ -28,10 +29,10 @@ pub fn run(cli: &Cli, args: &ModelArgs) -> anyhow::Result<ExitCode> {
             );
         }
         ModelAction::Info => {
-            println!("model      {}", embedder.model_id());
-            println!("dimension  {}", embedder.dim());
-            println!("max tokens {}", embedder.max_seq_length());
-            println!("kernel     {:?}", embedder.kernel());
+            outln!("model      {}", embedder.model_id())?;
+            outln!("dimension  {}", embedder.dim())?;
+            outln!("max tokens {}", embedder.max_seq_length())?;
+            outln!("kernel     {:?}", embedder.kernel())?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -7,6 +7,7 @@ use papers_core::VersionedId;
 use papers_index::{Hit, Mode};
 
 use crate::cli::{Cli, SearchArgs, SimilarArgs};
+use crate::output::outln;
 use crate::search_service::{SearchService, load_optional_model};
 
 /// Opens search with the model when there is one; without it, says once that search is
@@ -33,13 +34,13 @@ pub fn run_search(cli: &Cli, args: &SearchArgs) -> anyhow::Result<ExitCode> {
     let results = service.search(&args.query, mode, args.limit)?;
     if args.json {
         for hit in &results.hits {
-            println!("{}", serde_json::to_string(&hit_json(hit))?);
+            outln!("{}", serde_json::to_string(&hit_json(hit))?)?;
         }
     } else {
         if results.hits.is_empty() {
-            println!("no good matches");
+            outln!("no good matches")?;
         }
-        print_hits(&results.hits);
+        print_hits(&results.hits)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -59,10 +60,10 @@ pub fn run_similar(cli: &Cli, args: &SimilarArgs) -> anyhow::Result<ExitCode> {
     };
     if args.json {
         for hit in &hits {
-            println!("{}", serde_json::to_string(&hit_json(hit))?);
+            outln!("{}", serde_json::to_string(&hit_json(hit))?)?;
         }
     } else {
-        print_hits(&hits);
+        print_hits(&hits)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -77,19 +78,20 @@ fn hit_json(hit: &Hit) -> serde_json::Value {
     })
 }
 
-fn print_hits(hits: &[Hit]) {
+fn print_hits(hits: &[Hit]) -> anyhow::Result<()> {
     let color = std::env::var_os("NO_COLOR").is_none()
         && std::io::IsTerminal::is_terminal(&std::io::stdout());
     for (rank, hit) in hits.iter().enumerate() {
         let id = hit.id.as_ref().map(ToString::to_string).unwrap_or_default();
-        println!("{:>2}. {id}  {}  ({:.3})", rank + 1, hit.title, hit.score);
+        outln!("{:>2}. {id}  {}  ({:.3})", rank + 1, hit.title, hit.score)?;
         if !hit.snippet_text.is_empty() {
-            println!(
+            outln!(
                 "    {}",
                 highlight(&hit.snippet_text, &hit.highlights, color)
-            );
+            )?;
         }
     }
+    Ok(())
 }
 
 /// Marks the matched words: bold on a colour terminal, `[brackets]` elsewhere.

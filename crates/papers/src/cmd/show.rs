@@ -6,6 +6,7 @@ use anyhow::bail;
 use papers_core::VersionedId;
 
 use crate::cli::{Cli, ShowArgs};
+use crate::output::outln;
 
 pub fn run(cli: &Cli, args: &ShowArgs) -> anyhow::Result<ExitCode> {
     let id = VersionedId::parse_reference(&args.id)?.id;
@@ -44,15 +45,15 @@ pub fn run(cli: &Cli, args: &ShowArgs) -> anyhow::Result<ExitCode> {
             "sources": sources,
             "metadata_source": paper.metadata_source,
         });
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        outln!("{}", serde_json::to_string_pretty(&value)?)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{}  {}", paper.id, metadata.title);
-    println!("authors:    {}", metadata.authors.join(", "));
+    outln!("{}  {}", paper.id, metadata.title)?;
+    outln!("authors:    {}", metadata.authors.join(", "))?;
     let categories: Vec<&str> = metadata.categories.iter().map(|c| c.as_str()).collect();
-    println!("categories: {}", categories.join(" "));
+    outln!("categories: {}", categories.join(" "))?;
     if let Some(published) = metadata.published {
-        println!("published:  {}", published.format("%Y-%m-%d"));
+        outln!("published:  {}", published.format("%Y-%m-%d"))?;
     }
     let versions: Vec<String> = metadata
         .versions
@@ -60,7 +61,7 @@ pub fn run(cli: &Cli, args: &ShowArgs) -> anyhow::Result<ExitCode> {
         .map(|v| format!("v{}", v.number))
         .collect();
     if !versions.is_empty() {
-        println!("versions:   {}", versions.join(" "));
+        outln!("versions:   {}", versions.join(" "))?;
     }
     for (label, value) in [
         ("doi", &metadata.doi),
@@ -68,17 +69,17 @@ pub fn run(cli: &Cli, args: &ShowArgs) -> anyhow::Result<ExitCode> {
         ("comments", &metadata.comments),
     ] {
         if let Some(value) = value {
-            println!("{label:<11} {value}");
+            outln!("{label:<11} {value}")?;
         }
     }
     if let Some(day) = paper.community.feed_day {
-        println!("feed day:   {day}  upvotes: {}", stored.upvotes());
+        outln!("feed day:   {day}  upvotes: {}", stored.upvotes())?;
     }
     if let Some(github) = &stored.links.github {
-        println!("code:       {github}");
+        outln!("code:       {github}")?;
     }
     let names: Vec<&str> = sources.iter().map(|s| s.as_str()).collect();
-    println!("sources:    {}", names.join(", "));
-    println!("\n{}", metadata.abstract_text);
+    outln!("sources:    {}", names.join(", "))?;
+    outln!("\n{}", metadata.abstract_text)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `papers` binary: one test binary, one module per command.
 
+mod closed_stdout;
 mod common;
 mod digest;
 mod ingest;

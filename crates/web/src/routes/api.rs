@@ -3,7 +3,7 @@
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use chrono::Utc;
@@ -25,23 +25,95 @@ use crate::session::MaybeUser;
 use crate::state::AppState;
 use crate::views::encode;
 
-/// The API router, one route per table entry.
+/// The API router, one route per table entry, except the routes of one paper, which
+/// share [`PAPER_ROUTE`].
 pub(crate) fn router() -> Router<AppState> {
-    API_ROUTES.iter().fold(Router::new(), |router, route| {
-        router.route(route.path, method_router(route.operation))
-    })
+    API_ROUTES
+        .iter()
+        .fold(Router::new(), |router, route| {
+            match method_router(route.operation) {
+                Some(methods) => router.route(route.path, methods),
+                None => router,
+            }
+        })
+        .route(PAPER_ROUTE, get(paper_get).post(paper_post))
 }
 
-fn method_router(operation: Operation) -> MethodRouter<AppState> {
-    match operation {
+/// `/api/papers/{id}`, `…/similar` and `…/upvote` as one catch-all: an old-style id keeps
+/// its slash (`/api/papers/hep-th/9901001/similar`), which a `{id}` segment cannot
+/// match. The static routes beside it (`/api/papers/search`) win over a catch-all.
+const PAPER_ROUTE: &str = "/api/papers/{*rest}";
+
+fn method_router(operation: Operation) -> Option<MethodRouter<AppState>> {
+    Some(match operation {
         Operation::DailyPapers => get(daily_papers),
         Operation::ListPapers => get(list_papers),
         Operation::SearchPapers => get(search),
-        Operation::GetPaper => get(paper),
-        Operation::SimilarPapers => get(similar),
-        Operation::Upvote => post(upvote),
+        Operation::GetPaper | Operation::SimilarPapers | Operation::Upvote => return None,
         Operation::Subscribe => post(crate::routes::subscribe::api_subscribe),
         Operation::OpenApi => get(openapi),
+    })
+}
+
+/// What a path under [`PAPER_ROUTE`] asks for: the id, then an optional action.
+enum PaperAction<'a> {
+    Paper(&'a str),
+    Similar(&'a str),
+    Upvote(&'a str),
+}
+
+impl PaperAction<'_> {
+    /// `None` for a path no route documents (`/api/papers/2401.00001/comments`): a
+    /// slash that is not part of an old-style id means another path, answered as the
+    /// fallback answers, not as a bad id.
+    fn parse(rest: &str) -> Option<PaperAction<'_>> {
+        let action = if let Some(id) = rest.strip_suffix("/similar") {
+            PaperAction::Similar(id)
+        } else if let Some(id) = rest.strip_suffix("/upvote") {
+            PaperAction::Upvote(id)
+        } else {
+            PaperAction::Paper(rest)
+        };
+        let (PaperAction::Paper(id) | PaperAction::Similar(id) | PaperAction::Upvote(id)) = action;
+        (!id.contains('/') || ArxivId::parse(id).is_ok()).then_some(action)
+    }
+}
+
+fn no_such_page() -> HttpError {
+    HttpError::not_found("no such page").into_json()
+}
+
+fn method_not_allowed(allow: &'static str) -> Response {
+    let mut response = HttpError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
+        .into_json()
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
+    response
+}
+
+async fn paper_get(
+    state: State<AppState>,
+    Path(rest): Path<String>,
+    raw: Result<Query<SimilarParams>, QueryRejection>,
+) -> Result<Response, HttpError> {
+    match PaperAction::parse(&rest).ok_or_else(no_such_page)? {
+        PaperAction::Paper(id) => paper(state, id).await,
+        PaperAction::Similar(id) => similar(state, id, raw).await,
+        PaperAction::Upvote(_) => Ok(method_not_allowed("POST")),
+    }
+}
+
+async fn paper_post(
+    state: State<AppState>,
+    user: MaybeUser,
+    headers: HeaderMap,
+    Path(rest): Path<String>,
+) -> Result<Response, HttpError> {
+    match PaperAction::parse(&rest).ok_or_else(no_such_page)? {
+        PaperAction::Upvote(id) => upvote(state, user, headers, id).await,
+        PaperAction::Paper(_) | PaperAction::Similar(_) => Ok(method_not_allowed("GET")),
     }
 }
 
@@ -295,12 +367,9 @@ async fn search(
     .json_errors()
 }
 
-async fn paper(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Response, HttpError> {
+async fn paper(State(state): State<AppState>, id: &str) -> Result<Response, HttpError> {
     async {
-        let stored = load(&state, parse_id(&id)?).await?;
+        let stored = load(&state, parse_id(id)?).await?;
         json(&api_model::paper(&stored), true)
     }
     .await
@@ -314,13 +383,13 @@ struct SimilarParams {
 
 async fn similar(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    id: &str,
     raw: Result<Query<SimilarParams>, QueryRejection>,
 ) -> Result<Response, HttpError> {
     let params = query(raw)?;
     async {
         let limit = limit(params.limit.as_deref(), 10, 50)?;
-        let stored = load(&state, parse_id(&id)?).await?;
+        let stored = load(&state, parse_id(id)?).await?;
         if state.inner.search.is_none() {
             return Err(HttpError::unavailable(crate::routes::search::NO_INDEX));
         }
@@ -349,12 +418,12 @@ async fn upvote(
     State(state): State<AppState>,
     user: MaybeUser,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    id: &str,
 ) -> Result<Response, HttpError> {
     async {
         let user = user.0.ok_or_else(HttpError::unauthorized)?;
         csrf::check_session(&user, csrf::header_token(&headers))?;
-        let id = parse_id(&id)?;
+        let id = parse_id(id)?;
         let shown = id.to_string();
         let (outcome, upvotes) = toggle(&state, &user, id).await?;
         json(

@@ -144,7 +144,7 @@ pub(crate) async fn viewer(state: &AppState, user: MaybeUser) -> Result<Viewer, 
     let votes = state
         .inner
         .pool
-        .run(move |store| store.voted_keys(id))
+        .run_quick(move |store| store.voted_keys(id))
         .await?;
     Ok(Viewer {
         user: Some(user),

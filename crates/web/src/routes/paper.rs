@@ -47,7 +47,7 @@ pub(crate) async fn load(state: &AppState, id: ArxivId) -> Result<StoredPaper, H
     state
         .inner
         .pool
-        .run(move |store| store.paper(&id))
+        .run_quick(move |store| store.paper(&id))
         .await?
         .ok_or_else(|| HttpError::not_found(format!("no paper {shown} here; submit it at /submit")))
 }
@@ -66,6 +66,10 @@ pub(crate) async fn similar_items(state: &AppState, key: i64, k: usize) -> Optio
         .map(|hit| hit.key)
         .filter(|k| *k != key)
         .collect();
+    if keys.is_empty() {
+        // No vectors (no model), or nothing near: no store call to make.
+        return Some(Vec::new());
+    }
     let papers = state
         .inner
         .pool

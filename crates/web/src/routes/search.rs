@@ -1,6 +1,7 @@
 //! The search page and the search call it shares with the API and the search feeds.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -90,10 +91,20 @@ pub(crate) async fn run_search(
     } else {
         limit
     };
-    let outcome = tokio::task::spawn_blocking(move || backend.search(&query, mode, fetch))
+    // The slot travels with the blocking task, so a reader who hangs up does not free
+    // it while their search still runs.
+    let slot = Arc::clone(&state.inner.search_slots)
+        .acquire_owned()
         .await
-        .map_err(HttpError::internal)?
-        .map_err(|message| HttpError::bad_request(format!("cannot search for that: {message}")))?;
+        .map_err(HttpError::internal)?;
+    let outcome = tokio::task::spawn_blocking(move || {
+        let outcome = backend.search(&query, mode, fetch);
+        drop(slot);
+        outcome
+    })
+    .await
+    .map_err(HttpError::internal)?
+    .map_err(|message| HttpError::bad_request(format!("cannot search for that: {message}")))?;
     let keys: Vec<i64> = outcome.hits.iter().map(|hit| hit.key).collect();
     let papers = state
         .inner

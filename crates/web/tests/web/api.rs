@@ -238,6 +238,71 @@ async fn upvote_needs_session_and_csrf_header() {
 }
 
 #[tokio::test]
+async fn old_style_ids_keep_their_slash_in_api_and_page_paths() {
+    let app = app();
+    for path in ["/api/papers/hep-th/9901001", "/api/papers/hep-th%2F9901001"] {
+        let reply = app.get(path).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.body);
+        assert_eq!(json(&reply.body)["id"], "hep-th/9901001", "{path}");
+    }
+    let similar = app.get("/api/papers/hep-th/9901001/similar?limit=2").await;
+    assert_eq!(similar.status, StatusCode::OK, "{}", similar.body);
+    let similar = json(&similar.body);
+    let ids: Vec<&str> = similar
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|paper| paper["id"].as_str())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert!(!ids.contains(&"hep-th/9901001"), "{ids:?}");
+
+    let page = app.get("/papers/hep-th/9901001").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Strings on old-style identifiers"));
+
+    // The static search route still wins over the catch-all.
+    let hits = app.get("/api/papers/search?q=strings").await;
+    assert_eq!(hits.status, StatusCode::OK, "{}", hits.body);
+    assert!(hits.body.contains("hep-th/9901001"), "{}", hits.body);
+
+    for missing in [
+        "/api/papers/hep-th/9901999",
+        "/api/papers/hep-th/9901001/extra",
+        "/api/papers/hep-th/",
+    ] {
+        let reply = app.get(missing).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{missing}");
+        assert!(json(&reply.body)["error"].is_string(), "{missing}");
+    }
+    let wrong_method = app.get("/api/papers/hep-th/9901001/upvote").await;
+    assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        wrong_method
+            .headers
+            .get(header::ALLOW)
+            .map(|v| v.as_bytes()),
+        Some(&b"POST"[..])
+    );
+
+    let cookie = app.sign_up("olga").await;
+    let csrf = app.csrf_for(&cookie).await;
+    let vote = Request::builder()
+        .method(Method::POST)
+        .uri("/api/papers/hep-th/9901001/upvote")
+        .header(header::COOKIE, &cookie)
+        .header("x-csrf-token", &csrf)
+        .body(Body::empty())
+        .expect("request");
+    let voted = app.request(vote).await;
+    assert_eq!(voted.status, StatusCode::OK, "{}", voted.body);
+    assert_eq!(
+        json(&voted.body),
+        serde_json::json!({"id": "hep-th/9901001", "upvoted": true, "upvotes": 2})
+    );
+}
+
+#[tokio::test]
 async fn openapi_document_lists_exactly_the_api_routes() {
     let app = app();
     let doc = json(&app.get("/api/openapi.json").await.body);
@@ -277,6 +342,7 @@ async fn openapi_document_lists_exactly_the_api_routes() {
     for path in [
         "/api/users",
         "/api/papers/2401.00001/comments",
+        "/api/papers/hep-th/9901001/comments",
         "/api/daily_papers/extra",
     ] {
         let reply = app.get(path).await;
