@@ -1,12 +1,12 @@
-//! A fixed pool of SQLite connections. A rusqlite `Connection` is `Send` but not
-//! `Sync`, so each lives behind its own mutex; calls run on tokio's blocking threads
+//! A fixed pool of store connections (SQLite or PostgreSQL). A connection is `Send` but
+//! not `Sync`, so each lives behind its own mutex; calls run on tokio's blocking threads
 //! so a slow query never stalls the async workers. In WAL mode readers do not block
 //! each other or the single writer; writers queue on SQLite's busy timeout.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use papers_store::{Store, StoreError};
+use papers_store::{Database, Store, StoreError};
 
 #[derive(Clone)]
 pub(crate) struct StorePool {
@@ -51,13 +51,17 @@ impl StorePool {
     /// Handing such a read to a blocking thread and back costs two context switches,
     /// more than the read; under load those switches were most of a paper page's
     /// time. A busy pool still goes to a blocking thread, so the worker never waits
-    /// on a connection. In WAL mode a read does not wait for the writer.
+    /// on a connection. In WAL mode a read does not wait for the writer. Only for
+    /// SQLite: a PostgreSQL read is a network round trip, and its synchronous client
+    /// runs its own event loop, which may not be entered from an async worker.
     pub(crate) async fn run_quick<T, F>(&self, work: F) -> Result<T, PoolError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
     {
-        if let Some(mut store) = self.try_checkout() {
+        if let Some(mut store) = self.try_checkout()
+            && matches!(store.location(), Database::Sqlite(_))
+        {
             return work(&mut store).map_err(PoolError::from);
         }
         self.run(work).await
