@@ -266,6 +266,64 @@ fn embeddings_are_stored_per_model_and_dropped_when_the_text_changes(engine: Eng
     assert_eq!(store.count_without_embedding("m").expect("count"), 2);
 }
 
+fn job_claims_are_exclusive_until_dropped(engine: Engine) {
+    let Some((db, store)) = open(engine) else {
+        return;
+    };
+    let other = db.open();
+    let claim = store.try_claim_job("embedder").expect("claim");
+    assert!(claim.is_some(), "a free job is claimed");
+    assert!(
+        other.try_claim_job("embedder").expect("claim").is_none(),
+        "a held job is refused to another connection"
+    );
+    assert!(
+        other
+            .try_claim_job("digest-sender")
+            .expect("claim")
+            .is_some(),
+        "other jobs are independent"
+    );
+    drop(claim);
+    assert!(
+        other.try_claim_job("embedder").expect("claim").is_some(),
+        "a dropped claim frees the job"
+    );
+}
+
+fn concurrent_writers_commit_change_numbers_in_order(engine: Engine) {
+    let Some((db, store)) = open(engine) else {
+        return;
+    };
+    // Several connections ingest at once while this one follows the change log the
+    // way a node does; every paper must be seen, none skipped behind the watermark.
+    let mut watermark = 0;
+    let mut seen = std::collections::HashSet::new();
+    std::thread::scope(|scope| {
+        let writers: Vec<_> = (0..4)
+            .map(|writer| {
+                let db = &db;
+                scope.spawn(move || {
+                    let mut own = db.open();
+                    for n in 0..10 {
+                        let id = format!("2401.{:05}", writer * 100 + n + 1);
+                        ingest(&mut own, vec![arxiv(&id, 1, "T")]);
+                    }
+                })
+            })
+            .collect();
+        while writers.iter().any(|w| !w.is_finished()) {
+            let (keys, last) = store.changed_since(watermark).expect("follow");
+            seen.extend(keys);
+            watermark = last;
+        }
+    });
+    let (keys, _) = store.changed_since(watermark).expect("follow");
+    seen.extend(keys);
+    assert_eq!(seen.len(), 40);
+    assert_eq!(store.stats().expect("stats").papers, 40);
+}
+
 on_both_engines!(
     round_trips_a_paper_and_reingest_changes_nothing,
     huggingface_community_merges_onto_the_arxiv_record,
@@ -273,4 +331,6 @@ on_both_engines!(
     feeds_by_day_week_and_month_with_sorts_and_category_filter,
     change_log_lists_each_changed_paper_once,
     embeddings_are_stored_per_model_and_dropped_when_the_text_changes,
+    job_claims_are_exclusive_until_dropped,
+    concurrent_writers_commit_change_numbers_in_order,
 );

@@ -24,6 +24,20 @@ struct Tally {
 
 pub fn run(cli: &Cli, args: &HarvestArgs) -> anyhow::Result<ExitCode> {
     let mut store = cli.open_store()?;
+    // Nodes that all run the same cron entry harvest once: the others see the claim
+    // held and leave. (Two harvests would be correct, merging is idempotent, but would
+    // fetch everything twice and count against the sources' rate limits.)
+    let job = match &args.source {
+        HarvestSource::Arxiv { .. } => "harvest-arxiv",
+        HarvestSource::Hf { .. } => "harvest-hf",
+    };
+    let Some(_claim) = store.try_claim_job(job)? else {
+        eprintln!(
+            "papers: another harvest ({job}) is running against {}; leaving it to finish",
+            cli.database().describe()
+        );
+        return Ok(ExitCode::SUCCESS);
+    };
     let mut tally = Tally::default();
     match &args.source {
         HarvestSource::Arxiv {
