@@ -164,9 +164,13 @@ impl DenseIndex {
             });
         }
         let mut index = Self::with_header(Some(path.to_owned()), header.clone(), options);
-        if let Some((graph, coverage)) =
-            Graph::load(path, dim, options.hnsw, header.log_id, header.rows)?
-        {
+        // A log with fewer rows than the threshold has fewer live papers too.
+        let wants_graph = header.rows >= options.graph_threshold as u64;
+        let snapshot = match wants_graph {
+            true => Graph::load(path, dim, options.hnsw, header.log_id, header.rows)?,
+            false => None,
+        };
+        if let Some((graph, coverage)) = snapshot {
             file::read_from(path, coverage.rows, |key, vector| {
                 index.replay(&graph, key, vector);
             })?;
@@ -211,8 +215,9 @@ impl DenseIndex {
                 }
                 row += 1;
             })?;
+            // A snapshot left beside the log is harmless: it is validated before
+            // any use.
             self.vectors = Vectors::Exact(rows);
-            Graph::remove_snapshot(path);
             return Ok(());
         }
         tracing::info!(papers = live, "building the HNSW graph from the vector log");

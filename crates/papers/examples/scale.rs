@@ -11,7 +11,7 @@
 //! ```text
 //! scale generate N KAGGLE.jsonl.gz OUT.jsonl
 //! scale vectors DATA_DIR MODEL_DIR
-//! scale search DATA_DIR MODEL_DIR KAGGLE.jsonl.gz QUERIES [exact|graph]
+//! scale search DATA_DIR MODEL_DIR KAGGLE.jsonl.gz QUERIES [default|exact|hnsw]
 //! ```
 //!
 //! `search` exits non-zero when the searches stop returning results, so a fast
@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use papers_embed::{EmbedOptions, Embedder};
-use papers_index::{DenseOptions, Mode, ParsedQuery, Searcher};
+use papers_index::{DenseOptions, Mode, ParsedQuery, SearchConfig, Searcher};
 use papers_store::Store;
 
 fn main() -> anyhow::Result<()> {
@@ -41,7 +41,7 @@ fn main() -> anyhow::Result<()> {
             Path::new(arg(2)?),
             Path::new(arg(3)?),
             arg(4)?.parse()?,
-            args.get(5).is_some_and(|m| m == "exact"),
+            args.get(5).map_or("default", String::as_str),
         ),
         other => bail!("unknown step {other:?}"),
     }
@@ -222,20 +222,32 @@ fn search(
     model_dir: &Path,
     kaggle: &Path,
     count: usize,
-    exact: bool,
+    method: &str,
 ) -> anyhow::Result<()> {
     let embedder = load_embedder(model_dir)?;
-    let options = if exact {
-        DenseOptions {
-            graph_threshold: usize::MAX,
-            ..DenseOptions::default()
-        }
-    } else {
-        DenseOptions::default()
+    // The dense path: the default (by size), or one forced for comparison.
+    let graph_threshold = match method {
+        "default" => DenseOptions::default().graph_threshold,
+        "exact" => usize::MAX,
+        "hnsw" => 0,
+        other => bail!("unknown dense method {other:?}"),
+    };
+    let options = DenseOptions {
+        graph_threshold,
+        ..DenseOptions::default()
     };
     let started = Instant::now();
     let index_dir: PathBuf = data_dir.join("index");
-    let searcher = Searcher::open_with(&index_dir, embedder.model_id(), embedder.dim(), options)?;
+    let mut searcher =
+        Searcher::open_with(&index_dir, embedder.model_id(), embedder.dim(), options)?;
+    // Random vectors have cosines near 0, which the relevance cutoff would drop,
+    // leaving less work than real queries do: time the pipeline with the cutoff
+    // off, so every query fuses and describes ten hits.
+    searcher.set_config(SearchConfig {
+        cutoff: papers_rank::cutoff::Cutoff::OFF,
+        ..SearchConfig::default()
+    });
+    let searcher = searcher;
     let dense = searcher.dense();
     println!(
         "opened {} papers ({} dense, {} B/paper of vector memory) in {:.1}s",
@@ -292,8 +304,11 @@ fn search(
     let mut times = Vec::new();
     for vector in &vectors {
         let t = Instant::now();
-        dense.search(vector, 100, None)?;
+        let found = dense.search(vector, 100, None)?;
         times.push(t.elapsed());
+        if found.len() < 100.min(dense.len()) {
+            bail!("the dense index returned {} of 100 neighbours", found.len());
+        }
     }
     let (p50, p99) = percentiles(times);
     lines.push(format!(
