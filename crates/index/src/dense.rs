@@ -70,6 +70,11 @@ pub struct DenseIndex {
     vectors: Vectors,
     /// Rows changed since the last commit, as (key or tombstone, vector).
     pending: Vec<(u64, Vec<f16>)>,
+    /// Graph changes not applied yet, in order (`None` removes): the graph takes
+    /// them at commit, inserting on every core.
+    unapplied: Vec<(u64, Option<Vec<f16>>)>,
+    /// The keys of `unapplied`, and whether each one's last change adds a vector.
+    unapplied_keys: HashMap<u64, bool>,
     /// Log rows the graph snapshot on disk covers.
     snapshot_rows: u64,
     options: DenseOptions,
@@ -257,6 +262,8 @@ impl DenseIndex {
             vectors: Vectors::Exact(ExactRows::new(header.dim)),
             header,
             pending: Vec::new(),
+            unapplied: Vec::new(),
+            unapplied_keys: HashMap::new(),
             snapshot_rows: 0,
             options,
             dots,
@@ -338,7 +345,8 @@ impl DenseIndex {
         }
     }
 
-    /// Adds or replaces `key`'s vector; persisted at the next commit. Writing the
+    /// Adds or replaces `key`'s vector; persisted at the next commit, and on the
+    /// graph path also visible to searches from then on. Writing the
     /// vector a key already has is a no-op, so re-indexing a paper whose metadata
     /// changed does not grow the log.
     pub fn upsert(&mut self, key: u64, vector: &[f32]) -> Result<()> {
@@ -350,12 +358,16 @@ impl DenseIndex {
         }
         let key = key & !TOMBSTONE;
         let halves: Vec<f16> = vector.iter().map(|&x| f16::from_f32(x)).collect();
-        if self.vector(key).is_some_and(|old| old == halves) {
+        let changing = self.unapplied_keys.contains_key(&key);
+        if !changing && self.vector(key).is_some_and(|old| old == halves) {
             return Ok(());
         }
         match &mut self.vectors {
             Vectors::Exact(rows) => rows.put(key, &halves),
-            Vectors::Graph(graph) => graph.upsert(key, &halves)?,
+            Vectors::Graph(_) => {
+                self.unapplied.push((key, Some(halves.clone())));
+                self.unapplied_keys.insert(key, true);
+            }
         }
         if self.path.is_some() {
             self.pending.push((key, halves));
@@ -366,10 +378,16 @@ impl DenseIndex {
     pub fn remove(&mut self, key: u64) {
         let removed = match &mut self.vectors {
             Vectors::Exact(rows) => rows.remove(key),
-            Vectors::Graph(graph) => graph.remove(key).unwrap_or_else(|error| {
-                tracing::warn!(%error, key, "removing a vector from the graph");
-                false
-            }),
+            Vectors::Graph(graph) => {
+                let known = match self.unapplied_keys.insert(key, false) {
+                    Some(adds) => adds,
+                    None => graph.contains(key),
+                };
+                if known {
+                    self.unapplied.push((key, None));
+                }
+                known
+            }
         };
         if removed && self.path.is_some() {
             self.pending
@@ -382,6 +400,7 @@ impl DenseIndex {
     /// vectors into the graph once there are enough of them, and snapshots the
     /// graph when the log has grown well past the last snapshot.
     pub fn commit(&mut self, watermark: u64) -> Result<()> {
+        self.apply_to_graph()?;
         let Some(path) = self.path.clone() else {
             self.header.watermark = watermark;
             return self.grow_into_graph();
@@ -409,6 +428,36 @@ impl DenseIndex {
             self.snapshot()?;
         }
         Ok(())
+    }
+
+    /// Applies the graph changes made since the last commit: removals and
+    /// replacements first, then every new vector in parallel. Only the last change
+    /// of each key counts.
+    fn apply_to_graph(&mut self) -> Result<()> {
+        let Vectors::Graph(graph) = &self.vectors else {
+            return Ok(());
+        };
+        let changes = std::mem::take(&mut self.unapplied);
+        self.unapplied_keys.clear();
+        let last: HashMap<u64, usize> = changes
+            .iter()
+            .enumerate()
+            .map(|(i, (key, _))| (*key, i))
+            .collect();
+        let mut adds: Vec<(u64, &[f16])> = Vec::new();
+        for (i, (key, vector)) in changes.iter().enumerate() {
+            if last.get(key) != Some(&i) {
+                continue;
+            }
+            if graph.contains(*key) {
+                graph.remove(*key)?;
+            }
+            if let Some(vector) = vector {
+                adds.push((*key, vector));
+            }
+        }
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        graph.add_parallel(&adds, threads)
     }
 
     /// Writes a graph snapshot now if the log has rows it does not cover (for a
