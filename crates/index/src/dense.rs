@@ -171,9 +171,10 @@ impl DenseIndex {
         let mut index = Self::with_header(Some(path.to_owned()), header.clone(), options);
         // A log with fewer rows than the threshold has fewer live papers too.
         let wants_graph = header.rows >= options.graph_threshold as u64;
-        let snapshot = match wants_graph {
-            true => Graph::load(path, dim, options.hnsw, header.log_id, header.rows)?,
-            false => None,
+        let snapshot = if wants_graph {
+            Graph::load(path, dim, options.hnsw, header.log_id, header.rows)?
+        } else {
+            None
         };
         if let Some((graph, coverage)) = snapshot {
             file::read_from(path, coverage.rows, |key, vector| {
