@@ -536,7 +536,11 @@ impl DenseIndex {
                 for (key, _) in &self.pending {
                     live.insert(key & !TOMBSTONE, key & TOMBSTONE == 0);
                 }
-                let mut keys: Vec<u64> = live.into_iter().filter(|(_, l)| *l).map(|(k, _)| k).collect();
+                let mut keys: Vec<u64> = live
+                    .into_iter()
+                    .filter(|(_, l)| *l)
+                    .map(|(k, _)| k)
+                    .collect();
                 keys.sort_unstable();
                 let dim = self.header.dim;
                 let vectors: Vec<(u64, Vec<f16>)> = keys
@@ -550,7 +554,11 @@ impl DenseIndex {
                     rows: vectors.len() as u64,
                     ..header.clone()
                 };
-                file::write_all(path, &header, vectors.iter().map(|(k, v)| (*k, v.as_slice())))?;
+                file::write_all(
+                    path,
+                    &header,
+                    vectors.iter().map(|(k, v)| (*k, v.as_slice())),
+                )?;
             }
         }
         self.header = file::read_header(path)?;
@@ -676,7 +684,12 @@ impl DenseIndex {
         let excluded = |key: u64| Some(key) == exclude;
         let found = match allowed {
             Some(keys) if keys.keys.len() * EXACT_FILTER_DIVISOR <= graph.len() => {
-                let keys: Vec<u64> = keys.keys.iter().copied().filter(|&key| !excluded(key)).collect();
+                let keys: Vec<u64> = keys
+                    .keys
+                    .iter()
+                    .copied()
+                    .filter(|&key| !excluded(key))
+                    .collect();
                 return self.search_exact(query, k, &keys);
             }
             Some(keys) => {

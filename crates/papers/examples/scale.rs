@@ -104,10 +104,16 @@ fn generate(n: usize, kaggle: &Path, out: &Path) -> anyhow::Result<()> {
         let a = &records[random.below(records.len())];
         let b = &records[random.below(records.len())];
         let (title_a, title_b) = (words(text(a, "title")), words(text(b, "title")));
-        let title = [&title_a[..title_a.len().div_ceil(2)], &title_b[title_b.len() / 2..]]
-            .concat()
-            .join(" ");
-        let (abstract_a, abstract_b) = (sentences(text(a, "abstract")), sentences(text(b, "abstract")));
+        let title = [
+            &title_a[..title_a.len().div_ceil(2)],
+            &title_b[title_b.len() / 2..],
+        ]
+        .concat()
+        .join(" ");
+        let (abstract_a, abstract_b) = (
+            sentences(text(a, "abstract")),
+            sentences(text(b, "abstract")),
+        );
         let abstract_text = [
             &abstract_a[..abstract_a.len().div_ceil(2)],
             &abstract_b[abstract_b.len() / 2..],
@@ -293,7 +299,11 @@ fn search(
             }
         }
         let (p50, p99) = percentiles(times);
-        let embedding = if mode == Mode::Lexical { "" } else { ", query embedding included" };
+        let embedding = if mode == Mode::Lexical {
+            ""
+        } else {
+            ", query embedding included"
+        };
         lines.push(format!(
             "{label:<20} p50={p50:7.2}ms p99={p99:7.2}ms  ({} queries, top 10 with snippets{embedding})",
             parsed.len()
@@ -333,7 +343,10 @@ fn search(
             .lines()
             .filter(|l| l.starts_with("VmHWM") || l.starts_with("VmRSS"))
         {
-            println!("search process {}", line.split_whitespace().collect::<Vec<_>>().join(" "));
+            println!(
+                "search process {}",
+                line.split_whitespace().collect::<Vec<_>>().join(" ")
+            );
         }
     }
     if empty * 10 > parsed.len() {

@@ -84,7 +84,9 @@ impl ExactRows {
     }
 
     pub(crate) fn allows(&self, allowed: &RowBits, key: u64) -> bool {
-        self.rows.get(&key).is_some_and(|&row| allowed.contains(row))
+        self.rows
+            .get(&key)
+            .is_some_and(|&row| allowed.contains(row))
     }
 
     /// The `k` best rows for `query` among `allowed`, excluding `exclude`.

@@ -215,10 +215,9 @@ impl Graph {
         let (graph_path, meta_path) = snapshot_paths(log);
         let temp = graph_path.with_extension("hnsw.tmp");
         let utf8 = |path: &Path| {
-            path.to_str().map(str::to_owned).ok_or_else(|| IndexError::Hnsw(format!(
-                "{} is not UTF-8",
-                path.display()
-            )))
+            path.to_str()
+                .map(str::to_owned)
+                .ok_or_else(|| IndexError::Hnsw(format!("{} is not UTF-8", path.display())))
         };
         self.index.save(&utf8(&temp)?).map_err(hnsw_error)?;
         File::open(&temp)
@@ -267,7 +266,9 @@ impl Graph {
             }
         }
         let graph = Graph::new(dim, params, 0)?;
-        let path = graph_path.to_str().ok_or_else(|| IndexError::Hnsw("path is not UTF-8".into()))?;
+        let path = graph_path
+            .to_str()
+            .ok_or_else(|| IndexError::Hnsw("path is not UTF-8".into()))?;
         if let Err(error) = graph.index.load(path) {
             tracing::warn!(%error, "HNSW graph file does not load; rebuilding the graph");
             return Ok(None);

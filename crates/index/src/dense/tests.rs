@@ -204,7 +204,10 @@ fn graph_filters_apply_during_the_search() -> Result<()> {
         let allowed = index.row_set(&allowed_keys);
         let found = index.search(query, 10, Some(&allowed))?;
         assert_eq!(found.len(), 10, "step {step}");
-        assert!(found.iter().all(|h| h.key % step as u64 == 0), "step {step}");
+        assert!(
+            found.iter().all(|h| h.key % step as u64 == 0),
+            "step {step}"
+        );
         let truth = index.search_exact(query, 10, &allowed_keys)?;
         let overlap = found.iter().filter(|h| truth.contains(h)).count();
         assert!(overlap >= 9, "step {step}: {overlap}/10");
@@ -237,7 +240,10 @@ fn graph_updates_removals_and_reopen() -> Result<()> {
     }
     // The snapshot covers the first commit; the second is replayed from the log.
     let index = DenseIndex::open_with(&path, "test", DIM, graph_options())?;
-    assert_eq!((index.method(), index.len(), index.watermark()), ("hnsw", 500, 2));
+    assert_eq!(
+        (index.method(), index.len(), index.watermark()),
+        ("hnsw", 500, 2)
+    );
     assert!(!index.contains(8) && index.contains(7));
     assert_eq!(keys(&index.search(&target, 2, None)?), vec![7, 9_999]);
     Ok(())
@@ -263,7 +269,9 @@ fn torn_or_stale_graph_snapshots_are_rebuilt() -> Result<()> {
     std::fs::write(&graph_path, &bytes).map_err(IndexError::io(&graph_path))?;
     expected(&DenseIndex::open_with(&path, "test", DIM, graph_options())?)?;
     // The rebuild wrote a fresh snapshot; now truncate it.
-    let length = std::fs::metadata(&graph_path).map_err(IndexError::io(&graph_path))?.len();
+    let length = std::fs::metadata(&graph_path)
+        .map_err(IndexError::io(&graph_path))?
+        .len();
     std::fs::OpenOptions::new()
         .write(true)
         .open(&graph_path)
