@@ -239,8 +239,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for line in &report {
         println!("{line}");
     }
-    #[cfg(feature = "hnsw")]
-    hnsw_bench(&searcher, &query_vectors)?;
+    hnsw_bench(&searcher, &vectors, &query_vectors)?;
     let total = query_keys.len();
     println!(
         "self-retrieval in top 10: lexical {}/{total}, dense {}/{total}, hybrid {}/{total}",
@@ -296,45 +295,57 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Recall@10 against the exact scan, latency and memory of usearch HNSW (f16).
-#[cfg(feature = "hnsw")]
+/// Recall@10 against the exact scan, latency and memory of the dense index's
+/// HNSW path (usearch, f16) at a few graph settings.
 fn hnsw_bench(
     searcher: &Searcher,
+    vectors: &[f32],
     query_vectors: &[Vec<f32>],
 ) -> Result<(), Box<dyn std::error::Error>> {
-    use papers_index::dense::hnsw::{HnswIndex, HnswParams};
-    let dense = searcher.dense();
+    use papers_index::DenseOptions;
+    use papers_index::dense::{DenseIndex, hnsw::HnswParams};
     let exact: Vec<Vec<u64>> = query_vectors
         .iter()
         .map(|v| {
-            dense
+            searcher
+                .dense()
                 .search(v, 10, None)
                 .map(|hits| hits.iter().map(|h| h.key).collect())
         })
         .collect::<Result<_, _>>()?;
     for connectivity in [16, 32] {
-        let params = HnswParams {
-            connectivity,
-            ..HnswParams::default()
+        let mut options = DenseOptions {
+            graph_threshold: 0,
+            hnsw: HnswParams {
+                connectivity,
+                ..HnswParams::default()
+            },
         };
         let started = Instant::now();
-        let hnsw = HnswIndex::build(dense, params, 2)?;
+        let mut dense = DenseIndex::in_memory("all-MiniLM-L6-v2", DIM)?;
+        dense.set_options(options);
+        for (key, vector) in vectors.chunks_exact(DIM).enumerate() {
+            dense.upsert(key as u64, vector)?;
+        }
+        dense.commit(0)?;
         let build = started.elapsed().as_secs_f64();
+        assert_eq!(dense.method(), "hnsw");
         for expansion in [32, 64, 128] {
-            hnsw.set_expansion_search(expansion);
+            options.hnsw.expansion_search = expansion;
+            dense.set_options(options);
             let mut times = Vec::new();
             let mut overlap = 0usize;
             for (v, truth) in query_vectors.iter().zip(&exact) {
                 let t = Instant::now();
-                let hits = hnsw.search(dense, v, 10, None)?;
+                let hits = dense.search(v, 10, None)?;
                 times.push(t.elapsed());
                 overlap += hits.iter().filter(|h| truth.contains(&h.key)).count();
             }
             let (p50, p99) = percentiles(times);
             let recall = overlap as f64 / (10 * exact.len()) as f64;
             println!(
-                "hnsw M={connectivity} ef={expansion:<3}       p50={p50:.3}ms p99={p99:.3}ms recall@10={recall:.4} (build {build:.0}s on 2 threads, {:.0} B/paper)",
-                hnsw.memory_usage() as f64 / dense.len() as f64
+                "hnsw M={connectivity} ef={expansion:<3}       p50={p50:.3}ms p99={p99:.3}ms recall@10={recall:.4} (build {build:.0}s, {} B/paper)",
+                dense.bytes_per_paper()
             );
         }
     }

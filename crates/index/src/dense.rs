@@ -1,15 +1,21 @@
-//! The dense index: every paper's embedding as f16, searched by an exact scan.
+//! The dense index: every paper's embedding as f16, searched exactly while the
+//! collection is small and through an HNSW graph once it is large.
 //!
-//! Exact search is a deliberate choice at this size: 76,803 × 384 f16 rows are
-//! 59 MB, one pass over them is a few milliseconds on one core, recall is 1.0 by
-//! construction, filters cost nothing extra (a bitset test per row), and there is
-//! no graph to build, persist or repair. An HNSW index becomes worth its build cost
-//! and memory beyond a few hundred thousand papers (see the bench report).
+//! Exact search is the better choice up to a few hundred thousand papers: one
+//! pass over 76,803 × 384 f16 rows (59 MB) is a few milliseconds, recall is 1.0
+//! by construction, filters are a bitset test per row, and there is no graph to
+//! build (HNSW inserts run at a few thousand per second here), persist or repair.
+//! The scan is linear, though: about 40 ms per query at a million papers. From
+//! [`DenseOptions::graph_threshold`] papers on, the vectors move into a usearch
+//! graph (see [`hnsw`]) that answers in well under a millisecond, holds each
+//! vector once (f16), and applies the same filters during the walk.
 //!
-//! Vectors live in memory; the file (see [`file`]) is loaded once and appended to.
+//! Either way the durable record is the vector log (see [`file`]): commits append
+//! to it, and the graph is a snapshot of it that [`DenseIndex::open`] validates
+//! and catches up, or rebuilds.
 
+mod exact;
 mod file;
-#[cfg(feature = "hnsw")]
 pub mod hnsw;
 mod kernel;
 
@@ -20,36 +26,101 @@ use half::f16;
 use papers_rank::fusion::Scored;
 
 use crate::error::{IndexError, Result};
+use exact::{ExactRows, RowBits, TopK};
 use file::{Header, TOMBSTONE};
+use hnsw::{Coverage, Graph, HnswParams};
 
-/// Rows per kernel call: big enough to amortise the call, small enough that the
-/// scores stay in L1.
-const BLOCK_ROWS: usize = 256;
+/// When the dense index uses the HNSW graph instead of the exact scan.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DenseOptions {
+    /// Papers from which on the graph is used. Measured with bench/scale.sh: the
+    /// exact scan costs about 4 ms per query at 100,000 papers and 40 ms at a
+    /// million, the graph well under 1 ms at both; 200,000 keeps the scan's
+    /// exactness and zero build cost wherever it stays under ~10 ms.
+    pub graph_threshold: usize,
+    pub hnsw: HnswParams,
+}
+
+impl Default for DenseOptions {
+    fn default() -> Self {
+        DenseOptions {
+            graph_threshold: 200_000,
+            hnsw: HnswParams::default(),
+        }
+    }
+}
+
+/// A filter with at most this fraction (1/n) of the graph's papers is answered by
+/// scoring the allowed papers exactly: a graph walk would have to visit about
+/// n × k nodes to find k allowed ones.
+const EXACT_FILTER_DIVISOR: usize = 32;
+/// The graph snapshot is rewritten when the log has grown past it by this many
+/// rows, or by a tenth of the graph, whichever is more: replaying the tail on open
+/// costs graph inserts, writing the snapshot costs a full write of the graph.
+const SNAPSHOT_MIN_TAIL: u64 = 20_000;
+
+enum Vectors {
+    Exact(ExactRows),
+    Graph(Graph),
+}
 
 pub struct DenseIndex {
     path: Option<PathBuf>,
     header: Header,
-    keys: Vec<u64>,
-    vectors: Vec<f16>,
-    rows: HashMap<u64, usize>,
+    vectors: Vectors,
     /// Rows changed since the last commit, as (key or tombstone, vector).
     pending: Vec<(u64, Vec<f16>)>,
+    /// Graph changes not applied yet, in order (`None` removes): the graph takes
+    /// them at commit, inserting on every core.
+    unapplied: Vec<(u64, Option<Vec<f16>>)>,
+    /// The keys of `unapplied`, and whether each one's last change adds a vector.
+    unapplied_keys: HashMap<u64, bool>,
+    /// Log rows the graph snapshot on disk covers.
+    snapshot_rows: u64,
+    options: DenseOptions,
     dots: kernel::DotsFn,
     kernel_name: &'static str,
 }
 
-/// The rows a filter allows, as a bitset, plus the list when it is short enough
-/// that visiting only those rows beats scanning all of them.
+/// The papers a filter allows, in the form the current search path tests.
 pub struct RowSet {
-    bits: Vec<u64>,
-    sparse: Option<Vec<usize>>,
+    inner: Allowed,
 }
 
-impl RowSet {
-    fn contains(&self, row: usize) -> bool {
-        self.bits
-            .get(row / 64)
-            .is_some_and(|word| word & (1 << (row % 64)) != 0)
+enum Allowed {
+    Rows(RowBits),
+    Keys(KeySet),
+}
+
+/// Sorted keys, with a bitset over the key range when keys are dense enough.
+struct KeySet {
+    keys: Vec<u64>,
+    bits: Option<Vec<u64>>,
+}
+
+impl KeySet {
+    fn new(keys: &[u64]) -> KeySet {
+        let mut keys = keys.to_vec();
+        keys.sort_unstable();
+        keys.dedup();
+        let max = keys.last().copied().unwrap_or(0);
+        let bits = (max / 64 <= 4 * keys.len() as u64 + 1024).then(|| {
+            let mut bits = vec![0u64; max as usize / 64 + 1];
+            for &key in &keys {
+                bits[key as usize / 64] |= 1 << (key % 64);
+            }
+            bits
+        });
+        KeySet { keys, bits }
+    }
+
+    fn contains(&self, key: u64) -> bool {
+        match &self.bits {
+            Some(bits) => bits
+                .get((key / 64) as usize)
+                .is_some_and(|word| word & (1 << (key % 64)) != 0),
+            None => self.keys.binary_search(&key).is_ok(),
+        }
     }
 }
 
@@ -62,58 +133,164 @@ impl DenseIndex {
             model: model.to_owned(),
             rows: 0,
             watermark: 0,
+            log_id: file::new_log_id(),
         };
-        Ok(Self::with_header(None, header))
+        Ok(Self::with_header(None, header, DenseOptions::default()))
+    }
+
+    /// Opens the file at `path`, or creates an empty one, with default options.
+    pub fn open(path: &Path, model: &str, dim: usize) -> Result<DenseIndex> {
+        Self::open_with(path, model, dim, DenseOptions::default())
     }
 
     /// Opens the file at `path`, or creates an empty one. A file built with another
-    /// model or dimension is an error: the binary should rebuild it.
-    pub fn open(path: &Path, model: &str, dim: usize) -> Result<DenseIndex> {
+    /// model or dimension is an error: the binary should rebuild it. A valid graph
+    /// snapshot is loaded and caught up with the log; an invalid one is rebuilt if
+    /// the collection is at or above the threshold.
+    pub fn open_with(
+        path: &Path,
+        model: &str,
+        dim: usize,
+        options: DenseOptions,
+    ) -> Result<DenseIndex> {
         if !path.exists() {
             let mut index = Self::in_memory(model, dim)?;
+            index.options = options;
             index.path = Some(path.to_owned());
             file::write_all(path, &index.header, std::iter::empty())?;
+            Graph::remove_snapshot(path);
             return Ok(index);
         }
-        let mut rows: Vec<(u64, Vec<f16>)> = Vec::new();
-        let header = file::read(path, |key, vector| rows.push((key, vector.to_vec())))?;
+        let header = file::read_header(path)?;
         if header.model != model || header.dim != dim {
             return Err(IndexError::ModelMismatch {
                 expected: format!("{model} ({dim}-d)"),
                 found: format!("{} ({}-d)", header.model, header.dim),
             });
         }
-        let mut index = Self::with_header(Some(path.to_owned()), header);
-        for (key, vector) in rows {
-            if key & TOMBSTONE != 0 {
-                index.remove_row(key & !TOMBSTONE);
-            } else {
-                index.put_row(key, &vector);
-            }
+        let mut index = Self::with_header(Some(path.to_owned()), header.clone(), options);
+        // A log with fewer rows than the threshold has fewer live papers too.
+        let wants_graph = header.rows >= options.graph_threshold as u64;
+        let snapshot = if wants_graph {
+            Graph::load(path, dim, options.hnsw, header.log_id, header.rows)?
+        } else {
+            None
+        };
+        if let Some((graph, coverage)) = snapshot {
+            file::read_from(path, coverage.rows, |key, vector| {
+                index.replay(&graph, key, vector);
+            })?;
+            index.vectors = Vectors::Graph(graph);
+            index.snapshot_rows = coverage.rows;
+            return Ok(index);
         }
+        index.load_log(path)?;
         Ok(index)
     }
 
-    fn with_header(path: Option<PathBuf>, header: Header) -> DenseIndex {
+    fn replay(&self, graph: &Graph, key: u64, vector: &[f16]) {
+        let outcome = if key & TOMBSTONE != 0 {
+            graph.remove(key & !TOMBSTONE).map(drop)
+        } else {
+            graph.upsert(key, vector)
+        };
+        if let Err(error) = outcome {
+            tracing::warn!(%error, key, "replaying the vector log into the graph");
+        }
+    }
+
+    /// Loads the log without a usable snapshot: into the exact rows below the
+    /// threshold, into a new graph (then snapshotted) at or above it.
+    fn load_log(&mut self, path: &Path) -> Result<()> {
+        // The last row of each key decides whether it is live; only those rows
+        // are loaded, so superseded rows never reach the graph.
+        let mut last: HashMap<u64, (u64, bool)> = HashMap::new();
+        let mut row = 0u64;
+        file::read(path, |key, _| {
+            last.insert(key & !TOMBSTONE, (row, key & TOMBSTONE == 0));
+            row += 1;
+        })?;
+        let live = last.values().filter(|(_, live)| *live).count();
+        let is_live = |row: u64, key: u64| last.get(&key).is_some_and(|&(r, l)| l && r == row);
+        if live < self.options.graph_threshold {
+            let mut rows = ExactRows::new(self.header.dim);
+            let mut row = 0u64;
+            file::read(path, |key, vector| {
+                if is_live(row, key) {
+                    rows.put(key, vector);
+                }
+                row += 1;
+            })?;
+            // A snapshot left beside the log is harmless: it is validated before
+            // any use.
+            self.vectors = Vectors::Exact(rows);
+            return Ok(());
+        }
+        tracing::info!(papers = live, "building the HNSW graph from the vector log");
+        let graph = Graph::new(self.header.dim, self.options.hnsw, live)?;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let mut batch: Vec<(u64, Vec<f16>)> = Vec::with_capacity(16_384);
+        let mut failure = None;
+        let mut flush = |batch: &mut Vec<(u64, Vec<f16>)>| {
+            let rows: Vec<(u64, &[f16])> = batch.iter().map(|(k, v)| (*k, v.as_slice())).collect();
+            if let Err(error) = graph.add_parallel(&rows, threads) {
+                failure.get_or_insert(error);
+            }
+            batch.clear();
+        };
+        let mut row = 0u64;
+        file::read(path, |key, vector| {
+            if is_live(row, key) {
+                batch.push((key, vector.to_vec()));
+                if batch.len() == batch.capacity() {
+                    flush(&mut batch);
+                }
+            }
+            row += 1;
+        })?;
+        flush(&mut batch);
+        if let Some(error) = failure {
+            return Err(error);
+        }
+        self.vectors = Vectors::Graph(graph);
+        self.snapshot()
+    }
+
+    fn with_header(path: Option<PathBuf>, header: Header, options: DenseOptions) -> DenseIndex {
         let (dots, kernel_name) = kernel::best();
         DenseIndex {
             path,
+            vectors: Vectors::Exact(ExactRows::new(header.dim)),
             header,
-            keys: Vec::new(),
-            vectors: Vec::new(),
-            rows: HashMap::new(),
             pending: Vec::new(),
+            unapplied: Vec::new(),
+            unapplied_keys: HashMap::new(),
+            snapshot_rows: 0,
+            options,
             dots,
             kernel_name,
         }
     }
 
+    /// Changes when the graph is used; a collection already past the new
+    /// threshold moves into the graph at the next commit. (A graph never goes back
+    /// to the exact scan while open.)
+    pub fn set_options(&mut self, options: DenseOptions) {
+        self.options = options;
+        if let Vectors::Graph(graph) = &self.vectors {
+            graph.set_expansion_search(options.hnsw.expansion_search);
+        }
+    }
+
     pub fn len(&self) -> usize {
-        self.keys.len()
+        match &self.vectors {
+            Vectors::Exact(rows) => rows.len(),
+            Vectors::Graph(graph) => graph.len(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.len() == 0
     }
 
     pub fn dim(&self) -> usize {
@@ -134,16 +311,45 @@ impl DenseIndex {
         self.kernel_name
     }
 
+    /// "exact" or "hnsw": the search path in use.
+    pub fn method(&self) -> &'static str {
+        match self.vectors {
+            Vectors::Exact(_) => "exact",
+            Vectors::Graph(_) => "hnsw",
+        }
+    }
+
     pub fn contains(&self, key: u64) -> bool {
-        self.rows.contains_key(&key)
+        match &self.vectors {
+            Vectors::Exact(rows) => rows.contains(key),
+            Vectors::Graph(graph) => graph.contains(key),
+        }
     }
 
-    /// Bytes of vector memory per paper (key, vector and the key map's share).
+    /// Bytes of vector memory per paper: key, vector and the key map's share for
+    /// the exact rows; the graph's own account (vector, links, key map) for HNSW.
     pub fn bytes_per_paper(&self) -> usize {
-        8 + 2 * self.header.dim + 16
+        match &self.vectors {
+            Vectors::Exact(_) => 8 + 2 * self.header.dim + 16,
+            Vectors::Graph(graph) => graph.memory_usage() / graph.len().max(1),
+        }
     }
 
-    /// Adds or replaces `key`'s vector; persisted at the next commit.
+    /// `key`'s stored vector.
+    fn vector(&self, key: u64) -> Option<Vec<f16>> {
+        match &self.vectors {
+            Vectors::Exact(rows) => rows.vector(key).map(<[f16]>::to_vec),
+            Vectors::Graph(graph) => {
+                let mut out = vec![f16::ZERO; self.header.dim];
+                graph.get(key, &mut out).then_some(out)
+            }
+        }
+    }
+
+    /// Adds or replaces `key`'s vector; persisted at the next commit, and on the
+    /// graph path also visible to searches from then on. Writing the
+    /// vector a key already has is a no-op, so re-indexing a paper whose metadata
+    /// changed does not grow the log.
     pub fn upsert(&mut self, key: u64, vector: &[f32]) -> Result<()> {
         if vector.len() != self.header.dim {
             return Err(IndexError::Dimension {
@@ -151,99 +357,251 @@ impl DenseIndex {
                 actual: vector.len(),
             });
         }
+        let key = key & !TOMBSTONE;
         let halves: Vec<f16> = vector.iter().map(|&x| f16::from_f32(x)).collect();
-        self.put_row(key & !TOMBSTONE, &halves);
+        let changing = self.unapplied_keys.contains_key(&key);
+        if !changing && self.vector(key).is_some_and(|old| old == halves) {
+            return Ok(());
+        }
+        match &mut self.vectors {
+            Vectors::Exact(rows) => rows.put(key, &halves),
+            Vectors::Graph(_) => {
+                self.unapplied.push((key, Some(halves.clone())));
+                self.unapplied_keys.insert(key, true);
+            }
+        }
         if self.path.is_some() {
-            self.pending.push((key & !TOMBSTONE, halves));
+            self.pending.push((key, halves));
         }
         Ok(())
     }
 
     pub fn remove(&mut self, key: u64) {
-        if self.remove_row(key) && self.path.is_some() {
+        let removed = match &mut self.vectors {
+            Vectors::Exact(rows) => rows.remove(key),
+            Vectors::Graph(graph) => {
+                let known = match self.unapplied_keys.insert(key, false) {
+                    Some(adds) => adds,
+                    None => graph.contains(key),
+                };
+                if known {
+                    self.unapplied.push((key, None));
+                }
+                known
+            }
+        };
+        if removed && self.path.is_some() {
             self.pending
                 .push((key | TOMBSTONE, vec![f16::ZERO; self.header.dim]));
         }
     }
 
     /// Persists the changes since the last commit by appending them; rewrites the
-    /// file instead when superseded rows would make up most of it.
+    /// file instead when superseded rows would make up most of it. Moves the
+    /// vectors into the graph once there are enough of them, and snapshots the
+    /// graph when the log has grown well past the last snapshot.
     pub fn commit(&mut self, watermark: u64) -> Result<()> {
+        self.apply_to_graph()?;
         let Some(path) = self.path.clone() else {
             self.header.watermark = watermark;
-            return Ok(());
+            return self.grow_into_graph();
         };
         let total_rows = self.header.rows + self.pending.len() as u64;
-        if total_rows > 2 * self.keys.len() as u64 + 1024 {
-            return self.rewrite(&path, watermark);
+        let compact = total_rows > 2 * self.len() as u64 + 1024;
+        if compact {
+            self.rewrite(&path, watermark)?;
+        } else {
+            let pending = std::mem::take(&mut self.pending);
+            file::append(
+                &path,
+                &mut self.header,
+                pending
+                    .iter()
+                    .map(|(key, vector)| (*key, vector.as_slice())),
+                watermark,
+            )?;
         }
-        let pending = std::mem::take(&mut self.pending);
-        file::append(
-            &path,
-            &mut self.header,
-            pending
-                .iter()
-                .map(|(key, vector)| (*key, vector.as_slice())),
-            watermark,
-        )
+        if matches!(self.vectors, Vectors::Exact(_)) {
+            return self.grow_into_graph();
+        }
+        let tail = self.header.rows.saturating_sub(self.snapshot_rows);
+        if compact || tail > SNAPSHOT_MIN_TAIL.max(self.len() as u64 / 10) {
+            self.snapshot()?;
+        }
+        Ok(())
     }
 
-    /// Writes the live rows to a fresh file (atomically replacing the old one).
-    pub fn rewrite(&mut self, path: &Path, watermark: u64) -> Result<()> {
+    /// Applies the graph changes made since the last commit: removals and
+    /// replacements first, then every new vector in parallel. Only the last change
+    /// of each key counts.
+    fn apply_to_graph(&mut self) -> Result<()> {
+        let Vectors::Graph(graph) = &self.vectors else {
+            return Ok(());
+        };
+        let changes = std::mem::take(&mut self.unapplied);
+        self.unapplied_keys.clear();
+        let last: HashMap<u64, usize> = changes
+            .iter()
+            .enumerate()
+            .map(|(i, (key, _))| (*key, i))
+            .collect();
+        let mut adds: Vec<(u64, &[f16])> = Vec::new();
+        for (i, (key, vector)) in changes.iter().enumerate() {
+            if last.get(key) != Some(&i) {
+                continue;
+            }
+            if graph.contains(*key) {
+                graph.remove(*key)?;
+            }
+            if let Some(vector) = vector {
+                adds.push((*key, vector));
+            }
+        }
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        graph.add_parallel(&adds, threads)
+    }
+
+    /// Writes a graph snapshot now if the log has rows it does not cover (for a
+    /// clean shutdown or the end of a bulk build, so the next open replays
+    /// nothing).
+    pub fn checkpoint(&mut self) -> Result<()> {
+        if matches!(self.vectors, Vectors::Graph(_))
+            && self.pending.is_empty()
+            && self.header.rows != self.snapshot_rows
+        {
+            self.snapshot()?;
+        }
+        Ok(())
+    }
+
+    fn snapshot(&mut self) -> Result<()> {
+        let (Some(path), Vectors::Graph(graph)) = (&self.path, &self.vectors) else {
+            return Ok(());
+        };
+        let coverage = Coverage {
+            log_id: self.header.log_id,
+            rows: self.header.rows,
+        };
+        let started = std::time::Instant::now();
+        graph.save(path, coverage)?;
+        tracing::debug!(
+            rows = coverage.rows,
+            duration_ms = started.elapsed().as_millis() as u64,
+            "HNSW snapshot written"
+        );
+        self.snapshot_rows = coverage.rows;
+        Ok(())
+    }
+
+    /// Moves the exact rows into a graph when there are enough of them.
+    fn grow_into_graph(&mut self) -> Result<()> {
+        let Vectors::Exact(rows) = &self.vectors else {
+            return Ok(());
+        };
+        if rows.len() < self.options.graph_threshold {
+            return Ok(());
+        }
+        let started = std::time::Instant::now();
+        let graph = Graph::new(self.header.dim, self.options.hnsw, rows.len())?;
+        let all: Vec<(u64, &[f16])> = rows.iter().collect();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        graph.add_parallel(&all, threads)?;
+        tracing::info!(
+            papers = all.len(),
+            duration_ms = started.elapsed().as_millis() as u64,
+            "dense index moved into an HNSW graph"
+        );
+        self.vectors = Vectors::Graph(graph);
+        self.snapshot()
+    }
+
+    /// Writes the live rows to a fresh log (atomically replacing the old one, with
+    /// a new log id, so an older graph snapshot no longer matches it).
+    pub(crate) fn rewrite(&mut self, path: &Path, watermark: u64) -> Result<()> {
         let header = Header {
-            rows: self.keys.len() as u64,
+            rows: self.len() as u64,
             watermark,
+            log_id: file::new_log_id(),
             ..self.header.clone()
         };
-        let dim = self.header.dim;
-        file::write_all(
-            path,
-            &header,
-            self.keys
-                .iter()
-                .zip(self.vectors.chunks_exact(dim))
-                .map(|(key, vector)| (*key, vector)),
-        )?;
-        self.header = header;
+        match &self.vectors {
+            Vectors::Exact(rows) => file::write_all(path, &header, rows.iter())?,
+            Vectors::Graph(graph) => {
+                // The graph has no key listing; the current log (plus the pending
+                // rows) says which keys are live.
+                let mut live: HashMap<u64, bool> = HashMap::new();
+                file::read(path, |key, _| {
+                    live.insert(key & !TOMBSTONE, key & TOMBSTONE == 0);
+                })?;
+                for (key, _) in &self.pending {
+                    live.insert(key & !TOMBSTONE, key & TOMBSTONE == 0);
+                }
+                let mut keys: Vec<u64> = live
+                    .into_iter()
+                    .filter(|(_, l)| *l)
+                    .map(|(k, _)| k)
+                    .collect();
+                keys.sort_unstable();
+                let dim = self.header.dim;
+                let vectors: Vec<(u64, Vec<f16>)> = keys
+                    .into_iter()
+                    .filter_map(|key| {
+                        let mut out = vec![f16::ZERO; dim];
+                        graph.get(key, &mut out).then_some((key, out))
+                    })
+                    .collect();
+                let header = Header {
+                    rows: vectors.len() as u64,
+                    ..header.clone()
+                };
+                file::write_all(
+                    path,
+                    &header,
+                    vectors.iter().map(|(k, v)| (*k, v.as_slice())),
+                )?;
+            }
+        }
+        self.header = file::read_header(path)?;
         self.pending.clear();
         self.path = Some(path.to_owned());
         Ok(())
     }
 
-    /// The rows of `keys` (unknown keys are ignored), for use as a search filter.
+    /// The papers of `keys` (unknown keys are ignored), for use as a search filter.
     pub fn row_set(&self, keys: &[u64]) -> RowSet {
-        let mut bits = vec![0u64; self.keys.len().div_ceil(64)];
-        let mut rows = Vec::with_capacity(keys.len());
-        for key in keys {
-            if let Some(&row) = self.rows.get(key) {
-                bits[row / 64] |= 1 << (row % 64);
-                rows.push(row);
-            }
-        }
-        // Visiting rows one by one loses the scan's streaming; it pays off only
-        // when the filter leaves few.
-        let sparse = (rows.len() * 16 < self.keys.len()).then(|| {
-            rows.sort_unstable();
-            rows
-        });
-        RowSet { bits, sparse }
+        let inner = match &self.vectors {
+            Vectors::Exact(rows) => Allowed::Rows(rows.row_bits(keys)),
+            Vectors::Graph(_) => Allowed::Keys(KeySet::new(keys)),
+        };
+        RowSet { inner }
     }
 
-    /// Whether `rows` contains `key`'s row.
-    pub fn allows(&self, rows: &RowSet, key: u64) -> bool {
-        self.rows.get(&key).is_some_and(|&row| rows.contains(row))
+    /// Whether `allowed` contains `key`.
+    pub fn allows(&self, allowed: &RowSet, key: u64) -> bool {
+        match (&self.vectors, &allowed.inner) {
+            (Vectors::Exact(rows), Allowed::Rows(bits)) => rows.allows(bits, key),
+            (_, Allowed::Keys(keys)) => keys.contains(key),
+            (Vectors::Graph(_), Allowed::Rows(_)) => false,
+        }
     }
 
     /// Cosine of `query` (unit length) with `key`'s vector.
     pub fn similarity(&self, query: &[f32], key: u64) -> Option<f32> {
-        let row = *self.rows.get(&key)?;
-        let mut out = [0.0];
-        (self.dots)(query, self.row(row), &mut out);
-        Some(out[0])
+        let vector = match &self.vectors {
+            Vectors::Exact(rows) => return rows.vector(key).map(|v| self.dot(query, v)),
+            Vectors::Graph(_) => self.vector(key)?,
+        };
+        Some(self.dot(query, &vector))
     }
 
-    /// The `k` rows most similar to `query`, among `allowed` rows if given,
-    /// best first. `query` must have the index's dimension and unit length.
+    fn dot(&self, query: &[f32], vector: &[f16]) -> f32 {
+        let mut out = [0.0];
+        (self.dots)(query, vector, &mut out);
+        out[0]
+    }
+
+    /// The `k` papers most similar to `query`, among `allowed` if given, best
+    /// first. `query` must have the index's dimension and unit length.
     pub fn search(&self, query: &[f32], k: usize, allowed: Option<&RowSet>) -> Result<Vec<Scored>> {
         self.search_excluding(query, k, allowed, None)
     }
@@ -255,12 +613,36 @@ impl DenseIndex {
         k: usize,
         allowed: Option<&RowSet>,
     ) -> Result<Option<Vec<Scored>>> {
-        let Some(&row) = self.rows.get(&key) else {
+        let Some(vector) = self.vector(key) else {
             return Ok(None);
         };
-        let query: Vec<f32> = self.row(row).iter().map(|x| x.to_f32()).collect();
+        let query: Vec<f32> = vector.iter().map(|x| x.to_f32()).collect();
         self.search_excluding(&query, k, allowed, Some(key))
             .map(Some)
+    }
+
+    /// The exact scan, whichever path is in use for [`DenseIndex::search`] (for the
+    /// bench's recall figures). Only the exact rows can be scanned; on the graph
+    /// path this scores every allowed key it is given.
+    pub fn search_exact(&self, query: &[f32], k: usize, keys: &[u64]) -> Result<Vec<Scored>> {
+        self.check_query(query)?;
+        let mut top = TopK::new(k);
+        for &key in keys {
+            if let Some(score) = self.similarity(query, key) {
+                top.offer(score, key);
+            }
+        }
+        Ok(top.into_sorted())
+    }
+
+    fn check_query(&self, query: &[f32]) -> Result<()> {
+        if query.len() != self.header.dim {
+            return Err(IndexError::Dimension {
+                expected: self.header.dim,
+                actual: query.len(),
+            });
+        }
+        Ok(())
     }
 
     fn search_excluding(
@@ -270,127 +652,61 @@ impl DenseIndex {
         allowed: Option<&RowSet>,
         exclude: Option<u64>,
     ) -> Result<Vec<Scored>> {
-        let dim = self.header.dim;
-        if query.len() != dim {
-            return Err(IndexError::Dimension {
-                expected: dim,
-                actual: query.len(),
-            });
+        self.check_query(query)?;
+        match (&self.vectors, allowed.map(|a| &a.inner)) {
+            (Vectors::Exact(rows), None) => Ok(rows.search(self.dots, query, k, None, exclude)),
+            (Vectors::Exact(rows), Some(Allowed::Rows(bits))) => {
+                Ok(rows.search(self.dots, query, k, Some(bits), exclude))
+            }
+            (Vectors::Exact(rows), Some(Allowed::Keys(keys))) => {
+                let bits = rows.row_bits(&keys.keys);
+                Ok(rows.search(self.dots, query, k, Some(&bits), exclude))
+            }
+            (Vectors::Graph(graph), allowed) => {
+                let keys = match allowed {
+                    Some(Allowed::Keys(keys)) => Some(keys),
+                    Some(Allowed::Rows(_)) => return Ok(Vec::new()),
+                    None => None,
+                };
+                self.search_graph(graph, query, k, keys, exclude)
+            }
         }
-        let mut top = TopK::new(k);
-        let mut offer = |row: usize, score: f32| {
-            let key = self.keys[row];
-            if Some(key) != exclude {
-                top.offer(score, key);
+    }
+
+    fn search_graph(
+        &self,
+        graph: &Graph,
+        query: &[f32],
+        k: usize,
+        allowed: Option<&KeySet>,
+        exclude: Option<u64>,
+    ) -> Result<Vec<Scored>> {
+        let excluded = |key: u64| Some(key) == exclude;
+        let found = match allowed {
+            Some(keys) if keys.keys.len() * EXACT_FILTER_DIVISOR <= graph.len() => {
+                let keys: Vec<u64> = keys
+                    .keys
+                    .iter()
+                    .copied()
+                    .filter(|&key| !excluded(key))
+                    .collect();
+                return self.search_exact(query, k, &keys);
             }
+            Some(keys) => {
+                graph.search(query, k, Some(&|key| !excluded(key) && keys.contains(key)))?
+            }
+            None if exclude.is_some() => graph.search(query, k, Some(&|key| !excluded(key)))?,
+            None => graph.search(query, k, None)?,
         };
-        let mut scores = [0.0_f32; BLOCK_ROWS];
-        match allowed.and_then(|a| a.sparse.as_deref()) {
-            Some(rows) => {
-                for &row in rows {
-                    (self.dots)(query, self.row(row), &mut scores[..1]);
-                    offer(row, scores[0]);
-                }
-            }
-            None => {
-                for (block_index, block) in self.vectors.chunks(BLOCK_ROWS * dim).enumerate() {
-                    let count = block.len() / dim;
-                    (self.dots)(query, block, &mut scores[..count]);
-                    let first = block_index * BLOCK_ROWS;
-                    for (i, &score) in scores[..count].iter().enumerate() {
-                        if allowed.is_none_or(|a| a.contains(first + i)) {
-                            offer(first + i, score);
-                        }
-                    }
-                }
+        // Scores come from the same kernel as the exact path and as fusion's
+        // fill-ins, so a paper's cosine does not depend on which path found it.
+        let mut top = TopK::new(k);
+        for key in found {
+            if let Some(score) = self.similarity(query, key) {
+                top.offer(score, key);
             }
         }
         Ok(top.into_sorted())
-    }
-
-    fn row(&self, row: usize) -> &[f16] {
-        let dim = self.header.dim;
-        &self.vectors[row * dim..(row + 1) * dim]
-    }
-
-    fn put_row(&mut self, key: u64, vector: &[f16]) {
-        let dim = self.header.dim;
-        match self.rows.get(&key) {
-            Some(&row) => self.vectors[row * dim..(row + 1) * dim].copy_from_slice(vector),
-            None => {
-                self.rows.insert(key, self.keys.len());
-                self.keys.push(key);
-                self.vectors.extend_from_slice(vector);
-            }
-        }
-    }
-
-    fn remove_row(&mut self, key: u64) -> bool {
-        let Some(row) = self.rows.remove(&key) else {
-            return false;
-        };
-        let dim = self.header.dim;
-        let last = self.keys.len() - 1;
-        if row != last {
-            let moved = self.keys[last];
-            self.keys[row] = moved;
-            self.vectors
-                .copy_within(last * dim..(last + 1) * dim, row * dim);
-            self.rows.insert(moved, row);
-        }
-        self.keys.pop();
-        self.vectors.truncate(last * dim);
-        true
-    }
-}
-
-/// A bounded selection of the best scores; ties prefer the smaller key so results
-/// do not depend on row order (which changes on reload and removal).
-struct TopK {
-    k: usize,
-    items: Vec<Scored>,
-    /// The worst score kept once full, for a cheap rejection test.
-    floor: f32,
-}
-
-impl TopK {
-    fn new(k: usize) -> TopK {
-        TopK {
-            k,
-            items: Vec::with_capacity(k + 1),
-            floor: f32::NEG_INFINITY,
-        }
-    }
-
-    fn offer(&mut self, score: f32, key: u64) {
-        if self.k == 0 || (self.items.len() == self.k && score < self.floor) {
-            return;
-        }
-        self.items.push(Scored { key, score });
-        if self.items.len() > self.k {
-            let worst = self.worst();
-            self.items.swap_remove(worst);
-        }
-        if self.items.len() == self.k {
-            self.floor = self.items[self.worst()].score;
-        }
-    }
-
-    fn worst(&self) -> usize {
-        let mut worst = 0;
-        for (i, item) in self.items.iter().enumerate() {
-            let w = &self.items[worst];
-            if item.score < w.score || (item.score == w.score && item.key > w.key) {
-                worst = i;
-            }
-        }
-        worst
-    }
-
-    fn into_sorted(mut self) -> Vec<Scored> {
-        self.items
-            .sort_by(|a, b| b.score.total_cmp(&a.score).then(a.key.cmp(&b.key)));
-        self.items
     }
 }
 

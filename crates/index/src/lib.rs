@@ -2,8 +2,9 @@
 //!
 //! * [`lexical`]: a tantivy BM25 index over title, abstract, authors, categories
 //!   and dates, with a commit watermark for crash-safe replay.
-//! * [`dense`]: an exact SIMD scan over f16 vectors in a file of our own format;
-//!   with the `hnsw` feature, a usearch HNSW graph for millions of papers.
+//! * [`dense`]: f16 vectors in an append-only log of our own format, searched by
+//!   an exact SIMD scan up to a threshold (200,000 papers by default) and through
+//!   a usearch HNSW graph beyond it, filters applied during either search.
 //! * [`query`]: the search box's query language.
 //! * [`Searcher`]: the facade the binary calls: both indexes, fusion and the
 //!   relevance cutoff from `papers-rank`, snippets; [`Searcher::apply`] for
@@ -24,6 +25,7 @@ pub mod query;
 mod searcher;
 mod snippet;
 
+pub use dense::DenseOptions;
 pub use doc::IndexDoc;
 pub use error::{IndexError, Result};
 pub use maintain::{Update, reindex};

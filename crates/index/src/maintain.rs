@@ -8,13 +8,15 @@
 use std::path::{Path, PathBuf};
 
 use crate::IndexDoc;
-use crate::dense::DenseIndex;
+use crate::dense::{DenseIndex, DenseOptions};
 use crate::error::{IndexError, Result};
 use crate::lexical::{LexicalIndex, LexicalWriter};
 use crate::searcher::{SearchConfig, Searcher};
 
 const LEXICAL_DIR: &str = "lexical";
 const VECTORS_FILE: &str = "vectors.papers";
+/// The graph snapshot beside the vector log (see `dense::hnsw`), swapped after it.
+const GRAPH_FILES: [&str; 2] = ["vectors.hnsw", "vectors.hnsw.meta"];
 
 /// One paper's update: its fields and, when embedded, its vector.
 #[derive(Debug, Clone)]
@@ -27,9 +29,25 @@ impl Searcher {
     /// Opens (creating if needed) the indexes in `dir`. `model` and `dim` name the
     /// embedding model the vectors must come from.
     pub fn open(dir: &Path, model: &str, dim: usize) -> Result<Searcher> {
+        Self::open_with(dir, model, dim, DenseOptions::default())
+    }
+
+    /// [`Searcher::open`] with explicit dense-index options (benchmarks, tests).
+    pub fn open_with(
+        dir: &Path,
+        model: &str,
+        dim: usize,
+        options: DenseOptions,
+    ) -> Result<Searcher> {
         let lexical = LexicalIndex::open(&dir.join(LEXICAL_DIR))?;
-        let dense = DenseIndex::open(&dir.join(VECTORS_FILE), model, dim)?;
+        let dense = DenseIndex::open_with(&dir.join(VECTORS_FILE), model, dim, options)?;
         Ok(Searcher::new(lexical, dense, SearchConfig::default()))
+    }
+
+    /// Makes the next open cheap: writes the dense graph snapshot if the vector
+    /// log has grown past it (see [`DenseIndex::checkpoint`]).
+    pub fn checkpoint(&mut self) -> Result<()> {
+        self.dense.checkpoint()
     }
 
     /// Both indexes in memory (evaluation, tests).
@@ -109,10 +127,16 @@ pub fn reindex(
             }
         }
         searcher.apply(&mut writer, &batch, &[], watermark)?;
+        searcher.checkpoint()?;
         writer.finish()?;
     }
     swap_in(dir, &staging, LEXICAL_DIR)?;
+    // A crash between these leaves a graph snapshot naming another log id: it is
+    // then rebuilt from the new log, never used.
     swap_in(dir, &staging, VECTORS_FILE)?;
+    for name in GRAPH_FILES {
+        swap_in(dir, &staging, name)?;
+    }
     std::fs::remove_dir_all(&staging).map_err(IndexError::io(&staging))?;
     Ok(count)
 }
@@ -133,6 +157,9 @@ fn swap_in(dir: &Path, staging: &Path, name: &str) -> Result<()> {
     if live.exists() {
         std::fs::rename(&live, &old).map_err(IndexError::io(&live))?;
     }
-    std::fs::rename(staging.join(name), &live).map_err(IndexError::io(&live))?;
+    // The staging side may lack a file (no graph below the threshold).
+    if staging.join(name).exists() {
+        std::fs::rename(staging.join(name), &live).map_err(IndexError::io(&live))?;
+    }
     remove(&old)
 }

@@ -179,8 +179,13 @@ impl SearchService {
         Ok(())
     }
 
-    /// Releases the index writer (and its lock) so another process can write.
+    /// Releases the index writer (and its lock) so another process can write, after
+    /// snapshotting the dense graph so the next open has nothing to replay.
     pub fn finish(&self) -> anyhow::Result<()> {
+        self.searcher
+            .write()
+            .map_err(|_| anyhow::anyhow!("index poisoned"))?
+            .checkpoint()?;
         if let Some(writer) = self
             .writer
             .lock()

@@ -8,7 +8,8 @@
 //! 20   model id length u32 (at most 256)
 //! 24   rows in the file u64
 //! 32   watermark u64 (store change-log position the file covers)
-//! 40   reserved, zero, up to 64
+//! 40   log id u64 (random, new for every rewrite; 0 in files from before it)
+//! 48   reserved, zero, up to 64
 //! 64   model id, UTF-8, zero-padded to 256 bytes
 //! 320  rows: key u64, then dimensions × f16, all little-endian
 //! ```
@@ -17,7 +18,9 @@
 //! a deletion. Appending writes the rows, syncs, then rewrites the row count and
 //! watermark in the header and syncs again: a crash in between leaves bytes past
 //! the counted rows, which are ignored on load and overwritten by the next append.
-//! Rewrites (compaction) go to a temporary file that is renamed over the old one.
+//! Rewrites (compaction) go to a temporary file that is renamed over the old one,
+//! with a fresh log id: the HNSW snapshot (see [`super::hnsw`]) names the log id and
+//! row count it covers, so it can never be replayed against another file's rows.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
@@ -40,6 +43,8 @@ pub(crate) struct Header {
     pub model: String,
     pub rows: u64,
     pub watermark: u64,
+    /// Identifies this file's row sequence (see the module docs).
+    pub log_id: u64,
 }
 
 impl Header {
@@ -52,6 +57,7 @@ impl Header {
         out.extend_from_slice(&(self.model.len() as u32).to_le_bytes());
         out.extend_from_slice(&self.rows.to_le_bytes());
         out.extend_from_slice(&self.watermark.to_le_bytes());
+        out.extend_from_slice(&self.log_id.to_le_bytes());
         out.resize(64, 0);
         out.extend_from_slice(self.model.as_bytes());
         out.resize(DATA_START as usize, 0);
@@ -83,6 +89,7 @@ impl Header {
             model,
             rows: u64_at(24),
             watermark: u64_at(32),
+            log_id: u64_at(40),
         })
     }
 
@@ -101,16 +108,51 @@ pub(crate) fn check_model_id(model: &str) -> Result<()> {
     Ok(())
 }
 
+/// A fresh log id: unique enough to tell two rewrites of one file apart, never 0.
+pub(crate) fn new_log_id() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    hasher.write_u32(std::process::id());
+    hasher.finish().max(1)
+}
+
+/// Reads only the header.
+pub(crate) fn read_header(path: &Path) -> Result<Header> {
+    let mut file = File::open(path).map_err(IndexError::io(path))?;
+    let mut head = vec![0; DATA_START as usize];
+    file.read_exact(&mut head).map_err(IndexError::io(path))?;
+    Header::decode(path, &head)
+}
+
 /// Reads the header and the counted rows, calling `row` for each in file order.
-pub(crate) fn read(path: &Path, mut row: impl FnMut(u64, &[f16])) -> Result<Header> {
+pub(crate) fn read(path: &Path, row: impl FnMut(u64, &[f16])) -> Result<Header> {
+    read_from(path, 0, row)
+}
+
+/// Reads the header and the counted rows from row `first` on, calling `row` for
+/// each in file order.
+pub(crate) fn read_from(
+    path: &Path,
+    first: u64,
+    mut row: impl FnMut(u64, &[f16]),
+) -> Result<Header> {
     let file = File::open(path).map_err(IndexError::io(path))?;
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let mut head = vec![0; DATA_START as usize];
     reader.read_exact(&mut head).map_err(IndexError::io(path))?;
     let header = Header::decode(path, &head)?;
+    let first = first.min(header.rows);
+    reader
+        .seek(SeekFrom::Start(DATA_START + first * header.row_bytes()))
+        .map_err(IndexError::io(path))?;
     let mut buffer = vec![0u8; header.row_bytes() as usize];
     let mut vector = vec![f16::ZERO; header.dim];
-    for _ in 0..header.rows {
+    for _ in first..header.rows {
         reader
             .read_exact(&mut buffer)
             .map_err(IndexError::io(path))?;

@@ -109,3 +109,222 @@ fn rewrite_matches_the_log() -> Result<()> {
     assert_eq!(after.watermark(), 42);
     Ok(())
 }
+
+// The HNSW path. The graph threshold is lowered so a few hundred vectors use it;
+// vectors come from a fixed-seed generator, so every run sees the same graph
+// inputs (usearch inserts on several threads, so the graph itself may differ
+// between runs: the assertions hold for any graph).
+
+/// A small deterministic generator (SplitMix64) for random unit vectors.
+struct Vectors(u64);
+
+impl Vectors {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn unit(&mut self, dim: usize) -> Vec<f32> {
+        let values: Vec<f32> = (0..dim)
+            .map(|_| (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32 - 0.5)
+            .collect();
+        unit(&values)
+    }
+}
+
+fn graph_options() -> DenseOptions {
+    DenseOptions {
+        graph_threshold: 100,
+        ..DenseOptions::default()
+    }
+}
+
+const DIM: usize = 32;
+
+/// An index at `path` in graph mode holding keys 0..n.
+fn graph_index(path: &Path, n: u64, seed: u64) -> Result<(DenseIndex, Vec<Vec<f32>>)> {
+    let mut index = DenseIndex::open_with(path, "test", DIM, graph_options())?;
+    let mut generator = Vectors(seed);
+    let vectors: Vec<Vec<f32>> = (0..n).map(|_| generator.unit(DIM)).collect();
+    for (key, vector) in vectors.iter().enumerate() {
+        index.upsert(key as u64, vector)?;
+    }
+    index.commit(1)?;
+    assert_eq!(index.method(), "hnsw");
+    Ok((index, vectors))
+}
+
+fn tempdir() -> Result<tempfile::TempDir> {
+    tempfile::tempdir().map_err(IndexError::io("tempdir"))
+}
+
+#[test]
+fn graph_recall_against_the_exact_scan() -> Result<()> {
+    let mut generator = Vectors(7);
+    let mut exact = DenseIndex::in_memory("test", DIM)?;
+    let mut graph = DenseIndex::in_memory("test", DIM)?;
+    graph.set_options(graph_options());
+    for key in 0..3_000 {
+        let vector = generator.unit(DIM);
+        exact.upsert(key, &vector)?;
+        graph.upsert(key, &vector)?;
+    }
+    graph.commit(0)?;
+    assert_eq!((exact.method(), graph.method()), ("exact", "hnsw"));
+    let (mut overlap, mut total) = (0, 0);
+    for _ in 0..100 {
+        let query = generator.unit(DIM);
+        let truth = keys(&exact.search(&query, 10, None)?);
+        let found = graph.search(&query, 10, None)?;
+        // Scores on the graph path come from the exact kernel.
+        for hit in &found {
+            assert_eq!(exact.similarity(&query, hit.key), Some(hit.score));
+        }
+        overlap += found.iter().filter(|h| truth.contains(&h.key)).count();
+        total += truth.len();
+    }
+    let recall = overlap as f64 / total as f64;
+    assert!(recall >= 0.99, "recall@10 {recall}");
+    Ok(())
+}
+
+#[test]
+fn graph_filters_apply_during_the_search() -> Result<()> {
+    let dir = tempdir()?;
+    let (index, vectors) = graph_index(&dir.path().join("vectors.papers"), 2_000, 11)?;
+    let query = &vectors[5];
+    // A broad filter (every other key) goes through the graph walk, a narrow one
+    // (1 in 100) through exact scoring of the allowed keys: both must return k
+    // allowed keys, which a post-filter of the unfiltered top k would not.
+    for step in [2, 100] {
+        let allowed_keys: Vec<u64> = (0..2_000).step_by(step).collect();
+        let allowed = index.row_set(&allowed_keys);
+        let found = index.search(query, 10, Some(&allowed))?;
+        assert_eq!(found.len(), 10, "step {step}");
+        assert!(
+            found.iter().all(|h| h.key % step as u64 == 0),
+            "step {step}"
+        );
+        let truth = index.search_exact(query, 10, &allowed_keys)?;
+        let overlap = found.iter().filter(|h| truth.contains(h)).count();
+        assert!(overlap >= 9, "step {step}: {overlap}/10");
+    }
+    // `similar` excludes the paper itself and honours the filter.
+    let allowed = index.row_set(&(0..2_000).step_by(2).collect::<Vec<_>>());
+    let similar = index.similar(4, 5, Some(&allowed))?.unwrap_or_default();
+    assert_eq!(similar.len(), 5);
+    assert!(similar.iter().all(|h| h.key != 4 && h.key % 2 == 0));
+    Ok(())
+}
+
+#[test]
+fn graph_updates_removals_and_reopen() -> Result<()> {
+    let dir = tempdir()?;
+    let path = dir.path().join("vectors.papers");
+    let target = unit(&[1.0; DIM]);
+    {
+        let (mut index, _) = graph_index(&path, 500, 3)?;
+        index.upsert(7, &target)?;
+        index.remove(8);
+        index.upsert(9_999, &target)?;
+        index.commit(2)?;
+        assert_eq!(index.len(), 500);
+        assert!(!index.contains(8));
+        let top = keys(&index.search(&target, 2, None)?);
+        assert_eq!(top, vec![7, 9_999]);
+        // Uncommitted work must not survive the reopen.
+        index.remove(7);
+    }
+    // The snapshot covers the first commit; the second is replayed from the log.
+    let index = DenseIndex::open_with(&path, "test", DIM, graph_options())?;
+    assert_eq!(
+        (index.method(), index.len(), index.watermark()),
+        ("hnsw", 500, 2)
+    );
+    assert!(!index.contains(8) && index.contains(7));
+    assert_eq!(keys(&index.search(&target, 2, None)?), vec![7, 9_999]);
+    Ok(())
+}
+
+#[test]
+fn torn_or_stale_graph_snapshots_are_rebuilt() -> Result<()> {
+    let dir = tempdir()?;
+    let path = dir.path().join("vectors.papers");
+    let (graph_path, meta_path) = hnsw::snapshot_paths(&path);
+    let (mut index, vectors) = graph_index(&path, 400, 5)?;
+    index.checkpoint()?;
+    drop(index);
+    let expected = |index: &DenseIndex| -> Result<()> {
+        assert_eq!((index.method(), index.len()), ("hnsw", 400));
+        assert_eq!(index.search(&vectors[17], 1, None)?[0].key, 17);
+        Ok(())
+    };
+    // A flipped byte in the middle of the graph file.
+    let mut bytes = std::fs::read(&graph_path).map_err(IndexError::io(&graph_path))?;
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xFF;
+    std::fs::write(&graph_path, &bytes).map_err(IndexError::io(&graph_path))?;
+    expected(&DenseIndex::open_with(&path, "test", DIM, graph_options())?)?;
+    // The rebuild wrote a fresh snapshot; now truncate it.
+    let length = std::fs::metadata(&graph_path)
+        .map_err(IndexError::io(&graph_path))?
+        .len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&graph_path)
+        .and_then(|f| f.set_len(length / 3))
+        .map_err(IndexError::io(&graph_path))?;
+    expected(&DenseIndex::open_with(&path, "test", DIM, graph_options())?)?;
+    // A whole, valid snapshot of another log (as after a crash midway through a
+    // reindex's swap).
+    let other = tempdir()?;
+    let other_path = other.path().join("vectors.papers");
+    drop(graph_index(&other_path, 400, 6)?);
+    let (other_graph, other_meta) = hnsw::snapshot_paths(&other_path);
+    for (from, to) in [(&other_graph, &graph_path), (&other_meta, &meta_path)] {
+        std::fs::copy(from, to).map_err(IndexError::io(to))?;
+    }
+    expected(&DenseIndex::open_with(&path, "test", DIM, graph_options())?)?;
+    // A corrupt meta file.
+    let mut meta = std::fs::read(&meta_path).map_err(IndexError::io(&meta_path))?;
+    meta[30] ^= 1;
+    std::fs::write(&meta_path, &meta).map_err(IndexError::io(&meta_path))?;
+    expected(&DenseIndex::open_with(&path, "test", DIM, graph_options())?)?;
+    std::fs::remove_file(&meta_path).map_err(IndexError::io(&meta_path))?;
+    expected(&DenseIndex::open_with(&path, "test", DIM, graph_options())?)?;
+    // Below the threshold the same log opens as an exact index.
+    let small = DenseIndex::open_with(&path, "test", DIM, DenseOptions::default())?;
+    assert_eq!(small.method(), "exact");
+    assert_eq!(small.search(&vectors[17], 1, None)?[0].key, 17);
+    Ok(())
+}
+
+#[test]
+fn graph_log_compaction_keeps_the_snapshot_valid() -> Result<()> {
+    let dir = tempdir()?;
+    let path = dir.path().join("vectors.papers");
+    let (mut index, _) = graph_index(&path, 300, 9)?;
+    let mut generator = Vectors(99);
+    // Rewriting every vector repeatedly makes superseded rows most of the log.
+    for round in 0..6 {
+        for key in 0..300 {
+            index.upsert(key, &generator.unit(DIM))?;
+        }
+        index.commit(10 + round)?;
+    }
+    let query = generator.unit(DIM);
+    let all: Vec<u64> = (0..300).collect();
+    let before = index.search_exact(&query, 5, &all)?;
+    drop(index);
+    let reopened = DenseIndex::open_with(&path, "test", DIM, graph_options())?;
+    assert_eq!(reopened.watermark(), 15);
+    assert_eq!(reopened.len(), 300);
+    assert_eq!(reopened.search_exact(&query, 5, &all)?, before);
+    assert_eq!(keys(&reopened.search(&query, 5, None)?), keys(&before));
+    let log_rows = file::read_header(&path)?.rows;
+    assert!(log_rows < 1_500, "log was not compacted: {log_rows} rows");
+    Ok(())
+}

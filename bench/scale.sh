@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# SCALE TEST (issue 7): store, indexes and search at N synthetic papers on one node.
+#
+# The records are synthetic: titles and abstracts recombined from the real 76,803
+# Kaggle-format arXiv records, ids 99MM.NNNNN (the year 2099), and random unit vectors
+# stored as the embeddings. Only speed and memory are measured here, never quality.
+# Query vectors come from the real embedder, and embedding is inside the timings.
+#
+# Steps, each timed: generate N records; `papers ingest` (store build rate, peak RSS);
+# store random vectors; `papers index` (lexical + dense index build, HNSW above 200,000
+# papers); then 200 queries from real title words through lexical, dense and hybrid
+# search in one process (p50/p99 and that process's peak RSS), once on the HNSW path and
+# once on the exact scan (each forced), with their ratio. The default picks HNSW from
+# 200,000 papers on.
+#
+# Usage: bench/scale.sh [N] [WORK_DIR]     (N defaults to 1,000,000; try 20000 first)
+#   WORK_DIR defaults to a temporary directory, removed at the end; give one to keep
+#   the data directory. Needs the model (scripts/install-model.sh installs it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n="${1:-1000000}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/papers-target}"
+shared="${PAPERS_SHARED:-$(cd .. && pwd)/shared}"
+kaggle="$shared/data/arxiv-kaggle-format/arxiv-archive-2020.jsonl.gz"
+model="$(scripts/install-model.sh)"
+queries=200
+
+if [[ -n "${2:-}" ]]; then
+    work="$2"
+    mkdir -p "$work"
+else
+    work="$(mktemp -d)"
+    trap 'rm -rf "$work"' EXIT
+fi
+data="$work/data"
+rm -rf "$data" "$work/records.jsonl"
+
+cargo build --release --locked -q -p papers --bin papers --example scale
+papers="$CARGO_TARGET_DIR/release/papers"
+scale="$CARGO_TARGET_DIR/release/examples/scale"
+
+# Runs a command under /usr/bin/time; prints its stdout, then "wall_seconds peak_rss_kb".
+timed() {
+    /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/out" 2>"$work/err" || {
+        cat "$work/err" >&2
+        exit 1
+    }
+    cat "$work/out"
+    cat "$work/time"
+}
+rate() { python3 -c "print(f'{$1 / $2:,.0f}')"; }
+
+echo "== SCALE TEST: $n synthetic papers (recombined real metadata, random vectors) on $(nproc) cores"
+"$scale" generate "$n" "$kaggle" "$work/records.jsonl"
+
+# Files of 100,000 records, as daily harvests would arrive: `papers ingest` writes each
+# file in one transaction, and one transaction of a million papers would need a
+# write-ahead log the size of the whole store.
+rm -rf "$work/parts" && mkdir "$work/parts"
+split -l 100000 -d --additional-suffix=.jsonl "$work/records.jsonl" "$work/parts/records-"
+rm -f "$work/records.jsonl"
+read -r seconds rss < <(timed "$papers" --data-dir "$data" ingest "$work"/parts/*.jsonl | tail -1)
+echo "store build (papers ingest):   ${seconds}s = $(rate "$n" "$seconds") records/s, peak RSS $((rss / 1024)) MB"
+rm -rf "$work/parts"
+
+timed "$scale" vectors "$data" "$model" | sed -n 1p
+read -r seconds rss < <(tail -1 "$work/time")
+
+PAPERS_LOG=info timed "$papers" --data-dir "$data" --model "$model" index >/dev/null
+read -r seconds rss < <(tail -1 "$work/time")
+echo "index build (papers index):    ${seconds}s = $(rate "$n" "$seconds") papers/s (lexical + dense, store reads included), peak RSS $((rss / 1024)) MB"
+grep -o "dense index moved into an HNSW graph.*" "$work/err" | sed 's/^/    /' || true
+du -sh "$data/papers.sqlite3" "$data/index/lexical" "$data/index/vectors.papers" "$data"/index/vectors.hnsw 2>/dev/null | sed 's/^/    on disk: /' || true
+
+# The HNSW path (forced, so it is measured below the threshold too; it is the default
+# from 200,000 papers on), then the exact scan (forced) as the baseline.
+for method in hnsw exact; do
+    echo "== search, dense path: $method"
+    timed "$scale" search "$data" "$model" "$kaggle" "$queries" "$method" | tee "$work/$method.txt" | sed '$d'
+    read -r _ rss < <(tail -1 "$work/time")
+    echo "search process peak RSS (time -v): $((rss / 1024)) MB"
+done
+
+python3 - "$work/hnsw.txt" "$work/exact.txt" <<'PY'
+import re, sys
+def p50(path):
+    out = {}
+    for line in open(path):
+        m = re.match(r"(.+?)\s+p50=\s*([\d.]+)ms p99=\s*([\d.]+)ms", line)
+        if m:
+            out[m.group(1).strip()] = (float(m.group(2)), float(m.group(3)))
+    return out
+graph, exact = p50(sys.argv[1]), p50(sys.argv[2])
+print("== p50 ratio exact / hnsw")
+for label in ("dense", "hybrid", "dense index only"):
+    if label in graph and label in exact:
+        print(f"{label:<20} {exact[label][0] / graph[label][0]:.1f}x  (exact {exact[label][0]:.2f} ms, hnsw {graph[label][0]:.2f} ms)")
+PY

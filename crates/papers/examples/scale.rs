@@ -1,0 +1,356 @@
+//! SCALE TEST helper for `bench/scale.sh`: synthetic records, random vectors, and
+//! search timing over a data directory built by `papers ingest` and `papers index`.
+//!
+//! Everything this generates is synthetic and exists only to measure speed and
+//! memory at a million papers (issue 7): titles and abstracts are recombined from
+//! the real Kaggle-format records, ids are `99MM.NNNNN` (the year 2099, so they can
+//! never be real), and the stored vectors are random unit vectors, not
+//! embeddings. No quality figure is ever measured on this data. Query vectors do
+//! come from the real embedder, and their embedding is inside the timing.
+//!
+//! ```text
+//! scale generate N KAGGLE.jsonl.gz OUT.jsonl
+//! scale vectors DATA_DIR MODEL_DIR
+//! scale search DATA_DIR MODEL_DIR KAGGLE.jsonl.gz QUERIES [default|exact|hnsw]
+//! ```
+//!
+//! `search` exits non-zero when the searches stop returning results, so a fast
+//! but broken index cannot pass.
+
+use std::io::{BufRead, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use papers_embed::{EmbedOptions, Embedder};
+use papers_index::{DenseOptions, Mode, ParsedQuery, SearchConfig, Searcher};
+use papers_store::Store;
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let arg = |i: usize| {
+        args.get(i)
+            .map(String::as_str)
+            .context("missing argument (see the usage in examples/scale.rs)")
+    };
+    match arg(0)? {
+        "generate" => generate(arg(1)?.parse()?, Path::new(arg(2)?), Path::new(arg(3)?)),
+        "vectors" => vectors(Path::new(arg(1)?), Path::new(arg(2)?)),
+        "search" => search(
+            Path::new(arg(1)?),
+            Path::new(arg(2)?),
+            Path::new(arg(3)?),
+            arg(4)?.parse()?,
+            args.get(5).map_or("default", String::as_str),
+        ),
+        other => bail!("unknown step {other:?}"),
+    }
+}
+
+/// A small deterministic generator (SplitMix64): the same run gives the same data.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    /// Roughly normal (sum of uniforms), for directions uniform on the sphere.
+    fn normal(&mut self) -> f32 {
+        (0..4)
+            .map(|_| (self.next() >> 40) as f32 / (1u64 << 24) as f32)
+            .sum::<f32>()
+            - 2.0
+    }
+}
+
+fn read_records(path: &Path) -> anyhow::Result<Vec<serde_json::Value>> {
+    let file = std::fs::File::open(path).with_context(|| format!("{}", path.display()))?;
+    let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(file));
+    reader
+        .lines()
+        .map(|line| Ok(serde_json::from_str(&line?)?))
+        .collect()
+}
+
+fn text<'a>(record: &'a serde_json::Value, field: &str) -> &'a str {
+    record[field].as_str().unwrap_or_default()
+}
+
+fn words(text: &str) -> Vec<&str> {
+    text.split_whitespace().collect()
+}
+
+/// Writes `n` Kaggle-format records: title = the first half of one real title and
+/// the second half of another, abstract = the first half of one real abstract's
+/// sentences and the second half of another's; authors, categories and dates come
+/// from the first record.
+fn generate(n: usize, kaggle: &Path, out: &Path) -> anyhow::Result<()> {
+    if n > 1_200_000 {
+        bail!("at most 1,200,000 synthetic ids (12 months × 100,000)");
+    }
+    let records = read_records(kaggle)?;
+    let mut random = SplitMix(2099);
+    let mut writer = BufWriter::with_capacity(1 << 20, std::fs::File::create(out)?);
+    for i in 0..n {
+        let a = &records[random.below(records.len())];
+        let b = &records[random.below(records.len())];
+        let (title_a, title_b) = (words(text(a, "title")), words(text(b, "title")));
+        let title = [
+            &title_a[..title_a.len().div_ceil(2)],
+            &title_b[title_b.len() / 2..],
+        ]
+        .concat()
+        .join(" ");
+        let (abstract_a, abstract_b) = (
+            sentences(text(a, "abstract")),
+            sentences(text(b, "abstract")),
+        );
+        let abstract_text = [
+            &abstract_a[..abstract_a.len().div_ceil(2)],
+            &abstract_b[abstract_b.len() / 2..],
+        ]
+        .concat()
+        .join(" ");
+        let record = serde_json::json!({
+            "id": format!("99{:02}.{:05}", i / 100_000 + 1, i % 100_000),
+            "submitter": a["submitter"],
+            "authors": a["authors"],
+            "title": title,
+            "comments": "SCALE TEST: synthetic record recombined from real arXiv metadata",
+            "journal-ref": null,
+            "doi": null,
+            "report-no": null,
+            "categories": a["categories"],
+            "license": null,
+            "abstract": abstract_text,
+            "versions": a["versions"],
+            "update_date": a["update_date"],
+            "authors_parsed": a["authors_parsed"],
+        });
+        serde_json::to_writer(&mut writer, &record)?;
+        writer.write_all(b"\n")?;
+    }
+    writer.flush()?;
+    println!(
+        "generated {n} SCALE TEST records from {} real ones",
+        records.len()
+    );
+    Ok(())
+}
+
+fn sentences(text: &str) -> Vec<&str> {
+    text.split_inclusive(". ")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn load_embedder(model_dir: &Path) -> anyhow::Result<Embedder> {
+    Ok(Embedder::load_with(
+        model_dir,
+        EmbedOptions {
+            allow_bf16: true,
+            threads: 0,
+        },
+    )?)
+}
+
+/// Stores a random unit vector for every paper, under the real model's id so that
+/// `papers index` indexes them as that model's vectors.
+fn vectors(data_dir: &Path, model_dir: &Path) -> anyhow::Result<()> {
+    let embedder = load_embedder(model_dir)?;
+    let (model, dim) = (embedder.model_id().to_owned(), embedder.dim());
+    drop(embedder);
+    let mut store = Store::open(data_dir)?;
+    let mut keys = Vec::new();
+    store.for_each_paper(|paper| keys.push(paper.key))?;
+    let started = Instant::now();
+    let mut random = SplitMix(384);
+    for chunk in keys.chunks(10_000) {
+        let rows: Vec<(i64, Vec<f32>)> = chunk
+            .iter()
+            .map(|&key| {
+                let vector: Vec<f32> = (0..dim).map(|_| random.normal()).collect();
+                let norm = vector.iter().map(|x| x * x).sum::<f32>().sqrt();
+                (key, vector.iter().map(|x| x / norm).collect())
+            })
+            .collect();
+        store.put_embeddings(&model, &rows)?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "stored {} random unit vectors ({dim}-d, SCALE TEST) in {seconds:.1}s = {:.0} vectors/s",
+        keys.len(),
+        keys.len() as f64 / seconds
+    );
+    Ok(())
+}
+
+fn percentiles(mut times: Vec<Duration>) -> (f64, f64) {
+    times.sort();
+    let at = |q: f64| {
+        times[((times.len() as f64 * q) as usize).min(times.len() - 1)].as_secs_f64() * 1e3
+    };
+    (at(0.50), at(0.99))
+}
+
+/// Queries: the first three to six words of real titles (every k-th record).
+fn queries(kaggle: &Path, count: usize) -> anyhow::Result<Vec<String>> {
+    let records = read_records(kaggle)?;
+    let stride = (records.len() / count.max(1)).max(1);
+    Ok(records
+        .iter()
+        .step_by(stride)
+        .take(count)
+        .enumerate()
+        .map(|(i, record)| {
+            let title = text(record, "title").replace(['$', '\\', '{', '}', '"', ':'], " ");
+            words(&title)
+                .into_iter()
+                .take(3 + i % 4)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect())
+}
+
+fn search(
+    data_dir: &Path,
+    model_dir: &Path,
+    kaggle: &Path,
+    count: usize,
+    method: &str,
+) -> anyhow::Result<()> {
+    let embedder = load_embedder(model_dir)?;
+    // The dense path: the default (by size), or one forced for comparison.
+    let graph_threshold = match method {
+        "default" => DenseOptions::default().graph_threshold,
+        "exact" => usize::MAX,
+        "hnsw" => 0,
+        other => bail!("unknown dense method {other:?}"),
+    };
+    let options = DenseOptions {
+        graph_threshold,
+        ..DenseOptions::default()
+    };
+    let started = Instant::now();
+    let index_dir: PathBuf = data_dir.join("index");
+    let mut searcher =
+        Searcher::open_with(&index_dir, embedder.model_id(), embedder.dim(), options)?;
+    // Random vectors have cosines near 0, which the relevance cutoff would drop,
+    // leaving less work than real queries do: time the pipeline with the cutoff
+    // off, so every query fuses and describes ten hits.
+    searcher.set_config(SearchConfig {
+        cutoff: papers_rank::cutoff::Cutoff::OFF,
+        ..SearchConfig::default()
+    });
+    let searcher = searcher;
+    let dense = searcher.dense();
+    println!(
+        "opened {} papers ({} dense, {} B/paper of vector memory) in {:.1}s",
+        dense.len(),
+        dense.method(),
+        dense.bytes_per_paper(),
+        started.elapsed().as_secs_f64()
+    );
+    let texts = queries(kaggle, count)?;
+    let parsed: Vec<ParsedQuery> = texts.iter().map(|t| ParsedQuery::parse(t)).collect();
+    let embed = |query: &ParsedQuery| -> anyhow::Result<Vec<f32>> {
+        let mut vectors = embedder.embed(&[query.embedding_text().as_str()])?;
+        vectors.pop().context("no vector")
+    };
+    // Warm the page cache, the model and the CPU before timing.
+    for query in parsed.iter().take(20) {
+        searcher.search(query, Some(&embed(query)?), Mode::Hybrid, 10)?;
+    }
+    let mut empty = 0;
+    let mut lines = Vec::new();
+    for (label, mode, filter) in [
+        ("lexical", Mode::Lexical, None),
+        ("dense", Mode::Dense, None),
+        ("hybrid", Mode::Hybrid, None),
+        ("hybrid cat:cs.LG", Mode::Hybrid, Some("cat:cs.LG")),
+        ("hybrid cat:math.AG", Mode::Hybrid, Some("cat:math.AG")),
+    ] {
+        let mut times = Vec::with_capacity(parsed.len());
+        for query in &parsed {
+            let mut query = query.clone();
+            if let Some(filter) = filter {
+                query.filters = ParsedQuery::parse(filter).filters;
+            }
+            let t = Instant::now();
+            let vector = match mode {
+                Mode::Lexical => None,
+                _ => Some(embed(&query)?),
+            };
+            let results = searcher.search(&query, vector.as_deref(), mode, 10)?;
+            times.push(t.elapsed());
+            if filter.is_none() && results.hits.is_empty() {
+                empty += 1;
+            }
+        }
+        let (p50, p99) = percentiles(times);
+        let embedding = if mode == Mode::Lexical {
+            ""
+        } else {
+            ", query embedding included"
+        };
+        lines.push(format!(
+            "{label:<20} p50={p50:7.2}ms p99={p99:7.2}ms  ({} queries, top 10 with snippets{embedding})",
+            parsed.len()
+        ));
+    }
+    // The dense index alone, query vectors precomputed.
+    let vectors: Vec<Vec<f32>> = parsed.iter().map(embed).collect::<anyhow::Result<_>>()?;
+    let mut times = Vec::new();
+    for vector in &vectors {
+        let t = Instant::now();
+        let found = dense.search(vector, 100, None)?;
+        times.push(t.elapsed());
+        if found.len() < 100.min(dense.len()) {
+            bail!("the dense index returned {} of 100 neighbours", found.len());
+        }
+    }
+    let (p50, p99) = percentiles(times);
+    lines.push(format!(
+        "dense index only     p50={p50:7.2}ms p99={p99:7.2}ms  (top 100, {} path, vector given)",
+        dense.method()
+    ));
+    let mut embed_times = Vec::new();
+    for query in &parsed {
+        let t = Instant::now();
+        embed(query)?;
+        embed_times.push(t.elapsed());
+    }
+    let (p50, p99) = percentiles(embed_times);
+    lines.push(format!(
+        "query embedding      p50={p50:7.2}ms p99={p99:7.2}ms  (real MiniLM embedder, one query at a time)"
+    ));
+    for line in &lines {
+        println!("{line}");
+    }
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
+        for line in status
+            .lines()
+            .filter(|l| l.starts_with("VmHWM") || l.starts_with("VmRSS"))
+        {
+            println!(
+                "search process {}",
+                line.split_whitespace().collect::<Vec<_>>().join(" ")
+            );
+        }
+    }
+    if empty * 10 > parsed.len() {
+        bail!("{empty} of {} queries returned nothing", parsed.len());
+    }
+    Ok(())
+}
