@@ -16,6 +16,7 @@
 # Usage: bench/scale.sh [N] [WORK_DIR]     (N defaults to 1,000,000; try 20000 first)
 #   WORK_DIR defaults to a temporary directory, removed at the end; give one to keep
 #   the data directory. Needs the model (scripts/install-model.sh installs it).
+#   SCALE_SEARCH_ONLY=1 with a WORK_DIR from an earlier run repeats only the searches.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${1:-1000000}"
@@ -33,7 +34,8 @@ else
     trap 'rm -rf "$work"' EXIT
 fi
 data="$work/data"
-rm -rf "$data" "$work/records.jsonl"
+search_only="${SCALE_SEARCH_ONLY:-0}"
+[[ "$search_only" == 1 ]] || rm -rf "$data" "$work/records.jsonl"
 
 cargo build --release --locked -q -p papers --bin papers --example scale
 papers="$CARGO_TARGET_DIR/release/papers"
@@ -51,6 +53,7 @@ timed() {
 rate() { python3 -c "print(f'{$1 / $2:,.0f}')"; }
 
 echo "== SCALE TEST: $n synthetic papers (recombined real metadata, random vectors) on $(nproc) cores"
+if [[ "$search_only" != 1 ]]; then
 "$scale" generate "$n" "$kaggle" "$work/records.jsonl"
 
 # Files of 100,000 records, as daily harvests would arrive: `papers ingest` writes each
@@ -70,6 +73,7 @@ PAPERS_LOG=info timed "$papers" --data-dir "$data" --model "$model" index >/dev/
 read -r seconds rss < <(tail -1 "$work/time")
 echo "index build (papers index):    ${seconds}s = $(rate "$n" "$seconds") papers/s (lexical + dense, store reads included), peak RSS $((rss / 1024)) MB"
 grep -o "dense index moved into an HNSW graph.*" "$work/err" | sed 's/^/    /' || true
+fi
 du -sh "$data/papers.sqlite3" "$data/index/lexical" "$data/index/vectors.papers" "$data"/index/vectors.hnsw 2>/dev/null | sed 's/^/    on disk: /' || true
 
 # The HNSW path (forced, so it is measured below the threshold too; it is the default

@@ -78,6 +78,8 @@ pub struct DenseIndex {
     /// Log rows the graph snapshot on disk covers.
     snapshot_rows: u64,
     options: DenseOptions,
+    /// Whether open used a graph snapshot (rather than the log alone).
+    opened_from_snapshot: bool,
     dots: kernel::DotsFn,
     kernel_name: &'static str,
 }
@@ -182,6 +184,7 @@ impl DenseIndex {
             })?;
             index.vectors = Vectors::Graph(graph);
             index.snapshot_rows = coverage.rows;
+            index.opened_from_snapshot = true;
             return Ok(index);
         }
         index.load_log(path)?;
@@ -267,6 +270,7 @@ impl DenseIndex {
             unapplied_keys: HashMap::new(),
             snapshot_rows: 0,
             options,
+            opened_from_snapshot: false,
             dots,
             kernel_name,
         }
@@ -309,6 +313,11 @@ impl DenseIndex {
     /// Which dot-product kernel this CPU uses (for the bench report).
     pub fn kernel(&self) -> &'static str {
         self.kernel_name
+    }
+
+    /// Whether open loaded a graph snapshot instead of rebuilding from the log.
+    pub fn opened_from_snapshot(&self) -> bool {
+        self.opened_from_snapshot
     }
 
     /// "exact" or "hnsw": the search path in use.

@@ -256,9 +256,14 @@ fn search(
     let searcher = searcher;
     let dense = searcher.dense();
     println!(
-        "opened {} papers ({} dense, {} B/paper of vector memory) in {:.1}s",
+        "opened {} papers ({} dense{}, {} B/paper of vector memory) in {:.1}s",
         dense.len(),
         dense.method(),
+        if dense.opened_from_snapshot() {
+            " from its snapshot"
+        } else {
+            ""
+        },
         dense.bytes_per_paper(),
         started.elapsed().as_secs_f64()
     );

@@ -318,7 +318,8 @@ impl Meta {
         }
         let u32_at = |at: usize| bytes[at..at + 4].try_into().ok().map(u32::from_le_bytes);
         let u64_at = |at: usize| bytes[at..at + 8].try_into().ok().map(u64::from_le_bytes);
-        if u32_at(8)? != META_VERSION || crc32fast::hash(&bytes[..48]) != u32_at(48)? {
+        // The meta file's own CRC-32 follows its fields (bytes 0..44).
+        if u32_at(8)? != META_VERSION || crc32fast::hash(&bytes[..44]) != u32_at(44)? {
             return None;
         }
         Some(Meta {

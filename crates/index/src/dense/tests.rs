@@ -240,6 +240,7 @@ fn graph_updates_removals_and_reopen() -> Result<()> {
     }
     // The snapshot covers the first commit; the second is replayed from the log.
     let index = DenseIndex::open_with(&path, "test", DIM, graph_options())?;
+    assert!(index.opened_from_snapshot());
     assert_eq!(
         (index.method(), index.len(), index.watermark()),
         ("hnsw", 500, 2)
@@ -257,7 +258,11 @@ fn torn_or_stale_graph_snapshots_are_rebuilt() -> Result<()> {
     let (mut index, vectors) = graph_index(&path, 400, 5)?;
     index.checkpoint()?;
     drop(index);
+    let whole = DenseIndex::open_with(&path, "test", DIM, graph_options())?;
+    assert!(whole.opened_from_snapshot());
+    drop(whole);
     let expected = |index: &DenseIndex| -> Result<()> {
+        assert!(!index.opened_from_snapshot(), "a bad snapshot was used");
         assert_eq!((index.method(), index.len()), ("hnsw", 400));
         assert_eq!(index.search(&vectors[17], 1, None)?[0].key, 17);
         Ok(())
@@ -320,6 +325,7 @@ fn graph_log_compaction_keeps_the_snapshot_valid() -> Result<()> {
     let before = index.search_exact(&query, 5, &all)?;
     drop(index);
     let reopened = DenseIndex::open_with(&path, "test", DIM, graph_options())?;
+    assert!(reopened.opened_from_snapshot());
     assert_eq!(reopened.watermark(), 15);
     assert_eq!(reopened.len(), 300);
     assert_eq!(reopened.search_exact(&query, 5, &all)?, before);
