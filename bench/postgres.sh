@@ -73,15 +73,22 @@ stop_nodes() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
 
 # 20,000 paper ids for the uncached endpoint.
 python3 - "$ARXIV" > "$WORK/ids.lua" <<'PY'
-import gzip, json, sys
+import gzip, json, re, sys
 ids = []
+# Some ids in the snapshot were mangled into numbers, as JSON numbers or as strings
+# like "704.1353" (ingest repairs them to 0704.1353); only well-formed ids are used.
+well_formed = re.compile(r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})$")
 with gzip.open(sys.argv[1], "rt") as f:
     for line in f:
         paper_id = json.loads(line)["id"]
-        # Some ids in the snapshot were mangled into numbers (ingest repairs them);
-        # only ids that arrive as strings are used here.
-        if isinstance(paper_id, str):
-            ids.append(paper_id)
+        if not (isinstance(paper_id, str) and well_formed.match(paper_id)):
+            continue
+        # New-style numbers have 4 digits up to 1412 and 5 from 1501; a lost trailing
+        # zero ("1501.0107" for 1501.01070) is another mangling.
+        prefix, _, number = paper_id.partition(".")
+        if "/" not in paper_id and (len(number) == 5) != (prefix >= "1501"):
+            continue
+        ids.append(paper_id)
         if len(ids) == 20000:
             break
 # Old-style ids carry a slash, escaped as the API's clients do.
