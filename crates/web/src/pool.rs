@@ -12,6 +12,8 @@ use papers_store::{Database, Store, StoreError};
 pub(crate) struct StorePool {
     stores: Arc<Vec<Mutex<Store>>>,
     next: Arc<AtomicUsize>,
+    /// Whether short reads may run on the async worker (see [`StorePool::run_quick`]).
+    quick_reads: bool,
 }
 
 /// Why a pooled call did not produce a result.
@@ -25,7 +27,11 @@ pub(crate) enum PoolError {
 
 impl StorePool {
     pub(crate) fn new(stores: Vec<Store>) -> StorePool {
+        let quick_reads = stores
+            .iter()
+            .all(|store| matches!(store.location(), Database::Sqlite(_)));
         StorePool {
+            quick_reads,
             stores: Arc::new(stores.into_iter().map(Mutex::new).collect()),
             next: Arc::new(AtomicUsize::new(0)),
         }
@@ -59,8 +65,8 @@ impl StorePool {
         T: Send + 'static,
         F: FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
     {
-        if let Some(mut store) = self.try_checkout()
-            && matches!(store.location(), Database::Sqlite(_))
+        if self.quick_reads
+            && let Some(mut store) = self.try_checkout()
         {
             return work(&mut store).map_err(PoolError::from);
         }

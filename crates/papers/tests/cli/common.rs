@@ -40,13 +40,32 @@ pub fn run(data_dir: &Path, args: &[&str]) -> Output {
 
 /// Runs and insists on success, returning stdout.
 pub fn ok(data_dir: &Path, args: &[&str]) -> String {
-    let output = run(data_dir, args);
+    let mut command = papers(data_dir);
+    command.args(args);
+    succeed(command)
+}
+
+/// Runs any prepared command and insists on success, returning stdout.
+pub fn succeed(mut command: Command) -> String {
+    let output = command.output().expect("papers runs");
     assert!(
         output.status.success(),
-        "papers {args:?} failed:\n{}",
+        "{command:?} failed:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout).expect("utf-8 stdout")
+}
+
+/// The first `count` recorded Hugging Face days, in date order.
+pub fn hf_days(shared: &Path, count: usize) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(data(shared, "hf-daily-papers-api/2023-11-to-2024-04"))
+            .expect("HF days")
+            .map(|e| e.expect("entry").path())
+            .collect();
+    files.sort();
+    files.truncate(count);
+    files
 }
 
 pub fn ingest(data_dir: &Path, paths: &[&Path]) -> String {

@@ -11,10 +11,10 @@ use chrono::Utc;
 use papers_digest::{Digests, Frequency, Links, PublicUrl, Secret, Settings, SubscribeRequest};
 use papers_store::Store;
 
-use crate::common::{data, ingest, papers, shared};
+use crate::common::{hf_days, ingest, papers, shared};
 
 const SECRET: &str = "an end-to-end test secret, long enough";
-const BASE: &str = "http://papers.test";
+pub const BASE: &str = "http://papers.test";
 
 /// Python with aiosmtpd; under CI its absence is a failure, elsewhere a skip.
 pub fn smtp_available() -> bool {
@@ -94,6 +94,33 @@ fn header<'a>(message: &'a serde_json::Value, name: &str) -> Option<&'a str> {
         .and_then(|pair| pair[1].as_str())
 }
 
+/// Subscribes `email` to the daily digest and follows its confirmation link, through
+/// an engine signing with `secret` (the one the binary under test is given).
+pub fn subscribe_confirmed(store: &mut Store, secret: &str, email: &str) {
+    let links = Links::new(
+        PublicUrl::parse(BASE).expect("url"),
+        Secret::new(secret.as_bytes().to_vec()).expect("secret"),
+    );
+    let digests = Digests::new(links, Settings::new("test-model")).expect("engine");
+    let now = Utc::now();
+    let subscribed = digests
+        .subscribe(
+            store,
+            &SubscribeRequest {
+                email: email.into(),
+                frequency: Frequency::Daily,
+                categories: Vec::new(),
+                queries: Vec::new(),
+                user_id: None,
+            },
+            now,
+        )
+        .expect("subscribe");
+    let confirm = digests.links().confirm(&subscribed.subscription, now);
+    let token = confirm.rsplit('/').next().expect("token");
+    digests.confirm(store, token, now).expect("confirm");
+}
+
 fn send(data_dir: &Path, port: u16) -> std::process::Output {
     papers(data_dir)
         .args(["digest", "send", "--as-of", "2024-01-03"])
@@ -113,39 +140,13 @@ fn digest_send_delivers_once_with_one_click_unsubscribe_headers() {
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");
-    let days = data(&shared, "hf-daily-papers-api/2023-11-to-2024-04");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&days)
-        .expect("HF days")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    files.sort();
+    let files = hf_days(&shared, usize::MAX);
     let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
     ingest(dir.path(), &paths);
 
     // Subscribe and confirm through the engine, with the secret the binary will use.
-    let links = Links::new(
-        PublicUrl::parse(BASE).expect("url"),
-        Secret::new(SECRET.as_bytes().to_vec()).expect("secret"),
-    );
-    let digests = Digests::new(links, Settings::new("test-model")).expect("engine");
-    let now = Utc::now();
     let mut store = Store::open(dir.path()).expect("store");
-    let subscribed = digests
-        .subscribe(
-            &mut store,
-            &SubscribeRequest {
-                email: "reader@example.org".into(),
-                frequency: Frequency::Daily,
-                categories: Vec::new(),
-                queries: Vec::new(),
-                user_id: None,
-            },
-            now,
-        )
-        .expect("subscribe");
-    let confirm = digests.links().confirm(&subscribed.subscription, now);
-    let token = confirm.rsplit('/').next().expect("token");
-    digests.confirm(&store, token, now).expect("confirm");
+    subscribe_confirmed(&mut store, SECRET, "reader@example.org");
     drop(store);
 
     let mail_dir = tempfile::tempdir().expect("mail dir");

@@ -6,19 +6,16 @@
 //! loses nothing.
 
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
-use papers_digest::{Digests, Frequency, Links, PublicUrl, Secret, Settings, SubscribeRequest};
 use papers_store::testing::{Engine, TestDatabase};
 
-use crate::common::{data, papers, shared};
-use crate::digest::{Server as SmtpServer, received, smtp_available};
+use crate::common::{data, hf_days, papers, shared, succeed};
+use crate::digest::{BASE, Server as SmtpServer, received, smtp_available, subscribe_confirmed};
 
 const SECRET: &str = "a secret the nodes share, long enough to sign";
-const BASE: &str = "http://papers.test";
 
 /// A command against the shared store with this node's data directory.
 fn node_command(dir: &Path, url: &str) -> Command {
@@ -30,16 +27,6 @@ fn node_command(dir: &Path, url: &str) -> Command {
         // Keyword search is enough here and keeps start-up quick.
         .env("PAPERS_MODEL", dir.join("no-model"));
     command
-}
-
-fn ok(mut command: Command) -> String {
-    let output = command.output().expect("papers runs");
-    assert!(
-        output.status.success(),
-        "{command:?} failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("utf-8")
 }
 
 /// A `papers serve` process, killed on drop.
@@ -170,17 +157,6 @@ fn within(limit: Duration, mut check: impl FnMut() -> bool) -> Option<Duration> 
     None
 }
 
-fn hf_days(shared: &Path, count: usize) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> =
-        std::fs::read_dir(data(shared, "hf-daily-papers-api/2023-11-to-2024-04"))
-            .expect("HF days")
-            .map(|e| e.expect("entry").path())
-            .collect();
-    files.sort();
-    files.truncate(count);
-    files
-}
-
 #[test]
 fn two_nodes_share_one_postgres_store() {
     let Some(shared) = shared() else { return };
@@ -191,7 +167,7 @@ fn two_nodes_share_one_postgres_store() {
     let (dir_a, dir_b) = (database.dir.path().join("a"), database.dir.path().join("b"));
     let mut ingest = node_command(&dir_a, &url);
     ingest.arg("ingest").args(hf_days(&shared, 3));
-    ok(ingest);
+    succeed(ingest);
 
     let mut a = Node::start(&dir_a, &url);
     let b = Node::start(&dir_b, &url);
@@ -224,10 +200,10 @@ fn two_nodes_share_one_postgres_store() {
     );
     let mut ingest = node_command(&dir_a, &url);
     ingest.arg("ingest").arg(&atom);
-    ok(ingest);
+    succeed(ingest);
     let mut show = node_command(&dir_a, &url);
     show.args(["show", "--json", "1111.2011"]);
-    let shown: serde_json::Value = serde_json::from_str(&ok(show)).expect("show JSON");
+    let shown: serde_json::Value = serde_json::from_str(&succeed(show)).expect("show JSON");
     let title = shown["title"].as_str().expect("title").to_owned();
     let words: Vec<&str> = title.split_whitespace().take(4).collect();
     let query = words.join("+");
@@ -257,33 +233,12 @@ fn two_digest_senders_at_once_mail_each_digest_once() {
     let (dir_a, dir_b) = (database.dir.path().join("a"), database.dir.path().join("b"));
     let mut ingest = node_command(&dir_a, &url);
     ingest.arg("ingest").args(hf_days(&shared, 3));
-    ok(ingest);
+    succeed(ingest);
 
-    let links = Links::new(
-        PublicUrl::parse(BASE).expect("url"),
-        Secret::new(SECRET.as_bytes().to_vec()).expect("secret"),
-    );
-    let digests = Digests::new(links, Settings::new("test-model")).expect("engine");
-    let now = Utc::now();
     let mut store = database.open();
     let readers = 12;
     for n in 0..readers {
-        let subscribed = digests
-            .subscribe(
-                &mut store,
-                &SubscribeRequest {
-                    email: format!("reader{n}@example.org"),
-                    frequency: Frequency::Daily,
-                    categories: Vec::new(),
-                    queries: Vec::new(),
-                    user_id: None,
-                },
-                now,
-            )
-            .expect("subscribe");
-        let confirm = digests.links().confirm(&subscribed.subscription, now);
-        let token = confirm.rsplit('/').next().expect("token");
-        digests.confirm(&store, token, now).expect("confirm");
+        subscribe_confirmed(&mut store, SECRET, &format!("reader{n}@example.org"));
     }
     drop(store);
 
@@ -342,11 +297,11 @@ fn an_ingest_killed_midway_leaves_no_partial_file() {
     let dir = database.dir.path().join("a");
     let mut seed = node_command(&dir, &url);
     seed.arg("ingest").args(hf_days(&shared, 2));
-    ok(seed);
+    succeed(seed);
     let stats = |dir: &Path| -> serde_json::Value {
         let mut command = node_command(dir, &url);
         command.args(["stats", "--json"]);
-        serde_json::from_str(&ok(command)).expect("stats JSON")
+        serde_json::from_str(&succeed(command)).expect("stats JSON")
     };
     let before = stats(&dir);
 
