@@ -2,7 +2,7 @@
 //! vectors (written by `bench/search_embed.py`): prints the figures per mode and
 //! sweeps fusion weights, field boosts and cutoff thresholds.
 //!
-//! Usage: `search_eval BEIR_DIR CACHE_DIR [QRELS] [UNRELATED_FILE] [--sweep]`
+//! Usage: `search_eval BEIR_DIR CACHE_DIR [QRELS] [UNRELATED_FILE] [--sweep|--boosts|--lexical-floor]`
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -37,6 +37,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let positional: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
     let sweep = args.iter().any(|a| a == "--sweep");
     let only_boosts = args.iter().any(|a| a == "--boosts");
+    let only_lexical_floor = args.iter().any(|a| a == "--lexical-floor");
     let dir = PathBuf::from(positional.first().ok_or("BEIR_DIR")?);
     let cache = PathBuf::from(positional.get(1).ok_or("CACHE_DIR")?);
     let qrels = positional.get(2).map(PathBuf::from);
@@ -132,6 +133,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for mode in [Mode::Lexical, Mode::Dense, Mode::Hybrid] {
         run(&index, &format!("{mode} default"), mode, base)?;
     }
+    if sweep || only_lexical_floor {
+        // The floor of lexical-only search (no model): share of the best possible BM25.
+        for lexical_floor in [0.1, 0.12, 0.14, 0.15, 0.16, 0.18, 0.2, 0.25, 0.3] {
+            let cutoff = Cutoff {
+                lexical_floor,
+                ..Cutoff::default()
+            };
+            run(
+                &index,
+                &format!("lexical floor={lexical_floor}"),
+                Mode::Lexical,
+                SearchConfig { cutoff, ..base },
+            )?;
+        }
+    }
     if sweep {
         run(
             &index,
@@ -183,6 +199,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         dense_floor: floor,
                         dense_floor_lexical: lexical_floor,
                         lexical_strength: strength,
+                        ..Cutoff::default()
                     };
                     run(
                         &index,

@@ -19,7 +19,7 @@ use papers_rank::fusion::Scored;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
-use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::query::{Bm25StatisticsProvider, Bm25Weight, BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{
@@ -130,8 +130,11 @@ impl LexicalIndex {
         self.reader.searcher().num_docs()
     }
 
-    /// BM25 top `limit` for the query's text, restricted by its filters. A query
-    /// with filters but no text lists the matching papers, newest first, at score 0.
+    /// BM25 top `limit` for the query's text, restricted by its filters, as a share
+    /// of [`best_possible_score`]: raw BM25 grows with the number and rarity of the
+    /// query's words, so only the share is comparable across queries, which the
+    /// relevance cutoff needs. A query with filters but no text lists the matching
+    /// papers, newest first, at score 0.
     pub fn search(&self, query: &ParsedQuery, limit: usize) -> Result<Vec<Scored>> {
         let searcher = self.reader.searcher();
         let mut analyzers = self.analyzers()?;
@@ -150,14 +153,25 @@ impl LexicalIndex {
                 .map(|(_, address)| (0.0, address))
                 .collect(),
             (Some(text), filter) => {
-                let query: Box<dyn Query> = match filter {
+                let best = best_possible_score(
+                    &searcher,
+                    &self.fields,
+                    &build::scored_tokens(query, &mut analyzers),
+                    self.boosts,
+                );
+                let tantivy_query: Box<dyn Query> = match filter {
                     None => text,
                     Some(filter) => Box::new(BooleanQuery::new(vec![
                         (Occur::Must, text),
                         (Occur::Must, filter),
                     ])),
                 };
-                searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?
+                let mut scored = searcher
+                    .search(&tantivy_query, &TopDocs::with_limit(limit).order_by_score())?;
+                for (score, _) in &mut scored {
+                    *score /= best;
+                }
+                scored
             }
         };
         collect::keys_of(&searcher, addresses)
@@ -241,6 +255,42 @@ impl LexicalIndex {
             name_raw: self.index.tokenizer_for_field(self.fields.author_last)?,
         })
     }
+}
+
+/// The BM25 score of a paper that matched every one of `tokens` in every prose field
+/// as strongly as BM25 allows (tantivy's own bound per term, `boost · idf · (k1 + 1)`,
+/// from the same statistics its scorer uses). A word that no paper contains counts
+/// with the idf of a word in one paper, so that a query of rare or made-up words
+/// cannot be fully matched by a paper that shares one common word with it. Never
+/// below `f32::MIN_POSITIVE`, so it can divide.
+fn best_possible_score(
+    searcher: &tantivy::Searcher,
+    fields: &Fields,
+    tokens: &[String],
+    boosts: FieldBoosts,
+) -> f32 {
+    let total_docs = Bm25StatisticsProvider::total_num_docs(searcher).unwrap_or(0);
+    let mut best = 0.0_f32;
+    for (field, boost) in [
+        (fields.title, boosts.title),
+        (fields.abstract_text, boosts.abstract_text),
+        (fields.body, boosts.body),
+    ] {
+        if boost <= 0.0 || total_docs == 0 {
+            continue;
+        }
+        for token in tokens {
+            let frequency = searcher
+                .doc_freq(&Term::from_field_text(field, token))
+                .unwrap_or(0)
+                .clamp(1, total_docs);
+            // The shortest field with the highest frequency: the term's weight,
+            // whatever the average field length.
+            let weight = Bm25Weight::for_one_term(frequency, total_docs, 1.0);
+            best += boost * weight.score(0, u32::MAX);
+        }
+    }
+    best.max(f32::MIN_POSITIVE)
 }
 
 impl LexicalWriter {

@@ -211,8 +211,14 @@ impl Searcher {
             (Mode::Dense, _) => fusion::single(&dense, false),
             _ => fusion::single(&lexical, true),
         };
+        // A query of filters alone is a listing, not a relevance ranking.
+        let cutoff = if query.has_text() {
+            config.cutoff
+        } else {
+            Cutoff::OFF
+        };
         Ok(Ranking {
-            fused: cutoff::apply(fused, &config.cutoff),
+            fused: cutoff::apply(fused, &cutoff),
             mode_used,
             fell_back,
         })

@@ -6,7 +6,10 @@
 //! "about this" from "nearest noise"; a lower floor applies to documents that the
 //! lexical side also found near the top, since word overlap plus moderate semantic
 //! similarity is good evidence. Documents without a cosine (lexical-only mode, no
-//! model) are kept: BM25 already ends where the words stop matching.
+//! model) are kept when their BM25 reaches a share of the best score the query's
+//! words could earn (see `papers-index`'s lexical search): a paper about tyre
+//! pressure that shares only "flat" with "how to fix a flat bicycle tire" ranks
+//! first among nothing better, but covers little of the query.
 
 use crate::fusion::Fused;
 
@@ -20,6 +23,9 @@ pub struct Cutoff {
     pub dense_floor_lexical: f32,
     /// BM25 divided by the list's best BM25 at or above which evidence is strong.
     pub lexical_strength: f32,
+    /// Without a cosine, the share of the query's best possible BM25 a document
+    /// needs.
+    pub lexical_floor: f32,
 }
 
 impl Cutoff {
@@ -28,6 +34,7 @@ impl Cutoff {
         dense_floor: f32::NEG_INFINITY,
         dense_floor_lexical: f32::NEG_INFINITY,
         lexical_strength: 0.0,
+        lexical_floor: f32::NEG_INFINITY,
     };
 }
 
@@ -40,9 +47,15 @@ impl Default for Cutoff {
             dense_floor: 0.30,
             dense_floor_lexical: 0.20,
             lexical_strength: 0.5,
+            lexical_floor: LEXICAL_FLOOR,
         }
     }
 }
+
+/// SciFact train, lexical only: keeps 98.1% of the relevant documents of the uncut
+/// top 10 and lets 1.44 results per unrelated query through (0.14: 98.5% and 1.89;
+/// 0.16: 97.0% and 1.00; 0.2: 89% and 0.33). Without a cutoff 6.8 came through.
+const LEXICAL_FLOOR: f32 = 0.15;
 
 /// Keeps the documents that pass the cutoff, in their order.
 pub fn apply(fused: Vec<Fused>, cutoff: &Cutoff) -> Vec<Fused> {
@@ -58,7 +71,9 @@ pub fn apply(fused: Vec<Fused>, cutoff: &Cutoff) -> Vec<Fused> {
 
 fn passes(fused: &Fused, best_lexical: f32, cutoff: &Cutoff) -> bool {
     let Some(cosine) = fused.dense else {
-        return true;
+        return fused
+            .lexical
+            .is_none_or(|share| share >= cutoff.lexical_floor);
     };
     if cosine >= cutoff.dense_floor {
         return true;
@@ -89,13 +104,15 @@ mod tests {
             dense_floor: 0.4,
             dense_floor_lexical: 0.2,
             lexical_strength: 0.5,
+            lexical_floor: 0.5,
         };
         let list = vec![
             fused(1, None, Some(0.5)),       // above the floor
             fused(2, Some(10.0), Some(0.3)), // strong lexical, above the lower floor
             fused(3, Some(2.0), Some(0.3)),  // weak lexical
             fused(4, Some(9.0), Some(0.1)),  // strong lexical, below even the lower floor
-            fused(5, Some(1.0), None),       // no cosine: lexical-only mode keeps it
+            fused(5, Some(0.6), None),       // no cosine, most of the query matched
+            fused(6, Some(0.3), None),       // no cosine, little of the query matched
         ];
         let kept: Vec<u64> = apply(list, &cutoff).iter().map(|f| f.key).collect();
         assert_eq!(kept, vec![1, 2, 5]);

@@ -144,6 +144,20 @@ pub(crate) fn text_query(
     Some(Box::new(BooleanQuery::new(clauses)))
 }
 
+/// The distinct prose tokens the text query scores: its words and its phrases'
+/// words, as the index stores them.
+pub(crate) fn scored_tokens(query: &ParsedQuery, analyzers: &mut Analyzers) -> Vec<String> {
+    let mut tokens: Vec<String> = Vec::new();
+    for text in query.terms.iter().chain(&query.phrases) {
+        for token in analyze(&mut analyzers.prose, text) {
+            if !tokens.contains(&token) {
+                tokens.push(token);
+            }
+        }
+    }
+    tokens
+}
+
 /// The filter part, or `None` when there are no filters. It scores nothing.
 pub(crate) fn filter_query(
     filters: &Filters,
