@@ -6,3 +6,4 @@ mod digest;
 mod ingest;
 mod ingest_bad_input;
 mod nodes;
+mod search;
