@@ -45,7 +45,7 @@ fn json_lines(output: &Output) -> Vec<serde_json::Value> {
 #[test]
 fn search_without_a_model_is_lexical_says_so_once_and_ends_where_the_words_stop() {
     let Some(shared) = shared() else { return };
-    let home = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().expect("temp dir");
     let data_dir = home.path().join("data");
     let sample = data(
         &shared,
@@ -60,8 +60,18 @@ fn search_without_a_model_is_lexical_says_so_once_and_ends_where_the_words_stop(
     );
     let hits = json_lines(&found);
     assert_eq!(hits[0]["id"], "0704.0001", "{hits:?}");
-    assert!(hits[0]["snippet"].as_str().unwrap().contains("diphoton"));
-    assert!(!hits[0]["highlights"].as_array().unwrap().is_empty());
+    assert!(
+        hits[0]["snippet"]
+            .as_str()
+            .expect("snippet")
+            .contains("diphoton")
+    );
+    assert!(
+        !hits[0]["highlights"]
+            .as_array()
+            .expect("highlights")
+            .is_empty()
+    );
     let stderr = String::from_utf8_lossy(&found.stderr);
     assert_eq!(
         stderr.matches("searching by keywords only").count(),
@@ -97,15 +107,19 @@ fn search_without_a_model_is_lexical_says_so_once_and_ends_where_the_words_stop(
 #[test]
 fn eval_beir_without_a_model_reports_the_lexical_figures_and_holds_the_cutoff() {
     let Some(shared) = shared() else { return };
-    let home = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().expect("temp dir");
     let scifact = data(&shared, "beir-scifact");
     let qrels = scifact.join("qrels/train.tsv");
     let mut command = papers_without_model(&home.path().join("data"), home.path());
     command
-        .args(["eval", "beir", scifact.to_str().unwrap()])
-        .args(["--qrels", qrels.to_str().unwrap(), "--json"]);
+        .arg("eval")
+        .arg("beir")
+        .arg(&scifact)
+        .arg("--qrels")
+        .arg(&qrels)
+        .arg("--json");
     let output = passed(command);
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("report JSON");
     assert_eq!(report["mode"], "lexical", "{report}");
     assert_eq!(report["fell_back"], true);
     assert_eq!(report["queries"], 809);
@@ -115,7 +129,7 @@ fn eval_beir_without_a_model_reports_the_lexical_figures_and_holds_the_cutoff() 
         path.iter()
             .fold(&report, |value, key| &value[key])
             .as_f64()
-            .unwrap()
+            .expect("a figure")
     };
     assert!(figure(&["metrics", "ndcg_at_10"]) >= 0.69, "{report}");
     assert!(figure(&["cutoff_retention"]) >= 0.95, "{report}");
