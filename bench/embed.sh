@@ -30,9 +30,10 @@ fi
 py="$venv/bin/python"
 helper="$repo/bench/embed_torch.py"
 
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/papers-target}"
 echo "building the encoder (release)..." >&2
 (cd "$repo" && cargo build --quiet --release -p papers-embed --example encode)
-encode="${CARGO_TARGET_DIR:-$repo/target}/release/examples/encode"
+encode="$CARGO_TARGET_DIR/release/examples/encode"
 
 "$py" "$helper" texts "$shared/data/beir-scifact/corpus.jsonl.gz" "$count" "$work/texts.jsonl"
 

@@ -7,11 +7,11 @@
 # Query vectors come from the real embedder, and embedding is inside the timings.
 #
 # Steps, each timed: generate N records; `papers ingest` (store build rate, peak RSS);
-# store random vectors; `papers index` (lexical + dense index build, HNSW above 200,000
+# store random vectors; `papers index` (lexical + dense index build, HNSW above 50,000
 # papers); then 200 queries from real title words through lexical, dense and hybrid
 # search in one process (p50/p99 and that process's peak RSS), once on the HNSW path and
 # once on the exact scan (each forced), with their ratio. The default picks HNSW from
-# 200,000 papers on.
+# 50,000 papers on.
 #
 # Usage: bench/scale.sh [N] [WORK_DIR]     (N defaults to 1,000,000; try 20000 first)
 #   WORK_DIR defaults to a temporary directory, removed at the end; give one to keep
@@ -77,7 +77,7 @@ fi
 du -sh "$data/papers.sqlite3" "$data/index/lexical" "$data/index/vectors.papers" "$data"/index/vectors.hnsw 2>/dev/null | sed 's/^/    on disk: /' || true
 
 # The HNSW path (forced, so it is measured below the threshold too; it is the default
-# from 200,000 papers on), then the exact scan (forced) as the baseline.
+# from 50,000 papers on), then the exact scan (forced) as the baseline.
 for method in hnsw exact; do
     echo "== search, dense path: $method"
     timed "$scale" search "$data" "$model" "$kaggle" "$queries" "$method" | tee "$work/$method.txt" | sed '$d'

@@ -10,6 +10,6 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 shared="${1:-${PAPERS_SHARED:-$here/../shared}}"
 cache="${2:-/tmp/papers-search-cache}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$here/target}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/papers-target}"
 cargo build --release -q -p papers-index --example search_bench
 exec "$CARGO_TARGET_DIR/release/examples/search_bench" "$shared" "$cache"

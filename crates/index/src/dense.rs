@@ -33,12 +33,16 @@ use hnsw::{Coverage, Graph, HnswParams};
 /// When the dense index uses the HNSW graph instead of the exact scan.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DenseOptions {
-    /// Papers from which on the graph is used. Measured with bench/scale.sh
-    /// (bench/scale-results.txt): the exact scan for 100 neighbours costs 0.6 ms at
-    /// 20,000 papers and 38 ms at a million (linear, so about 7.5 ms at 200,000),
-    /// the graph 0.5 ms and 2.4 ms. Below 200,000 the scan stays under ~8 ms and
-    /// keeps its exactness and zero build cost (graph inserts ran at a few hundred
-    /// to two thousand per second on this shared 2-core machine).
+    /// Papers from which on the graph is used. Alone, the exact scan is fast enough
+    /// far beyond this: for 100 neighbours it costs 0.6 ms at 20,000 papers and 38 ms
+    /// at a million (bench/scale.sh), about 3 ms at 76,803. But each scan reads every
+    /// vector (59 MB at 76,803), so concurrent searches and paper pages (each lists
+    /// similar papers) contend for memory bandwidth: `bench/web.sh` on the 76,803
+    /// papers with their vectors served 108 searches/s and 217 paper pages/s with
+    /// the scan against 232 and 1,687 with the graph, in the same session. The graph
+    /// costs its build (a few hundred to two thousand inserts/s on this shared
+    /// 2-core machine) and recall@10 of 0.994 instead of 1 (bench/search.sh), so
+    /// small collections, whose scan is cheap, keep the exact scan.
     pub graph_threshold: usize,
     pub hnsw: HnswParams,
 }
@@ -46,7 +50,7 @@ pub struct DenseOptions {
 impl Default for DenseOptions {
     fn default() -> Self {
         DenseOptions {
-            graph_threshold: 200_000,
+            graph_threshold: 50_000,
             hnsw: HnswParams::default(),
         }
     }

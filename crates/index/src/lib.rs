@@ -3,7 +3,7 @@
 //! * [`lexical`]: a tantivy BM25 index over title, abstract, authors, categories
 //!   and dates, with a commit watermark for crash-safe replay.
 //! * [`dense`]: f16 vectors in an append-only log of our own format, searched by
-//!   an exact SIMD scan up to a threshold (200,000 papers by default) and through
+//!   an exact SIMD scan up to a threshold (50,000 papers by default) and through
 //!   a usearch HNSW graph beyond it, filters applied during either search.
 //! * [`query`]: the search box's query language.
 //! * [`Searcher`]: the facade the binary calls: both indexes, fusion and the

@@ -11,11 +11,17 @@
 //! ```text
 //! scale generate N KAGGLE.jsonl.gz OUT.jsonl
 //! scale vectors DATA_DIR MODEL_DIR
+//! scale reference-vectors DATA_DIR MODEL_DIR KAGGLE.jsonl.gz VECTORS.f16
 //! scale search DATA_DIR MODEL_DIR KAGGLE.jsonl.gz QUERIES [default|exact|hnsw]
 //! ```
 //!
 //! `search` exits non-zero when the searches stop returning results, so a fast
 //! but broken index cannot pass.
+//!
+//! `reference-vectors` is not synthetic: it stores the shared reference vectors of
+//! the real 2020 set (sentence-transformers' all-MiniLM-L6-v2, the same model the
+//! embedder matches at cosine ≥ 0.999) so that `bench/web.sh` serves a fully
+//! embedded store without first embedding 76,803 abstracts.
 
 use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -36,6 +42,12 @@ fn main() -> anyhow::Result<()> {
     match arg(0)? {
         "generate" => generate(arg(1)?.parse()?, Path::new(arg(2)?), Path::new(arg(3)?)),
         "vectors" => vectors(Path::new(arg(1)?), Path::new(arg(2)?)),
+        "reference-vectors" => reference_vectors(
+            Path::new(arg(1)?),
+            Path::new(arg(2)?),
+            Path::new(arg(3)?),
+            Path::new(arg(4)?),
+        ),
         "search" => search(
             Path::new(arg(1)?),
             Path::new(arg(2)?),
@@ -191,6 +203,48 @@ fn vectors(data_dir: &Path, model_dir: &Path) -> anyhow::Result<()> {
         "stored {} random unit vectors ({dim}-d, SCALE TEST) in {seconds:.1}s = {:.0} vectors/s",
         keys.len(),
         keys.len() as f64 / seconds
+    );
+    Ok(())
+}
+
+/// Stores row i of the reference vectors (f16) for the paper on line i of the Kaggle
+/// file; an id that appears twice gets its last row, like its stored metadata.
+fn reference_vectors(
+    data_dir: &Path,
+    model_dir: &Path,
+    kaggle: &Path,
+    vectors: &Path,
+) -> anyhow::Result<()> {
+    let embedder = load_embedder(model_dir)?;
+    let (model, dim) = (embedder.model_id().to_owned(), embedder.dim());
+    drop(embedder);
+    let bytes = std::fs::read(vectors).with_context(|| format!("reading {}", vectors.display()))?;
+    let row_bytes = dim * 2;
+    let mut store = Store::open(data_dir)?;
+    let mut rows: Vec<(i64, Vec<f32>)> = Vec::new();
+    // Read as `papers ingest` reads it, so ids come out as they were stored (the
+    // file has float-mangled ones that ingest repairs).
+    let records = papers_ingest::open(kaggle, papers_ingest::Format::KaggleJsonl)?;
+    for (line_number, positioned) in records.enumerate() {
+        let id = positioned?.record.id;
+        let row = bytes
+            .get(line_number * row_bytes..(line_number + 1) * row_bytes)
+            .with_context(|| format!("{} has no row {line_number}", vectors.display()))?;
+        let vector = row
+            .chunks_exact(2)
+            .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
+            .collect();
+        if let Some(paper) = store.paper(&id)? {
+            rows.push((paper.key, vector));
+        }
+    }
+    let count = rows.len();
+    for chunk in rows.chunks(10_000) {
+        store.put_embeddings(&model, chunk)?;
+    }
+    println!(
+        "stored {count} reference vectors ({dim}-d) from {}",
+        vectors.display()
     );
     Ok(())
 }
