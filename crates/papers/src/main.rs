@@ -12,6 +12,7 @@ mod cli;
 mod cmd;
 mod output;
 mod progress;
+mod query_batch;
 mod search_service;
 
 use std::process::ExitCode;

@@ -14,6 +14,8 @@ use papers_embed::{EmbedOptions, Embedder};
 use papers_index::{IndexDoc, Mode, ParsedQuery, SearchResults, Searcher, Update};
 use papers_store::{Store, StoredPaper};
 
+use crate::query_batch::QueryBatcher;
+
 /// The model id the index is tagged with when no model is available, so a later run
 /// with the model finds the same index and fills in the vectors.
 pub const DEFAULT_MODEL_REPO: &str = "sentence-transformers/all-MiniLM-L6-v2";
@@ -109,7 +111,9 @@ fn index_update(store: &Store, model: &str, paper: &StoredPaper) -> anyhow::Resu
 pub struct SearchService {
     searcher: RwLock<Searcher>,
     writer: Mutex<Option<papers_index::lexical::LexicalWriter>>,
-    embedder: Option<Embedder>,
+    embedder: Option<Arc<Embedder>>,
+    /// Embeds queries, batching concurrent ones; absent without a model.
+    queries: Option<QueryBatcher>,
     model_id: String,
 }
 
@@ -123,16 +127,23 @@ impl SearchService {
         let dir = index_dir(data_dir);
         let searcher = Searcher::open(&dir, &model_id, dim)
             .with_context(|| format!("opening the search index in {}", dir.display()))?;
+        let embedder = embedder.map(Arc::new);
+        let queries = embedder
+            .clone()
+            .map(QueryBatcher::start)
+            .transpose()
+            .context("starting the query embedder thread")?;
         Ok(SearchService {
             searcher: RwLock::new(searcher),
             writer: Mutex::new(None),
             embedder,
+            queries,
             model_id,
         })
     }
 
     pub fn embedder(&self) -> Option<&Embedder> {
-        self.embedder.as_ref()
+        self.embedder.as_deref()
     }
 
     pub fn embedder_model_id(&self) -> Option<String> {
@@ -203,13 +214,13 @@ impl SearchService {
         if mode == Mode::Lexical {
             return None;
         }
-        let embedder = self.embedder.as_ref()?;
+        let queries = self.queries.as_ref()?;
         let text = query.embedding_text();
         if text.trim().is_empty() {
             return None;
         }
-        match embedder.embed(&[text.as_str()]) {
-            Ok(mut vectors) => vectors.pop(),
+        match queries.embed(&text) {
+            Ok(vector) => Some(vector),
             Err(error) => {
                 tracing::warn!(%error, "query embedding failed; searching lexically");
                 None

@@ -35,8 +35,10 @@ pub struct AppConfig {
     pub auth_per_minute: u32,
     /// Votes per minute per member.
     pub votes_per_minute: u32,
-    /// Searches run at once; later ones wait their turn. Searching is CPU-bound, so
-    /// more than one per core only time-slices them and stretches the slowest.
+    /// Searches run at once; later ones wait their turn. Searching is CPU-bound, but
+    /// the binary embeds the queries of concurrent searches in one batch (one pass over
+    /// the model's weights for all), so several per core raise throughput: on the
+    /// 76,803-paper bench, 2 at once served 348 searches/s and 16 at once 480.
     pub search_concurrency: usize,
 }
 
@@ -52,7 +54,7 @@ impl AppConfig {
             body_limit: 64 * 1024,
             auth_per_minute: 10,
             votes_per_minute: 60,
-            search_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            search_concurrency: 8 * std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
     }
 
