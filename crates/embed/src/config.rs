@@ -81,6 +81,11 @@ struct PoolingFile {
     pooling_mode_max_tokens: bool,
     #[serde(default)]
     pooling_mode_mean_sqrt_len_tokens: bool,
+    // Not implemented; read only so that a model using them is refused, not mis-pooled.
+    #[serde(default)]
+    pooling_mode_weightedmean_tokens: bool,
+    #[serde(default)]
+    pooling_mode_lasttoken: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -184,6 +189,11 @@ fn check_bert(bert: &BertConfig) -> Result<(), EmbedError> {
 
 fn read_pooling(dir: &Path) -> Result<Pooling, EmbedError> {
     let file: PoolingFile = read_json(&dir.join("config.json"))?;
+    if file.pooling_mode_weightedmean_tokens || file.pooling_mode_lasttoken {
+        return Err(EmbedError::Unsupported(
+            "weighted-mean or last-token pooling (only cls, mean, max, mean_sqrt_len)".to_owned(),
+        ));
+    }
     let modes = [
         (file.pooling_mode_cls_token, Pooling::Cls),
         (file.pooling_mode_mean_tokens, Pooling::Mean),
@@ -219,5 +229,72 @@ fn read_optional<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T
         read_json(path).map(Some)
     } else {
         Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model_dir(pooling: &str, modules: &str, sentence: Option<&str>) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = r#"{"model_type": "bert", "hidden_size": 384, "num_hidden_layers": 12,
+            "num_attention_heads": 12, "intermediate_size": 1536, "max_position_embeddings": 512,
+            "hidden_act": "gelu", "layer_norm_eps": 1e-12, "position_embedding_type": "absolute"}"#;
+        std::fs::write(dir.path().join("config.json"), config).expect("config");
+        std::fs::create_dir(dir.path().join("1_Pooling")).expect("pooling dir");
+        std::fs::write(dir.path().join("1_Pooling/config.json"), pooling).expect("pooling");
+        std::fs::write(dir.path().join("modules.json"), modules).expect("modules");
+        if let Some(sentence) = sentence {
+            std::fs::write(dir.path().join("sentence_bert_config.json"), sentence)
+                .expect("sentence config");
+        }
+        dir
+    }
+
+    const WITH_NORMALIZE: &str = r#"[
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+        {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"}]"#;
+
+    /// bge-small-en-v1.5's files as published: CLS pooling, Normalize, 512 tokens, and the
+    /// pooling keys newer sentence-transformers versions write.
+    #[test]
+    fn bge_small_configuration() {
+        let pooling = r#"{"word_embedding_dimension": 384, "pooling_mode_cls_token": true,
+            "pooling_mode_mean_tokens": false, "pooling_mode_max_tokens": false,
+            "pooling_mode_mean_sqrt_len_tokens": false, "pooling_mode_weightedmean_tokens": false,
+            "pooling_mode_lasttoken": false, "include_prompt": true}"#;
+        let dir = model_dir(
+            pooling,
+            WITH_NORMALIZE,
+            Some(r#"{"max_seq_length": 512, "do_lower_case": true}"#),
+        );
+        let spec = ModelSpec::load(dir.path()).expect("loads");
+        assert_eq!(spec.pooling, Pooling::Cls);
+        assert!(spec.normalize);
+        assert_eq!(spec.max_seq_length, 512);
+        assert_eq!(spec.bert.num_hidden_layers, 12);
+        assert_eq!(spec.head_dim(), 32);
+    }
+
+    #[test]
+    fn unimplemented_pooling_is_refused_not_ignored() {
+        let pooling =
+            r#"{"pooling_mode_mean_tokens": false, "pooling_mode_weightedmean_tokens": true}"#;
+        let dir = model_dir(pooling, WITH_NORMALIZE, None);
+        let error = ModelSpec::load(dir.path()).expect_err("weighted mean is not implemented");
+        assert!(error.to_string().contains("weighted-mean"), "{error}");
+    }
+
+    /// Without sentence_bert_config.json the position table bounds the length.
+    #[test]
+    fn max_length_defaults_to_the_position_table() {
+        let pooling = r#"{"pooling_mode_mean_tokens": true}"#;
+        let dir = model_dir(pooling, WITH_NORMALIZE, None);
+        assert_eq!(
+            ModelSpec::load(dir.path()).expect("loads").max_seq_length,
+            512
+        );
     }
 }

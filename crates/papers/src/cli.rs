@@ -21,9 +21,20 @@ pub struct Cli {
     #[arg(long, global = true, env = "PAPERS_DATABASE_URL")]
     pub database_url: Option<String>,
 
-    /// The sentence-embedding model directory (else the Hugging Face cache).
+    /// The sentence-embedding model directory (else the Hugging Face cache, else a
+    /// download from the hub: see `papers model download`).
     #[arg(long, global = true, env = "PAPERS_MODEL")]
     pub model: Option<PathBuf>,
+
+    /// The Hugging Face repository of the model, looked for in the cache
+    /// ($HF_HOME/hub) and downloaded from the hub ($HF_ENDPOINT) when missing there.
+    #[arg(
+        long,
+        global = true,
+        env = "PAPERS_MODEL_ID",
+        default_value = crate::search_service::DEFAULT_MODEL_REPO
+    )]
+    pub model_id: String,
 
     /// More log output on stderr (-v, -vv).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -122,6 +133,15 @@ pub enum ModelAction {
     },
     /// Print the model directory in use and its identity.
     Info,
+    /// Download the model (`--model-id`) from the Hugging Face hub, or the mirror in
+    /// HF_ENDPOINT, into the cache ($HF_HOME/hub, else ~/.cache/huggingface/hub), where
+    /// later runs find it offline. Prints the model directory. Other commands download on
+    /// their own when no model is found locally, unless HF_HUB_OFFLINE=1.
+    Download {
+        /// A branch, tag or commit of the repository.
+        #[arg(long, default_value = "main")]
+        revision: String,
+    },
 }
 
 /// SMTP settings, shared by `serve` (confirmation mails, the scheduler) and

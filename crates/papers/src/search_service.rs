@@ -5,15 +5,18 @@
 //! The indexes are derived state: `<data-dir>/index/` can be deleted at any time and
 //! `papers reindex` (or the next catch-up from watermark 0) rebuilds it.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
 use anyhow::Context;
 use papers_digest::{SavedSearch, TermSearch};
-use papers_embed::{EmbedOptions, Embedder};
+use papers_embed::{EmbedOptions, Embedder, Hub};
 use papers_index::{IndexDoc, Mode, ParsedQuery, SearchResults, Searcher, Update};
 use papers_store::{Store, StoredPaper};
 
+use crate::cli::Cli;
 use crate::query_batch::QueryBatcher;
 
 /// The model id the index is tagged with when no model is available, so a later run
@@ -24,53 +27,117 @@ const DEFAULT_DIM: usize = 384;
 pub const EMBED_BATCH: usize = 256;
 
 /// Where the model comes from: flags and environment, resolved by the binary only.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ModelChoice {
     pub explicit: Option<PathBuf>,
     pub hf_home: Option<PathBuf>,
+    /// The Hugging Face repository looked for in the cache and on the hub.
+    pub repo: String,
+    /// Where to download from when nothing is found locally; `None` with `HF_HUB_OFFLINE`.
+    pub hub: Option<Hub>,
     pub portable: bool,
 }
 
+/// How long the hub has to answer before a run goes on without it.
+const HUB_TIMEOUT: Duration = Duration::from_secs(10);
+
 impl ModelChoice {
-    pub fn from_env(explicit: Option<PathBuf>) -> ModelChoice {
+    /// Reads `--model`, `--model-id` and the environment: `HF_HOME` (else
+    /// `~/.cache/huggingface`), `HF_ENDPOINT`, `HF_TOKEN`, `HF_HUB_OFFLINE` and
+    /// `PAPERS_EMBED_PORTABLE`.
+    pub fn from_cli(cli: &Cli) -> ModelChoice {
         let hf_home = std::env::var_os("HF_HOME").map(PathBuf::from).or_else(|| {
             std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/huggingface"))
         });
         ModelChoice {
-            explicit,
+            explicit: cli.model.clone(),
             hf_home,
+            repo: cli.model_id.clone(),
+            hub: (!env_flag("HF_HUB_OFFLINE")).then(hub_from_env),
             portable: std::env::var_os("PAPERS_EMBED_PORTABLE").is_some_and(|v| v == "1"),
         }
     }
 
-    /// Loads the model, or explains where it looked and how to provide one.
-    pub fn load(&self) -> anyhow::Result<Embedder> {
-        let dir = papers_embed::resolve_model_dir(
+    /// The model directory: the explicit one, the cache, or a download into the cache
+    /// (said on stderr first, since it can take a while).
+    pub fn locate(&self) -> anyhow::Result<PathBuf> {
+        let local = papers_embed::resolve_model_dir(
             self.explicit.as_deref(),
             self.hf_home.as_deref(),
-            DEFAULT_MODEL_REPO,
+            &self.repo,
+        );
+        if local.is_err()
+            && self.explicit.is_none()
+            && let (Some(hub), Some(home)) = (&self.hub, &self.hf_home)
+        {
+            eprintln!(
+                "note: {} is not in {}; downloading it from {}",
+                self.repo,
+                home.join("hub").display(),
+                hub.endpoint
+            );
+        }
+        papers_embed::locate_model(
+            self.explicit.as_deref(),
+            self.hf_home.as_deref(),
+            &self.repo,
+            self.hub.as_ref(),
         )
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    /// Loads the model, or explains where it looked and how to provide one.
+    pub fn load(&self) -> anyhow::Result<Embedder> {
+        self.open(&self.locate()?)
+    }
+
+    /// Loads the model in `dir` with the chosen kernels.
+    pub fn open(&self, dir: &Path) -> anyhow::Result<Embedder> {
         let options = EmbedOptions {
             allow_bf16: !self.portable,
             threads: 0,
         };
-        Embedder::load_with(&dir, options)
+        Embedder::load_with(dir, options)
             .with_context(|| format!("loading the embedding model from {}", dir.display()))
     }
 }
 
+/// The hub from `HF_ENDPOINT` (a mirror or a test server) and `HF_TOKEN`.
+pub fn hub_from_env() -> Hub {
+    let endpoint = std::env::var("HF_ENDPOINT")
+        .ok()
+        .filter(|e| !e.trim().is_empty())
+        .unwrap_or_else(|| papers_embed::DEFAULT_ENDPOINT.to_owned());
+    let mut hub = Hub::new(endpoint);
+    hub.timeout = HUB_TIMEOUT;
+    hub.progress = std::io::stderr().is_terminal();
+    hub.token = std::env::var("HF_TOKEN").ok().filter(|t| !t.is_empty());
+    hub
+}
+
+/// Whether a boolean environment variable is set to a true value (`1`, `true`, `yes`, `on`).
+pub fn env_flag(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|value| {
+        matches!(
+            value.trim().to_ascii_lowercase().as_str(),
+            "1" | "true" | "yes" | "on"
+        )
+    })
+}
+
 /// Loads the model for work that can go on without it: on failure, says once on stderr
-/// (first line of the reason) what happens instead, and returns `None`.
-pub fn load_optional_model(explicit: Option<PathBuf>, without: &str) -> Option<Embedder> {
-    match ModelChoice::from_env(explicit).load() {
+/// (first line of the reason, and what the hub said if it was asked) what happens
+/// instead, and returns `None`.
+pub fn load_optional_model(cli: &Cli, without: &str) -> Option<Embedder> {
+    match ModelChoice::from_cli(cli).load() {
         Ok(embedder) => Some(embedder),
         Err(error) => {
             let reason = format!("{error:#}");
-            eprintln!(
-                "note: {without}: {}",
-                reason.lines().next().unwrap_or_default()
-            );
+            let mut lines = reason.lines();
+            eprintln!("note: {without}: {}", lines.next().unwrap_or_default());
+            if let Some(hub) = lines.find(|line| line.contains("the Hugging Face hub:")) {
+                eprintln!("note: {}", hub.trim());
+            }
             None
         }
     }

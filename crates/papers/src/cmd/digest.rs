@@ -33,7 +33,7 @@ fn run_send(cli: &Cli, args: &DigestSendArgs) -> anyhow::Result<ExitCode> {
         }
     };
     // Personal picks rank by the model's stored vectors; without a model they are left out.
-    let model = crate::search_service::ModelChoice::from_env(cli.model.clone())
+    let model = crate::search_service::ModelChoice::from_cli(cli)
         .load()
         .ok();
     let digests = engine(

@@ -21,10 +21,7 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<ExitCode> {
     let embedder = if mode == Mode::Lexical {
         None
     } else {
-        load_optional_model(
-            cli.model.clone(),
-            "no embedding model, evaluating lexically",
-        )
+        load_optional_model(cli, "no embedding model, evaluating lexically")
     };
     let embed_fn = |texts: &[&str]| -> Vec<Vec<f32>> {
         match embedder.as_ref().map(|e| e.embed(texts)) {

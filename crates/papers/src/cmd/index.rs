@@ -11,7 +11,7 @@ use crate::search_service::{
 };
 
 pub fn run_index(cli: &Cli) -> anyhow::Result<ExitCode> {
-    let embedder = ModelChoice::from_env(cli.model.clone()).load()?;
+    let embedder = ModelChoice::from_cli(cli).load()?;
     let mut store = cli.open_store()?;
     let missing = store.count_without_embedding(embedder.model_id())?;
     eprintln!("embedding {missing} papers with {}", embedder.model_id());
@@ -36,11 +36,10 @@ pub fn run_reindex(cli: &Cli) -> anyhow::Result<ExitCode> {
     let store = cli.open_store()?;
     // The model's identity names the vectors to index; without a model the lexical
     // index is still rebuilt and the dense side stays empty.
-    let (model_id, dim) =
-        match load_optional_model(cli.model.clone(), "rebuilding the lexical index only") {
-            Some(embedder) => (embedder.model_id().to_owned(), embedder.dim()),
-            None => (DEFAULT_MODEL_REPO.to_owned(), 384),
-        };
+    let (model_id, dim) = match load_optional_model(cli, "rebuilding the lexical index only") {
+        Some(embedder) => (embedder.model_id().to_owned(), embedder.dim()),
+        None => (DEFAULT_MODEL_REPO.to_owned(), 384),
+    };
     let started = std::time::Instant::now();
     let count = rebuild(&cli.data_dir, &store, &model_id, dim)?;
     outln!(

@@ -16,7 +16,7 @@ fn open_service(cli: &Cli, mode: Mode) -> anyhow::Result<SearchService> {
     let embedder = if mode == Mode::Lexical {
         None
     } else {
-        load_optional_model(cli.model.clone(), "searching by keywords only")
+        load_optional_model(cli, "searching by keywords only")
     };
     let service = SearchService::open(&cli.data_dir, embedder)?;
     let store = cli.open_store()?;

