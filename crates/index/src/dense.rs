@@ -27,6 +27,7 @@ use papers_rank::fusion::Scored;
 
 use crate::error::{IndexError, Result};
 use exact::{ExactRows, RowBits, TopK};
+pub(crate) use file::read_header;
 use file::{Header, TOMBSTONE};
 use hnsw::{Coverage, Graph, HnswParams};
 
@@ -169,7 +170,7 @@ impl DenseIndex {
             Graph::remove_snapshot(path);
             return Ok(index);
         }
-        let header = file::read_header(path)?;
+        let header = read_header(path)?;
         if header.model != model || header.dim != dim {
             return Err(IndexError::ModelMismatch {
                 expected: format!("{model} ({dim}-d)"),
@@ -576,7 +577,7 @@ impl DenseIndex {
                 )?;
             }
         }
-        self.header = file::read_header(path)?;
+        self.header = read_header(path)?;
         self.pending.clear();
         self.path = Some(path.to_owned());
         Ok(())

@@ -32,6 +32,18 @@ impl Searcher {
         Self::open_with(dir, model, dim, DenseOptions::default())
     }
 
+    /// The model (id and dimension) whose vectors the dense index in `dir` holds, if
+    /// there is one. A search without the model opens the index under this name, so
+    /// that keyword search keeps working beside vectors it cannot use.
+    pub fn indexed_model(dir: &Path) -> Result<Option<(String, usize)>> {
+        let path = dir.join(VECTORS_FILE);
+        if !path.exists() {
+            return Ok(None);
+        }
+        let header = crate::dense::read_header(&path)?;
+        Ok(Some((header.model, header.dim)))
+    }
+
     /// [`Searcher::open`] with explicit dense-index options (benchmarks, tests).
     pub fn open_with(
         dir: &Path,

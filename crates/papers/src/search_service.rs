@@ -187,11 +187,14 @@ pub struct SearchService {
 impl SearchService {
     /// Opens the indexes; without a model, search runs lexically and says so.
     pub fn open(data_dir: &Path, embedder: Option<Embedder>) -> anyhow::Result<SearchService> {
+        let dir = index_dir(data_dir);
+        // Without a model, keyword search opens the index under the model its
+        // vectors came from (they stay, unused, for the next run with the model).
         let (model_id, dim) = match &embedder {
             Some(embedder) => (embedder.model_id().to_owned(), embedder.dim()),
-            None => (DEFAULT_MODEL_REPO.to_owned(), DEFAULT_DIM),
+            None => Searcher::indexed_model(&dir)?
+                .unwrap_or_else(|| (DEFAULT_MODEL_REPO.to_owned(), DEFAULT_DIM)),
         };
-        let dir = index_dir(data_dir);
         let searcher = Searcher::open(&dir, &model_id, dim)
             .with_context(|| format!("opening the search index in {}", dir.display()))?;
         let embedder = embedder.map(Arc::new);

@@ -330,7 +330,7 @@ fn graph_log_compaction_keeps_the_snapshot_valid() -> Result<()> {
     assert_eq!(reopened.len(), 300);
     assert_eq!(reopened.search_exact(&query, 5, &all)?, before);
     assert_eq!(keys(&reopened.search(&query, 5, None)?), keys(&before));
-    let log_rows = file::read_header(&path)?.rows;
+    let log_rows = read_header(&path)?.rows;
     assert!(log_rows < 1_500, "log was not compacted: {log_rows} rows");
     Ok(())
 }
