@@ -5,8 +5,9 @@
 # weekly; varied categories and saved searches; one in ten a member with upvotes, so
 # a personal classifier is trained for each) over the store built from the Kaggle
 # arXiv archive plus the Hugging Face feed days, not counting SMTP; then delivers
-# the digests of 3,000 subscribers to a local aiosmtpd for real. Prints both
-# figures; the example asserts on its own results.
+# the digests of 3,000 subscribers to a local aiosmtpd for real, one message at a
+# time over one connection (the exactly-once bound). Prints both figures and the
+# machine load; the example asserts on its own results.
 #
 # Needs python3 with aiosmtpd (pip install aiosmtpd==1.4.6). The store is built once
 # in $DIGEST_BENCH_DIR (default: a temporary directory) and reused if it exists.
@@ -30,5 +31,8 @@ trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm
 for _ in $(seq 50); do grep -q READY "$work/server.out" 2>/dev/null && break; sleep 0.1; done
 grep -q READY "$work/server.out" || { echo "SMTP server did not start" >&2; exit 1; }
 
+# The machine is shared: the load beside the figures says how far to trust them.
+echo "load before: $(uptime | sed 's/.*load average: //')"
 "$CARGO_TARGET_DIR/release/examples/digest_bench" \
     --data-dir "$data_dir" --subscribers "$subscribers" --deliver "$deliver" --smtp-port "$port"
+echo "load after: $(uptime | sed 's/.*load average: //')"

@@ -20,6 +20,7 @@ mod mail;
 mod period;
 mod render;
 mod send;
+mod smtp;
 mod sources;
 mod subscribe;
 pub mod token;

@@ -1,24 +1,26 @@
 //! SMTP delivery: configuration, message building (multipart/alternative, RFC 8058
 //! headers) and sending with retries on temporary failures.
 //!
-//! The transport is lettre's synchronous pooled one: the sender is a loop on one
-//! thread, and the pool keeps one connection open across thousands of messages.
+//! Messages go out one at a time over one connection kept open across thousands of
+//! them (see `smtp.rs` for why that is fast enough and why it matters).
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
-use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
-use lettre::{Address, Message, SmtpTransport, Transport};
+use lettre::transport::smtp::client::TlsParameters;
+use lettre::transport::smtp::extension::ClientId;
+use lettre::{Address, Message};
 
 use crate::Email;
 use crate::error::ConfigError;
 use crate::links::PublicUrl;
+use crate::smtp::{Connection, Endpoint, Failure, Security};
 
 /// Mail settings, built by the binary from `PAPERS_SMTP_URL`, `PAPERS_SMTP_PASSWORD`,
 /// `PAPERS_MAIL_FROM` and `PAPERS_PUBLIC_URL`. `Debug` hides the password wherever it
@@ -29,9 +31,7 @@ pub struct SmtpConfig {
     password: Option<String>,
     pub from: Mailbox,
     pub public_url: PublicUrl,
-    /// Connections kept open, and so messages in flight at once.
-    pub pool_size: u32,
-    /// Per SMTP command.
+    /// Per step: connecting, greeting and login, one message's transaction.
     pub timeout: Duration,
     pub retry: RetryPolicy,
 }
@@ -90,7 +90,6 @@ impl SmtpConfig {
             password: password.filter(|p| !p.is_empty()),
             from: from_mailbox,
             public_url: PublicUrl::parse(public_url)?,
-            pool_size: 16,
             timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
         })
@@ -104,7 +103,6 @@ impl fmt::Debug for SmtpConfig {
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("from", &self.from.to_string())
             .field("public_url", &self.public_url.as_str())
-            .field("pool_size", &self.pool_size)
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
             .finish()
@@ -186,87 +184,171 @@ impl Header for ListUnsubscribePost {
     }
 }
 
-/// A pooled SMTP client. Cheap to clone; clones share the pool.
+/// An SMTP client that sends one message at a time over a connection it keeps open.
+/// Cheap to clone; clones share the connection. Callers on several threads (the
+/// digest sender and the site's confirmation mails) each get a connection of their
+/// own while another is busy, so one never waits for the other's transaction.
 #[derive(Clone)]
 pub struct Mailer {
-    transport: SmtpTransport,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    endpoint: Endpoint,
     from: Mailbox,
     retry: RetryPolicy,
-    pool_size: usize,
+    /// Open connections nobody is using, most recently used last.
+    idle: Mutex<Vec<Connection>>,
 }
+
+/// Idle connections kept; more only while several threads send at once.
+const MAX_IDLE: usize = 2;
 
 impl fmt::Debug for Mailer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Mailer")
-            .field("from", &self.from.to_string())
+            .field("endpoint", &self.shared.endpoint)
+            .field("from", &self.shared.from.to_string())
             .finish()
     }
 }
 
 impl Mailer {
+    /// Checks the settings and loads the TLS roots; connects on the first message.
     pub fn new(config: &SmtpConfig) -> Result<Mailer, ConfigError> {
+        let url = &config.url;
         let error = |reason: String| ConfigError::SmtpUrl {
-            url: redact(&config.url),
+            url: redact(url),
             reason,
         };
-        let mut builder =
-            SmtpTransport::from_url(config.url.as_str()).map_err(|e| error(e.to_string()))?;
-        let explicit_tls = config.url.query_pairs().any(|(key, _)| key == "tls");
-        if config.url.scheme() == "smtp" && !explicit_tls {
-            let host = config.url.host_str().unwrap_or_default().to_owned();
-            let parameters = TlsParameters::new(host).map_err(|e| error(e.to_string()))?;
-            builder = builder.tls(Tls::Opportunistic(parameters));
-        }
-        if let Some(password) = &config.password {
-            let user = url_decode(config.url.username());
-            builder = builder.credentials(Credentials::new(user, password.clone()));
-        }
-        let transport = builder
-            .timeout(Some(config.timeout))
-            .pool_config(PoolConfig::new().max_size(config.pool_size.max(1)))
-            .build();
+        let host = url.host_str().unwrap_or_default().to_owned();
+        let tls = || TlsParameters::new(host.clone()).map_err(|e| error(e.to_string()));
+        let mode = url
+            .query_pairs()
+            .find(|(key, _)| key == "tls")
+            .map(|(_, value)| value.into_owned());
+        // The ports and modes lettre's own URL parser gives; STARTTLS whenever offered
+        // on plain `smtp://`, where lettre would send in the clear.
+        let (security, default_port) = match (url.scheme(), mode.as_deref()) {
+            ("smtps", _) => (Security::Wrapper(tls()?), 465),
+            ("smtp", None) => (Security::Opportunistic(tls()?), 25),
+            ("smtp", Some("opportunistic")) => (Security::Opportunistic(tls()?), 587),
+            ("smtp", Some("required")) => (Security::Required(tls()?), 587),
+            (_, Some(other)) => {
+                return Err(error(format!(
+                    "tls={other}: use tls=required or tls=opportunistic"
+                )));
+            }
+            (scheme, None) => return Err(error(format!("unknown scheme {scheme}"))),
+        };
+        // A path names this client in EHLO, as with lettre's URLs.
+        let path = url.path().trim_matches('/');
+        let hello = if path.is_empty() {
+            ClientId::default()
+        } else {
+            ClientId::Domain(path.to_owned())
+        };
+        let user = url_decode(url.username());
+        let password = match (&config.password, url.password()) {
+            (Some(password), _) => Some(password.clone()),
+            (None, Some(password)) => Some(url_decode(password)),
+            (None, None) => None,
+        };
+        let endpoint = Endpoint {
+            port: url.port().unwrap_or(default_port),
+            host,
+            security,
+            hello,
+            credentials: password.map(|password| Credentials::new(user, password)),
+            timeout: config.timeout,
+        };
         Ok(Mailer {
-            transport,
-            from: config.from.clone(),
-            retry: config.retry,
-            pool_size: config.pool_size.max(1) as usize,
+            shared: Arc::new(Shared {
+                endpoint,
+                from: config.from.clone(),
+                retry: config.retry,
+                idle: Mutex::new(Vec::new()),
+            }),
         })
     }
 
     pub fn from(&self) -> &Mailbox {
-        &self.from
+        &self.shared.from
     }
 
-    pub fn pool_size(&self) -> usize {
-        self.pool_size
-    }
-
-    /// Sends one mail, retrying temporary refusals with exponential backoff.
+    /// Sends one mail, retrying temporary refusals with exponential backoff. Returns
+    /// once the server has accepted it or refused it for good: never more than one
+    /// message of this caller is in flight.
     pub fn send(&self, mail: &Mail) -> Result<(), SendError> {
         let message = self.build(mail)?;
-        let attempts = self.retry.attempts.max(1);
-        let mut wait = self.retry.backoff;
+        let envelope = message.envelope().clone();
+        let content = message.formatted();
+        let attempts = self.shared.retry.attempts.max(1);
+        let mut wait = self.shared.retry.backoff;
         for attempt in 1..=attempts {
-            match self.transport.send(&message) {
-                Ok(_) => return Ok(()),
-                Err(e) if e.is_transient() && attempt < attempts => {
+            match self.transaction(&envelope, &content) {
+                Ok(()) => return Ok(()),
+                Err(Failure::Smtp(e)) if e.is_transient() && attempt < attempts => {
                     tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, error = %e, "temporary SMTP failure, retrying");
                     std::thread::sleep(wait);
                     wait = wait.saturating_mul(2);
                 }
-                Err(e) if e.is_transient() => {
+                Err(Failure::Smtp(e)) if e.is_transient() => {
                     return Err(SendError::Deferred {
                         attempts,
                         message: e.to_string(),
                     });
                 }
-                Err(e) if e.is_permanent() => return Err(SendError::Rejected(e.to_string())),
+                Err(Failure::Smtp(e)) if e.is_permanent() => {
+                    return Err(SendError::Rejected(e.to_string()));
+                }
                 Err(e) => return Err(SendError::Unreachable(e.to_string())),
             }
         }
         Err(SendError::Unreachable("no attempt made".to_owned()))
     }
 
+    /// One attempt: an idle connection that is still good, or a new one, carries the
+    /// message; a connection that broke is dropped, a good one goes back to idle.
+    fn transaction(
+        &self,
+        envelope: &lettre::address::Envelope,
+        content: &[u8],
+    ) -> Result<(), Failure> {
+        let mut connection = match self.take_idle() {
+            Some(connection) => connection,
+            None => Connection::open(&self.shared.endpoint)?,
+        };
+        let outcome = connection.send(envelope, content, self.shared.endpoint.timeout);
+        if outcome.is_ok() && !connection.has_broken() {
+            self.put_idle(connection);
+        }
+        outcome
+    }
+
+    fn take_idle(&self) -> Option<Connection> {
+        loop {
+            let mut connection = self.idle_list().pop()?;
+            if connection.ready() {
+                return Some(connection);
+            }
+        }
+    }
+
+    fn put_idle(&self, connection: Connection) {
+        let mut idle = self.idle_list();
+        if idle.len() < MAX_IDLE {
+            idle.push(connection);
+        }
+    }
+
+    fn idle_list(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
+        // A panic while the list was held cannot leave it inconsistent: a Vec push or pop.
+        self.shared
+            .idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
     fn build(&self, mail: &Mail) -> Result<Message, SendError> {
         let build_error = |e: &dyn fmt::Display| SendError::Build(e.to_string());
         for (field, value) in [("subject", &mail.subject), ("message id", &mail.message_id)] {
@@ -278,7 +360,7 @@ impl Mailer {
         }
         let address = Address::from_str(mail.to.as_str()).map_err(|e| build_error(&e))?;
         let mut builder = Message::builder()
-            .from(self.from.clone())
+            .from(self.shared.from.clone())
             .to(Mailbox::new(None, address))
             .subject(mail.subject.clone())
             .message_id(Some(mail.message_id.clone()))

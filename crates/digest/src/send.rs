@@ -10,19 +10,21 @@
 //!    the next run retries it.
 //!
 //! A crash between 3 and 4 leaves a `sending` row, which the next run sends again.
-//! Messages go out over several pooled connections at once: lettre writes a message's
-//! closing `.` as its own small packet on a socket without `TCP_NODELAY`, so Nagle's
-//! algorithm waits for the server's delayed ACK, about 40 ms per message, and one
-//! connection tops out near 25 messages a second. The worst case after a crash is
-//! therefore one duplicate per message in flight: at most [`Deliver::connections`] subscribers (16 by default; set
-//! `SmtpConfig::pool_size` to 1 for at most one). A duplicate carries the same
-//! Message-ID, so many clients show it once. Only one sender runs at a time, on one
-//! node or many (a job claim in the store: an OS file lock beside a SQLite database,
-//! a session advisory lock on PostgreSQL, both released when the holder dies), so a
-//! `sending` row seen by a run was always left by a stopped one.
+//! One message is in flight at a time: the next digest goes to the server only after
+//! the previous one's outcome is recorded, so the worst case after a crash is ONE
+//! duplicate, for ONE subscriber (the message the server accepted just before the
+//! crash). That costs no speed: [`Mailer`] keeps one connection open with
+//! `TCP_NODELAY` set, which is what made one connection slow before (Nagle's
+//! algorithm held each message's closing `.` for the server's delayed ACK, about
+//! 40 ms a message), and composing the next digests overlaps the transaction. A
+//! duplicate carries the same Message-ID, so many clients show it once. Only one
+//! sender runs at a time, on one node or many (a job claim in the store: an OS file
+//! lock beside a SQLite database, a session advisory lock on PostgreSQL, both
+//! released when the holder dies), so a `sending` row seen by a run was always left
+//! by a stopped one.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -43,22 +45,14 @@ const UNREACHABLE_LIMIT: usize = 3;
 const COMPOSE_CHUNK: usize = 1024;
 
 /// Something that delivers mail: the SMTP [`Mailer`], or a stand-in in tests.
+/// `deliver` returns once the mail was accepted or given up on.
 pub trait Deliver: Sync {
     fn deliver(&self, mail: &Mail) -> Result<(), SendError>;
-
-    /// How many mails may be in flight at once.
-    fn connections(&self) -> usize {
-        1
-    }
 }
 
 impl Deliver for Mailer {
     fn deliver(&self, mail: &Mail) -> Result<(), SendError> {
         self.send(mail)
-    }
-
-    fn connections(&self) -> usize {
-        self.pool_size()
     }
 }
 
@@ -158,29 +152,19 @@ impl Digests {
             unreachable: 0,
         };
         tracing::info!(period = %period.key, papers = data.len(), subscribers = subscriptions.len(), dry_run = request.dry_run, "sending digests");
-        let workers = if request.dry_run {
-            0
-        } else {
-            deliver.connections().max(1)
-        };
         let (result_sender, results) = mpsc::channel::<(Job, Result<(), SendError>)>();
         let mut compose_time = Duration::ZERO;
-        let mut in_flight = 0usize;
-        std::thread::scope(|scope| -> Result<(), DigestError> {
+        // A digest handed to the delivery thread and not yet recorded: at most one.
+        let mut in_flight = false;
+        let run = std::thread::scope(|scope| -> Result<(), DigestError> {
             // Created inside the scope so that an early return drops it, which ends
-            // the workers' loops instead of leaving the scope waiting for them.
-            let (jobs, job_receiver) = mpsc::sync_channel::<Job>(workers.max(1));
-            let job_receiver = Arc::new(Mutex::new(job_receiver));
-            for _ in 0..workers {
-                let job_receiver = Arc::clone(&job_receiver);
-                let result_sender = result_sender.clone();
+            // the delivery thread's loop instead of leaving the scope waiting for it.
+            let (jobs, job_receiver) = mpsc::sync_channel::<Job>(1);
+            if !request.dry_run {
+                // Delivers while the next digests are composed. It owns the only
+                // result sender, so if it dies, waiting for its result ends.
                 scope.spawn(move || {
-                    loop {
-                        let next = match job_receiver.lock() {
-                            Ok(receiver) => receiver.recv(),
-                            Err(_) => return,
-                        };
-                        let Ok(job) = next else { return };
+                    for job in job_receiver {
                         let outcome = deliver.deliver(&job.mail);
                         if result_sender.send((job, outcome)).is_err() {
                             return;
@@ -204,8 +188,8 @@ impl Digests {
                 let built = self.build_all(&data, sources.search, pending, request.now)?;
                 compose_time += composing.elapsed();
                 for (pending, digest) in built {
-                    while let Ok((job, outcome)) = results.try_recv() {
-                        in_flight -= 1;
+                    if in_flight && let Ok((job, outcome)) = results.try_recv() {
+                        in_flight = false;
                         finish(store, &period, request, job, outcome, &mut progress)?;
                     }
                     let Some(job) = self.settle(store, &data, pending, digest, &mut progress)?
@@ -220,30 +204,32 @@ impl Digests {
                         progress.report.already_sent += 1;
                         continue;
                     }
-                    // At most one message per connection is between claim and
-                    // record: that bounds the duplicates a crash can cause.
-                    while in_flight >= workers {
+                    // The previous digest is recorded before this one goes out: one
+                    // message between claim and record bounds a crash to one duplicate.
+                    if in_flight {
                         let Ok((job, outcome)) = results.recv() else {
                             break;
                         };
-                        in_flight -= 1;
+                        in_flight = false;
                         finish(store, &period, request, job, outcome, &mut progress)?;
                     }
                     if jobs.send(job).is_err() {
                         break;
                     }
-                    in_flight += 1;
+                    in_flight = true;
                 }
             }
             drop(jobs);
             Ok(())
-        })?;
-        drop(result_sender);
-        for (job, outcome) in results {
-            finish(store, &period, request, job, outcome, &mut progress)?;
-        }
+        });
+        // Whatever ended the run, a delivery the server answered is recorded.
+        let recorded = results.into_iter().try_for_each(|(job, outcome)| {
+            finish(store, &period, request, job, outcome, &mut progress)
+        });
+        run?;
+        recorded?;
         let mut report = progress.report;
-        // Workers finish in any order; sorted, the report reads the same every run.
+        // Sorted, the report reads the same however composing and delivery interleave.
         report.failed.sort();
         report.compose_seconds = compose_time.as_secs_f64();
         report.deliver_seconds = (started.elapsed() - compose_time).as_secs_f64();

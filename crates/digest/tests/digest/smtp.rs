@@ -1,6 +1,7 @@
 //! End to end through a real SMTP server: confirmation, the digest's MIME structure,
-//! headers and contents, one-click unsubscribe, exactly-once sending, a refused
-//! recipient, temporary failures, and a server that is down.
+//! headers and contents, one-click unsubscribe, exactly-once sending, one message in
+//! flight at a time, a refused recipient, temporary failures, and a server that is
+//! down.
 
 use chrono::NaiveDate;
 use papers_digest::{
@@ -342,4 +343,39 @@ fn a_run_stopped_mid_send_resumes_with_at_most_the_in_flight_digest_repeated() {
     assert_eq!((report.sent, report.resumed), (2, 1), "{report:?}");
     let again = send(&mut fixture, &server, Frequency::Daily, "2024-01-03");
     assert_eq!((again.sent, again.already_sent), (0, 2));
+}
+
+#[test]
+fn one_connection_carries_every_digest_with_one_message_in_flight() {
+    if !smtp_available() {
+        return;
+    }
+    // Each DATA takes 5 ms on the server, so overlapping transactions would show.
+    let server = SmtpServer::start(&["--data-delay-ms", "5"]);
+    let mut fixture = fixture();
+    let readers = 40;
+    for n in 0..readers {
+        fixture.confirmed(request(&format!("reader{n}@example.org"), Frequency::Daily));
+    }
+    // aiosmtpd's controller connects once itself to see that the server is up.
+    let before = server.stats()["total"]["connections"]
+        .as_u64()
+        .expect("count");
+    let report = send(&mut fixture, &server, Frequency::Daily, "2024-01-03");
+    assert_eq!(
+        (report.sent, report.failed.len()),
+        (readers, 0),
+        "{report:?}"
+    );
+    assert_eq!(server.messages().len(), readers);
+    let stats = server.stats();
+    // One message between claim and record is what bounds a crash to one duplicate.
+    assert_eq!(stats["most"]["data"], 1, "{stats}");
+    assert_eq!(stats["most"]["connections"], 1, "{stats}");
+    assert_eq!(stats["total"]["data"], readers, "{stats}");
+    assert_eq!(
+        stats["total"]["connections"].as_u64(),
+        Some(before + 1),
+        "one connection, kept open across messages: {stats}"
+    );
 }

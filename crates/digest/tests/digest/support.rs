@@ -111,6 +111,8 @@ impl SmtpServer {
             .arg(script)
             .args(["--port", &self.port.to_string(), "--dir"])
             .arg(self.dir.path())
+            .arg("--stats")
+            .arg(self.stats_path())
             .args(&self.args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -139,6 +141,18 @@ impl SmtpServer {
         };
         config.timeout = Duration::from_secs(5);
         Mailer::new(&config).expect("mailer")
+    }
+
+    /// No extension, so the mail readers skip it.
+    fn stats_path(&self) -> PathBuf {
+        self.dir.path().join("stats")
+    }
+
+    /// The most connections and DATA transactions the server had open at once
+    /// (`most.connections`, `most.data`) and their totals (`total.…`).
+    pub fn stats(&self) -> serde_json::Value {
+        let text = std::fs::read(self.stats_path()).expect("the server wrote its stats");
+        serde_json::from_slice(&text).expect("stats JSON")
     }
 
     /// Everything received so far, in arrival order.
