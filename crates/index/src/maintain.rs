@@ -32,6 +32,26 @@ impl Searcher {
         Self::open_with(dir, model, dim, DenseOptions::default())
     }
 
+    /// [`Searcher::open`], except that a dense index built from another model is
+    /// dropped rather than refused: vectors from two models must not be mixed, and
+    /// those of the new one come from the store. The dense side then covers nothing
+    /// (watermark 0), so the caller's catch-up replays the change log into it.
+    pub fn open_replacing_other_model(dir: &Path, model: &str, dim: usize) -> Result<Searcher> {
+        match Self::open(dir, model, dim) {
+            Err(IndexError::ModelMismatch { expected, found }) => {
+                tracing::warn!(%found, %expected, "dropping the dense index of another model");
+                for name in std::iter::once(VECTORS_FILE).chain(GRAPH_FILES) {
+                    let path = dir.join(name);
+                    if path.exists() {
+                        std::fs::remove_file(&path).map_err(IndexError::io(&path))?;
+                    }
+                }
+                Self::open(dir, model, dim)
+            }
+            opened => opened,
+        }
+    }
+
     /// The model (id and dimension) whose vectors the dense index in `dir` holds, if
     /// there is one. A search without the model opens the index under this name, so
     /// that keyword search keeps working beside vectors it cannot use.

@@ -195,7 +195,7 @@ impl SearchService {
             None => Searcher::indexed_model(&dir)?
                 .unwrap_or_else(|| (DEFAULT_MODEL_REPO.to_owned(), DEFAULT_DIM)),
         };
-        let searcher = Searcher::open(&dir, &model_id, dim)
+        let searcher = Searcher::open_replacing_other_model(&dir, &model_id, dim)
             .with_context(|| format!("opening the search index in {}", dir.display()))?;
         let embedder = embedder.map(Arc::new);
         let queries = embedder

@@ -196,6 +196,31 @@ fn uncommitted_writes_vanish_on_reopen_and_the_watermark_survives() -> TestResul
 }
 
 #[test]
+fn another_model_drops_the_dense_side_and_keyword_search_keeps_the_vectors() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    {
+        let mut searcher = Searcher::open(dir.path(), "model-a", DIM)?;
+        let mut writer = searcher.writer()?;
+        searcher.apply(&mut writer, &corpus(), &[], 8)?;
+        writer.finish()?;
+    }
+    // Without a model, search opens the index under the model its vectors came from.
+    assert_eq!(
+        Searcher::indexed_model(dir.path())?,
+        Some(("model-a".to_owned(), DIM))
+    );
+    assert!(Searcher::open(dir.path(), "model-b", DIM).is_err());
+    // A new model's vectors must not mix with the old ones: its dense side starts
+    // empty and covers nothing, so the caller's catch-up replays everything.
+    let searcher = Searcher::open_replacing_other_model(dir.path(), "model-b", DIM)?;
+    assert_eq!(searcher.dense().len(), 0);
+    assert_eq!(searcher.dense().model(), "model-b");
+    assert_eq!(searcher.watermark()?, 0);
+    assert_eq!(searcher.lexical().num_docs(), 8);
+    Ok(())
+}
+
+#[test]
 fn reindex_gives_the_same_results_as_incremental_updates() -> TestResult {
     let incremental_dir = tempfile::tempdir()?;
     let mut incremental = Searcher::open(incremental_dir.path(), "fixture", DIM)?;

@@ -152,16 +152,25 @@ fn send(data_dir: &Path, port: u16) -> std::process::Output {
         .expect("papers runs")
 }
 
-#[test]
-fn digest_send_delivers_once_with_one_click_unsubscribe_headers() {
-    let Some(shared) = shared() else { return };
+/// A data directory holding the first `days` recorded Hugging Face days, when the
+/// shared data and the SMTP test server are there (under CI their absence fails).
+fn store_with_hf_days(days: usize) -> Option<tempfile::TempDir> {
+    let shared = shared()?;
     if !smtp_available() {
-        return;
+        return None;
     }
     let dir = tempfile::tempdir().expect("temp dir");
-    let files = hf_days(&shared, usize::MAX);
+    let files = hf_days(&shared, days);
     let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
     ingest(dir.path(), &paths);
+    Some(dir)
+}
+
+#[test]
+fn digest_send_delivers_once_with_one_click_unsubscribe_headers() {
+    let Some(dir) = store_with_hf_days(usize::MAX) else {
+        return;
+    };
 
     // Subscribe and confirm through the engine, with the secret the binary will use.
     let mut store = Store::open(dir.path()).expect("store");
@@ -214,14 +223,9 @@ fn deliveries(dir: &Path) -> BTreeMap<String, usize> {
 
 #[test]
 fn a_sender_killed_mid_send_repeats_at_most_one_digest() {
-    let Some(shared) = shared() else { return };
-    if !smtp_available() {
+    let Some(dir) = store_with_hf_days(3) else {
         return;
-    }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let files = hf_days(&shared, 3);
-    let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
-    ingest(dir.path(), &paths);
+    };
     let mut store = Store::open(dir.path()).expect("store");
     let readers = 12;
     for n in 0..readers {
@@ -314,14 +318,9 @@ fn sections(text: &str) -> BTreeMap<String, Vec<String>> {
 
 #[test]
 fn saved_searches_in_digests_are_answered_by_the_search_index() {
-    let Some(shared) = shared() else { return };
-    if !smtp_available() {
+    let (Some(shared), Some(dir)) = (shared(), store_with_hf_days(usize::MAX)) else {
         return;
-    }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let files = hf_days(&shared, usize::MAX);
-    let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
-    ingest(dir.path(), &paths);
+    };
     // An author filter: the index answers it from the papers' author field, while the
     // store's plain term matching (the fallback) looks for the words "author:" and
     // "zhangyang wang" in titles and abstracts and finds nothing.
