@@ -176,12 +176,16 @@ fn load_embedder(model_dir: &Path) -> anyhow::Result<Embedder> {
     )?)
 }
 
+/// The id and dimension vectors of the model in `model_dir` are stored under.
+fn model_identity(model_dir: &Path) -> anyhow::Result<(String, usize)> {
+    let embedder = load_embedder(model_dir)?;
+    Ok((embedder.model_id().to_owned(), embedder.dim()))
+}
+
 /// Stores a random unit vector for every paper, under the real model's id so that
 /// `papers index` indexes them as that model's vectors.
 fn vectors(data_dir: &Path, model_dir: &Path) -> anyhow::Result<()> {
-    let embedder = load_embedder(model_dir)?;
-    let (model, dim) = (embedder.model_id().to_owned(), embedder.dim());
-    drop(embedder);
+    let (model, dim) = model_identity(model_dir)?;
     let mut store = Store::open(data_dir)?;
     let mut keys = Vec::new();
     store.for_each_paper(|paper| keys.push(paper.key))?;
@@ -215,9 +219,7 @@ fn reference_vectors(
     kaggle: &Path,
     vectors: &Path,
 ) -> anyhow::Result<()> {
-    let embedder = load_embedder(model_dir)?;
-    let (model, dim) = (embedder.model_id().to_owned(), embedder.dim());
-    drop(embedder);
+    let (model, dim) = model_identity(model_dir)?;
     let bytes = std::fs::read(vectors).with_context(|| format!("reading {}", vectors.display()))?;
     let row_bytes = dim * 2;
     let mut store = Store::open(data_dir)?;

@@ -8,7 +8,6 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
 
 use anyhow::Context;
 use papers_digest::{SavedSearch, TermSearch};
@@ -38,9 +37,6 @@ pub struct ModelChoice {
     pub portable: bool,
 }
 
-/// How long the hub has to answer before a run goes on without it.
-const HUB_TIMEOUT: Duration = Duration::from_secs(10);
-
 impl ModelChoice {
     /// Reads `--model`, `--model-id` and the environment: `HF_HOME` (else
     /// `~/.cache/huggingface`), `HF_ENDPOINT`, `HF_TOKEN`, `HF_HUB_OFFLINE` and
@@ -61,13 +57,16 @@ impl ModelChoice {
     /// The model directory: the explicit one, the cache, or a download into the cache
     /// (said on stderr first, since it can take a while).
     pub fn locate(&self) -> anyhow::Result<PathBuf> {
-        let local = papers_embed::resolve_model_dir(
+        if let Ok(dir) = papers_embed::resolve_model_dir(
             self.explicit.as_deref(),
             self.hf_home.as_deref(),
             &self.repo,
-        );
-        if local.is_err()
-            && self.explicit.is_none()
+        ) {
+            return Ok(dir);
+        }
+        // Not found locally: `locate_model` looks again (cheaply) so that its error
+        // lists every place tried beside what the hub said.
+        if self.explicit.is_none()
             && let (Some(hub), Some(home)) = (&self.hub, &self.hf_home)
         {
             eprintln!(
@@ -103,20 +102,20 @@ impl ModelChoice {
 }
 
 /// The hub from `HF_ENDPOINT` (a mirror or a test server) and `HF_TOKEN`.
-pub fn hub_from_env() -> Hub {
+fn hub_from_env() -> Hub {
     let endpoint = std::env::var("HF_ENDPOINT")
         .ok()
         .filter(|e| !e.trim().is_empty())
         .unwrap_or_else(|| papers_embed::DEFAULT_ENDPOINT.to_owned());
+    // `Hub::new`'s ten-second probe limit: an offline run goes on without the hub.
     let mut hub = Hub::new(endpoint);
-    hub.timeout = HUB_TIMEOUT;
     hub.progress = std::io::stderr().is_terminal();
     hub.token = std::env::var("HF_TOKEN").ok().filter(|t| !t.is_empty());
     hub
 }
 
 /// Whether a boolean environment variable is set to a true value (`1`, `true`, `yes`, `on`).
-pub fn env_flag(name: &str) -> bool {
+fn env_flag(name: &str) -> bool {
     std::env::var(name).is_ok_and(|value| {
         matches!(
             value.trim().to_ascii_lowercase().as_str(),

@@ -219,18 +219,26 @@ pub(crate) fn write_all<'a>(
     header: &Header,
     rows: impl Iterator<Item = (u64, &'a [f16])>,
 ) -> Result<()> {
+    replace_atomically(path, |file| {
+        let mut writer = BufWriter::with_capacity(1 << 20, file);
+        writer.write_all(&header.encode())?;
+        encode_rows(&mut writer, rows)?;
+        writer.flush()
+    })
+}
+
+/// Writes `path` through `write` into a temporary sibling, syncs it and renames it
+/// into place, so a reader sees the old file or the whole new one.
+pub(crate) fn replace_atomically(
+    path: &Path,
+    write: impl FnOnce(&File) -> std::io::Result<()>,
+) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(IndexError::io(dir))?;
     let temp = tempfile::NamedTempFile::new_in(dir).map_err(IndexError::io(dir))?;
-    let inner = |temp: &tempfile::NamedTempFile| -> std::io::Result<()> {
-        let mut writer = BufWriter::with_capacity(1 << 20, temp.as_file());
-        writer.write_all(&header.encode())?;
-        encode_rows(&mut writer, rows)?;
-        writer.flush()?;
-        drop(writer);
-        temp.as_file().sync_all()
-    };
-    inner(&temp).map_err(IndexError::io(path))?;
+    write(temp.as_file())
+        .and_then(|()| temp.as_file().sync_all())
+        .map_err(IndexError::io(path))?;
     temp.persist(path).map_err(|e| IndexError::Io {
         path: path.to_owned(),
         source: e.error,

@@ -231,7 +231,7 @@ impl Graph {
             length,
             crc,
         };
-        write_atomically(&meta_path, &meta.encode())
+        super::file::replace_atomically(&meta_path, |mut file| file.write_all(&meta.encode()))
     }
 
     /// Loads the snapshot beside `log` if it is whole and covers a prefix of the log
@@ -348,20 +348,4 @@ fn checksum(path: &Path) -> Result<(u64, u32)> {
         hasher.update(&buffer[..read]);
         length += read as u64;
     }
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(IndexError::io(dir))?;
-    temp.write_all(bytes)
-        .and_then(|()| temp.as_file().sync_all())
-        .map_err(IndexError::io(path))?;
-    temp.persist(path).map_err(|e| IndexError::Io {
-        path: path.to_owned(),
-        source: e.error,
-    })?;
-    if let Ok(dir) = File::open(dir) {
-        let _ = dir.sync_all();
-    }
-    Ok(())
 }

@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 
 use crate::cli::{Cli, ModelAction, ModelArgs};
 use crate::output::outln;
-use crate::search_service::{ModelChoice, env_flag, hub_from_env};
+use crate::search_service::ModelChoice;
 
 pub fn run(cli: &Cli, args: &ModelArgs) -> anyhow::Result<ExitCode> {
     let choice = ModelChoice::from_cli(cli);
@@ -46,20 +46,19 @@ pub fn run(cli: &Cli, args: &ModelArgs) -> anyhow::Result<ExitCode> {
 /// Downloads into the cache, checks that the result loads, and prints its directory (so
 /// `export PAPERS_MODEL=$(papers model download)` works).
 fn download(choice: &ModelChoice, revision: &str) -> anyhow::Result<()> {
-    if env_flag("HF_HUB_OFFLINE") {
+    let Some(hub) = &choice.hub else {
         bail!("HF_HUB_OFFLINE is set: unset it to download from the Hugging Face hub");
-    }
+    };
     let Some(home) = &choice.hf_home else {
         bail!("no cache directory to download into: set HF_HOME (or HOME)");
     };
-    let hub = hub_from_env();
     eprintln!(
         "downloading {} ({revision}) from {} into {}",
         choice.repo,
         hub.endpoint,
         home.join("hub").display()
     );
-    let dir = papers_embed::download_model(&hub, home, &choice.repo, revision)
+    let dir = papers_embed::download_model(hub, home, &choice.repo, revision)
         .with_context(|| format!("downloading {}", choice.repo))?;
     let embedder = choice.open(&dir)?;
     eprintln!(
