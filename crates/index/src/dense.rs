@@ -7,8 +7,10 @@
 //! build (HNSW inserts run at a few thousand per second here), persist or repair.
 //! The scan is linear, though: 38 ms per query at a million papers. From
 //! [`DenseOptions::graph_threshold`] papers on, the vectors move into a usearch
-//! graph (see [`hnsw`]) that answers in 2.4 ms at a million (top 100), holds each
-//! vector once (f16), and applies the same filters during the walk.
+//! graph (see [`hnsw`]) that answers in a few milliseconds at a million, holds
+//! each vector quantised to i8, and applies the same filters during the walk. Its
+//! candidates are rescored with the f16 vectors read from the log (see [`full`]),
+//! which then stay on disk instead of in memory.
 //!
 //! Either way the durable record is the vector log (see [`file`]): commits append
 //! to it, and the graph is a snapshot of it that [`DenseIndex::open`] validates
@@ -16,6 +18,7 @@
 
 mod exact;
 mod file;
+mod full;
 pub mod hnsw;
 mod kernel;
 
@@ -29,6 +32,7 @@ use crate::error::{IndexError, Result};
 use exact::{ExactRows, RowBits, TopK};
 pub(crate) use file::read_header;
 use file::{Header, TOMBSTONE};
+use full::{FullVectors, LogRows};
 use hnsw::{Coverage, Graph, HnswParams};
 
 /// When the dense index uses the HNSW graph instead of the exact scan.
@@ -66,9 +70,16 @@ const EXACT_FILTER_DIVISOR: usize = 32;
 /// costs graph inserts, writing the snapshot costs a full write of the graph.
 const SNAPSHOT_MIN_TAIL: u64 = 20_000;
 
+/// The graph's walk is approximate twice over (the graph, and its i8 vectors), so
+/// it is asked for this many times the results, at least [`MIN_CANDIDATES`], and
+/// the candidates are rescored at full precision.
+const CANDIDATE_FACTOR: usize = 2;
+const MIN_CANDIDATES: usize = 40;
+
 enum Vectors {
     Exact(ExactRows),
-    Graph(Graph),
+    /// The graph (i8) and the full-precision vectors its candidates are scored with.
+    Graph(Graph, FullVectors),
 }
 
 pub struct DenseIndex {
@@ -166,7 +177,11 @@ impl DenseIndex {
             let mut index = Self::in_memory(model, dim)?;
             index.options = options;
             index.path = Some(path.to_owned());
-            file::write_all(path, &index.header, std::iter::empty())?;
+            file::write_all(
+                path,
+                &index.header,
+                std::iter::empty::<Result<(u64, Vec<f16>)>>(),
+            )?;
             Graph::remove_snapshot(path);
             return Ok(index);
         }
@@ -186,10 +201,14 @@ impl DenseIndex {
             None
         };
         if let Some((graph, coverage)) = snapshot {
-            file::read_from(path, coverage.rows, |key, vector| {
-                index.replay(&graph, key, vector);
+            // One pass over the log finds each key's row and replays the rows
+            // the snapshot does not cover.
+            let log = LogRows::scan(path, |row, key, vector| {
+                if row >= coverage.rows {
+                    index.replay(&graph, key, vector);
+                }
             })?;
-            index.vectors = Vectors::Graph(graph);
+            index.vectors = Vectors::Graph(graph, FullVectors::Log(log));
             index.snapshot_rows = coverage.rows;
             index.opened_from_snapshot = true;
             return Ok(index);
@@ -262,7 +281,13 @@ impl DenseIndex {
         if let Some(error) = failure {
             return Err(error);
         }
-        self.vectors = Vectors::Graph(graph);
+        let rows = last
+            .into_iter()
+            .filter(|(_, (_, live))| *live)
+            .map(|(key, (row, _))| (key, row as u32))
+            .collect();
+        let log = LogRows::with_rows(path, self.header.row_bytes(), rows)?;
+        self.vectors = Vectors::Graph(graph, FullVectors::Log(log));
         self.snapshot()
     }
 
@@ -288,7 +313,7 @@ impl DenseIndex {
     /// to the exact scan while open.)
     pub fn set_options(&mut self, options: DenseOptions) {
         self.options = options;
-        if let Vectors::Graph(graph) = &self.vectors {
+        if let Vectors::Graph(graph, _) = &self.vectors {
             graph.set_expansion_search(options.hnsw.expansion_search);
         }
     }
@@ -296,7 +321,7 @@ impl DenseIndex {
     pub fn len(&self) -> usize {
         match &self.vectors {
             Vectors::Exact(rows) => rows.len(),
-            Vectors::Graph(graph) => graph.len(),
+            Vectors::Graph(graph, _) => graph.len(),
         }
     }
 
@@ -331,23 +356,26 @@ impl DenseIndex {
     pub fn method(&self) -> &'static str {
         match self.vectors {
             Vectors::Exact(_) => "exact",
-            Vectors::Graph(_) => "hnsw",
+            Vectors::Graph(..) => "hnsw",
         }
     }
 
     pub fn contains(&self, key: u64) -> bool {
         match &self.vectors {
             Vectors::Exact(rows) => rows.contains(key),
-            Vectors::Graph(graph) => graph.contains(key),
+            Vectors::Graph(graph, _) => graph.contains(key),
         }
     }
 
     /// Bytes of vector memory per paper: key, vector and the key map's share for
-    /// the exact rows; the graph's own account (vector, links, key map) for HNSW.
+    /// the exact rows; for HNSW the graph's own account (i8 vector, links, key map)
+    /// plus the map to each key's row in the log (whose f16 rows stay on disk).
     pub fn bytes_per_paper(&self) -> usize {
         match &self.vectors {
             Vectors::Exact(_) => 8 + 2 * self.header.dim + 16,
-            Vectors::Graph(graph) => graph.memory_usage() / graph.len().max(1),
+            Vectors::Graph(graph, full) => {
+                graph.memory_usage() / graph.len().max(1) + full.bytes_per_paper(self.header.dim)
+            }
         }
     }
 
@@ -355,10 +383,7 @@ impl DenseIndex {
     fn vector(&self, key: u64) -> Option<Vec<f16>> {
         match &self.vectors {
             Vectors::Exact(rows) => rows.vector(key).map(<[f16]>::to_vec),
-            Vectors::Graph(graph) => {
-                let mut out = vec![f16::ZERO; self.header.dim];
-                graph.get(key, &mut out).then_some(out)
-            }
+            Vectors::Graph(_, full) => full.vector(key),
         }
     }
 
@@ -381,7 +406,7 @@ impl DenseIndex {
         }
         match &mut self.vectors {
             Vectors::Exact(rows) => rows.put(key, &halves),
-            Vectors::Graph(_) => {
+            Vectors::Graph(..) => {
                 self.unapplied.push((key, Some(halves.clone())));
                 self.unapplied_keys.insert(key, true);
             }
@@ -395,7 +420,7 @@ impl DenseIndex {
     pub fn remove(&mut self, key: u64) {
         let removed = match &mut self.vectors {
             Vectors::Exact(rows) => rows.remove(key),
-            Vectors::Graph(graph) => {
+            Vectors::Graph(graph, _) => {
                 let known = match self.unapplied_keys.insert(key, false) {
                     Some(adds) => adds,
                     None => graph.contains(key),
@@ -428,6 +453,7 @@ impl DenseIndex {
             self.rewrite(&path, watermark)?;
         } else {
             let pending = std::mem::take(&mut self.pending);
+            let first = self.header.rows;
             file::append(
                 &path,
                 &mut self.header,
@@ -436,6 +462,9 @@ impl DenseIndex {
                     .map(|(key, vector)| (*key, vector.as_slice())),
                 watermark,
             )?;
+            if let Vectors::Graph(_, FullVectors::Log(log)) = &mut self.vectors {
+                log.appended(first, pending.iter().map(|(key, _)| key));
+            }
         }
         if matches!(self.vectors, Vectors::Exact(_)) {
             return self.grow_into_graph();
@@ -449,9 +478,10 @@ impl DenseIndex {
 
     /// Applies the graph changes made since the last commit: removals and
     /// replacements first, then every new vector in parallel. Only the last change
-    /// of each key counts.
+    /// of each key counts. (Full-precision vectors in memory change with the graph;
+    /// those in the log change when the commit appends them.)
     fn apply_to_graph(&mut self) -> Result<()> {
-        let Vectors::Graph(graph) = &self.vectors else {
+        let Vectors::Graph(graph, full) = &mut self.vectors else {
             return Ok(());
         };
         let changes = std::mem::take(&mut self.unapplied);
@@ -469,6 +499,12 @@ impl DenseIndex {
             if graph.contains(*key) {
                 graph.remove(*key)?;
             }
+            if let FullVectors::Memory(rows) = full {
+                match vector {
+                    Some(vector) => rows.put(*key, vector),
+                    None => drop(rows.remove(*key)),
+                }
+            }
             if let Some(vector) = vector {
                 adds.push((*key, vector));
             }
@@ -481,7 +517,7 @@ impl DenseIndex {
     /// clean shutdown or the end of a bulk build, so the next open replays
     /// nothing).
     pub fn checkpoint(&mut self) -> Result<()> {
-        if matches!(self.vectors, Vectors::Graph(_))
+        if matches!(self.vectors, Vectors::Graph(..))
             && self.pending.is_empty()
             && self.header.rows != self.snapshot_rows
         {
@@ -491,7 +527,7 @@ impl DenseIndex {
     }
 
     fn snapshot(&mut self) -> Result<()> {
-        let (Some(path), Vectors::Graph(graph)) = (&self.path, &self.vectors) else {
+        let (Some(path), Vectors::Graph(graph, _)) = (&self.path, &self.vectors) else {
             return Ok(());
         };
         let coverage = Coverage {
@@ -527,7 +563,17 @@ impl DenseIndex {
             duration_ms = started.elapsed().as_millis() as u64,
             "dense index moved into an HNSW graph"
         );
-        self.vectors = Vectors::Graph(graph);
+        drop(all);
+        // The log has every committed row by now; without one, the rows stay in
+        // memory as the full-precision side.
+        let full = match &self.path {
+            Some(path) => FullVectors::Log(LogRows::scan(path, |_, _, _| {})?),
+            None => match std::mem::replace(&mut self.vectors, Vectors::Exact(ExactRows::new(0))) {
+                Vectors::Exact(rows) => FullVectors::Memory(rows),
+                Vectors::Graph(_, full) => full,
+            },
+        };
+        self.vectors = Vectors::Graph(graph, full);
         self.snapshot()
     }
 
@@ -541,45 +587,46 @@ impl DenseIndex {
             ..self.header.clone()
         };
         match &self.vectors {
-            Vectors::Exact(rows) => file::write_all(path, &header, rows.iter())?,
-            Vectors::Graph(graph) => {
-                // The graph has no key listing; the current log (plus the pending
-                // rows) says which keys are live.
-                let mut live: HashMap<u64, bool> = HashMap::new();
-                file::read(path, |key, _| {
-                    live.insert(key & !TOMBSTONE, key & TOMBSTONE == 0);
-                })?;
-                for (key, _) in &self.pending {
-                    live.insert(key & !TOMBSTONE, key & TOMBSTONE == 0);
+            Vectors::Exact(rows) => file::write_all(path, &header, rows.iter().map(Ok))?,
+            Vectors::Graph(_, FullVectors::Memory(rows)) => {
+                file::write_all(path, &header, rows.iter().map(Ok))?;
+            }
+            Vectors::Graph(_, FullVectors::Log(log)) => {
+                // Rows not appended yet override the log's; the last of each key wins.
+                let mut latest: HashMap<u64, Option<&[f16]>> = HashMap::new();
+                for (key, vector) in &self.pending {
+                    let live = key & TOMBSTONE == 0;
+                    latest.insert(key & !TOMBSTONE, live.then_some(vector.as_slice()));
                 }
-                let mut keys: Vec<u64> = live
-                    .into_iter()
-                    .filter(|(_, l)| *l)
-                    .map(|(k, _)| k)
+                let mut keys: Vec<u64> = log
+                    .keys()
+                    .filter(|key| !latest.contains_key(key))
+                    .chain(latest.iter().filter(|(_, v)| v.is_some()).map(|(k, _)| *k))
                     .collect();
                 keys.sort_unstable();
-                let dim = self.header.dim;
-                let vectors: Vec<(u64, Vec<f16>)> = keys
-                    .into_iter()
-                    .filter_map(|key| {
-                        let mut out = vec![f16::ZERO; dim];
-                        graph.get(key, &mut out).then_some((key, out))
-                    })
-                    .collect();
                 let header = Header {
-                    rows: vectors.len() as u64,
+                    rows: keys.len() as u64,
                     ..header.clone()
                 };
-                file::write_all(
-                    path,
-                    &header,
-                    vectors.iter().map(|(k, v)| (*k, v.as_slice())),
-                )?;
+                // Streamed from the old log (still open) into the new one.
+                let rows = keys.iter().map(|&key| match latest.get(&key) {
+                    Some(Some(vector)) => Ok((key, vector.to_vec())),
+                    _ => log.read(key)?.map(|vector| (key, vector)).ok_or_else(|| {
+                        IndexError::DenseFormat {
+                            path: path.to_owned(),
+                            reason: format!("key {key} has no row"),
+                        }
+                    }),
+                });
+                file::write_all(path, &header, rows)?;
             }
         }
         self.header = read_header(path)?;
         self.pending.clear();
         self.path = Some(path.to_owned());
+        if let Vectors::Graph(_, full) = &mut self.vectors {
+            *full = FullVectors::Log(LogRows::scan(path, |_, _, _| {})?);
+        }
         Ok(())
     }
 
@@ -587,7 +634,7 @@ impl DenseIndex {
     pub fn row_set(&self, keys: &[u64]) -> RowSet {
         let inner = match &self.vectors {
             Vectors::Exact(rows) => Allowed::Rows(rows.row_bits(keys)),
-            Vectors::Graph(_) => Allowed::Keys(KeySet::new(keys)),
+            Vectors::Graph(..) => Allowed::Keys(KeySet::new(keys)),
         };
         RowSet { inner }
     }
@@ -597,7 +644,7 @@ impl DenseIndex {
         match (&self.vectors, &allowed.inner) {
             (Vectors::Exact(rows), Allowed::Rows(bits)) => rows.allows(bits, key),
             (_, Allowed::Keys(keys)) => keys.contains(key),
-            (Vectors::Graph(_), Allowed::Rows(_)) => false,
+            (Vectors::Graph(..), Allowed::Rows(_)) => false,
         }
     }
 
@@ -605,7 +652,7 @@ impl DenseIndex {
     pub fn similarity(&self, query: &[f32], key: u64) -> Option<f32> {
         let vector = match &self.vectors {
             Vectors::Exact(rows) => return rows.vector(key).map(|v| self.dot(query, v)),
-            Vectors::Graph(_) => self.vector(key)?,
+            Vectors::Graph(..) => self.vector(key)?,
         };
         Some(self.dot(query, &vector))
     }
@@ -678,7 +725,7 @@ impl DenseIndex {
                 let bits = rows.row_bits(&keys.keys);
                 Ok(rows.search(self.dots, query, k, Some(&bits), exclude))
             }
-            (Vectors::Graph(graph), allowed) => {
+            (Vectors::Graph(graph, _), allowed) => {
                 let keys = match allowed {
                     Some(Allowed::Keys(keys)) => Some(keys),
                     Some(Allowed::Rows(_)) => return Ok(Vec::new()),
@@ -698,24 +745,25 @@ impl DenseIndex {
         exclude: Option<u64>,
     ) -> Result<Vec<Scored>> {
         let excluded = |key: u64| Some(key) == exclude;
+        let candidates = (k * CANDIDATE_FACTOR).max(MIN_CANDIDATES);
         let found = match allowed {
             Some(keys) if keys.keys.len() * EXACT_FILTER_DIVISOR <= graph.len() => {
-                let keys: Vec<u64> = keys
-                    .keys
-                    .iter()
-                    .copied()
-                    .filter(|&key| !excluded(key))
-                    .collect();
-                return self.search_exact(query, k, &keys);
+                let keys = keys.keys.iter().copied().filter(|&key| !excluded(key));
+                self.scan_quantised(graph, query, candidates, keys)
             }
-            Some(keys) => {
-                graph.search(query, k, Some(&|key| !excluded(key) && keys.contains(key)))?
+            Some(keys) => graph.search(
+                query,
+                candidates,
+                Some(&|key| !excluded(key) && keys.contains(key)),
+            )?,
+            None if exclude.is_some() => {
+                graph.search(query, candidates, Some(&|key| !excluded(key)))?
             }
-            None if exclude.is_some() => graph.search(query, k, Some(&|key| !excluded(key)))?,
-            None => graph.search(query, k, None)?,
+            None => graph.search(query, candidates, None)?,
         };
-        // Scores come from the same kernel as the exact path and as fusion's
-        // fill-ins, so a paper's cosine does not depend on which path found it.
+        // Scores come from the same kernel and the same f16 vectors as the exact
+        // path and as fusion's fill-ins, so a paper's cosine does not depend on
+        // which path found it.
         let mut top = TopK::new(k);
         for key in found {
             if let Some(score) = self.similarity(query, key) {
@@ -723,6 +771,26 @@ impl DenseIndex {
             }
         }
         Ok(top.into_sorted())
+    }
+
+    /// The `n` best of `keys` by their i8 vectors in the graph: a selective filter
+    /// scores its few allowed papers directly instead of walking the graph, from
+    /// memory rather than with a read of the log per paper.
+    fn scan_quantised(
+        &self,
+        graph: &Graph,
+        query: &[f32],
+        n: usize,
+        keys: impl Iterator<Item = u64>,
+    ) -> Vec<u64> {
+        let mut top = TopK::new(n);
+        let mut vector = vec![0i8; self.header.dim];
+        for key in keys {
+            if graph.get(key, &mut vector) {
+                top.offer(hnsw::cosine_i8(query, &vector), key);
+            }
+        }
+        top.into_sorted().into_iter().map(|hit| hit.key).collect()
     }
 }
 

@@ -402,7 +402,13 @@ fn search(
     if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
         for line in status
             .lines()
-            .filter(|l| l.starts_with("VmHWM") || l.starts_with("VmRSS"))
+            // RssAnon is what the process must keep; RssFile is memory-mapped
+            // index files the kernel pages in and may evict again.
+            .filter(|l| {
+                ["VmHWM", "VmRSS", "RssAnon", "RssFile"]
+                    .iter()
+                    .any(|p| l.starts_with(p))
+            })
         {
             println!(
                 "search process {}",

@@ -165,17 +165,40 @@ pub(crate) fn read_from(
     Ok(header)
 }
 
+fn encode_row(out: &mut impl Write, key: u64, vector: &[f16]) -> std::io::Result<()> {
+    out.write_all(&key.to_le_bytes())?;
+    for value in vector {
+        out.write_all(&value.to_le_bytes())?;
+    }
+    Ok(())
+}
+
 fn encode_rows<'a>(
     out: &mut impl Write,
     rows: impl Iterator<Item = (u64, &'a [f16])>,
 ) -> std::io::Result<()> {
     for (key, vector) in rows {
-        out.write_all(&key.to_le_bytes())?;
-        for value in vector {
-            out.write_all(&value.to_le_bytes())?;
-        }
+        encode_row(out, key, vector)?;
     }
     Ok(())
+}
+
+/// Writes a complete file to a temporary sibling and renames it into place; the
+/// first failed row leaves the old file as it was.
+pub(crate) fn write_all<V: AsRef<[f16]>>(
+    path: &Path,
+    header: &Header,
+    rows: impl Iterator<Item = Result<(u64, V)>>,
+) -> Result<()> {
+    replace_atomically(path, |file| {
+        let mut writer = BufWriter::with_capacity(1 << 20, file);
+        writer.write_all(&header.encode())?;
+        for row in rows {
+            let (key, vector) = row.map_err(std::io::Error::other)?;
+            encode_row(&mut writer, key, vector.as_ref())?;
+        }
+        writer.flush()
+    })
 }
 
 /// Appends rows after the `header.rows` counted ones, then publishes the new count
@@ -211,20 +234,6 @@ pub(crate) fn append<'a>(
         Ok(())
     };
     inner().map_err(io)
-}
-
-/// Writes a complete file to a temporary sibling and renames it into place.
-pub(crate) fn write_all<'a>(
-    path: &Path,
-    header: &Header,
-    rows: impl Iterator<Item = (u64, &'a [f16])>,
-) -> Result<()> {
-    replace_atomically(path, |file| {
-        let mut writer = BufWriter::with_capacity(1 << 20, file);
-        writer.write_all(&header.encode())?;
-        encode_rows(&mut writer, rows)?;
-        writer.flush()
-    })
 }
 
 /// Writes `path` through `write` into a temporary sibling, syncs it and renames it

@@ -8,6 +8,7 @@
 
 mod arxiv;
 mod fixtures;
+mod graph;
 mod lifecycle;
 mod scifact;
 
