@@ -2,7 +2,7 @@
 # SCALE TEST (issue 7): store, indexes and search at N synthetic papers on one node.
 #
 # The records are synthetic: titles and abstracts recombined from the real 76,803
-# Kaggle-format arXiv records, ids 99MM.NNNNN (the year 2099), and random unit vectors
+# Kaggle-format arXiv records, ids 8101.NNNNN on (the 2080s), and random unit vectors
 # stored as the embeddings. Only speed and memory are measured here, never quality.
 # Query vectors come from the real embedder, and embedding is inside the timings.
 #

@@ -3,8 +3,8 @@
 //!
 //! Everything this generates is synthetic and exists only to measure speed and
 //! memory at a million papers (issue 7): titles and abstracts are recombined from
-//! the real Kaggle-format records, ids are `99MM.NNNNN` (the year 2099, so they can
-//! never be real), and the stored vectors are random unit vectors, not
+//! the real Kaggle-format records, ids are `YYMM.NNNNN` from 8101 on (the 2080s, so they
+//! can never be real), and the stored vectors are random unit vectors, not
 //! embeddings. No quality figure is ever measured on this data. Query vectors do
 //! come from the real embedder, and their embedding is inside the timing.
 //!
@@ -105,9 +105,21 @@ fn words(text: &str) -> Vec<&str> {
 /// the second half of another, abstract = the first half of one real abstract's
 /// sentences and the second half of another's; authors, categories and dates come
 /// from the first record.
+/// The `i`th synthetic id: 100,000 a month from January 2081 (years up to 2090
+/// read as 20YY; 91-99 would be the 1990s, before new-style ids).
+fn synthetic_id(i: usize) -> String {
+    let month = i / 100_000;
+    format!(
+        "{}{:02}.{:05}",
+        81 + month / 12,
+        month % 12 + 1,
+        i % 100_000
+    )
+}
+
 fn generate(n: usize, kaggle: &Path, out: &Path) -> anyhow::Result<()> {
-    if n > 1_200_000 {
-        bail!("at most 1,200,000 synthetic ids (12 months × 100,000)");
+    if n > 12_000_000 {
+        bail!("at most 12,000,000 synthetic ids (2081-2090, 100,000 a month)");
     }
     let records = read_records(kaggle)?;
     let mut random = SplitMix(2099);
@@ -133,7 +145,7 @@ fn generate(n: usize, kaggle: &Path, out: &Path) -> anyhow::Result<()> {
         .concat()
         .join(" ");
         let record = serde_json::json!({
-            "id": format!("99{:02}.{:05}", i / 100_000 + 1, i % 100_000),
+            "id": synthetic_id(i),
             "submitter": a["submitter"],
             "authors": a["authors"],
             "title": title,
