@@ -271,17 +271,21 @@ fn percentiles(mut times: Vec<Duration>) -> (f64, f64) {
     (at(0.50), at(0.99))
 }
 
-/// Queries: the first three to six words of real titles (every k-th record).
+/// Queries: the first three to six words of real titles (every k-th record). Only
+/// the titles are kept, so the records do not inflate the memory measured after.
 fn queries(kaggle: &Path, count: usize) -> anyhow::Result<Vec<String>> {
-    let records = read_records(kaggle)?;
-    let stride = (records.len() / count.max(1)).max(1);
-    Ok(records
+    let titles: Vec<String> = read_records(kaggle)?
+        .iter()
+        .map(|record| text(record, "title").to_owned())
+        .collect();
+    let stride = (titles.len() / count.max(1)).max(1);
+    Ok(titles
         .iter()
         .step_by(stride)
         .take(count)
         .enumerate()
-        .map(|(i, record)| {
-            let title = text(record, "title").replace(['$', '\\', '{', '}', '"', ':'], " ");
+        .map(|(i, title)| {
+            let title = title.replace(['$', '\\', '{', '}', '"', ':'], " ");
             words(&title)
                 .into_iter()
                 .take(3 + i % 4)
@@ -291,6 +295,22 @@ fn queries(kaggle: &Path, count: usize) -> anyhow::Result<Vec<String>> {
         .collect())
 }
 
+/// Where this process's memory is: RssAnon is what it must keep; RssFile is
+/// memory-mapped index files the kernel pages in and may evict again.
+fn memory() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .filter(|l| {
+            ["VmHWM", "VmRSS", "RssAnon", "RssFile"]
+                .iter()
+                .any(|p| l.starts_with(p))
+        })
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn search(
     data_dir: &Path,
     model_dir: &Path,
@@ -298,7 +318,13 @@ fn search(
     count: usize,
     method: &str,
 ) -> anyhow::Result<()> {
+    // The queries first: reading them parses the whole Kaggle file, whose heap the
+    // allocator may keep; the memory lines below are then the model's and the
+    // indexes' growth over that.
+    let texts = queries(kaggle, count)?;
+    println!("memory with the queries read: {}", memory());
     let embedder = load_embedder(model_dir)?;
+    println!("memory with the model loaded: {}", memory());
     // The dense path: the default (by size), or one forced for comparison.
     let graph_threshold = match method {
         "default" => DenseOptions::default().graph_threshold,
@@ -335,7 +361,7 @@ fn search(
         dense.bytes_per_paper(),
         started.elapsed().as_secs_f64()
     );
-    let texts = queries(kaggle, count)?;
+    println!("memory with the indexes open: {}", memory());
     let parsed: Vec<ParsedQuery> = texts.iter().map(|t| ParsedQuery::parse(t)).collect();
     let embed = |query: &ParsedQuery| -> anyhow::Result<Vec<f32>> {
         let mut vectors = embedder.embed(&[query.embedding_text().as_str()])?;
@@ -411,23 +437,7 @@ fn search(
     for line in &lines {
         println!("{line}");
     }
-    if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
-        for line in status
-            .lines()
-            // RssAnon is what the process must keep; RssFile is memory-mapped
-            // index files the kernel pages in and may evict again.
-            .filter(|l| {
-                ["VmHWM", "VmRSS", "RssAnon", "RssFile"]
-                    .iter()
-                    .any(|p| l.starts_with(p))
-            })
-        {
-            println!(
-                "search process {}",
-                line.split_whitespace().collect::<Vec<_>>().join(" ")
-            );
-        }
-    }
+    println!("memory after the searches: {}", memory());
     if empty * 10 > parsed.len() {
         bail!("{empty} of {} queries returned nothing", parsed.len());
     }
