@@ -308,7 +308,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cold_gb = per(store + positions) * scale;
     let graph_gb = graph_bytes as f64 * scale;
     println!(
-        "3M papers on the HNSW path (the default): graph + row map {graph_gb:.2} GB ({graph_bytes} B/paper measured above; bench/scale.sh measures it at 1M) + lexical hot {hot_gb:.2} GB = {:.2} GB resident (4 GB budget); from disk as needed: f16 vector log {:.2} GB, lexical cold {cold_gb:.2} GB",
+        "3M papers on the HNSW path (the default): graph + row map {graph_gb:.2} GB ({graph_bytes} B/paper measured above; bench/dense-scale.sh measures 662 at 3M: 1.99 GB) + lexical hot {hot_gb:.2} GB = {:.2} GB resident (4 GB budget); from disk as needed: f16 vector log {:.2} GB, lexical cold {cold_gb:.2} GB",
         graph_gb + hot_gb,
         per(dense_bytes) * scale,
     );
