@@ -161,7 +161,9 @@ impl Graph {
     /// Bytes the graph keeps resident: the nodes and vectors its arenas hold, the
     /// node table and the key lookup (≈ 16 bytes a key). usearch's own
     /// `memory_usage` counts whole arenas, which double in size and are paged in
-    /// only as they fill, so it overstates the resident memory by up to twice.
+    /// only as they fill, so it overstates the resident memory by up to twice. This
+    /// account is a lower bound instead: 577 bytes a paper against 662 measured at
+    /// 3 million (bench/dense-scale-results.txt), 583 against 580 at 76,803.
     pub(crate) fn memory_usage(&self) -> usize {
         let stats = self.index.memory_stats();
         let used = |allocated: usize, wasted: usize, reserved: usize| {
