@@ -43,7 +43,7 @@ impl Default for HnswParams {
         // (bench/search-results.txt): M=16 and a search expansion of 128 give
         // recall@10 0.994 against the exact scan at under half a millisecond, with
         // i8 vectors and 40 candidates rescored at full precision. The searcher asks
-        // for 100 results, so 200 candidates, which widens the search to 200.
+        // for 100 results, so 125 candidates, which widens the search to 125.
         HnswParams {
             connectivity: 16,
             expansion_add: 128,
