@@ -234,14 +234,9 @@ impl DenseIndex {
     fn load_log(&mut self, path: &Path) -> Result<()> {
         // The last row of each key decides whether it is live; only those rows
         // are loaded, so superseded rows never reach the graph.
-        let mut last: HashMap<u64, (u64, bool)> = HashMap::new();
-        let mut row = 0u64;
-        file::read(path, |key, _| {
-            last.insert(key & !TOMBSTONE, (row, key & TOMBSTONE == 0));
-            row += 1;
-        })?;
-        let live = last.values().filter(|(_, live)| *live).count();
-        let is_live = |row: u64, key: u64| last.get(&key).is_some_and(|&(r, l)| l && r == row);
+        let log = LogRows::scan(path, |_, _, _| {})?;
+        let live = log.len();
+        let is_live = |row: u64, key: u64| log.is_latest(key, row);
         if live < self.options.graph_threshold {
             let mut rows = ExactRows::new(self.header.dim);
             let mut row = 0u64;
@@ -282,12 +277,6 @@ impl DenseIndex {
         if let Some(error) = failure {
             return Err(error);
         }
-        let rows = last
-            .into_iter()
-            .filter(|(_, (_, live))| *live)
-            .map(|(key, (row, _))| (key, row as u32))
-            .collect();
-        let log = LogRows::with_rows(path, self.header.row_bytes(), rows)?;
         self.vectors = Vectors::Graph(graph, FullVectors::Log(log));
         self.snapshot()
     }
@@ -587,10 +576,15 @@ impl DenseIndex {
             log_id: file::new_log_id(),
             ..self.header.clone()
         };
-        match &self.vectors {
-            Vectors::Exact(rows) => file::write_all(path, &header, rows.iter().map(Ok))?,
+        // The keys in the order written, which the graph's log map is made from.
+        let written: Vec<u64> = match &self.vectors {
+            Vectors::Exact(rows) => {
+                file::write_all(path, &header, rows.iter().map(Ok))?;
+                Vec::new()
+            }
             Vectors::Graph(_, FullVectors::Memory(rows)) => {
                 file::write_all(path, &header, rows.iter().map(Ok))?;
+                rows.keys.clone()
             }
             Vectors::Graph(_, FullVectors::Log(log)) => {
                 // Rows not appended yet override the log's; the last of each key wins.
@@ -620,13 +614,14 @@ impl DenseIndex {
                     }),
                 });
                 file::write_all(path, &header, rows)?;
+                keys
             }
-        }
+        };
         self.header = read_header(path)?;
         self.pending.clear();
         self.path = Some(path.to_owned());
         if let Vectors::Graph(_, full) = &mut self.vectors {
-            *full = FullVectors::Log(LogRows::scan(path, |_, _, _| {})?);
+            *full = FullVectors::Log(LogRows::written(path, self.header.row_bytes(), &written)?);
         }
         Ok(())
     }

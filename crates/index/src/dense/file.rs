@@ -130,29 +130,15 @@ pub(crate) fn read_header(path: &Path) -> Result<Header> {
 }
 
 /// Reads the header and the counted rows, calling `row` for each in file order.
-pub(crate) fn read(path: &Path, row: impl FnMut(u64, &[f16])) -> Result<Header> {
-    read_from(path, 0, row)
-}
-
-/// Reads the header and the counted rows from row `first` on, calling `row` for
-/// each in file order.
-pub(crate) fn read_from(
-    path: &Path,
-    first: u64,
-    mut row: impl FnMut(u64, &[f16]),
-) -> Result<Header> {
+pub(crate) fn read(path: &Path, mut row: impl FnMut(u64, &[f16])) -> Result<Header> {
     let file = File::open(path).map_err(IndexError::io(path))?;
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let mut head = vec![0; DATA_START as usize];
     reader.read_exact(&mut head).map_err(IndexError::io(path))?;
     let header = Header::decode(path, &head)?;
-    let first = first.min(header.rows);
-    reader
-        .seek(SeekFrom::Start(DATA_START + first * header.row_bytes()))
-        .map_err(IndexError::io(path))?;
     let mut buffer = vec![0u8; header.row_bytes() as usize];
     let mut vector = vec![f16::ZERO; header.dim];
-    for _ in first..header.rows {
+    for _ in 0..header.rows {
         reader
             .read_exact(&mut buffer)
             .map_err(IndexError::io(path))?;

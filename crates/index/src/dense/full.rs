@@ -58,23 +58,24 @@ impl LogRows {
         let mut rows = HashMap::new();
         let mut row = 0u64;
         let header = file::read(path, |key, vector| {
-            if key & TOMBSTONE != 0 {
-                rows.remove(&(key & !TOMBSTONE));
-            } else {
-                rows.insert(key, row as u32);
-            }
+            record(&mut rows, row, key);
             each(row, key, vector);
             row += 1;
         })?;
         Self::with_rows(path, header.row_bytes(), rows)
     }
 
-    /// The rows of a log whose live rows are already known.
-    pub(crate) fn with_rows(
-        path: &Path,
-        row_bytes: u64,
-        rows: HashMap<u64, u32>,
-    ) -> Result<LogRows> {
+    /// The rows of a log just written with `keys` in this order, one row each.
+    pub(crate) fn written(path: &Path, row_bytes: u64, keys: &[u64]) -> Result<LogRows> {
+        let rows = keys
+            .iter()
+            .zip(0u32..)
+            .map(|(&key, row)| (key, row))
+            .collect();
+        Self::with_rows(path, row_bytes, rows)
+    }
+
+    fn with_rows(path: &Path, row_bytes: u64, rows: HashMap<u64, u32>) -> Result<LogRows> {
         let file = File::open(path).map_err(IndexError::io(path))?;
         Ok(LogRows {
             path: path.to_owned(),
@@ -87,12 +88,20 @@ impl LogRows {
     /// Records rows appended to the log from row `first` on.
     pub(crate) fn appended<'a>(&mut self, first: u64, keys: impl Iterator<Item = &'a u64>) {
         for (row, &key) in (first..).zip(keys) {
-            if key & TOMBSTONE != 0 {
-                self.rows.remove(&(key & !TOMBSTONE));
-            } else {
-                self.rows.insert(key, row as u32);
-            }
+            record(&mut self.rows, row, key);
         }
+    }
+
+    /// Live papers: keys whose latest row is not a deletion.
+    pub(crate) fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether `row` is `key`'s latest row and holds its vector.
+    pub(crate) fn is_latest(&self, key: u64, row: u64) -> bool {
+        self.rows
+            .get(&key)
+            .is_some_and(|&latest| u64::from(latest) == row)
     }
 
     pub(crate) fn keys(&self) -> impl Iterator<Item = u64> + '_ {
@@ -140,5 +149,14 @@ impl LogRows {
     fn bytes_per_paper(&self) -> usize {
         let buckets = (self.rows.capacity() * 8 / 7).next_power_of_two();
         buckets * (size_of::<(u64, u32)>() + 1) / self.rows.len().max(1)
+    }
+}
+
+/// Notes log row `row` of `key` (a deletion when the tombstone bit is set).
+fn record(rows: &mut HashMap<u64, u32>, row: u64, key: u64) {
+    if key & TOMBSTONE != 0 {
+        rows.remove(&(key & !TOMBSTONE));
+    } else {
+        rows.insert(key, row as u32);
     }
 }

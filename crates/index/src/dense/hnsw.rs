@@ -78,7 +78,7 @@ fn hnsw_error(error: impl std::fmt::Display) -> IndexError {
 
 /// `values` scaled so the largest magnitude is 127, rounded to i8 (all zeros stay
 /// zeros).
-pub(crate) fn quantize(values: impl Iterator<Item = f32> + Clone) -> Vec<i8> {
+fn quantize(values: impl Iterator<Item = f32> + Clone) -> Vec<i8> {
     let largest = values.clone().fold(0.0_f32, |max, x| max.max(x.abs()));
     let scale = if largest > 0.0 { 127.0 / largest } else { 0.0 };
     values
