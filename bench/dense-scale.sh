@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SCALE TEST of the dense index alone (crates/index/examples/dense_scale.rs): N random
+# SCALE TEST of the dense index alone (crates/papers/examples/scale/dense.rs): N random
 # 384-d unit vectors in the vector log and its HNSW graph, then a fresh process opens
 # them and reports its memory (RssAnon: what it must keep; RssFile: file pages the
 # kernel may evict) and the latency of searches. This is how the 3-million-paper
@@ -19,13 +19,13 @@ else
     work="$(mktemp -d)"
     trap 'rm -rf "$work"' EXIT
 fi
-cargo build --release --locked -q -p papers-index --example dense_scale
-bin="$CARGO_TARGET_DIR/release/examples/dense_scale"
+cargo build --release --locked -q -p papers --example scale
+scale="$CARGO_TARGET_DIR/release/examples/scale"
 
 echo "== SCALE TEST: dense index alone, $n random 384-d vectors, $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
 rm -rf "$work/index"
-/usr/bin/time -f "build: %e s wall, peak RSS %M KB" "$bin" build "$work/index" "$n" 2> >(grep -v '^[0-9]* vectors' >&2)
+/usr/bin/time -f "build: %e s wall, peak RSS %M KB" "$scale" dense-build "$work/index" "$n" 2> >(grep -v '^[0-9]* vectors' >&2)
 du -sh "$work"/index/vectors.* | sed 's/^/on disk: /'
 # The log's rows are read with positioned reads through the page cache, which no
 # process's RSS counts: the kernel keeps as much of the log as memory allows.
-/usr/bin/time -f "open + searches: %e s wall, peak RSS %M KB" "$bin" open "$work/index" 1000
+/usr/bin/time -f "open + searches: %e s wall, peak RSS %M KB" "$scale" dense-open "$work/index" 1000

@@ -13,6 +13,8 @@
 //! scale vectors DATA_DIR MODEL_DIR
 //! scale reference-vectors DATA_DIR MODEL_DIR KAGGLE.jsonl.gz VECTORS.f16
 //! scale search DATA_DIR MODEL_DIR KAGGLE.jsonl.gz QUERIES [default|exact|hnsw]
+//! scale dense-build DIR N        the dense index alone: N random vectors (see dense.rs)
+//! scale dense-open DIR QUERIES   reopen it, report memory, time QUERIES searches
 //! ```
 //!
 //! `search` exits non-zero when the searches stop returning results, so a fast
@@ -31,6 +33,8 @@ use anyhow::{Context, bail};
 use papers_embed::{EmbedOptions, Embedder};
 use papers_index::{DenseOptions, Mode, ParsedQuery, SearchConfig, Searcher};
 use papers_store::Store;
+
+mod dense;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -55,6 +59,8 @@ fn main() -> anyhow::Result<()> {
             arg(4)?.parse()?,
             args.get(5).map_or("default", String::as_str),
         ),
+        "dense-build" => dense::build(Path::new(arg(1)?), arg(2)?.parse()?),
+        "dense-open" => dense::open(Path::new(arg(1)?), arg(2)?.parse()?),
         other => bail!("unknown step {other:?}"),
     }
 }
@@ -81,6 +87,13 @@ impl SplitMix {
             .map(|_| (self.next() >> 40) as f32 / (1u64 << 24) as f32)
             .sum::<f32>()
             - 2.0
+    }
+
+    /// A random unit vector: directions uniform on the sphere.
+    fn unit(&mut self, dim: usize) -> Vec<f32> {
+        let vector: Vec<f32> = (0..dim).map(|_| self.normal()).collect();
+        let norm = vector.iter().map(|x| x * x).sum::<f32>().sqrt();
+        vector.iter().map(|x| x / norm).collect()
     }
 }
 
@@ -204,14 +217,7 @@ fn vectors(data_dir: &Path, model_dir: &Path) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut random = SplitMix(384);
     for chunk in keys.chunks(10_000) {
-        let rows: Vec<(i64, Vec<f32>)> = chunk
-            .iter()
-            .map(|&key| {
-                let vector: Vec<f32> = (0..dim).map(|_| random.normal()).collect();
-                let norm = vector.iter().map(|x| x * x).sum::<f32>().sqrt();
-                (key, vector.iter().map(|x| x / norm).collect())
-            })
-            .collect();
+        let rows: Vec<(i64, Vec<f32>)> = chunk.iter().map(|&key| (key, random.unit(dim))).collect();
         store.put_embeddings(&model, &rows)?;
     }
     let seconds = started.elapsed().as_secs_f64();
