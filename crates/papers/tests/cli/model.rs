@@ -4,59 +4,45 @@
 //! installed directory does, and a missing model with an unreachable hub fails fast with a
 //! message that names every place and every way.
 
-use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
+
+use papers_testkit::ServerProcess;
 
 use crate::common::{model, papers, read_vectors, succeed};
 
 /// The fake hub serving `model` as the default repository; killed on drop.
 struct Hub {
     base: String,
-    child: Child,
+    process: ServerProcess,
 }
 
 impl Hub {
     fn start(model: &Path) -> Option<Hub> {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../embed/tests/hub_server.py");
-        let child = Command::new("python3")
-            .arg(script)
-            .arg("--model-dir")
-            .arg(model)
-            .args(["--repo", "sentence-transformers/all-MiniLM-L6-v2"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn();
-        let Ok(mut child) = child else {
+        let started = ServerProcess::start(
+            Command::new("python3")
+                .arg(script)
+                .arg("--model-dir")
+                .arg(model)
+                .args(["--repo", "sentence-transformers/all-MiniLM-L6-v2"]),
+        );
+        let Ok(process) = started else {
             assert!(std::env::var_os("CI").is_none(), "python3 is missing");
             eprintln!("skipping: python3 is missing");
             return None;
         };
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("server output");
-        let port = line
-            .trim()
-            .strip_prefix("READY ")
-            .expect("hub server ready");
+        let port = process.port().expect("hub server ready");
         Some(Hub {
             base: format!("http://127.0.0.1:{port}"),
-            child,
+            process,
         })
     }
 
     fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Hub {
-    fn drop(&mut self) {
-        self.stop();
+        self.process.stop();
     }
 }
 
