@@ -1,4 +1,6 @@
-//! Numeric kernels: element-wise operations shared by both paths, plus the two GEMM paths.
+//! Numeric kernels: element-wise operations shared by every path, the GEMMs of the two
+//! packed paths (`avx512`: bf16, `avx2`: fp32) with their fused epilogues (`output`), and
+//! the portable fp32 kernels.
 //!
 //! The element-wise functions here are plain Rust written so that LLVM vectorises them
 //! (fixed-width lane arrays, no libm calls, no data-dependent branches). They are
@@ -6,7 +8,9 @@
 //! `#[target_feature]`, they are compiled for 512-bit registers there, and for the baseline
 //! target in the portable path, from one source.
 
+pub mod avx2;
 pub mod avx512;
+pub mod output;
 pub mod portable;
 
 /// Lanes of the accumulator arrays; 16 fills one AVX-512 register.

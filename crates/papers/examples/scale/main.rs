@@ -194,10 +194,7 @@ fn sentences(text: &str) -> Vec<&str> {
 fn load_embedder(model_dir: &Path) -> anyhow::Result<Embedder> {
     Ok(Embedder::load_with(
         model_dir,
-        EmbedOptions {
-            allow_bf16: true,
-            threads: 0,
-        },
+        EmbedOptions::default(),
     )?)
 }
 
