@@ -77,6 +77,22 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU seconds (user + system) this process has used, all threads, from /proc (Linux
+/// only; 0 elsewhere). Beside the wall clock it shows how much of a slow run was waiting for
+/// the CPU on a busy machine.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    let ticks: f64 = fields.get(11..13).map_or(0.0, |t| {
+        t.iter().filter_map(|v| v.parse::<f64>().ok()).sum()
+    });
+    // USER_HZ is 100 on every Linux configuration that matters here.
+    ticks / 100.0
+}
+
 fn run() -> Result<(), String> {
     let args = parse_args()?;
     let hf_home = std::env::var_os("HF_HOME").map(PathBuf::from).or_else(|| {
@@ -120,10 +136,12 @@ fn run() -> Result<(), String> {
     let writer =
         BufWriter::new(File::create(&output).map_err(|e| format!("{}: {e}", output.display()))?);
     let started = Instant::now();
+    let cpu_before = cpu_seconds();
     let rows = encode_jsonl(&embedder, reader, writer).map_err(|e| e.to_string())?;
     let seconds = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu_before;
     eprintln!(
-        "kernel={} threads={} rows={rows} seconds={seconds:.3} texts_per_s={:.2} model_rss_mib={:.1} peak_rss_mib={:.1} load_ms={load_ms:.0} model_id={}",
+        "kernel={} threads={} rows={rows} seconds={seconds:.3} texts_per_s={:.2} cpu_s={cpu:.2} model_rss_mib={:.1} peak_rss_mib={:.1} load_ms={load_ms:.0} model_id={}",
         embedder.kernel().name(),
         embedder.threads(),
         rows as f64 / seconds,

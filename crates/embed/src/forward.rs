@@ -83,26 +83,30 @@ impl Engine {
         match kernel {
             Kernel::Avx512Bf16 => {
                 let layers = pack_layers(weights, spec, avx512::Packed::from_weight);
-                let layers = layers.into_iter().map(|[qkv, attention_out, intermediate, output]| {
-                    PackedLayer {
-                        qkv,
-                        attention_out,
-                        intermediate,
-                        output,
-                    }
-                });
+                let layers =
+                    layers
+                        .into_iter()
+                        .map(|[qkv, attention_out, intermediate, output]| PackedLayer {
+                            qkv,
+                            attention_out,
+                            intermediate,
+                            output,
+                        });
                 Engine::Avx512Bf16(layers.collect())
             }
             Kernel::Avx2Fma => {
                 let layers = pack_layers(weights, spec, avx2_kernels::Packed::from_weight);
-                let layers = layers.into_iter().map(|[qkv, attention_out, intermediate, output]| {
-                    PackedLayerF32 {
-                        qkv,
-                        attention_out,
-                        intermediate,
-                        output,
-                    }
-                });
+                let layers =
+                    layers
+                        .into_iter()
+                        .map(
+                            |[qkv, attention_out, intermediate, output]| PackedLayerF32 {
+                                qkv,
+                                attention_out,
+                                intermediate,
+                                output,
+                            },
+                        );
                 Engine::Avx2Fma(layers.collect())
             }
             Kernel::Portable => Engine::transpose(weights, spec),

@@ -139,12 +139,7 @@ type Kernel = unsafe fn(&Tile<'_>);
 
 /// Every row count, so the last rows run the same code as the interior.
 const KERNELS: [Kernel; MR] = [
-    micro::<1>,
-    micro::<2>,
-    micro::<3>,
-    micro::<4>,
-    micro::<5>,
-    micro::<6>,
+    micro::<1>, micro::<2>, micro::<3>, micro::<4>, micro::<5>, micro::<6>,
 ];
 
 /// One `R x 16` tile of the product, accumulated in registers.
@@ -180,12 +175,29 @@ unsafe fn micro<const R: usize>(tile: &Tile<'_>) {
             a = a.add(1);
             b = b.add(BLOCK);
         }
-        for (i, row) in acc.iter().enumerate() {
-            let mut values = [0.0f32; BLOCK];
-            _mm256_storeu_ps(values.as_mut_ptr(), row[0]);
-            _mm256_storeu_ps(values.as_mut_ptr().add(8), row[1]);
+        // Spill with constant indices, then run the epilogue on the copy, so that `acc`
+        // stays in registers (see the bf16 kernel).
+        let mut finished = [[0.0f32; BLOCK]; R];
+        for i in 0..R {
+            _mm256_storeu_ps(finished[i].as_mut_ptr(), acc[i][0]);
+            _mm256_storeu_ps(finished[i].as_mut_ptr().add(8), acc[i][1]);
+        }
+        epilogue(tile, &mut finished);
+    }
+}
+
+/// Hands a finished tile to the sink, one row of 16 values at a time.
+///
+/// # Safety
+/// As [`micro`]: the tile's rows and columns lie inside its sink.
+#[inline(never)]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn epilogue<const R: usize>(tile: &Tile<'_>, finished: &mut [[f32; BLOCK]; R]) {
+    for (i, values) in finished.iter_mut().enumerate() {
+        // SAFETY: the caller guarantees the tile lies inside the sink.
+        unsafe {
             let dst = tile.sink.at(tile.row + i, tile.column);
-            tile.sink.emit(dst, &mut values);
+            tile.sink.emit(dst, values);
         }
     }
 }
@@ -218,7 +230,10 @@ mod tests {
                     let expected: f32 =
                         (0..k).map(|i| a[r * k + i] * w[j * k + i]).sum::<f32>() + bias[j];
                     let got = out[r * ldc + j];
-                    assert!((got - expected).abs() < 1e-4, "({r},{j}) {got} vs {expected}");
+                    assert!(
+                        (got - expected).abs() < 1e-4,
+                        "({r},{j}) {got} vs {expected}"
+                    );
                 }
             }
         }

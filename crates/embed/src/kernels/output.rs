@@ -181,8 +181,7 @@ impl<'a> Sink<'a> {
         for row in rows {
             // SAFETY: the caller guarantees the rows are inside the output and unshared.
             unsafe {
-                let values =
-                    std::slice::from_raw_parts_mut(self.at(row, 0).cast::<f32>(), width);
+                let values = std::slice::from_raw_parts_mut(self.at(row, 0).cast::<f32>(), width);
                 let out = if bf16.is_null() {
                     &mut [][..]
                 } else {
@@ -209,7 +208,9 @@ mod tests {
             }
         };
         let a: Vec<f32> = (0..m * k).map(|i| round((i as f32 * 0.13).sin())).collect();
-        let w: Vec<f32> = (0..n * k).map(|i| round((i as f32 * 0.07).cos() * 0.2)).collect();
+        let w: Vec<f32> = (0..n * k)
+            .map(|i| round((i as f32 * 0.07).cos() * 0.2))
+            .collect();
         let mut expected = vec![0.0f32; m * n];
         for r in 0..m {
             for c in 0..n {
@@ -286,7 +287,10 @@ mod tests {
             unsafe { avx512::gemm(&a, k, m, &packed, Some(&bias), output) };
             for (got, want) in out.iter().zip(&expected) {
                 let (got, want) = (widen(*got), gelu(*want));
-                assert!((got - want).abs() < 1e-2 * (1.0 + want.abs()), "{got} vs {want}");
+                assert!(
+                    (got - want).abs() < 1e-2 * (1.0 + want.abs()),
+                    "{got} vs {want}"
+                );
             }
             let mut hidden = residual.clone();
             let mut hidden_bf16 = vec![0u16; m * n];
