@@ -132,10 +132,9 @@ impl Model {
         let qkv = &ws.qkv_bf16[offset * stride..(offset + len) * stride];
         for head in (0..hidden).step_by(head_dim) {
             ws.keys
-                .pack(len, head_dim, |j, d| qkv[j * stride + hidden + head + d]);
-            ws.values.pack(head_dim, len, |d, j| {
-                qkv[j * stride + 2 * hidden + head + d]
-            });
+                .pack_rows(&qkv[hidden + head..], stride, len, head_dim);
+            ws.values
+                .pack_columns(&qkv[2 * hidden + head..], stride, head_dim, len);
             for first in (0..len).step_by(QUERY_BLOCK) {
                 let queries = (len - first).min(QUERY_BLOCK);
                 let output = Output::F32 {

@@ -60,6 +60,37 @@ impl Packed {
         }
     }
 
+    /// Packs `n` rows of `k` values (row `j` at `source[j * stride..]`) as `n` columns by `k`
+    /// reductions: an attention head's keys.
+    pub fn pack_rows(&mut self, source: &[f32], stride: usize, n: usize, k: usize) {
+        self.blocks = n.div_ceil(BLOCK);
+        self.depth = k;
+        self.data.clear();
+        self.data.resize(self.blocks * k * BLOCK, 0.0);
+        for j in 0..n {
+            let row = &source[j * stride..][..k];
+            let base = (j / BLOCK) * k * BLOCK + j % BLOCK;
+            for (index, value) in row.iter().enumerate() {
+                self.data[base + index * BLOCK] = *value;
+            }
+        }
+    }
+
+    /// Packs `k` rows of `n` values (row `j` at `source[j * stride..]`) as `n` columns by
+    /// `k` reductions: an attention head's values, 16 contiguous values per copy.
+    pub fn pack_columns(&mut self, source: &[f32], stride: usize, n: usize, k: usize) {
+        self.blocks = n.div_ceil(BLOCK);
+        self.depth = k;
+        self.data.clear();
+        self.data.resize(self.blocks * k * BLOCK, 0.0);
+        for index in 0..k {
+            let row = &source[index * stride..][..n];
+            for (block, values) in row.chunks(BLOCK).enumerate() {
+                self.data[(block * k + index) * BLOCK..][..values.len()].copy_from_slice(values);
+            }
+        }
+    }
+
     /// Packs a row-major weight matrix `[n, k]` (PyTorch `Linear` layout).
     pub fn from_weight(weight: &[f32], n: usize, k: usize) -> Packed {
         let mut packed = Packed::default();
@@ -205,6 +236,19 @@ unsafe fn epilogue<const R: usize>(tile: &Tile<'_>, finished: &mut [[f32; BLOCK]
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn row_and_column_packing_match_the_general_packer() {
+        let (stride, n, k) = (40usize, 21usize, 7usize);
+        let source: Vec<f32> = (0..30 * stride).map(|i| i as f32).collect();
+        let (mut fast, mut general) = (Packed::default(), Packed::default());
+        fast.pack_rows(&source, stride, n, k);
+        general.pack(n, k, |column, index| source[column * stride + index]);
+        assert_eq!(fast.data, general.data);
+        fast.pack_columns(&source, stride, n, k);
+        general.pack(n, k, |column, index| source[index * stride + column]);
+        assert_eq!(fast.data, general.data);
+    }
 
     #[test]
     fn gemm_matches_naive_product() {

@@ -68,6 +68,45 @@ impl Packed {
         }
     }
 
+    /// Packs `n` rows of `k` values (row `j` at `source[j * stride..]`) as `n` columns by `k`
+    /// reductions: an attention head's keys, whose rows are the columns of the scores
+    /// product. Each pair of a row is one 4-byte copy. `k` must be even.
+    pub fn pack_rows(&mut self, source: &[u16], stride: usize, n: usize, k: usize) {
+        assert!(k.is_multiple_of(2), "odd reduction length");
+        self.blocks = n.div_ceil(16);
+        self.pairs = k / 2;
+        self.data.clear();
+        self.data.resize(self.blocks * self.pairs * 32, 0);
+        for j in 0..n {
+            let row = &source[j * stride..][..k];
+            let base = (j / 16) * self.pairs * 32 + 2 * (j % 16);
+            for (pair, values) in row.chunks_exact(2).enumerate() {
+                self.data[base + pair * 32..][..2].copy_from_slice(values);
+            }
+        }
+    }
+
+    /// Packs `k` rows of `n` values (row `j` at `source[j * stride..]`) as `n` columns by
+    /// `k` reductions: an attention head's values, interleaving two rows at a time.
+    pub fn pack_columns(&mut self, source: &[u16], stride: usize, n: usize, k: usize) {
+        self.blocks = n.div_ceil(16);
+        self.pairs = k.div_ceil(2);
+        self.data.clear();
+        self.data.resize(self.blocks * self.pairs * 32, 0);
+        for pair in 0..self.pairs {
+            let first = &source[2 * pair * stride..][..n];
+            let second = (2 * pair + 1 < k).then(|| &source[(2 * pair + 1) * stride..][..n]);
+            for block in 0..self.blocks {
+                let out = &mut self.data[(block * self.pairs + pair) * 32..][..32];
+                let columns = block * 16..(block * 16 + 16).min(n);
+                for (lane, column) in columns.enumerate() {
+                    out[2 * lane] = first[column];
+                    out[2 * lane + 1] = second.map_or(0, |second| second[column]);
+                }
+            }
+        }
+    }
+
     /// Packs a row-major fp32 weight matrix `[n, k]` (PyTorch `Linear` layout).
     pub fn from_weight(weight: &[f32], n: usize, k: usize) -> Packed {
         let mut packed = Packed::default();
@@ -257,6 +296,21 @@ unsafe fn epilogue<const R: usize, const C: usize>(
 mod tests {
     use super::*;
     use crate::kernels::to_bf16;
+
+    #[test]
+    fn row_and_column_packing_match_the_general_packer() {
+        let (stride, n, k) = (40usize, 21usize, 6usize);
+        let source: Vec<u16> = (0..30 * stride as u16).collect();
+        let (mut fast, mut general) = (Packed::default(), Packed::default());
+        fast.pack_rows(&source, stride, n, k);
+        general.pack(n, k, |column, index| source[column * stride + index]);
+        assert_eq!(fast.data, general.data);
+        for k in [7, 8] {
+            fast.pack_columns(&source, stride, n, k);
+            general.pack(n, k, |column, index| source[index * stride + column]);
+            assert_eq!(fast.data, general.data, "k = {k}");
+        }
+    }
 
     #[test]
     fn gemm_matches_naive_product_on_bf16_inputs() {

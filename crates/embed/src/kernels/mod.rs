@@ -149,10 +149,21 @@ fn exp_shifted(scores: &mut [f32]) -> f32 {
         .iter()
         .chain(max.iter())
         .fold(f32::NEG_INFINITY, |m, v| m.max(*v));
-    for v in scores.iter_mut() {
-        *v = exp(*v - max);
+    // The sum is taken in the same pass as the exponentials (lane-wise, as in `sum`).
+    let mut total = [0.0f32; LANES];
+    let mut chunks = scores.chunks_exact_mut(LANES);
+    for chunk in &mut chunks {
+        for (t, v) in total.iter_mut().zip(chunk) {
+            *v = exp(*v - max);
+            *t += *v;
+        }
     }
-    1.0 / sum(scores)
+    let mut tail = 0.0;
+    for v in chunks.into_remainder() {
+        *v = exp(*v - max);
+        tail += *v;
+    }
+    1.0 / (total.iter().sum::<f32>() + tail)
 }
 
 /// Token embeddings plus position and token-type embeddings, then the embedding layer norm.
