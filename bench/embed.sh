@@ -46,7 +46,7 @@ encode="$CARGO_TARGET_DIR/release/examples/encode"
 "$py" "$helper" texts "$shared/data/beir-scifact/corpus.jsonl.gz" "$count" "$work/texts.jsonl"
 
 field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" "$2" | tail -1; }
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.4f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.2f\n", m }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 # torch_run/ours_run NAME [...]: one measurement into $work/NAME.{f32,log}; the rest of the
