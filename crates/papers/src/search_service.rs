@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use anyhow::Context;
 use papers_digest::{SavedSearch, TermSearch};
-use papers_embed::{EmbedOptions, Embedder, Hub};
+use papers_embed::{EmbedOptions, Embedder, Hub, Kernel};
 use papers_index::{IndexDoc, Mode, ParsedQuery, SearchResults, Searcher, Update};
 use papers_store::{Store, StoredPaper};
 
@@ -93,7 +93,11 @@ impl ModelChoice {
     /// Loads the model in `dir` with the chosen kernels.
     pub fn open(&self, dir: &Path) -> anyhow::Result<Embedder> {
         let options = EmbedOptions {
-            allow_bf16: !self.portable,
+            max_kernel: if self.portable {
+                Kernel::Portable
+            } else {
+                Kernel::Avx512Bf16
+            },
             threads: 0,
         };
         Embedder::load_with(dir, options)

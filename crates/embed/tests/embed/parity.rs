@@ -1,5 +1,6 @@
 //! Parity with sentence-transformers: every reference text must embed to a vector with
-//! cosine ≥ 0.999 to the one PyTorch produced, on the fast path and on the portable path.
+//! cosine ≥ 0.999 to the one PyTorch produced, on every kernel path (AVX-512 BF16, AVX2 +
+//! FMA, portable).
 //!
 //! Inputs as described in `main.rs`.
 
@@ -43,20 +44,30 @@ fn check_parity(options: EmbedOptions) -> Option<Kernel> {
 #[test]
 fn fast_path_matches_sentence_transformers() {
     if let Some(kernel) = check_parity(EmbedOptions {
-        allow_bf16: true,
+        max_kernel: Kernel::Avx512Bf16,
         threads: 0,
     }) && kernel != Kernel::Avx512Bf16
     {
-        eprintln!(
-            "note: this CPU has no AVX-512 BF16, so the fast-path test ran the portable kernels"
-        );
+        eprintln!("note: this CPU has no AVX-512 BF16, so the fast-path test ran {kernel:?}");
+    }
+}
+
+#[test]
+fn avx2_path_matches_sentence_transformers() {
+    if let Some(kernel) = check_parity(EmbedOptions {
+        max_kernel: Kernel::Avx2Fma,
+        threads: 0,
+    }) && kernel != Kernel::Avx2Fma
+    {
+        assert_eq!(kernel, Kernel::Portable);
+        eprintln!("note: this CPU has no AVX2 + FMA, so the AVX2 test ran the portable kernels");
     }
 }
 
 #[test]
 fn portable_path_matches_sentence_transformers() {
     if let Some(kernel) = check_parity(EmbedOptions {
-        allow_bf16: false,
+        max_kernel: Kernel::Portable,
         threads: 0,
     }) {
         assert_eq!(kernel, Kernel::Portable);

@@ -192,13 +192,7 @@ fn sentences(text: &str) -> Vec<&str> {
 }
 
 fn load_embedder(model_dir: &Path) -> anyhow::Result<Embedder> {
-    Ok(Embedder::load_with(
-        model_dir,
-        EmbedOptions {
-            allow_bf16: true,
-            threads: 0,
-        },
-    )?)
+    Ok(Embedder::load_with(model_dir, EmbedOptions::default())?)
 }
 
 /// The id and dimension vectors of the model in `model_dir` are stored under.
