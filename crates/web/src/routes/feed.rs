@@ -373,26 +373,13 @@ pub(crate) async fn trending_view(
             let end = latest + Days::days(1);
             let papers = store.feed_range(start, end, params.category.as_deref())?;
             let categories = store.feed_categories(start, end)?;
-            let mut items: Vec<ViewItem> = papers
+            let items: Vec<ViewItem> = papers_store::rank_trending(papers, clock)
                 .into_iter()
-                .map(|paper| {
-                    let entered = paper
-                        .paper
-                        .community
-                        .feed_day
-                        .map_or(clock, |day| day.and_time(NaiveTime::MIN).and_utc());
-                    let score = papers_rank::trending::score(paper.upvotes(), entered, clock);
-                    ViewItem {
-                        paper,
-                        trending: Some(score),
-                    }
+                .map(|item| ViewItem {
+                    paper: item.paper,
+                    trending: item.trending,
                 })
                 .collect();
-            items.sort_by(|a, b| {
-                b.trending
-                    .unwrap_or(0.0)
-                    .total_cmp(&a.trending.unwrap_or(0.0))
-            });
             let total = items.len();
             let items = items
                 .into_iter()
