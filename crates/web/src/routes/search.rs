@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::error::HttpError;
 use crate::routes::feed::viewer;
+use crate::routes::params;
 use crate::search::{SearchMode, Snippet};
 use crate::session::MaybeUser;
 use crate::state::AppState;
@@ -30,7 +31,7 @@ pub(crate) struct RawSearchParams {
 pub(crate) struct SearchParams {
     pub query: String,
     pub mode: SearchMode,
-    pub category: Option<String>,
+    pub category: Option<Category>,
 }
 
 impl RawSearchParams {
@@ -51,14 +52,7 @@ impl RawSearchParams {
         }
         let mode = SearchMode::parse(self.mode.as_deref().unwrap_or(""))
             .ok_or_else(|| HttpError::bad_request("mode must be hybrid, lexical or semantic"))?;
-        let category = match self.category.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(text) => Some(
-                Category::parse(text)
-                    .map_err(|_| HttpError::bad_request("not an arXiv category"))?
-                    .to_string(),
-            ),
-        };
+        let category = params::category(self.category.as_deref())?;
         Ok(SearchParams {
             query,
             mode,
@@ -120,14 +114,10 @@ pub(crate) async fn run_search(
     let items = papers
         .into_iter()
         .filter(|paper| {
-            params.category.as_deref().is_none_or(|wanted| {
-                paper
-                    .paper
-                    .metadata
-                    .categories
-                    .iter()
-                    .any(|c| c.as_str() == wanted)
-            })
+            params
+                .category
+                .as_ref()
+                .is_none_or(|wanted| paper.paper.metadata.categories.contains(wanted))
         })
         .take(limit)
         .map(|paper| {
@@ -155,7 +145,7 @@ pub(crate) async fn page(
     let mut search = SearchPage {
         query: params.query.clone(),
         mode: params.mode,
-        category: params.category.clone(),
+        category: params.category.as_ref().map(Category::to_string),
         results: None,
         note: None,
         problem: None,
