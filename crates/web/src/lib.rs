@@ -45,7 +45,10 @@ use std::net::SocketAddr;
 pub use error::HttpError;
 pub use openapi::{API_ROUTES, ApiParam, ApiRoute, Operation, openapi_document};
 pub use period::PeriodSpec;
-pub use search::{PaperFetcher, SearchBackend, SearchHit, SearchMode, SearchOutcome, Snippet};
+pub use search::{
+    BoxError, FetchError, PaperFetcher, SearchBackend, SearchError, SearchHit, SearchMode,
+    SearchOutcome, SearchRequest, Snippet,
+};
 pub use state::{AppConfig, AppState, OpenError};
 pub use taxonomy::category_name;
 
