@@ -2,13 +2,18 @@
 //! the client wants JSON (API routes) or a page. The errors of the components below
 //! (the store pool, the search backend, the paper fetcher) become a status here and
 //! nowhere else.
+//!
+//! It imports only downwards: the errors it maps and the views and HTML helpers that
+//! render it.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use papers_core::ArxivId;
 
+use crate::html::html_with_status;
 use crate::pool::PoolError;
 use crate::search::{FetchError, SearchError};
+use crate::views::error_page;
 
 #[derive(Debug, Clone)]
 pub struct HttpError {
@@ -106,8 +111,7 @@ impl IntoResponse for HttpError {
             );
             response
         } else {
-            let page = crate::views::error_page(self.status, &self.message);
-            (self.status, page).into_response()
+            html_with_status(error_page(self.status, &self.message), self.status)
         }
     }
 }

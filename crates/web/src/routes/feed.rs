@@ -12,6 +12,7 @@ use papers_store::{FeedPeriod, FeedQuery, FeedSort};
 use serde::Deserialize;
 
 use crate::error::HttpError;
+use crate::html::html_response;
 use crate::period::{PeriodKind, PeriodSpec};
 use crate::routes::params;
 use crate::session::MaybeUser;
@@ -96,10 +97,7 @@ pub(crate) async fn render(
 ) -> Result<Response, HttpError> {
     let viewer = viewer(state, user).await?;
     let cacheable = viewer.user.is_none();
-    Ok(views::html_response(
-        views::feed_page(view, &viewer),
-        cacheable,
-    ))
+    Ok(html_response(views::feed_page(view, &viewer), cacheable))
 }
 
 /// The reader with their vote set (one indexed query).
@@ -114,7 +112,7 @@ pub(crate) async fn viewer(state: &AppState, user: MaybeUser) -> Result<Viewer, 
         .run_quick(move |store| store.voted_keys(id))
         .await?;
     Ok(Viewer {
-        user: Some(user),
+        user: Some(user.session),
         votes,
     })
 }

@@ -3,6 +3,7 @@
 mod api;
 mod assets;
 mod auth;
+mod cached;
 mod community;
 pub(crate) mod feed;
 mod feeds;
@@ -22,7 +23,6 @@ use axum::routing::{get, post};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::cache;
 use crate::error::HttpError;
 use crate::period::PeriodKind;
 use crate::session::MaybeUser;
@@ -67,7 +67,7 @@ pub(crate) fn build(state: AppState) -> Router {
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            cache::respond,
+            cached::respond,
         ))
         .layer(RequestBodyLimitLayer::new(body_limit))
         // A handler may set a stricter policy of its own (the digest preview does).

@@ -10,6 +10,7 @@ use papers_core::Category;
 use serde::Deserialize;
 
 use crate::error::HttpError;
+use crate::html::html_response;
 use crate::routes::feed::viewer;
 use crate::routes::params;
 use crate::search::{SearchMode, SearchRequest, Snippet};
@@ -158,7 +159,7 @@ pub(crate) async fn page(
         status = StatusCode::SERVICE_UNAVAILABLE;
         search.problem = Some(NO_INDEX.to_owned());
     }
-    let mut response = views::html_response(
+    let mut response = html_response(
         views::search_page(&search, &viewer),
         cacheable && status == StatusCode::OK,
     );

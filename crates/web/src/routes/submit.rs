@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::csrf;
 use crate::error::HttpError;
+use crate::html::html_response;
 use crate::routes::feed::viewer;
 use crate::session::MaybeUser;
 use crate::state::AppState;
@@ -21,10 +22,7 @@ pub(crate) async fn form(
     user: MaybeUser,
 ) -> Result<Response, HttpError> {
     let viewer = viewer(&state, user).await?;
-    Ok(views::html_response(
-        views::submit_page(&viewer, None, ""),
-        false,
-    ))
+    Ok(html_response(views::submit_page(&viewer, None, ""), false))
 }
 
 #[derive(Debug, Deserialize)]
@@ -43,11 +41,11 @@ pub(crate) async fn submit(
     };
     csrf::check_session(&member, form.csrf.as_deref())?;
     let viewer = Viewer {
-        user: Some(member.clone()),
+        user: Some(member.session.clone()),
         votes: Default::default(),
     };
     let refuse = |status: StatusCode, message: &str| {
-        let mut response = views::html_response(
+        let mut response = html_response(
             views::submit_page(&viewer, Some(message), &form.reference),
             false,
         );
