@@ -32,7 +32,7 @@ use db::Db;
 pub use accounts::{Session, SignUpConflict, User};
 pub use digests::SendState;
 pub use error::StoreError;
-pub use feed::{FeedItem, FeedPeriod, FeedQuery, FeedSort};
+pub use feed::{FeedItem, FeedPeriod, FeedQuery, FeedSort, rank_trending};
 pub use ingest::{IngestBatch, UpsertOutcome};
 pub use jobs::JobClaim;
 pub use listing::ListingOwner;

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use papers_index::eval::{self, BeirSet, EvalOptions};
-use papers_index::{IndexDoc, Mode};
+use papers_index::{IndexDoc, SearchMode};
 
 const UNRELATED: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -41,7 +41,7 @@ fn bm25_on_scifact_train_beats_the_anchor() -> Result<(), Box<dyn std::error::Er
         &set,
         None,
         &EvalOptions {
-            mode: Mode::Lexical,
+            mode: SearchMode::Lexical,
             unrelated: unrelated_queries(),
             ..EvalOptions::default()
         },
@@ -118,7 +118,7 @@ fn hybrid_and_cutoff_targets_with_cached_vectors() -> Result<(), Box<dyn std::er
             .collect()
     };
     let index = eval::EvalIndex::build(&set, Some(&embed), Default::default())?;
-    for (mode, floor) in [(Mode::Dense, 0.655), (Mode::Hybrid, 0.73)] {
+    for (mode, floor) in [(SearchMode::Dense, 0.655), (SearchMode::Hybrid, 0.73)] {
         let options = EvalOptions {
             mode,
             unrelated: unrelated.clone(),
@@ -126,7 +126,7 @@ fn hybrid_and_cutoff_targets_with_cached_vectors() -> Result<(), Box<dyn std::er
         };
         let report = eval::evaluate_with(&index.searcher, &set, Some(&embed), &options)?;
         assert!(report.metrics.ndcg_at_10 >= floor, "{:?}", report.lines());
-        if mode == Mode::Hybrid {
+        if mode == SearchMode::Hybrid {
             assert!(report.cutoff_retention >= 0.95, "{:?}", report.lines());
             assert!(
                 report.unrelated_mean_results.unwrap_or(99.0) <= 2.0,

@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use papers_embed::{EmbedOptions, Embedder};
-use papers_index::{DenseOptions, Mode, ParsedQuery, SearchConfig, Searcher};
+use papers_index::{DenseOptions, ParsedQuery, SearchConfig, SearchMode, Searcher};
 use papers_store::Store;
 
 mod dense;
@@ -342,7 +342,7 @@ fn search(
         Searcher::open_with(&index_dir, embedder.model_id(), embedder.dim(), options)?;
     // Random vectors have cosines near 0, which the relevance cutoff would drop,
     // leaving less work than real queries do: time the pipeline with the cutoff
-    // off, so every query fuses and describes ten hits.
+    // off, so every query fuses ten hits and makes their snippets.
     searcher.set_config(SearchConfig {
         cutoff: papers_rank::cutoff::Cutoff::OFF,
         ..SearchConfig::default()
@@ -369,16 +369,20 @@ fn search(
     };
     // Warm the page cache, the model and the CPU before timing.
     for query in parsed.iter().take(20) {
-        searcher.search(query, Some(&embed(query)?), Mode::Hybrid, 10)?;
+        searcher.search(query, Some(&embed(query)?), SearchMode::Hybrid, 10)?;
     }
     let mut empty = 0;
     let mut lines = Vec::new();
     for (label, mode, filter) in [
-        ("lexical", Mode::Lexical, None),
-        ("dense", Mode::Dense, None),
-        ("hybrid", Mode::Hybrid, None),
-        ("hybrid cat:cs.LG", Mode::Hybrid, Some("cat:cs.LG")),
-        ("hybrid cat:math.AG", Mode::Hybrid, Some("cat:math.AG")),
+        ("lexical", SearchMode::Lexical, None),
+        ("dense", SearchMode::Dense, None),
+        ("hybrid", SearchMode::Hybrid, None),
+        ("hybrid cat:cs.LG", SearchMode::Hybrid, Some("cat:cs.LG")),
+        (
+            "hybrid cat:math.AG",
+            SearchMode::Hybrid,
+            Some("cat:math.AG"),
+        ),
     ] {
         let mut times = Vec::with_capacity(parsed.len());
         for query in &parsed {
@@ -388,17 +392,19 @@ fn search(
             }
             let t = Instant::now();
             let vector = match mode {
-                Mode::Lexical => None,
+                SearchMode::Lexical => None,
                 _ => Some(embed(&query)?),
             };
             let results = searcher.search(&query, vector.as_deref(), mode, 10)?;
+            // The site's request: the hits, then the snippets of the ten it shows.
+            searcher.snippets(&results.hits, &query)?;
             times.push(t.elapsed());
             if filter.is_none() && results.hits.is_empty() {
                 empty += 1;
             }
         }
         let (p50, p99) = percentiles(times);
-        let embedding = if mode == Mode::Lexical {
+        let embedding = if mode == SearchMode::Lexical {
             ""
         } else {
             ", query embedding included"

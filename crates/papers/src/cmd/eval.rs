@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use papers_index::Mode;
+use papers_index::SearchMode;
 use papers_index::eval::{BeirSet, EvalOptions, builtin_unrelated_queries, evaluate};
 
 use crate::cli::{Cli, EvalArgs, EvalBenchmark};
@@ -16,9 +16,9 @@ pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<ExitCode> {
         mode,
         json,
     } = &args.benchmark;
-    let mode: Mode = mode.parse().map_err(|e| anyhow::anyhow!("--mode: {e}"))?;
+    let mode: SearchMode = mode.parse().map_err(|e| anyhow::anyhow!("--mode: {e}"))?;
     let set = BeirSet::load(dir, qrels.as_deref())?;
-    let embedder = if mode == Mode::Lexical {
+    let embedder = if mode == SearchMode::Lexical {
         None
     } else {
         load_optional_model(cli, "no embedding model, evaluating lexically")

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use papers_core::VersionedId;
-use papers_index::{Hit, Mode};
+use papers_index::{Described, Hit, ParsedQuery, SearchMode};
 
 use crate::cli::{Cli, SearchArgs, SimilarArgs};
 use crate::output::outln;
@@ -12,8 +12,8 @@ use crate::search_service::{SearchService, load_optional_model};
 
 /// Opens search with the model when there is one; without it, says once that search is
 /// lexical.
-fn open_service(cli: &Cli, mode: Mode) -> anyhow::Result<SearchService> {
-    let embedder = if mode == Mode::Lexical {
+fn open_service(cli: &Cli, mode: SearchMode) -> anyhow::Result<SearchService> {
+    let embedder = if mode == SearchMode::Lexical {
         None
     } else {
         load_optional_model(cli, "searching by keywords only")
@@ -26,21 +26,23 @@ fn open_service(cli: &Cli, mode: Mode) -> anyhow::Result<SearchService> {
 }
 
 pub fn run_search(cli: &Cli, args: &SearchArgs) -> anyhow::Result<ExitCode> {
-    let mode: Mode = args
+    let mode: SearchMode = args
         .mode
         .parse()
         .map_err(|e| anyhow::anyhow!("--mode: {e}"))?;
     let service = open_service(cli, mode)?;
-    let results = service.search(&args.query, mode, args.limit)?;
+    let query = ParsedQuery::parse(&args.query);
+    let results = service.search(&query, mode, args.limit)?;
+    let described = service.describe(&results.hits, &query)?;
     if args.json {
-        for hit in &results.hits {
+        for hit in &described {
             outln!("{}", serde_json::to_string(&hit_json(hit))?)?;
         }
     } else {
-        if results.hits.is_empty() {
+        if described.is_empty() {
             outln!("no good matches")?;
         }
-        print_hits(&results.hits)?;
+        print_hits(&described)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -54,10 +56,11 @@ pub fn run_similar(cli: &Cli, args: &SimilarArgs) -> anyhow::Result<ExitCode> {
             cli.database().describe()
         );
     };
-    let service = open_service(cli, Mode::Dense)?;
+    let service = open_service(cli, SearchMode::Dense)?;
     let Some(hits) = service.similar(paper.key, args.limit)? else {
         bail!("{id} has no embedding yet; run `papers index`");
     };
+    let hits = service.describe(&hits, &ParsedQuery::default())?;
     if args.json {
         for hit in &hits {
             outln!("{}", serde_json::to_string(&hit_json(hit))?)?;
@@ -68,26 +71,38 @@ pub fn run_similar(cli: &Cli, args: &SimilarArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn hit_json(hit: &Hit) -> serde_json::Value {
+/// One line of `--json`: the paper's id, title, score and snippet with its ranges.
+fn hit_json((hit, described): &(Hit, Described)) -> serde_json::Value {
+    let snippet = &described.snippet;
     serde_json::json!({
-        "id": hit.id,
-        "title": hit.title,
+        "id": described.id,
+        "title": described.title,
         "score": hit.score,
-        "snippet": hit.snippet_text,
-        "highlights": hit.highlights.iter().map(|r| [r.start, r.end]).collect::<Vec<_>>(),
+        "snippet": snippet.text,
+        "highlights": snippet.highlights.iter().map(|r| [r.start, r.end]).collect::<Vec<_>>(),
     })
 }
 
-fn print_hits(hits: &[Hit]) -> anyhow::Result<()> {
+fn print_hits(hits: &[(Hit, Described)]) -> anyhow::Result<()> {
     let color = std::env::var_os("NO_COLOR").is_none()
         && std::io::IsTerminal::is_terminal(&std::io::stdout());
-    for (rank, hit) in hits.iter().enumerate() {
-        let id = hit.id.as_ref().map(ToString::to_string).unwrap_or_default();
-        outln!("{:>2}. {id}  {}  ({:.3})", rank + 1, hit.title, hit.score)?;
-        if !hit.snippet_text.is_empty() {
+    for (rank, (hit, described)) in hits.iter().enumerate() {
+        let id = described
+            .id
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        outln!(
+            "{:>2}. {id}  {}  ({:.3})",
+            rank + 1,
+            described.title,
+            hit.score
+        )?;
+        let snippet = &described.snippet;
+        if !snippet.text.is_empty() {
             outln!(
                 "    {}",
-                highlight(&hit.snippet_text, &hit.highlights, color)
+                highlight(&snippet.text, &snippet.highlights, color)
             )?;
         }
     }
