@@ -346,7 +346,7 @@ pub fn embed_missing(
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         let vectors = embedder.embed(&refs)?;
         let rows: Vec<(i64, Vec<f32>)> = batch.iter().map(|p| p.key).zip(vectors).collect();
-        store.put_embeddings(&model, &rows)?;
+        store.put_embeddings(&model, &rows, chrono::Utc::now())?;
         done.extend(rows.iter().map(|(key, _)| *key));
         progress(done.len() as u64);
     }
