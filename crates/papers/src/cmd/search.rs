@@ -6,31 +6,32 @@ use anyhow::bail;
 use papers_core::VersionedId;
 use papers_index::{Hit, Mode};
 
-use crate::cli::{Cli, SearchArgs, SimilarArgs};
+use crate::cli::{SearchArgs, SimilarArgs};
+use crate::config::Config;
 use crate::output::outln;
 use crate::search_service::{SearchService, load_optional_model};
 
 /// Opens search with the model when there is one; without it, says once that search is
 /// lexical.
-fn open_service(cli: &Cli, mode: Mode) -> anyhow::Result<SearchService> {
+fn open_service(config: &Config, mode: Mode) -> anyhow::Result<SearchService> {
     let embedder = if mode == Mode::Lexical {
         None
     } else {
-        load_optional_model(cli, "searching by keywords only")
+        load_optional_model(&config.model, "searching by keywords only")
     };
-    let service = SearchService::open(&cli.data_dir, embedder)?;
-    let store = cli.open_store()?;
+    let service = SearchService::open(&config.store.data_dir, embedder)?;
+    let store = config.store.open()?;
     service.catch_up(&store)?;
     service.finish()?;
     Ok(service)
 }
 
-pub fn run_search(cli: &Cli, args: &SearchArgs) -> anyhow::Result<ExitCode> {
+pub fn run_search(config: &Config, args: &SearchArgs) -> anyhow::Result<ExitCode> {
     let mode: Mode = args
         .mode
         .parse()
         .map_err(|e| anyhow::anyhow!("--mode: {e}"))?;
-    let service = open_service(cli, mode)?;
+    let service = open_service(config, mode)?;
     let results = service.search(&args.query, mode, args.limit)?;
     if args.json {
         for hit in &results.hits {
@@ -40,21 +41,21 @@ pub fn run_search(cli: &Cli, args: &SearchArgs) -> anyhow::Result<ExitCode> {
         if results.hits.is_empty() {
             outln!("no good matches")?;
         }
-        print_hits(&results.hits)?;
+        print_hits(&results.hits, config.log.color(&std::io::stdout()))?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn run_similar(cli: &Cli, args: &SimilarArgs) -> anyhow::Result<ExitCode> {
+pub fn run_similar(config: &Config, args: &SimilarArgs) -> anyhow::Result<ExitCode> {
     let id = VersionedId::parse_reference(&args.id)?.id;
-    let store = cli.open_store()?;
+    let store = config.store.open()?;
     let Some(paper) = store.paper(&id)? else {
         bail!(
             "no paper {id} in the store at {}",
-            cli.database().describe()
+            config.store.database().describe()
         );
     };
-    let service = open_service(cli, Mode::Dense)?;
+    let service = open_service(config, Mode::Dense)?;
     let Some(hits) = service.similar(paper.key, args.limit)? else {
         bail!("{id} has no embedding yet; run `papers index`");
     };
@@ -63,7 +64,7 @@ pub fn run_similar(cli: &Cli, args: &SimilarArgs) -> anyhow::Result<ExitCode> {
             outln!("{}", serde_json::to_string(&hit_json(hit))?)?;
         }
     } else {
-        print_hits(&hits)?;
+        print_hits(&hits, config.log.color(&std::io::stdout()))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -78,9 +79,7 @@ fn hit_json(hit: &Hit) -> serde_json::Value {
     })
 }
 
-fn print_hits(hits: &[Hit]) -> anyhow::Result<()> {
-    let color = std::env::var_os("NO_COLOR").is_none()
-        && std::io::IsTerminal::is_terminal(&std::io::stdout());
+fn print_hits(hits: &[Hit], color: bool) -> anyhow::Result<()> {
     for (rank, hit) in hits.iter().enumerate() {
         let id = hit.id.as_ref().map(ToString::to_string).unwrap_or_default();
         outln!("{:>2}. {id}  {}  ({:.3})", rank + 1, hit.title, hit.score)?;
