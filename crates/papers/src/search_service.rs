@@ -18,17 +18,14 @@ use papers_index::{
 };
 use papers_store::{Store, StoredPaper};
 
-use crate::cli::Cli;
+use crate::config::{DEFAULT_MODEL_REPO, ModelConfig};
 use crate::query_batch::QueryBatcher;
 
-/// The model id the index is tagged with when no model is available, so a later run
-/// with the model finds the same index and fills in the vectors.
-pub const DEFAULT_MODEL_REPO: &str = "sentence-transformers/all-MiniLM-L6-v2";
 const DEFAULT_DIM: usize = 384;
 /// Papers embedded per store transaction by `papers index`.
 pub const EMBED_BATCH: usize = 256;
 
-/// Where the model comes from: flags and environment, resolved by the binary only.
+/// Where the model comes from, as configured.
 #[derive(Debug, Clone)]
 pub struct ModelChoice {
     pub explicit: Option<PathBuf>,
@@ -41,19 +38,13 @@ pub struct ModelChoice {
 }
 
 impl ModelChoice {
-    /// Reads `--model`, `--model-id` and the environment: `HF_HOME` (else
-    /// `~/.cache/huggingface`), `HF_ENDPOINT`, `HF_TOKEN`, `HF_HUB_OFFLINE` and
-    /// `PAPERS_EMBED_PORTABLE`.
-    pub fn from_cli(cli: &Cli) -> ModelChoice {
-        let hf_home = std::env::var_os("HF_HOME").map(PathBuf::from).or_else(|| {
-            std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/huggingface"))
-        });
+    pub fn from_config(model: &ModelConfig) -> ModelChoice {
         ModelChoice {
-            explicit: cli.model.clone(),
-            hf_home,
-            repo: cli.model_id.clone(),
-            hub: (!env_flag("HF_HUB_OFFLINE")).then(hub_from_env),
-            portable: std::env::var_os("PAPERS_EMBED_PORTABLE").is_some_and(|v| v == "1"),
+            explicit: model.path.clone(),
+            hf_home: model.hf_home.clone(),
+            repo: model.id.clone(),
+            hub: (!model.offline).then(|| hub(model)),
+            portable: model.portable,
         }
     }
 
@@ -108,34 +99,20 @@ impl ModelChoice {
     }
 }
 
-/// The hub from `HF_ENDPOINT` (a mirror or a test server) and `HF_TOKEN`.
-fn hub_from_env() -> Hub {
-    let endpoint = std::env::var("HF_ENDPOINT")
-        .ok()
-        .filter(|e| !e.trim().is_empty())
-        .unwrap_or_else(|| papers_embed::DEFAULT_ENDPOINT.to_owned());
+/// The hub at `HF_ENDPOINT` (a mirror or a test server), with `HF_TOKEN`.
+fn hub(model: &ModelConfig) -> Hub {
     // `Hub::new`'s ten-second probe limit: an offline run goes on without the hub.
-    let mut hub = Hub::new(endpoint);
+    let mut hub = Hub::new(model.hf_endpoint.clone());
     hub.progress = std::io::stderr().is_terminal();
-    hub.token = std::env::var("HF_TOKEN").ok().filter(|t| !t.is_empty());
+    hub.token = model.hf_token.as_ref().map(|token| token.expose().clone());
     hub
-}
-
-/// Whether a boolean environment variable is set to a true value (`1`, `true`, `yes`, `on`).
-fn env_flag(name: &str) -> bool {
-    std::env::var(name).is_ok_and(|value| {
-        matches!(
-            value.trim().to_ascii_lowercase().as_str(),
-            "1" | "true" | "yes" | "on"
-        )
-    })
 }
 
 /// Loads the model for work that can go on without it: on failure, says once on stderr
 /// (first line of the reason, and what the hub said if it was asked) what happens
 /// instead, and returns `None`.
-pub fn load_optional_model(cli: &Cli, without: &str) -> Option<Embedder> {
-    match ModelChoice::from_cli(cli).load() {
+pub fn load_optional_model(model: &ModelConfig, without: &str) -> Option<Embedder> {
+    match ModelChoice::from_config(model).load() {
         Ok(embedder) => Some(embedder),
         Err(error) => {
             let reason = format!("{error:#}");
@@ -407,7 +384,7 @@ pub fn embed_missing(
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         let vectors = embedder.embed(&refs)?;
         let rows: Vec<(i64, Vec<f32>)> = batch.iter().map(|p| p.key).zip(vectors).collect();
-        store.put_embeddings(&model, &rows)?;
+        store.put_embeddings(&model, &rows, chrono::Utc::now())?;
         done.extend(rows.iter().map(|(key, _)| *key));
         progress(done.len() as u64);
     }

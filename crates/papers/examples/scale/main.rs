@@ -212,7 +212,7 @@ fn vectors(data_dir: &Path, model_dir: &Path) -> anyhow::Result<()> {
     let mut random = SplitMix(384);
     for chunk in keys.chunks(10_000) {
         let rows: Vec<(i64, Vec<f32>)> = chunk.iter().map(|&key| (key, random.unit(dim))).collect();
-        store.put_embeddings(&model, &rows)?;
+        store.put_embeddings(&model, &rows, chrono::Utc::now())?;
     }
     let seconds = started.elapsed().as_secs_f64();
     println!(
@@ -254,7 +254,7 @@ fn reference_vectors(
     }
     let count = rows.len();
     for chunk in rows.chunks(10_000) {
-        store.put_embeddings(&model, chunk)?;
+        store.put_embeddings(&model, chunk, chrono::Utc::now())?;
     }
     println!(
         "stored {count} reference vectors ({dim}-d) from {}",

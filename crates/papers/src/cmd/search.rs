@@ -6,31 +6,32 @@ use anyhow::bail;
 use papers_core::VersionedId;
 use papers_index::{Described, Hit, ParsedQuery, SearchMode};
 
-use crate::cli::{Cli, SearchArgs, SimilarArgs};
+use crate::cli::{SearchArgs, SimilarArgs};
+use crate::config::Config;
 use crate::output::outln;
 use crate::search_service::{SearchService, load_optional_model};
 
 /// Opens search with the model when there is one; without it, says once that search is
 /// lexical.
-fn open_service(cli: &Cli, mode: SearchMode) -> anyhow::Result<SearchService> {
+fn open_service(config: &Config, mode: SearchMode) -> anyhow::Result<SearchService> {
     let embedder = if mode == SearchMode::Lexical {
         None
     } else {
-        load_optional_model(cli, "searching by keywords only")
+        load_optional_model(&config.model, "searching by keywords only")
     };
-    let service = SearchService::open(&cli.data_dir, embedder)?;
-    let store = cli.open_store()?;
+    let service = SearchService::open(&config.store.data_dir, embedder)?;
+    let store = config.store.open()?;
     service.catch_up(&store)?;
     service.finish()?;
     Ok(service)
 }
 
-pub fn run_search(cli: &Cli, args: &SearchArgs) -> anyhow::Result<ExitCode> {
+pub fn run_search(config: &Config, args: &SearchArgs) -> anyhow::Result<ExitCode> {
     let mode: SearchMode = args
         .mode
         .parse()
         .map_err(|e| anyhow::anyhow!("--mode: {e}"))?;
-    let service = open_service(cli, mode)?;
+    let service = open_service(config, mode)?;
     let query = ParsedQuery::parse(&args.query);
     let results = service.search(&query, mode, args.limit)?;
     let described = service.describe(&results.hits, &query)?;
@@ -42,21 +43,21 @@ pub fn run_search(cli: &Cli, args: &SearchArgs) -> anyhow::Result<ExitCode> {
         if described.is_empty() {
             outln!("no good matches")?;
         }
-        print_hits(&described)?;
+        print_hits(&described, config.log.color(&std::io::stdout()))?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn run_similar(cli: &Cli, args: &SimilarArgs) -> anyhow::Result<ExitCode> {
+pub fn run_similar(config: &Config, args: &SimilarArgs) -> anyhow::Result<ExitCode> {
     let id = VersionedId::parse_reference(&args.id)?.id;
-    let store = cli.open_store()?;
+    let store = config.store.open()?;
     let Some(paper) = store.paper(&id)? else {
         bail!(
             "no paper {id} in the store at {}",
-            cli.database().describe()
+            config.store.database().describe()
         );
     };
-    let service = open_service(cli, SearchMode::Dense)?;
+    let service = open_service(config, SearchMode::Dense)?;
     let Some(hits) = service.similar(paper.key, args.limit)? else {
         bail!("{id} has no embedding yet; run `papers index`");
     };
@@ -66,7 +67,7 @@ pub fn run_similar(cli: &Cli, args: &SimilarArgs) -> anyhow::Result<ExitCode> {
             outln!("{}", serde_json::to_string(&hit_json(hit))?)?;
         }
     } else {
-        print_hits(&hits)?;
+        print_hits(&hits, config.log.color(&std::io::stdout()))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -83,9 +84,7 @@ fn hit_json((hit, described): &(Hit, Described)) -> serde_json::Value {
     })
 }
 
-fn print_hits(hits: &[(Hit, Described)]) -> anyhow::Result<()> {
-    let color = std::env::var_os("NO_COLOR").is_none()
-        && std::io::IsTerminal::is_terminal(&std::io::stdout());
+fn print_hits(hits: &[(Hit, Described)], color: bool) -> anyhow::Result<()> {
     for (rank, (hit, described)) in hits.iter().enumerate() {
         let id = described
             .id
