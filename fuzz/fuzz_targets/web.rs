@@ -23,7 +23,9 @@ use libfuzzer_sys::fuzz_target;
 use papers_core::{ArxivId, Category, Community, Metadata, PaperRecord, Source};
 use papers_digest::{Digests, Links, PublicUrl, Secret, Settings};
 use papers_store::Store;
-use papers_web::{AppConfig, AppState, SearchBackend, SearchHit, SearchMode, SearchOutcome};
+use papers_web::{
+    AppConfig, AppState, SearchBackend, SearchError, SearchHit, SearchOutcome, SearchRequest,
+};
 // Linked for its allocation limit.
 use papers_fuzz as _;
 use tower::ServiceExt;
@@ -171,8 +173,8 @@ impl TitleSearch {
 }
 
 impl SearchBackend for TitleSearch {
-    fn search(&self, query: &str, _: SearchMode, limit: usize) -> Result<SearchOutcome, String> {
-        let query = papers_index::ParsedQuery::parse(query);
+    fn search(&self, request: &SearchRequest) -> Result<SearchOutcome, SearchError> {
+        let query = papers_index::ParsedQuery::parse(&request.query);
         let needle = query.embedding_text().to_ascii_lowercase();
         let hits = self
             .papers
@@ -188,12 +190,12 @@ impl SearchBackend for TitleSearch {
                     }),
                 })
             })
-            .take(limit)
+            .take(request.limit)
             .collect();
         Ok(SearchOutcome { hits, note: None })
     }
 
-    fn similar(&self, key: i64, k: usize) -> Result<Vec<SearchHit>, String> {
+    fn similar(&self, key: i64, k: usize) -> Result<Vec<SearchHit>, SearchError> {
         Ok(self
             .papers
             .iter()
