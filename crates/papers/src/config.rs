@@ -250,7 +250,7 @@ impl Config {
         let mut config = Config::resolve(&mut layers)?;
         config.origins = Origins {
             file,
-            entries: layers.finish()?,
+            entries: layers.finish(SPECS)?,
         };
         Ok(config)
     }

@@ -116,10 +116,10 @@ impl<'a> Layers<'a> {
     }
 
     /// Fails on anything the file holds that no setting took (a misspelt key would
-    /// otherwise be ignored without a word).
-    pub fn finish(self) -> anyhow::Result<Vec<Entry>> {
+    /// otherwise be ignored without a word); `specs` are all the settings there are.
+    pub fn finish(self, specs: &[Spec]) -> anyhow::Result<Vec<Entry>> {
         if let Some(file) = &self.file {
-            file.check_all_taken()?;
+            file.check_all_taken(specs)?;
         }
         Ok(self.entries)
     }
@@ -169,7 +169,7 @@ impl File {
         before.matches('\n').count() + 1
     }
 
-    fn check_all_taken(&self) -> anyhow::Result<()> {
+    fn check_all_taken(&self, specs: &[Spec]) -> anyhow::Result<()> {
         for (section, table) in &self.sections {
             if let Some((name, value)) = table.get_ref().iter().next() {
                 bail!(
@@ -178,7 +178,7 @@ impl File {
                     self.line(value.span().start)
                 );
             }
-            if !super::SPECS.iter().any(|spec| spec.section == section) {
+            if !specs.iter().any(|spec| spec.section == section) {
                 bail!(
                     "{}:{}: unknown section [{section}] (`papers config` lists them all)",
                     self.path.display(),

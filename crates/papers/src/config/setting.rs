@@ -41,7 +41,6 @@ pub enum Fallback {
 
 /// One setting: its place in the file (`[section] name`), its flag, its variable, its
 /// default, and how clap parses the flag.
-#[derive(Debug)]
 pub struct Spec {
     /// `section.name`, also the clap argument id.
     pub key: &'static str,
@@ -53,6 +52,13 @@ pub struct Spec {
     pub env: Option<&'static str>,
     pub fallback: Option<Fallback>,
     pub parser: fn() -> ValueParser,
+}
+
+/// Just the key: a `Config`'s `Debug` lists every entry, and the rest is in the table.
+impl fmt::Debug for Spec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Spec({})", self.key)
+    }
 }
 
 impl Spec {
