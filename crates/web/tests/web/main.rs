@@ -6,6 +6,7 @@ mod browser;
 mod common;
 mod digest;
 mod feeds;
+mod new;
 mod pages;
 mod real_data;
 mod security;
