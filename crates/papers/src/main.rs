@@ -12,6 +12,7 @@
 mod cli;
 mod cmd;
 mod config;
+mod harvester;
 mod output;
 mod progress;
 mod query_batch;

@@ -37,6 +37,20 @@ pub enum HarvestError {
     Parse { url: String, error: IngestError },
 }
 
+impl HarvestError {
+    /// The OAI-PMH error code the server answered with (`badResumptionToken`,
+    /// `badArgument`), if this is one.
+    pub fn oai_code(&self) -> Option<&str> {
+        match self {
+            HarvestError::Parse { error, .. } => match &error.kind {
+                crate::ErrorKind::OaiError { code, .. } => Some(code),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
 /// A received response with its body read.
 #[derive(Debug)]
 pub struct Response {

@@ -4,6 +4,7 @@ mod closed_stdout;
 mod common;
 mod config;
 mod digest;
+mod harvest_serve;
 mod index;
 mod ingest;
 mod ingest_bad_input;

@@ -7,6 +7,7 @@ mod cached;
 mod community;
 pub(crate) mod feed;
 mod feeds;
+mod new;
 mod paper;
 mod params;
 pub(crate) mod search;
@@ -33,7 +34,7 @@ use search::RawSearchParams;
 
 /// No inline scripts or styles anywhere, so the policy can forbid them: an injected
 /// `<script>` would not run even if escaping failed.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; \
      object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 pub(crate) fn build(state: AppState) -> Router {
@@ -46,6 +47,8 @@ pub(crate) fn build(state: AppState) -> Router {
         .merge(feed_routes())
         .route("/papers/{*id}", get(paper::show))
         .route("/search", get(search::page))
+        .route("/new", get(new::all))
+        .route("/new/{category}", get(new::in_category))
         .route("/users/{name}", get(community::user))
         .route("/organizations/{name}", get(community::organization))
         .route("/submit", get(submit::form).post(submit::submit))
@@ -131,6 +134,14 @@ fn feed_routes() -> Router<AppState> {
                 get(move |s: State<AppState>, q: Query<RawFeedParams>| {
                     feeds::trending_feed(s, q, format)
                 }),
+            )
+            .route(
+                &format!("/new/{file}"),
+                get(move |s, q| new::all_feed(s, q, format)),
+            )
+            .route(
+                &format!("/new/{{category}}/{file}"),
+                get(move |s, p, q| new::category_feed(s, p, q, format)),
             )
             .route(
                 &format!("/search/{file}"),

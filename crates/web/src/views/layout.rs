@@ -23,6 +23,7 @@ pub(crate) fn page(title: &str, viewer: &Viewer, body: Markup) -> Markup {
                     nav {
                         a href="/papers" { "Today" }
                         a href="/papers/trending" { "Trending" }
+                        a href="/new" { "New" }
                         a href="/search" { "Search" }
                         a href="/submit" { "Submit" }
                         @if let Some(user) = &viewer.user {

@@ -7,6 +7,7 @@ mod common;
 mod digest;
 mod feeds;
 mod mail;
+mod new;
 mod pages;
 mod real_data;
 mod security;
