@@ -4,8 +4,8 @@
 //!
 //! A value comes from the first of: a flag, an environment variable, the file
 //! (`--config FILE` or `PAPERS_CONFIG`), the default. An empty variable counts as unset.
-//! The file has one table per section below (`[store]`, `[model]`, `[web]`, `[mail]`,
-//! `[digest]`, `[log]`) and one key per setting, named as the field; a key no setting
+//! The file has one table per section below (`[store]`, `[model]`, `[web]`,
+//! `[harvest]`, `[mail]`, `[digest]`, `[log]`) and one key per setting, named as the field; a key no setting
 //! has is an error. `papers config` prints the result, with where each value came from.
 //!
 //! To add a setting, add a field to the table below: its doc comment becomes the flag's
@@ -118,6 +118,30 @@ settings! {
         workers: Option<usize> {
             flag: "workers", on: SERVE,
             env: "PAPERS_WORKERS",
+        }
+        /// How many days after its first version on arXiv a paper may still be
+        /// submitted to the daily feed (as on Hugging Face); 0 for no limit.
+        submit_max_age_days: usize {
+            flag: "submit-max-age-days", on: SERVE,
+            env: "PAPERS_SUBMIT_MAX_AGE_DAYS",
+            default: Text("14"),
+        }
+        /// Papers one member may submit per hour.
+        submit_per_hour: usize {
+            flag: "submit-per-hour", on: SERVE,
+            env: "PAPERS_SUBMIT_PER_HOUR",
+            default: Text("20"),
+        }
+    }
+
+    /// Where papers come from online.
+    harvest: HarvestConfig {
+        /// The arXiv API (Atom, `/api/query`) that `papers serve` fetches submitted
+        /// papers from: arXiv's, a mirror, or a test server.
+        arxiv_api_url: String {
+            flag: "arxiv-api-url", on: SERVE,
+            env: "PAPERS_ARXIV_API_URL",
+            default: Text(papers_ingest::harvest::arxiv_api::DEFAULT_BASE),
         }
     }
 

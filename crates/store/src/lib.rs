@@ -6,17 +6,20 @@
 //! ([`Store::begin_ingest`]) so a file either lands whole or not at all; readers see
 //! the last committed state and are never blocked by a writer.
 
+mod access_tokens;
 mod accounts;
 mod codec;
 mod db;
 mod digests;
 mod error;
 mod feed;
+mod health;
 mod ingest;
 mod jobs;
 mod listing;
 mod migrate;
 mod read;
+mod roles;
 mod stats;
 mod subscriptions;
 #[cfg(any(test, feature = "testing"))]
@@ -29,14 +32,17 @@ use std::path::{Path, PathBuf};
 
 use db::Db;
 
+pub use access_tokens::{AccessToken, TokenOwner};
 pub use accounts::{Session, SignUpConflict, User};
 pub use digests::SendState;
 pub use error::{Corruption, StoreError};
 pub use feed::{FeedItem, FeedPeriod, FeedQuery, FeedSort, rank_trending};
+pub use health::{ChangeLag, Footprint};
 pub use ingest::{IngestBatch, UpsertOutcome};
 pub use jobs::JobClaim;
 pub use listing::ListingOwner;
 pub use read::StoredPaper;
+pub use roles::{MemberSummary, Role};
 pub use stats::{Count, Stats};
 pub use subscriptions::{Frequency, NewSubscription, Subscription, SubscriptionStatus};
 pub use value::{ValueError, ValueKind};
