@@ -120,6 +120,19 @@ settings! {
             flag: "workers", on: SERVE,
             env: "PAPERS_WORKERS",
         }
+        /// How many days after its first version on arXiv a paper may still be
+        /// submitted to the daily feed (as on Hugging Face); 0 for no limit.
+        submit_max_age_days: usize {
+            flag: "submit-max-age-days", on: SERVE,
+            env: "PAPERS_SUBMIT_MAX_AGE_DAYS",
+            default: Text("14"),
+        }
+        /// Papers one member may submit per hour.
+        submit_per_hour: usize {
+            flag: "submit-per-hour", on: SERVE,
+            env: "PAPERS_SUBMIT_PER_HOUR",
+            default: Text("20"),
+        }
     }
 
     /// Mail: SMTP, the sender, and the key that signs mailed links.
@@ -191,7 +204,8 @@ settings! {
             env: "PAPERS_ARXIV_OAI_URL",
             default: Text(papers_ingest::harvest::oai::DEFAULT_BASE),
         }
-        /// arXiv's API (Atom), for fetching single papers by id.
+        /// arXiv's API (Atom, `/api/query`), which `papers serve` fetches submitted
+        /// papers from: arXiv's, a mirror, or a test server.
         arxiv_api_url: String {
             flag: "arxiv-api-url", on: SERVE,
             env: "PAPERS_ARXIV_API_URL",

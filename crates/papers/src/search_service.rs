@@ -472,6 +472,29 @@ impl SavedSearch for WebSearch {
     }
 }
 
+/// What `/admin`, `/readyz` and `/metrics` ask of this node: how far each index has
+/// followed the change log, and which model's vectors count.
+impl papers_web::NodeStatus for WebSearch {
+    fn index_watermarks(&self) -> Result<Vec<papers_web::IndexWatermark>, papers_web::BoxError> {
+        let (lexical, dense) = self.0.read()?.watermarks()?;
+        let position = |watermark: u64| i64::try_from(watermark).unwrap_or(i64::MAX);
+        Ok(vec![
+            papers_web::IndexWatermark {
+                name: "lexical".to_owned(),
+                watermark: position(lexical),
+            },
+            papers_web::IndexWatermark {
+                name: "dense".to_owned(),
+                watermark: position(dense),
+            },
+        ])
+    }
+
+    fn embedding_model(&self) -> Option<String> {
+        self.0.embedder_model_id()
+    }
+}
+
 /// Every failure below the web crate is the index's, not the query's: the index
 /// never refuses a query (anything it cannot parse it searches as words).
 fn web_error(error: SearchServiceError) -> papers_web::SearchError {

@@ -16,6 +16,7 @@ use papers_web::{AppConfig, AppState};
 
 use crate::cmd::digest;
 use crate::config::Config;
+use crate::fetcher::ArxivFetcher;
 use crate::search_service::{
     IndexedSavedSearch, SearchService, WebSearch, embed_missing, load_optional_model,
 };
@@ -35,8 +36,12 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
              they must share one key"
         );
     }
-    let app_config = AppConfig::new(config.store.data_dir.clone(), public_url.clone())
+    let mut app_config = AppConfig::new(config.store.data_dir.clone(), public_url.clone())
         .with_database(database.clone());
+    app_config.submit_max_age_days = u32::try_from(config.web.submit_max_age_days)
+        .context("--submit-max-age-days is too large")?;
+    app_config.submissions_per_hour =
+        u32::try_from(config.web.submit_per_hour).context("--submit-per-hour is too large")?;
     let search = open_search(config)?;
     let digests = Arc::new(digest::engine(
         config,
@@ -51,7 +56,9 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     let state = AppState::open(app_config)
         .with_context(|| format!("opening {}", database.describe()))?
         .with_digests(digests.clone(), web_mailer)
-        .with_search(Arc::new(WebSearch(search.clone())));
+        .with_search(Arc::new(WebSearch(search.clone())))
+        .with_node_status(Arc::new(WebSearch(search.clone())))
+        .with_fetcher(Arc::new(ArxivFetcher::new(&config.harvest.arxiv_api_url)));
     let search_for_digests = search.clone();
     spawn_index_follower(database.clone(), search);
     crate::harvester::spawn(&database, &config.harvest);

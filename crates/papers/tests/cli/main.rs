@@ -10,4 +10,7 @@ mod ingest;
 mod ingest_bad_input;
 mod model;
 mod nodes;
+mod recorded_arxiv;
 mod search;
+mod submit;
+mod users;

@@ -215,6 +215,21 @@ fn validate(form: &SignUpForm) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// The sign-up rules for an account made elsewhere (`papers user create`), so both
+/// ways to make one take the same names, addresses and passwords.
+pub(crate) fn check_new_account(
+    username: &str,
+    email: &str,
+    password: &str,
+) -> Result<(), &'static str> {
+    validate(&SignUpForm {
+        csrf: None,
+        username: username.to_owned(),
+        email: email.to_owned(),
+        password: password.to_owned(),
+    })
+}
+
 pub(crate) async fn signup(
     State(state): State<AppState>,
     ClientKey(client): ClientKey,

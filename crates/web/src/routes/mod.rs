@@ -1,5 +1,6 @@
 //! The route table of the site and the layers around it.
 
+mod admin;
 mod api;
 mod assets;
 mod auth;
@@ -8,11 +9,13 @@ mod community;
 pub(crate) mod feed;
 mod feeds;
 mod new;
+mod health;
 mod paper;
 mod params;
 pub(crate) mod search;
 mod submit;
 pub(crate) mod subscribe;
+mod tokens;
 mod vote;
 
 use axum::Router;
@@ -23,6 +26,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
+
+pub(crate) use auth::{check_new_account, hash_password};
 
 use crate::error::HttpError;
 use crate::period::PeriodKind;
@@ -68,6 +73,12 @@ pub(crate) fn build(state: AppState) -> Router {
             get(subscribe::unsubscribe_page).post(subscribe::unsubscribe),
         )
         .route("/digest/preview", get(subscribe::preview))
+        .route("/account/tokens", get(tokens::page).post(tokens::create))
+        .route("/account/tokens/{id}/revoke", post(tokens::revoke))
+        .route("/admin", get(admin::page))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
         .route("/static/style.css", get(assets::style))
         .route("/static/app.js", get(assets::script))
         .merge(api::router())
@@ -76,6 +87,9 @@ pub(crate) fn build(state: AppState) -> Router {
             state.clone(),
             cached::respond,
         ))
+        // Outside the cache, so answers from it are counted and timed too; inside the
+        // router, so the matched route template is known.
+        .layer(middleware::from_fn(crate::telemetry::track))
         .layer(RequestBodyLimitLayer::new(body_limit))
         // A handler may set a stricter policy of its own (the digest preview does).
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -7,12 +7,15 @@
 //! markup a response.
 
 mod account;
+mod admin;
 mod feed;
 mod layout;
 mod new;
+mod markdown;
 mod paper;
 mod search;
 mod subscribe;
+mod tokens;
 
 use std::collections::HashSet;
 
@@ -21,15 +24,18 @@ use maud::{Markup, html};
 use papers_store::{Session, StoredPaper};
 
 pub(crate) use account::{login_page, signup_page, submit_page};
+pub(crate) use admin::admin_page;
 pub(crate) use feed::feed_page;
 pub(crate) use layout::page;
 pub(crate) use new::{NewView, new_page};
+pub(crate) use markdown::paper_markdown;
 pub(crate) use paper::paper_page;
 pub(crate) use search::{SearchPage, search_page};
 pub(crate) use subscribe::{
     ManageLinks, SubscribeFields, check_inbox_page, manage_page, notice_page, preferences_page,
     saved_page, subscribe_form, subscribe_page, unsubscribe_confirm_page,
 };
+pub(crate) use tokens::tokens_page;
 
 /// How a feed is ordered, as the `sort` parameter spells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
