@@ -29,8 +29,10 @@ Prints one line per round and the last line `crash: N kills, V invariant violati
 """
 
 import argparse
+import csv
 import gzip
 import http.cookiejar
+import io
 import json
 import os
 import random
@@ -74,8 +76,7 @@ class Database:
 
     def rows(self, sql, params=()):
         if self.engine == "sqlite":
-            path = os.path.join(self.data_dir, "papers.sqlite3")
-            connection = sqlite3.connect(path, timeout=30)
+            connection = self.connect()
             try:
                 return connection.execute(sql, params).fetchall()
             finally:
@@ -84,10 +85,27 @@ class Database:
         for value in params:
             quoted = str(value).replace("'", "''")
             sql = sql.replace("?", "'%s'" % quoted, 1)
+        # CSV: titles may hold commas, tabs and newlines.
         output = subprocess.run(
-            ["psql", "-X", "-q", "-At", "-F", "\t", "-v", "ON_ERROR_STOP=1", self.url, "-c", sql],
+            ["psql", "-X", "-q", "-t", "--csv", "-v", "ON_ERROR_STOP=1", self.url, "-c", sql],
             check=True, capture_output=True, text=True).stdout
-        return [tuple(line.split("\t")) for line in output.splitlines()]
+        return [tuple(row) for row in csv.reader(io.StringIO(output)) if row]
+
+    def path(self):
+        return os.path.join(self.data_dir, "papers.sqlite3")
+
+    def connect(self):
+        # mode=rw: never create the database the binary has not made.
+        return sqlite3.connect("file:%s?mode=rw" % self.path(), uri=True, timeout=30)
+
+    def papers(self):
+        """The number of papers; 0 before the binary made the database and its tables."""
+        if self.engine == "sqlite" and not os.path.exists(self.path()):
+            return 0
+        tables = self.rows(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'papers'" if self.engine == "sqlite"
+            else "SELECT count(*) FROM information_schema.tables WHERE table_name = 'papers'")
+        return self.scalar("SELECT count(*) FROM papers") if int(tables[0][0]) else 0
 
     def scalar(self, sql, params=()):
         value = self.rows(sql, params)[0][0]
@@ -95,8 +113,7 @@ class Database:
 
     def execute(self, sql, params=()):
         if self.engine == "sqlite":
-            path = os.path.join(self.data_dir, "papers.sqlite3")
-            connection = sqlite3.connect(path, timeout=30)
+            connection = self.connect()
             try:
                 connection.execute(sql, params)
                 connection.commit()
@@ -108,8 +125,9 @@ class Database:
     def integrity(self):
         """Problems PRAGMA integrity_check (SQLite) or amcheck-free checks (PostgreSQL) see."""
         if self.engine == "sqlite":
-            path = os.path.join(self.data_dir, "papers.sqlite3")
-            connection = sqlite3.connect(path, timeout=30)
+            if not os.path.exists(self.path()):
+                return []  # killed before it made the database: nothing to check
+            connection = self.connect()
             try:
                 result = [row[0] for row in connection.execute("PRAGMA integrity_check")]
                 keys = connection.execute("PRAGMA foreign_key_check").fetchall()
@@ -372,8 +390,7 @@ class Campaign:
         if not killed and process.returncode != 0:
             self.violation(name, "ingest failed uncut (%d)" % process.returncode)
         self.check_integrity("bulk", name)
-        count = database.scalar("SELECT count(*) FROM papers") if os.path.exists(
-            os.path.join(self.work, "bulk", "papers.sqlite3")) or self.arguments.engine == "postgres" else 0
+        count = database.papers()
         allowed = {self.cumulative[max(held, finished)],
                    self.cumulative[min(len(self.parts), max(held, finished + 1))]}
         if count not in allowed:
@@ -534,7 +551,22 @@ class Campaign:
     # ---- the campaign -------------------------------------------------------------
 
     def run(self):
-        self.prepare()
+        try:
+            self.prepare()
+            self.rounds_until_done()
+        except Stopped:
+            log("crash: stopped by a signal after %d rounds" % self.rounds)
+        finally:
+            if getattr(self, "smtp", None) is not None:
+                self.smtp.terminate()
+                self.smtp.wait()
+        log("kills by kind: %s; rounds %d" % (self.kills_by_kind, self.rounds))
+        for text in self.violations:
+            log("violation: " + text)
+        log("crash: %d kills, %d invariant violations" % (self.kills, len(self.violations)))
+        return 0 if not self.violations and self.kills >= self.arguments.kills else 1
+
+    def rounds_until_done(self):
         kinds = ["ingest", "index", "digest", "serve"]
         handlers = {"ingest": self.round_ingest, "index": self.round_index,
                     "digest": self.round_digest, "serve": self.round_serve}
@@ -558,13 +590,14 @@ class Campaign:
                 self.estimate[kind] = max(0.1, self.estimate[kind] * 0.8)
             log("%s: %s in %.1fs; %s" % (
                 name, "killed" if killed else "finished first", time.monotonic() - started, detail))
-        self.smtp.terminate()
-        self.smtp.wait()
-        log("kills by kind: %s; rounds %d" % (self.kills_by_kind, self.rounds))
-        for text in self.violations:
-            log("violation: " + text)
-        log("crash: %d kills, %d invariant violations" % (self.kills, len(self.violations)))
-        return 0 if not self.violations and self.kills >= target else 1
+
+
+class Stopped(BaseException):
+    """SIGTERM or SIGINT: end the campaign with the figures so far."""
+
+
+def stop(*_):
+    raise Stopped()
 
 
 def lexical_documents(directory):
@@ -694,6 +727,8 @@ def main():
         parser.error("--engine postgres needs --database-url")
     log("crash: seed %d, engine %s, %d kills wanted" % (
         arguments.seed, arguments.engine, arguments.kills))
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     sys.exit(Campaign(arguments).run())
 
 
