@@ -14,6 +14,8 @@
 #                        throwaway PostgreSQL (scripts/postgres.sh), databases crash_*
 #   PAPERS_CRASH_SEED    the random seed (default: the time), printed to rerun a round
 #   PAPERS_CRASH_DIR     the working directory (default: a temporary one, removed)
+#   PAPERS_CRASH_RECORDS records of the archive the ingest rounds load (default 40000;
+#                        fewer on PostgreSQL, where a part takes minutes on a busy host)
 #   PAPERS_BIN           the binary to test (default: $CARGO_TARGET_DIR/release/papers
 #                        if built, else a debug build made here)
 #   PAPERS_MODEL         the embedding model (default: scripts/install-model.sh's)
@@ -66,4 +68,5 @@ seed_args=()
 [[ -n ${PAPERS_CRASH_SEED:-} ]] && seed_args=(--seed "$PAPERS_CRASH_SEED")
 
 python3 -u scripts/crash.py --papers "$binary" --work "$work" --kills "$kills" \
+    --ingest-records "${PAPERS_CRASH_RECORDS:-40000}" \
     "${engine_args[@]}" "${seed_args[@]}"
