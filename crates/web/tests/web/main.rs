@@ -2,6 +2,7 @@
 //! the router without a socket, and a real headless Chromium against a served app.
 
 mod api;
+mod bad_input;
 mod browser;
 mod common;
 mod digest;
