@@ -12,8 +12,8 @@
 mod cli;
 mod cmd;
 mod config;
-mod harvester;
 mod fetcher;
+mod harvester;
 mod output;
 mod progress;
 mod query_batch;
