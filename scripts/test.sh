@@ -17,6 +17,17 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# Fuzzing: the fuzz crate is its own workspace (fuzz/), so it gets its own format and
+# lint check; then every target runs briefly (PAPERS_FUZZ_SECONDS each, default 20, 0 to
+# skip), so a parser that starts to crash on its corpus shows here. The long campaign's
+# figures are in bench/fuzz-results.txt.
+fuzz_seconds="${PAPERS_FUZZ_SECONDS:-20}"
+if ((fuzz_seconds > 0)); then
+    echo "== fuzz targets: fmt, clippy, ${fuzz_seconds} s each"
+    (cd fuzz && cargo fmt -- --check && cargo clippy --all-targets --locked -- -D warnings)
+    scripts/fuzz.sh "$fuzz_seconds"
+fi
+
 echo "== cargo test"
 # Tests that cannot run here (an input missing outside CI, a CPU feature absent) say so
 # and append a line to this file (papers-testkit's `skip`); the harness counts them as

@@ -25,7 +25,13 @@ pub fn find_links<'a>(texts: impl Iterator<Item = &'a str>) -> Links {
             }
             if links.project_page.is_none() {
                 let before = text[..start].to_ascii_lowercase();
-                let context = &before[before.len().saturating_sub(40)..];
+                // The 40 bytes before the URL, widened to a character boundary: text
+                // before a URL is often not ASCII (found by fuzzing).
+                let mut from = before.len().saturating_sub(40);
+                while !before.is_char_boundary(from) {
+                    from -= 1;
+                }
+                let context = &before[from..];
                 let named = [
                     "project page",
                     "project website",
@@ -86,6 +92,15 @@ mod tests {
             links.github.as_deref(),
             Some("https://github.com/Owner/Repo")
         );
+        assert_eq!(links.project_page.as_deref(), Some("https://example.org/p"));
+    }
+
+    /// Fuzzing regression: 40 bytes before a URL used to be cut inside a character.
+    #[test]
+    fn context_before_a_url_may_be_any_text() {
+        // 40 bytes back from the URL lands inside the second byte of a 'ÿ'.
+        let text = format!("a{} project page: https://example.org/p", "ÿ".repeat(40));
+        let links = find_links([text.as_str()].into_iter());
         assert_eq!(links.project_page.as_deref(), Some("https://example.org/p"));
     }
 

@@ -136,7 +136,9 @@ fn fill_store(store: &mut Store, kaggle: bool) {
         })
         .expect("papers");
     for chunk in vectors.chunks(5_000) {
-        store.put_embeddings(MODEL, chunk).expect("embeddings");
+        store
+            .put_embeddings(MODEL, chunk, now())
+            .expect("embeddings");
     }
     store.checkpoint().expect("checkpoint");
     eprintln!(

@@ -69,7 +69,7 @@ impl Digest {
 /// What the period offers, loaded once per run.
 pub struct PeriodData {
     pub period: Period,
-    /// New papers of the period, best first (trending score, then newest).
+    /// New papers of the period, best first ([`papers_rank::trending::rank`]).
     papers: Vec<StoredPaper>,
     /// Indexes into `papers` of feed papers with upvotes: the trending list.
     trending: Vec<usize>,
@@ -99,38 +99,28 @@ impl PeriodData {
         settings: &Settings,
         period: Period,
     ) -> Result<PeriodData, DigestError> {
-        let now = period.ranking_time();
-        let mut scored: Vec<(f64, StoredPaper)> = store
-            .papers_new_between(period.start, period.end)?
-            .into_iter()
-            .map(|paper| {
-                let score = match paper.paper.community.feed_day {
-                    Some(day) if day >= period.start && day < period.end => {
-                        let entered = day.and_time(NaiveTime::MIN).and_utc();
-                        papers_rank::trending::score(paper.upvotes(), entered, now)
-                    }
-                    _ => 0.0,
-                };
-                (score, paper)
-            })
-            .collect();
-        scored.sort_by(|(a, pa), (b, pb)| {
-            b.total_cmp(a)
-                .then(
-                    pb.paper
-                        .metadata
-                        .published
-                        .cmp(&pa.paper.metadata.published),
-                )
-                .then(pa.key.cmp(&pb.key))
-        });
-        let trending = scored
+        // Only the period's own feed days count: a paper that reached the feed in
+        // another period scores 0 and is listed by date below the trending ones.
+        let ranked = papers_rank::trending::rank(
+            store.papers_new_between(period.start, period.end)?,
+            period.ranking_time(),
+            |paper| papers_rank::trending::Candidate {
+                entered: paper
+                    .paper
+                    .community
+                    .feed_day
+                    .filter(|day| *day >= period.start && *day < period.end)
+                    .map(|day| day.and_time(NaiveTime::MIN).and_utc()),
+                ..paper.trending_candidate()
+            },
+        );
+        let trending = ranked
             .iter()
             .enumerate()
-            .filter(|(_, (score, _))| *score > 0.0)
+            .filter(|(_, ranked)| ranked.score > 0.0)
             .map(|(index, _)| index)
             .collect();
-        let papers: Vec<StoredPaper> = scored.into_iter().map(|(_, paper)| paper).collect();
+        let papers: Vec<StoredPaper> = ranked.into_iter().map(|ranked| ranked.item).collect();
         let mut by_category: HashMap<String, Vec<usize>> = HashMap::new();
         for (index, paper) in papers.iter().enumerate() {
             let mut names: Vec<&str> = Vec::new();

@@ -19,8 +19,10 @@ const BATCH_TOKENS: usize = 768;
 /// How the embedder may run; the binary fills this from flags and environment.
 #[derive(Debug, Clone, Copy)]
 pub struct EmbedOptions {
-    /// Use the AVX-512 BF16 kernels when the CPU has them (false forces the portable path).
-    pub allow_bf16: bool,
+    /// The best kernel the embedder may use: it runs this one if the CPU (and the model's
+    /// widths) allow, else the next one down the chain
+    /// `Avx512Bf16` → `Avx2Fma` → `Portable`. Lower it to force a slower path.
+    pub max_kernel: Kernel,
     /// Worker threads; 0 means one per available core.
     pub threads: usize,
 }
@@ -28,19 +30,39 @@ pub struct EmbedOptions {
 impl Default for EmbedOptions {
     fn default() -> Self {
         EmbedOptions {
-            allow_bf16: true,
+            max_kernel: Kernel::Avx512Bf16,
             threads: 0,
         }
     }
 }
 
-/// Which kernels an embedder runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which kernels an embedder runs, ordered from the most portable to the fastest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kernel {
+    /// Plain Rust fp32 (compiled for the widest vectors the CPU has, but no intrinsics).
+    Portable,
+    /// fp32 GEMMs on AVX2 + FMA.
+    Avx2Fma,
     /// bf16 GEMMs on `vdpbf16ps`, fp32 accumulation.
     Avx512Bf16,
-    /// Plain Rust fp32.
-    Portable,
+}
+
+impl Kernel {
+    /// The name used on command lines and in logs: `avx512bf16`, `avx2` or `portable`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kernel::Portable => "portable",
+            Kernel::Avx2Fma => "avx2",
+            Kernel::Avx512Bf16 => "avx512bf16",
+        }
+    }
+
+    /// The kernel of that [`Kernel::name`], if any.
+    pub fn from_name(name: &str) -> Option<Kernel> {
+        [Kernel::Portable, Kernel::Avx2Fma, Kernel::Avx512Bf16]
+            .into_iter()
+            .find(|kernel| kernel.name() == name)
+    }
 }
 
 /// A loaded sentence-embedding model.
@@ -53,7 +75,7 @@ pub struct Embedder {
 }
 
 impl Embedder {
-    /// Loads the model in `dir` with default options (fast path if the CPU allows, all cores).
+    /// Loads the model in `dir` with default options (fastest kernel the CPU allows, all cores).
     pub fn load(dir: &Path) -> Result<Embedder, EmbedError> {
         Embedder::load_with(dir, EmbedOptions::default())
     }
@@ -77,11 +99,8 @@ impl Embedder {
             )));
         }
         let id = model_id(dir, &spec, weights_hash)?;
-        let engine = if options.allow_bf16 && Engine::fast_path_fits(&spec) {
-            Engine::pack(&mut weights, &spec)
-        } else {
-            Engine::transpose(&mut weights, &spec)
-        };
+        let kernel = Engine::best_kernel(options.max_kernel, &spec);
+        let engine = Engine::new(kernel, &mut weights, &spec);
         let threads = if options.threads == 0 {
             std::thread::available_parallelism().map_or(1, usize::from)
         } else {
@@ -190,10 +209,7 @@ impl Embedder {
 
     /// The kernels in use.
     pub fn kernel(&self) -> Kernel {
-        match self.model.engine {
-            Engine::Portable => Kernel::Portable,
-            Engine::Avx512Bf16(_) => Kernel::Avx512Bf16,
-        }
+        self.model.engine.kernel()
     }
 
     /// Worker threads used by [`Embedder::embed`].
@@ -260,6 +276,15 @@ fn model_id(dir: &Path, spec: &ModelSpec, weights_hash: u64) -> Result<String, E
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kernel_names_round_trip_and_order_the_chain() {
+        for kernel in [Kernel::Portable, Kernel::Avx2Fma, Kernel::Avx512Bf16] {
+            assert_eq!(Kernel::from_name(kernel.name()), Some(kernel));
+        }
+        assert_eq!(Kernel::from_name("amx"), None);
+        assert!(Kernel::Portable < Kernel::Avx2Fma && Kernel::Avx2Fma < Kernel::Avx512Bf16);
+    }
 
     #[test]
     fn batches_cover_every_text_once_longest_first() {

@@ -1,24 +1,39 @@
-//! The BERT encoder forward pass over one batch of unpadded sequences, on either path.
+//! The BERT encoder forward pass over one batch of unpadded sequences, on any kernel path.
 //!
 //! A batch is stored as one `[tokens, width]` matrix with the sequences end to end: the
 //! linear layers run per token, so they see no padding at all, and only attention works per
 //! sequence. Nothing is masked because nothing is padded.
+//!
+//! Three paths, best first: bf16 GEMMs on AVX-512 BF16 (`fast.rs`), fp32 GEMMs on AVX2 +
+//! FMA (`avx2.rs`), and plain Rust fp32 (below). The first two share their structure: packed
+//! weights, fused epilogues (bias + GELU, bias + residual + layer norm) and attention by
+//! blocks of queries.
 
+mod avx2;
 mod fast;
 
 use crate::config::ModelSpec;
-use crate::kernels::avx512::{self, Packed};
-use crate::kernels::{add_layer_norm, embed_tokens, gelu, portable};
+use crate::embedder::Kernel;
+use crate::kernels::{add_layer_norm, avx2 as avx2_kernels, avx512, embed_tokens, gelu, portable};
 use crate::pool::{normalize, pool};
 use crate::weights::BertWeights;
 
 /// One layer's matrices packed for the bf16 micro-kernel.
 #[derive(Debug)]
 pub struct PackedLayer {
-    qkv: Packed,
-    attention_out: Packed,
-    intermediate: Packed,
-    output: Packed,
+    qkv: avx512::Packed,
+    attention_out: avx512::Packed,
+    intermediate: avx512::Packed,
+    output: avx512::Packed,
+}
+
+/// One layer's matrices packed for the AVX2 fp32 micro-kernel.
+#[derive(Debug)]
+pub struct PackedLayerF32 {
+    qkv: avx2_kernels::Packed,
+    attention_out: avx2_kernels::Packed,
+    intermediate: avx2_kernels::Packed,
+    output: avx2_kernels::Packed,
 }
 
 /// The weights in the form the chosen path consumes.
@@ -26,40 +41,80 @@ pub struct PackedLayer {
 pub enum Engine {
     /// fp32 matrices in `BertWeights`, transposed to `[in, out]`; plain Rust kernels.
     Portable,
+    /// fp32 packed matrices for AVX2 + FMA (the copies in `BertWeights` are dropped).
+    Avx2Fma(Vec<PackedLayerF32>),
     /// bf16 packed matrices (the fp32 copies in `BertWeights` are dropped).
     Avx512Bf16(Vec<PackedLayer>),
 }
 
+/// Calls `pack(weight, out, in)` on each matrix of each layer and frees the fp32 copies.
+fn pack_layers<P>(
+    weights: &mut BertWeights,
+    spec: &ModelSpec,
+    pack: impl Fn(&[f32], usize, usize) -> P,
+) -> Vec<[P; 4]> {
+    let (hidden, inner) = (spec.bert.hidden_size, spec.bert.intermediate_size);
+    weights
+        .layers
+        .iter_mut()
+        .map(|layer| {
+            let packed = [
+                pack(&layer.qkv_weight, 3 * hidden, hidden),
+                pack(&layer.attention_out_weight, hidden, hidden),
+                pack(&layer.intermediate_weight, inner, hidden),
+                pack(&layer.output_weight, hidden, inner),
+            ];
+            for matrix in [
+                &mut layer.qkv_weight,
+                &mut layer.attention_out_weight,
+                &mut layer.intermediate_weight,
+                &mut layer.output_weight,
+            ] {
+                *matrix = Vec::new();
+            }
+            packed
+        })
+        .collect()
+}
+
 impl Engine {
-    /// Packs the matrices for the fast path and frees their fp32 copies.
-    pub fn pack(weights: &mut BertWeights, spec: &ModelSpec) -> Engine {
-        let (hidden, inner) = (spec.bert.hidden_size, spec.bert.intermediate_size);
-        let layers = weights
-            .layers
-            .iter_mut()
-            .map(|layer| {
-                let packed = PackedLayer {
-                    qkv: Packed::from_weight(&layer.qkv_weight, 3 * hidden, hidden),
-                    attention_out: Packed::from_weight(&layer.attention_out_weight, hidden, hidden),
-                    intermediate: Packed::from_weight(&layer.intermediate_weight, inner, hidden),
-                    output: Packed::from_weight(&layer.output_weight, hidden, inner),
-                };
-                for matrix in [
-                    &mut layer.qkv_weight,
-                    &mut layer.attention_out_weight,
-                    &mut layer.intermediate_weight,
-                    &mut layer.output_weight,
-                ] {
-                    *matrix = Vec::new();
-                }
-                packed
-            })
-            .collect();
-        Engine::Avx512Bf16(layers)
+    /// Prepares the weights for `kernel`, which must be one [`Engine::best_kernel`] allows.
+    pub fn new(kernel: Kernel, weights: &mut BertWeights, spec: &ModelSpec) -> Engine {
+        match kernel {
+            Kernel::Avx512Bf16 => {
+                let layers = pack_layers(weights, spec, avx512::Packed::from_weight);
+                let layers =
+                    layers
+                        .into_iter()
+                        .map(|[qkv, attention_out, intermediate, output]| PackedLayer {
+                            qkv,
+                            attention_out,
+                            intermediate,
+                            output,
+                        });
+                Engine::Avx512Bf16(layers.collect())
+            }
+            Kernel::Avx2Fma => {
+                let layers = pack_layers(weights, spec, avx2_kernels::Packed::from_weight);
+                let layers =
+                    layers
+                        .into_iter()
+                        .map(
+                            |[qkv, attention_out, intermediate, output]| PackedLayerF32 {
+                                qkv,
+                                attention_out,
+                                intermediate,
+                                output,
+                            },
+                        );
+                Engine::Avx2Fma(layers.collect())
+            }
+            Kernel::Portable => Engine::transpose(weights, spec),
+        }
     }
 
     /// Transposes the matrices to `[in, out]`, the layout of the portable GEMM.
-    pub fn transpose(weights: &mut BertWeights, spec: &ModelSpec) -> Engine {
+    fn transpose(weights: &mut BertWeights, spec: &ModelSpec) -> Engine {
         let (hidden, inner) = (spec.bert.hidden_size, spec.bert.intermediate_size);
         for layer in &mut weights.layers {
             layer.qkv_weight = portable::transpose(&layer.qkv_weight, 3 * hidden, hidden);
@@ -72,14 +127,31 @@ impl Engine {
         Engine::Portable
     }
 
-    /// Whether the fast path can run this model on this CPU: every width must be whole
-    /// 16-lane blocks, since the packed GEMM writes full blocks.
-    pub fn fast_path_fits(spec: &ModelSpec) -> bool {
+    /// The best kernel not above `limit` that this CPU and model allow. The packed GEMMs
+    /// write whole 16-column blocks, so every width must be a multiple of 16 for them.
+    pub fn best_kernel(limit: Kernel, spec: &ModelSpec) -> Kernel {
         let config = &spec.bert;
-        avx512::available()
-            && config.hidden_size.is_multiple_of(16)
+        let widths_fit = config.hidden_size.is_multiple_of(16)
             && config.intermediate_size.is_multiple_of(16)
-            && spec.head_dim().is_multiple_of(16)
+            && spec.head_dim().is_multiple_of(16);
+        if !widths_fit {
+            Kernel::Portable
+        } else if limit >= Kernel::Avx512Bf16 && avx512::available() {
+            Kernel::Avx512Bf16
+        } else if limit >= Kernel::Avx2Fma && avx2_kernels::available() {
+            Kernel::Avx2Fma
+        } else {
+            Kernel::Portable
+        }
+    }
+
+    /// The kernel this engine runs.
+    pub fn kernel(&self) -> Kernel {
+        match self {
+            Engine::Portable => Kernel::Portable,
+            Engine::Avx2Fma(_) => Kernel::Avx2Fma,
+            Engine::Avx512Bf16(_) => Kernel::Avx512Bf16,
+        }
     }
 }
 
@@ -97,8 +169,10 @@ pub struct Workspace {
     inner_bf16: Vec<u16>,
     scores: Vec<f32>,
     probabilities: Vec<u16>,
-    keys: Packed,
-    values: Packed,
+    keys: avx512::Packed,
+    values: avx512::Packed,
+    keys_f32: avx2_kernels::Packed,
+    values_f32: avx2_kernels::Packed,
 }
 
 /// The model pieces a forward pass reads.
@@ -120,12 +194,18 @@ impl Model {
         let inner = self.spec.bert.intermediate_size;
         let ws = workspace;
         ws.hidden.resize(tokens * hidden, 0.0);
-        ws.projected.resize(tokens * hidden, 0.0);
-        ws.inner.resize(tokens * inner, 0.0);
         match &self.engine {
-            Engine::Portable => self.forward_portable(sequences, ws),
+            Engine::Portable => {
+                ws.projected.resize(tokens * hidden, 0.0);
+                ws.inner.resize(tokens * inner, 0.0);
+                self.forward_portable(sequences, ws);
+            }
+            Engine::Avx2Fma(layers) => {
+                // SAFETY: this engine is only built when `best_kernel` saw the CPU features.
+                unsafe { self.forward_avx2(sequences, layers, ws) }
+            }
             Engine::Avx512Bf16(layers) => {
-                // SAFETY: this engine is only built when `fast_path_fits` saw the CPU features.
+                // SAFETY: this engine is only built when `best_kernel` saw the CPU features.
                 unsafe { self.forward_fast(sequences, layers, ws) }
             }
         }

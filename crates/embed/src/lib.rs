@@ -7,11 +7,15 @@
 //! Models differ by configuration alone: all-MiniLM-L6-v2 (mean pooling, 256 tokens),
 //! all-MiniLM-L12-v2, bge-small-en-v1.5 (CLS pooling, 512 tokens) all load the same way.
 //!
-//! The forward pass is our own, over weights read once at load:
-//! - on CPUs with AVX-512 BF16 the matrices are packed to bf16 and every product runs on
-//!   `vdpbf16ps` with fp32 accumulation (`kernels::avx512`), attention included;
-//! - elsewhere, or when [`EmbedOptions::allow_bf16`] is false, a plain-Rust fp32 path
-//!   (`kernels::portable`) computes the same thing more slowly.
+//! The forward pass is our own, over weights read and packed once at load, on the best of
+//! three kernel paths the CPU has ([`EmbedOptions::max_kernel`] caps the choice):
+//! - AVX-512 BF16: the matrices are packed to bf16 and every product runs on `vdpbf16ps`
+//!   with fp32 accumulation (`kernels::avx512`), attention included;
+//! - AVX2 + FMA: the same GEMM structure in fp32 (`kernels::avx2`);
+//! - portable: plain-Rust fp32 (`kernels::portable`), correct on any CPU.
+//!
+//! On both packed paths bias + GELU and bias + residual + layer norm are fused into the GEMM
+//! epilogues (`kernels::output`), and attention runs per head by blocks of queries.
 //!
 //! Texts are tokenised, sorted by length and cut into batches of similar length; since
 //! sequences are laid end to end without padding, no work is spent on pad tokens. Batches are

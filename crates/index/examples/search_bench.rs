@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use papers_core::Category;
-use papers_index::{IndexDoc, Mode, ParsedQuery, Searcher, Update};
+use papers_index::{IndexDoc, ParsedQuery, SearchMode, Searcher, Update};
 
 const QUERY_STRIDE: usize = 76;
 const QUERIES: usize = 1000;
@@ -41,7 +41,7 @@ fn load_papers(path: &Path) -> Result<Vec<Paper>, Box<dyn std::error::Error>> {
             .collect();
         papers.push(Paper {
             doc: IndexDoc {
-                key: key as u64,
+                key: i64::try_from(key)?,
                 id: papers_core::ArxivId::parse(&text("id")).ok(),
                 title: text("title")
                     .split_whitespace()
@@ -130,16 +130,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for chunk in papers.chunks(10_000) {
         let updates: Vec<Update> = chunk
             .iter()
-            .map(|p| Update {
-                doc: p.doc.clone(),
-                vector: Some(vectors[p.doc.key as usize * DIM..][..DIM].to_vec()),
+            .map(|p| {
+                Ok(Update {
+                    doc: p.doc.clone(),
+                    vector: Some(vectors[usize::try_from(p.doc.key)? * DIM..][..DIM].to_vec()),
+                })
             })
-            .collect();
+            .collect::<Result<_, std::num::TryFromIntError>>()?;
         searcher.apply(
             &mut writer,
             &updates,
             &[],
-            chunk.last().map_or(0, |p| p.doc.key),
+            chunk.last().map_or(Ok(0), |p| u64::try_from(p.doc.key))?,
         )?;
     }
     writer.finish()?;
@@ -179,22 +181,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Warm the page cache and the CPU before timing.
     for (q, v) in queries.iter().zip(&query_vectors).take(50) {
-        searcher.search(q, Some(v), Mode::Hybrid, 10)?;
+        searcher.search(q, Some(v), SearchMode::Hybrid, 10)?;
     }
 
     let mut report = Vec::new();
     let mut found = [0usize; 4];
     for (label, mode, slot) in [
-        ("lexical", Mode::Lexical, 0),
-        ("dense", Mode::Dense, 1),
-        ("hybrid", Mode::Hybrid, 2),
+        ("lexical", SearchMode::Lexical, 0),
+        ("dense", SearchMode::Dense, 1),
+        ("hybrid", SearchMode::Hybrid, 2),
     ] {
         let mut times = Vec::with_capacity(queries.len());
         for ((q, v), &key) in queries.iter().zip(&query_vectors).zip(&query_keys) {
             let t = Instant::now();
             let results = searcher.search(q, Some(v), mode, 10)?;
+            // The site's request: the hits, then the snippets of the ten it shows.
+            searcher.snippets(&results.hits, q)?;
             times.push(t.elapsed());
-            found[slot] += usize::from(results.hits.iter().any(|h| h.key == key as u64));
+            found[slot] += usize::from(
+                results
+                    .hits
+                    .iter()
+                    .any(|h| usize::try_from(h.key) == Ok(key)),
+            );
         }
         let (p50, p99) = percentiles(times);
         report.push(format!(
@@ -235,7 +244,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut q = q.clone();
         q.filters = filtered_query.filters.clone();
         let t = Instant::now();
-        searcher.search(&q, Some(v), Mode::Hybrid, 10)?;
+        searcher.search(&q, Some(v), SearchMode::Hybrid, 10)?;
         times.push(t.elapsed());
     }
     let (p50, p99) = percentiles(times);
@@ -256,14 +265,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         graph_searcher.dense().method(),
         started.elapsed().as_secs_f64()
     );
-    for (label, mode) in [("dense", Mode::Dense), ("hybrid", Mode::Hybrid)] {
+    for (label, mode) in [("dense", SearchMode::Dense), ("hybrid", SearchMode::Hybrid)] {
         let mut times = Vec::with_capacity(queries.len());
         let mut self_found = 0;
         for ((q, v), &key) in queries.iter().zip(&query_vectors).zip(&query_keys) {
             let t = Instant::now();
             let results = graph_searcher.search(q, Some(v), mode, 10)?;
             times.push(t.elapsed());
-            self_found += usize::from(results.hits.iter().any(|h| h.key == key as u64));
+            self_found += usize::from(
+                results
+                    .hits
+                    .iter()
+                    .any(|h| usize::try_from(h.key) == Ok(key)),
+            );
         }
         let (p50, p99) = percentiles(times);
         println!(

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use papers_index::eval::{self, BeirSet, EvalIndex, EvalOptions};
 use papers_index::lexical::FieldBoosts;
-use papers_index::{Mode, SearchConfig};
+use papers_index::{SearchConfig, SearchMode};
 use papers_rank::cutoff::Cutoff;
 use papers_rank::fusion::Fusion;
 
@@ -111,7 +111,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let run = |index: &EvalIndex,
                label: &str,
-               mode: Mode,
+               mode: SearchMode,
                config: SearchConfig|
      -> Result<(), Box<dyn std::error::Error>> {
         let options = EvalOptions {
@@ -130,7 +130,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(())
     };
     let base = SearchConfig::default();
-    for mode in [Mode::Lexical, Mode::Dense, Mode::Hybrid] {
+    for mode in [SearchMode::Lexical, SearchMode::Dense, SearchMode::Hybrid] {
         run(&index, &format!("{mode} default"), mode, base)?;
     }
     if sweep || only_lexical_floor {
@@ -143,7 +143,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             run(
                 &index,
                 &format!("lexical floor={lexical_floor}"),
-                Mode::Lexical,
+                SearchMode::Lexical,
                 SearchConfig { cutoff, ..base },
             )?;
         }
@@ -152,7 +152,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         run(
             &index,
             "hybrid rrf60",
-            Mode::Hybrid,
+            SearchMode::Hybrid,
             SearchConfig {
                 fusion: Fusion::Rrf { k: 60.0 },
                 ..base
@@ -166,7 +166,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             run(
                 &index,
                 &format!("hybrid combine w={w}"),
-                Mode::Hybrid,
+                SearchMode::Hybrid,
                 config,
             )?;
         }
@@ -185,8 +185,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ..FieldBoosts::default()
             });
             let label = format!("t={title} a={abstract_text} b={body}");
-            run(&index, &format!("lexical {label}"), Mode::Lexical, base)?;
-            run(&index, &format!("hybrid {label}"), Mode::Hybrid, base)?;
+            run(
+                &index,
+                &format!("lexical {label}"),
+                SearchMode::Lexical,
+                base,
+            )?;
+            run(&index, &format!("hybrid {label}"), SearchMode::Hybrid, base)?;
         }
         index.searcher.set_boosts(FieldBoosts::default());
         if only_boosts {
@@ -204,7 +209,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     run(
                         &index,
                         &format!("cut f={floor} lf={lexical_floor} s={strength}"),
-                        Mode::Hybrid,
+                        SearchMode::Hybrid,
                         SearchConfig { cutoff, ..base },
                     )?;
                 }

@@ -22,6 +22,8 @@ pub enum IndexError {
     Dimension { expected: usize, actual: usize },
     #[error("dense index was built with model {found:?}, expected {expected:?}: reindex")]
     ModelMismatch { expected: String, found: String },
+    #[error("paper key {0} cannot be indexed: store keys are positive")]
+    Key(i128),
     #[error("HNSW index: {0}")]
     Hnsw(String),
     #[error("BEIR data set {path}: {reason}")]

@@ -11,11 +11,12 @@ pub mod metrics;
 
 use std::collections::HashMap;
 
+use papers_core::SearchMode;
 use papers_rank::cutoff::{self, Cutoff};
 use serde::Serialize;
 
 use crate::error::{IndexError, Result};
-use crate::searcher::{Mode, SearchConfig, Searcher};
+use crate::searcher::{SearchConfig, Searcher};
 use crate::{IndexDoc, ParsedQuery, Update};
 pub use beir::{BeirDoc, BeirSet};
 pub use metrics::Metrics;
@@ -44,7 +45,7 @@ const EMBED_BATCH: usize = 256;
 
 #[derive(Debug, Clone)]
 pub struct EvalOptions {
-    pub mode: Mode,
+    pub mode: SearchMode,
     pub config: SearchConfig,
     /// Queries that should find nothing; empty to skip that figure.
     pub unrelated: Vec<String>,
@@ -55,7 +56,7 @@ pub struct EvalOptions {
 impl Default for EvalOptions {
     fn default() -> Self {
         EvalOptions {
-            mode: Mode::Hybrid,
+            mode: SearchMode::Hybrid,
             config: SearchConfig::default(),
             unrelated: Vec::new(),
             limit: 10,
@@ -118,7 +119,7 @@ pub fn evaluate(
 ) -> Result<EvalReport> {
     let index = EvalIndex::build(
         set,
-        embed.filter(|_| options.mode != Mode::Lexical),
+        embed.filter(|_| options.mode != SearchMode::Lexical),
         options.config,
     )?;
     evaluate_with(&index.searcher, set, embed, options)
@@ -143,16 +144,20 @@ impl EvalIndex {
             let docs: Vec<IndexDoc> = chunk
                 .iter()
                 .enumerate()
-                .map(|(i, d)| IndexDoc {
-                    key: (chunk_index * EMBED_BATCH + i) as u64,
-                    id: None,
-                    title: d.title.clone(),
-                    abstract_text: d.text.clone(),
-                    authors: Vec::new(),
-                    categories: Vec::new(),
-                    published: None,
+                .map(|(i, d)| {
+                    let position = chunk_index * EMBED_BATCH + i;
+                    Ok(IndexDoc {
+                        key: i64::try_from(position)
+                            .map_err(|_| IndexError::Key(position as i128))?,
+                        id: None,
+                        title: d.title.clone(),
+                        abstract_text: d.text.clone(),
+                        authors: Vec::new(),
+                        categories: Vec::new(),
+                        published: None,
+                    })
                 })
-                .collect();
+                .collect::<Result<_>>()?;
             let vectors: Vec<Option<Vec<f32>>> = match embed {
                 Some(embed) => {
                     let texts: Vec<String> = docs.iter().map(IndexDoc::embedding_text).collect();
@@ -263,7 +268,7 @@ pub fn evaluate_with(
     };
     Ok(EvalReport {
         mode: if fell_back {
-            Mode::Lexical.as_str()
+            SearchMode::Lexical.as_str()
         } else {
             options.mode.as_str()
         },
@@ -284,11 +289,11 @@ pub fn evaluate_with(
 fn embed_queries<'t>(
     texts: impl Iterator<Item = &'t str>,
     embed: Option<Embed<'_>>,
-    mode: Mode,
+    mode: SearchMode,
 ) -> Vec<Option<Vec<f32>>> {
     let texts: Vec<&str> = texts.collect();
     match embed {
-        Some(embed) if mode != Mode::Lexical => texts
+        Some(embed) if mode != SearchMode::Lexical => texts
             .chunks(EMBED_BATCH)
             .flat_map(embed)
             .map(Some)

@@ -31,9 +31,11 @@ use build::Analyzers;
 pub use build::FieldBoosts;
 use schema::Fields;
 
+use crate::IndexDoc;
+use crate::doc::index_key;
 use crate::error::{IndexError, Result};
 use crate::query::{Filters, ParsedQuery};
-use crate::{IndexDoc, snippet};
+use crate::snippet::{self, Snippet};
 
 /// Writer heap: ample for batches of thousands of abstracts on one thread.
 const WRITER_MEMORY: usize = 100_000_000;
@@ -57,13 +59,22 @@ struct CommitPayload {
     watermark: u64,
 }
 
-/// A paper's stored fields and snippet, for displaying a hit.
+/// A paper's stored fields and snippet, for listing a hit (what `papers search`
+/// prints).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Described {
-    pub key: u64,
     pub id: Option<ArxivId>,
     pub title: String,
-    pub snippet: snippet::Snippet,
+    pub snippet: Snippet,
+}
+
+/// The first text value of `field` in a stored document, or empty.
+fn text_of(document: &TantivyDocument, field: tantivy::schema::Field) -> String {
+    document
+        .get_first(field)
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 impl LexicalIndex {
@@ -189,21 +200,53 @@ impl LexicalIndex {
         Ok(Some(searcher.search(&filter, &collect::AllKeys)?))
     }
 
-    /// The key of the paper with this arXiv id, if indexed.
-    pub fn key_for_id(&self, id: &ArxivId) -> Result<Option<u64>> {
-        let query = TermQuery::new(
+    /// The key of the paper with this arXiv id, if it is indexed and `filters` allow it.
+    pub fn key_for_id(&self, id: &ArxivId, filters: &Filters) -> Result<Option<u64>> {
+        let by_id: Box<dyn Query> = Box::new(TermQuery::new(
             Term::from_field_text(self.fields.id, id.as_str()),
             IndexRecordOption::Basic,
-        );
+        ));
+        let mut analyzers = self.analyzers()?;
+        let query = match build::filter_query(filters, &self.fields, &mut analyzers) {
+            None => by_id,
+            Some(filter) => Box::new(BooleanQuery::new(vec![
+                (Occur::Must, by_id),
+                (Occur::Must, filter),
+            ])),
+        };
         let searcher = self.reader.searcher();
         let found = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
         let keys = collect::keys_of(&searcher, found)?;
         Ok(keys.first().map(|s| s.key))
     }
 
-    /// Titles, ids and snippets for `keys`, in order; keys not in the index are
-    /// skipped. The snippet highlights the query's words in the abstract.
-    pub fn describe(&self, keys: &[u64], query: &ParsedQuery) -> Result<Vec<Described>> {
+    /// The snippet of each paper's abstract with `query`'s words marked, in the order
+    /// of `keys`; `None` for a key not in the index.
+    pub fn snippets(&self, keys: &[u64], query: &ParsedQuery) -> Result<Vec<Option<Snippet>>> {
+        self.read_documents(keys, query, |_, snippet| snippet)
+    }
+
+    /// Ids, titles and snippets (as [`LexicalIndex::snippets`]) of `keys`, in order;
+    /// `None` for a key not in the index.
+    pub fn describe(&self, keys: &[u64], query: &ParsedQuery) -> Result<Vec<Option<Described>>> {
+        self.read_documents(keys, query, |document, snippet| {
+            let text = |field| text_of(document, field);
+            Described {
+                id: ArxivId::parse(&text(self.fields.id)).ok(),
+                title: text(self.fields.title),
+                snippet,
+            }
+        })
+    }
+
+    /// Reads each key's stored document, makes the snippet of its abstract, and keeps
+    /// what `read` takes of the two.
+    fn read_documents<T>(
+        &self,
+        keys: &[u64],
+        query: &ParsedQuery,
+        mut read: impl FnMut(&TantivyDocument, Snippet) -> T,
+    ) -> Result<Vec<Option<T>>> {
         let searcher = self.reader.searcher();
         let mut analyzers = self.analyzers()?;
         let text = build::text_query(query, &self.fields, &mut analyzers, FieldBoosts::SNIPPET);
@@ -216,7 +259,7 @@ impl LexicalIndex {
             }
             None => None,
         };
-        let mut described = Vec::with_capacity(keys.len());
+        let mut read_all = Vec::with_capacity(keys.len());
         for &key in keys {
             let query = TermQuery::new(
                 Term::from_field_u64(self.fields.key, key),
@@ -227,25 +270,16 @@ impl LexicalIndex {
                 .into_iter()
                 .next()
             else {
+                read_all.push(None);
                 continue;
             };
-            let doc: TantivyDocument = searcher.doc(address)?;
-            let text_of = |field| {
-                doc.get_first(field)
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default()
-                    .to_owned()
-            };
-            let abstract_text = text_of(self.fields.abstract_text);
+            let document: TantivyDocument = searcher.doc(address)?;
+            let abstract_text = text_of(&document, self.fields.abstract_text);
             let highlighted = generator.as_ref().map(|g| g.snippet(&abstract_text));
-            described.push(Described {
-                key,
-                id: ArxivId::parse(&text_of(self.fields.id)).ok(),
-                title: text_of(self.fields.title),
-                snippet: snippet::Snippet::new(&abstract_text, highlighted),
-            });
+            let snippet = Snippet::new(&abstract_text, highlighted);
+            read_all.push(Some(read(&document, snippet)));
         }
-        Ok(described)
+        Ok(read_all)
     }
 
     fn analyzers(&self) -> Result<Analyzers> {
@@ -297,9 +331,10 @@ impl LexicalWriter {
     /// Adds the paper or replaces the version indexed under its key. Takes effect
     /// at the next commit.
     pub fn upsert(&mut self, doc: &IndexDoc) -> Result<()> {
-        self.delete(doc.key);
+        let key = index_key(doc.key)?;
+        self.delete(key);
         self.writer
-            .add_document(schema::document(&self.fields, doc))?;
+            .add_document(schema::document(&self.fields, key, doc))?;
         Ok(())
     }
 

@@ -7,8 +7,9 @@
 //!   a usearch HNSW graph beyond it, filters applied during either search.
 //! * [`query`]: the search box's query language.
 //! * [`Searcher`]: the facade the binary calls: both indexes, fusion and the
-//!   relevance cutoff from `papers-rank`, snippets; [`Searcher::apply`] for
-//!   incremental updates and [`reindex`] for rebuilds.
+//!   relevance cutoff from `papers-rank`, ranked store keys, and snippets for the
+//!   hits a surface shows; [`Searcher::apply`] for incremental updates and
+//!   [`reindex`] for rebuilds.
 //! * [`eval`]: BEIR evaluation (nDCG@10, Recall@100, MRR@10, cutoff figures).
 //!
 //! Architecture invariant: the store is the source of truth. Everything here can be
@@ -28,7 +29,9 @@ mod snippet;
 pub use dense::DenseOptions;
 pub use doc::IndexDoc;
 pub use error::{IndexError, Result};
+pub use lexical::Described;
 pub use maintain::{Update, reindex};
+pub use papers_core::SearchMode;
 pub use query::{Filters, ParsedQuery};
-pub use searcher::{Hit, Mode, ModeError, Ranking, SearchConfig, SearchResults, Searcher};
+pub use searcher::{Hit, Ranking, SearchConfig, SearchResults, Searcher};
 pub use snippet::Snippet;

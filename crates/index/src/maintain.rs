@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::IndexDoc;
 use crate::dense::{DenseIndex, DenseOptions};
+use crate::doc::index_key;
 use crate::error::{IndexError, Result};
 use crate::lexical::{LexicalIndex, LexicalWriter};
 use crate::searcher::{SearchConfig, Searcher};
@@ -109,17 +110,19 @@ impl Searcher {
         &mut self,
         writer: &mut LexicalWriter,
         updates: &[Update],
-        deletions: &[u64],
+        deletions: &[i64],
         watermark: u64,
     ) -> Result<()> {
         for update in updates {
             writer.upsert(&update.doc)?;
+            let key = index_key(update.doc.key)?;
             match &update.vector {
-                Some(vector) => self.dense.upsert(update.doc.key, vector)?,
-                None => self.dense.remove(update.doc.key),
+                Some(vector) => self.dense.upsert(key, vector)?,
+                None => self.dense.remove(key),
             }
         }
         for &key in deletions {
+            let key = index_key(key)?;
             writer.delete(key);
             self.dense.remove(key);
         }

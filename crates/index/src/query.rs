@@ -33,6 +33,11 @@ pub struct Filters {
     pub after: Option<NaiveDate>,
     /// Published before this day.
     pub before: Option<NaiveDate>,
+    /// Only papers in this category (or, for an archive such as `cs`, its subjects),
+    /// on top of the `cat:` filters: a surface's own category filter (the site's
+    /// category box), which narrows what the query asks for where another `cat:`
+    /// would widen it. The query syntax never sets it.
+    pub within: Option<Category>,
 }
 
 impl Filters {
@@ -41,6 +46,7 @@ impl Filters {
             && self.authors.is_empty()
             && self.after.is_none()
             && self.before.is_none()
+            && self.within.is_none()
     }
 }
 

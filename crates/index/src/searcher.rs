@@ -1,61 +1,19 @@
 //! The search facade: query → lexical and dense candidates → fusion → cutoff →
-//! hits with titles and snippets. This is what `papers search`, `papers similar`
-//! and the web API call.
+//! ranked store keys. This is what `papers search`, `papers similar`, the digests'
+//! saved searches and the site call. What a surface shows of a hit it asks for
+//! separately, for the hits it shows: the site reads papers from the store and only
+//! needs [`Searcher::snippets`]; the CLI prints [`Searcher::describe`].
 
-use std::fmt;
-use std::str::FromStr;
-
-use papers_core::ArxivId;
+use papers_core::{ArxivId, SearchMode};
 use papers_rank::cutoff::{self, Cutoff};
-
 use papers_rank::fusion::{self, Fused, Fusion, Scored};
 
 use crate::dense::DenseIndex;
+use crate::doc::{index_key, store_key};
 use crate::error::Result;
-use crate::lexical::LexicalIndex;
+use crate::lexical::{Described, LexicalIndex};
 use crate::query::{Filters, ParsedQuery};
-
-/// Which retrievers answer a query.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    Lexical,
-    Dense,
-    #[default]
-    Hybrid,
-}
-
-impl Mode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Lexical => "lexical",
-            Mode::Dense => "dense",
-            Mode::Hybrid => "hybrid",
-        }
-    }
-}
-
-impl fmt::Display for Mode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown search mode {0:?} (expected lexical, dense or hybrid)")]
-pub struct ModeError(pub String);
-
-impl FromStr for Mode {
-    type Err = ModeError;
-    fn from_str(s: &str) -> Result<Mode, ModeError> {
-        match s.to_ascii_lowercase().as_str() {
-            "lexical" | "bm25" => Ok(Mode::Lexical),
-            "dense" => Ok(Mode::Dense),
-            "hybrid" => Ok(Mode::Hybrid),
-            _ => Err(ModeError(s.to_owned())),
-        }
-    }
-}
+use crate::snippet::Snippet;
 
 /// Tunables of the search pipeline; the defaults are the measured choices.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -76,42 +34,30 @@ impl Default for SearchConfig {
     }
 }
 
-/// One result; serialises as the JSON object `papers search --json` prints.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// One result: the paper's store key and its fused score. Not serialised: `papers
+/// search --json` prints an object of its own with the paper's id, title and snippet
+/// (from [`Searcher::describe`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Hit {
-    pub key: u64,
-    pub id: Option<ArxivId>,
-    pub title: String,
+    pub key: i64,
     pub score: f32,
-    /// The abstract's best fragment, HTML-escaped, query words in `<mark>`.
-    pub snippet_html: String,
-    /// The same fragment as plain text, with byte ranges to highlight.
-    pub snippet_text: String,
-    #[serde(serialize_with = "ranges")]
-    pub highlights: Vec<std::ops::Range<usize>>,
 }
 
-fn ranges<S: serde::Serializer>(
-    ranges: &[std::ops::Range<usize>],
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    serializer.collect_seq(ranges.iter().map(|r| [r.start, r.end]))
-}
-
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SearchResults {
+    /// Best first, cut at the relevance cutoff.
     pub hits: Vec<Hit>,
-    pub mode_used: Mode,
+    pub mode_used: SearchMode,
     /// True when a dense or hybrid search ran lexically because there was no query
     /// vector (no model) or no dense index; surfaces say so once.
     pub fell_back: bool,
 }
 
-/// A ranking before it is described: what evaluation consumes.
+/// A full ranking, under the indexes' own keys: what evaluation consumes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ranking {
     pub fused: Vec<Fused>,
-    pub mode_used: Mode,
+    pub mode_used: SearchMode,
     pub fell_back: bool,
 }
 
@@ -157,17 +103,16 @@ impl Searcher {
         &self,
         query: &ParsedQuery,
         query_vector: Option<&[f32]>,
-        mode: Mode,
+        mode: SearchMode,
         limit: usize,
     ) -> Result<SearchResults> {
         if let Some(id) = &query.direct {
-            return self.direct(id, mode);
+            return self.direct(id, &query.filters, mode);
         }
         let mut ranking = self.rank(query, query_vector, mode, &self.config)?;
         ranking.fused.truncate(limit);
-        let hits = self.describe(&ranking.fused, query)?;
         Ok(SearchResults {
-            hits,
+            hits: hits(&ranking.fused)?,
             mode_used: ranking.mode_used,
             fell_back: ranking.fell_back,
         })
@@ -180,35 +125,35 @@ impl Searcher {
         &self,
         query: &ParsedQuery,
         query_vector: Option<&[f32]>,
-        mode: Mode,
+        mode: SearchMode,
         config: &SearchConfig,
     ) -> Result<Ranking> {
-        let wants_dense = mode != Mode::Lexical;
+        let wants_dense = mode != SearchMode::Lexical;
         let vector = query_vector.filter(|v| v.len() == self.dense.dim() && !self.dense.is_empty());
         let fell_back = wants_dense && vector.is_none();
-        let mode_used = if fell_back { Mode::Lexical } else { mode };
+        let mode_used = if fell_back { SearchMode::Lexical } else { mode };
         let n = config.candidates;
 
-        let lexical = if mode_used != Mode::Dense || !query.has_text() {
+        let lexical = if mode_used != SearchMode::Dense || !query.has_text() {
             self.lexical.search(query, n)?
         } else {
             Vec::new()
         };
         let dense = match vector {
-            Some(vector) if mode_used != Mode::Lexical && query.has_text() => {
+            Some(vector) if mode_used != SearchMode::Lexical && query.has_text() => {
                 self.dense_search(vector, n, &query.filters)?
             }
             _ => Vec::new(),
         };
         let fused = match (mode_used, vector) {
             _ if !query.has_text() => fusion::single(&lexical, true),
-            (Mode::Hybrid, Some(vector)) => fusion::fuse(
+            (SearchMode::Hybrid, Some(vector)) => fusion::fuse(
                 &lexical,
                 &dense,
                 |key| self.dense.similarity(vector, key),
                 config.fusion,
             ),
-            (Mode::Dense, _) => fusion::single(&dense, false),
+            (SearchMode::Dense, _) => fusion::single(&dense, false),
             _ => fusion::single(&lexical, true),
         };
         // A query of filters alone is a listing, not a relevance ranking.
@@ -226,16 +171,32 @@ impl Searcher {
 
     /// The `k` papers nearest to `key`, excluding itself, within `filters`.
     /// `None` when the paper has no vector.
-    pub fn similar(&self, key: u64, k: usize, filters: &Filters) -> Result<Option<Vec<Hit>>> {
+    pub fn similar(&self, key: i64, k: usize, filters: &Filters) -> Result<Option<Vec<Hit>>> {
         let allowed = self
             .lexical
             .allowed_keys(filters)?
             .map(|keys| self.dense.row_set(&keys));
-        let Some(scored) = self.dense.similar(key, k, allowed.as_ref())? else {
+        let Some(scored) = self.dense.similar(index_key(key)?, k, allowed.as_ref())? else {
             return Ok(None);
         };
-        let fused = fusion::single(&scored, false);
-        self.describe(&fused, &ParsedQuery::default()).map(Some)
+        hits(&fusion::single(&scored, false)).map(Some)
+    }
+
+    /// The snippet of each hit's abstract with `query`'s words marked, in the order of
+    /// `hits`; `None` for a paper the lexical index does not have.
+    pub fn snippets(&self, hits: &[Hit], query: &ParsedQuery) -> Result<Vec<Option<Snippet>>> {
+        self.lexical.snippets(&index_keys(hits)?, query)
+    }
+
+    /// Each hit with its paper's id, title and snippet, in order; hits the lexical
+    /// index does not have are left out.
+    pub fn describe(&self, hits: &[Hit], query: &ParsedQuery) -> Result<Vec<(Hit, Described)>> {
+        let described = self.lexical.describe(&index_keys(hits)?, query)?;
+        Ok(hits
+            .iter()
+            .zip(described)
+            .filter_map(|(hit, described)| Some((*hit, described?)))
+            .collect())
     }
 
     fn dense_search(&self, vector: &[f32], n: usize, filters: &Filters) -> Result<Vec<Scored>> {
@@ -246,41 +207,36 @@ impl Searcher {
         self.dense.search(vector, n, allowed.as_ref())
     }
 
-    fn direct(&self, id: &ArxivId, mode: Mode) -> Result<SearchResults> {
-        let fused: Vec<Fused> = self
-            .lexical
-            .key_for_id(id)?
-            .map(|key| Fused {
-                key,
+    /// A pasted id or URL: that paper, when it is indexed and `filters` allow it.
+    fn direct(&self, id: &ArxivId, filters: &Filters, mode: SearchMode) -> Result<SearchResults> {
+        let hits = match self.lexical.key_for_id(id, filters)? {
+            Some(key) => vec![Hit {
+                key: store_key(key)?,
                 score: 1.0,
-                lexical: None,
-                dense: None,
-            })
-            .into_iter()
-            .collect();
+            }],
+            None => Vec::new(),
+        };
         Ok(SearchResults {
-            hits: self.describe(&fused, &ParsedQuery::default())?,
+            hits,
             mode_used: mode,
             fell_back: false,
         })
     }
+}
 
-    fn describe(&self, fused: &[Fused], query: &ParsedQuery) -> Result<Vec<Hit>> {
-        let keys: Vec<u64> = fused.iter().map(|f| f.key).collect();
-        let scores: std::collections::HashMap<u64, f32> =
-            fused.iter().map(|f| (f.key, f.score)).collect();
-        let described = self.lexical.describe(&keys, query)?;
-        Ok(described
-            .into_iter()
-            .map(|d| Hit {
-                key: d.key,
-                id: d.id,
-                title: d.title,
-                score: scores.get(&d.key).copied().unwrap_or(0.0),
-                snippet_html: d.snippet.to_html(),
-                snippet_text: d.snippet.text,
-                highlights: d.snippet.highlights,
+/// A fused ranking as store keys and scores.
+fn hits(fused: &[Fused]) -> Result<Vec<Hit>> {
+    fused
+        .iter()
+        .map(|f| {
+            Ok(Hit {
+                key: store_key(f.key)?,
+                score: f.score,
             })
-            .collect())
-    }
+        })
+        .collect()
+}
+
+fn index_keys(hits: &[Hit]) -> Result<Vec<u64>> {
+    hits.iter().map(|hit| index_key(hit.key)).collect()
 }

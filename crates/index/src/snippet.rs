@@ -1,5 +1,6 @@
-//! Snippets of an abstract with the query's words marked, in the two forms the
-//! surfaces need: HTML for the web and plain text with ranges for the terminal.
+//! Snippets of an abstract with the query's words marked: plain text and the byte
+//! ranges to mark, which each surface marks its own way (the site escapes the text
+//! and wraps the ranges in `<mark>`, the terminal makes them bold or bracketed).
 
 use std::ops::Range;
 
@@ -32,21 +33,6 @@ impl Snippet {
             },
         }
     }
-
-    /// HTML with every highlight in `<mark>`; the text is escaped.
-    pub fn to_html(&self) -> String {
-        let mut html = String::with_capacity(self.text.len() + 16 * self.highlights.len());
-        let mut at = 0;
-        for range in &self.highlights {
-            escape_into(&mut html, &self.text[at..range.start]);
-            html.push_str("<mark>");
-            escape_into(&mut html, &self.text[range.clone()]);
-            html.push_str("</mark>");
-            at = range.end;
-        }
-        escape_into(&mut html, &self.text[at..]);
-        html
-    }
 }
 
 /// The first `max_chars` characters, cut at a word boundary, whitespace collapsed.
@@ -65,34 +51,9 @@ fn leading(text: &str, max_chars: usize) -> String {
     out
 }
 
-fn escape_into(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn html_escapes_and_marks() {
-        let snippet = Snippet {
-            text: "a <b> & dense retrieval".to_owned(),
-            highlights: vec![8..13, 14..23],
-        };
-        assert_eq!(
-            snippet.to_html(),
-            "a &lt;b&gt; &amp; <mark>dense</mark> <mark>retrieval</mark>"
-        );
-    }
 
     #[test]
     fn leading_cuts_at_words() {

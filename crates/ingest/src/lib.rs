@@ -26,8 +26,9 @@ mod xml;
 
 pub use detect::{Format, FormatParseError, detect_format, input_files};
 pub use error::{ErrorKind, IngestError, Position};
+pub use format::Positioned;
 pub use input::Progress;
-pub use records::{Positioned, Records, open};
+pub use records::{Records, open};
 
 #[doc(no_inline)]
 pub use papers_core::PaperRecord;

@@ -2,21 +2,10 @@
 
 use std::path::Path;
 
-use papers_core::PaperRecord;
-
 use crate::detect::Format;
-use crate::error::{IngestError, Position};
-use crate::format::{abs, atom, hf, kaggle, oai};
+use crate::error::IngestError;
+use crate::format::{Item, abs, atom, hf, kaggle, oai};
 use crate::input::{Progress, file_size};
-
-/// A record and where it was found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Positioned {
-    pub record: PaperRecord,
-    pub position: Position,
-}
-
-pub(crate) type Item = Result<Positioned, IngestError>;
 
 /// The records of one input, read lazily. Memory stays constant whatever the input's
 /// size (HF responses, which are small by nature, are the exception: they are one JSON

@@ -1,4 +1,6 @@
-//! The command line: global options and one argument struct per subcommand.
+//! The command line: one argument struct per subcommand. The flags of settings
+//! (`--data-dir`, `--addr`, `--smtp-url`, …) are declared with the settings in
+//! `config.rs`, which adds them to the subcommands that take them.
 
 use std::path::PathBuf;
 
@@ -7,35 +9,6 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "papers", version, about = "A self-hosted Daily Papers service")]
 pub struct Cli {
-    /// Where the store and indexes live.
-    #[arg(
-        long,
-        global = true,
-        env = "PAPERS_DATA_DIR",
-        default_value = "./papers-data"
-    )]
-    pub data_dir: PathBuf,
-
-    /// A shared PostgreSQL store (`postgres://user:password@host/db`) instead of
-    /// SQLite in the data directory; the indexes stay in the data directory.
-    #[arg(long, global = true, env = "PAPERS_DATABASE_URL")]
-    pub database_url: Option<String>,
-
-    /// The sentence-embedding model directory (else the Hugging Face cache, else a
-    /// download from the hub: see `papers model download`).
-    #[arg(long, global = true, env = "PAPERS_MODEL")]
-    pub model: Option<PathBuf>,
-
-    /// The Hugging Face repository of the model, looked for in the cache
-    /// ($HF_HOME/hub) and downloaded from the hub ($HF_ENDPOINT) when missing there.
-    #[arg(
-        long,
-        global = true,
-        env = "PAPERS_MODEL_ID",
-        default_value = crate::search_service::DEFAULT_MODEL_REPO
-    )]
-    pub model_id: String,
-
     /// More log output on stderr (-v, -vv).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -56,7 +29,7 @@ pub enum Command {
     /// One paper.
     Show(ShowArgs),
     /// Serve the site, the JSON API and the feeds.
-    Serve(ServeArgs),
+    Serve,
     /// Embed every paper that lacks a vector, then bring the search index up to date.
     Index,
     /// Rebuild the search indexes from the store.
@@ -71,6 +44,9 @@ pub enum Command {
     Model(ModelArgs),
     /// Email digests.
     Digest(DigestArgs),
+    /// Print the configuration in force (flags, environment, file, defaults), with
+    /// where each value came from; secrets are masked.
+    Config,
 }
 
 #[derive(Debug, Args)]
@@ -144,25 +120,6 @@ pub enum ModelAction {
     },
 }
 
-/// SMTP settings, shared by `serve` (confirmation mails, the scheduler) and
-/// `digest send`.
-#[derive(Debug, Args)]
-pub struct MailArgs {
-    /// `smtp://[user[:password]@]host[:port]` (STARTTLS when offered) or `smtps://…`.
-    #[arg(long, env = "PAPERS_SMTP_URL", hide_env_values = true)]
-    pub smtp_url: Option<String>,
-    /// Replaces the password in the SMTP URL.
-    #[arg(long, env = "PAPERS_SMTP_PASSWORD", hide_env_values = true)]
-    pub smtp_password: Option<String>,
-    /// The sender of every mail, e.g. `Daily Papers <papers@example.org>`.
-    #[arg(long, env = "PAPERS_MAIL_FROM")]
-    pub mail_from: Option<String>,
-    /// The `embeddings.model` whose vectors the "picked for you" section uses
-    /// (default: the identity of the loaded embedding model).
-    #[arg(long, env = "PAPERS_EMBEDDING_MODEL")]
-    pub embedding_model: Option<String>,
-}
-
 #[derive(Debug, Args)]
 pub struct DigestArgs {
     #[command(subcommand)]
@@ -193,31 +150,6 @@ pub struct DigestSendArgs {
     /// Compose and count without mailing or recording anything.
     #[arg(long)]
     pub dry_run: bool,
-    /// The base of every link in a mail.
-    #[arg(long, env = "PAPERS_PUBLIC_URL")]
-    pub public_url: Option<String>,
-    #[command(flatten)]
-    pub mail: MailArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct ServeArgs {
-    #[arg(long, env = "PAPERS_ADDR", default_value = "127.0.0.1:8080")]
-    pub addr: std::net::SocketAddr,
-    /// The address readers reach the site at; the base of links in feeds and mail.
-    #[arg(long, env = "PAPERS_PUBLIC_URL")]
-    pub public_url: Option<String>,
-    /// Worker threads for HTTP (default: the number of cores).
-    #[arg(long, env = "PAPERS_WORKERS")]
-    pub workers: Option<usize>,
-    #[command(flatten)]
-    pub mail: MailArgs,
-    /// When the scheduler sends the digests (HH:MM, in --digest-tz).
-    #[arg(long, env = "PAPERS_DIGEST_TIME", default_value = "08:00")]
-    pub digest_time: chrono::NaiveTime,
-    /// The time zone of --digest-time (an IANA name).
-    #[arg(long, env = "PAPERS_DIGEST_TZ", default_value = "America/New_York")]
-    pub digest_tz: chrono_tz::Tz,
 }
 
 #[derive(Debug, Args)]
@@ -282,19 +214,4 @@ pub struct ShowArgs {
     pub id: String,
     #[arg(long)]
     pub json: bool,
-}
-
-impl Cli {
-    /// Where the store lives: PostgreSQL when a URL is given, else the data directory.
-    pub fn database(&self) -> papers_store::Database {
-        papers_store::Database::choose(&self.data_dir, self.database_url.as_deref())
-    }
-
-    /// Opens the store (applying migrations), naming it in the error.
-    pub fn open_store(&self) -> anyhow::Result<papers_store::Store> {
-        let database = self.database();
-        papers_store::Store::connect(&database).map_err(|error| {
-            anyhow::anyhow!("opening the store at {}: {error}", database.describe())
-        })
-    }
 }

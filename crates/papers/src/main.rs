@@ -1,8 +1,9 @@
 //! `papers`: the one binary. Each role is a subcommand; this file parses the command
-//! line, sets up logging on stderr, and dispatches.
+//! line, loads the configuration, sets up logging on stderr, and dispatches.
 //!
-//! Only this crate reads the environment and configuration; libraries receive what they
-//! need as arguments.
+//! Only this crate reads the environment and configuration, and in it only `config.rs`,
+//! once, here; commands receive the [`Config`] and libraries what they need as
+//! arguments.
 
 // Data goes through `output::outln!`, which ends quietly when stdout's reader has gone;
 // `println!` would panic there.
@@ -10,6 +11,7 @@
 
 mod cli;
 mod cmd;
+mod config;
 mod output;
 mod progress;
 mod query_batch;
@@ -17,26 +19,37 @@ mod search_service;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::FromArgMatches;
 
 use crate::cli::{Cli, Command};
+use crate::config::{Config, LogConfig};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    init_logging(cli.verbose);
+    let matches = config::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
+    let config = match Config::load(&matches, &config::process_env) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    init_logging(cli.verbose, &config.log);
+    let config = &config;
     let result = match &cli.command {
-        Command::Ingest(args) => cmd::ingest::run(&cli, args),
-        Command::Harvest(args) => cmd::harvest::run(&cli, args),
-        Command::Stats(args) => cmd::stats::run(&cli, args),
-        Command::Show(args) => cmd::show::run(&cli, args),
-        Command::Serve(args) => cmd::serve::run(&cli, args),
-        Command::Index => cmd::index::run_index(&cli),
-        Command::Reindex => cmd::index::run_reindex(&cli),
-        Command::Search(args) => cmd::search::run_search(&cli, args),
-        Command::Similar(args) => cmd::search::run_similar(&cli, args),
-        Command::Eval(args) => cmd::eval::run(&cli, args),
-        Command::Model(args) => cmd::model::run(&cli, args),
-        Command::Digest(args) => cmd::digest::run(&cli, args),
+        Command::Ingest(args) => cmd::ingest::run(config, args),
+        Command::Harvest(args) => cmd::harvest::run(config, args),
+        Command::Stats(args) => cmd::stats::run(config, args),
+        Command::Show(args) => cmd::show::run(config, args),
+        Command::Serve => cmd::serve::run(config),
+        Command::Index => cmd::index::run_index(config),
+        Command::Reindex => cmd::index::run_reindex(config),
+        Command::Search(args) => cmd::search::run_search(config, args),
+        Command::Similar(args) => cmd::search::run_similar(config, args),
+        Command::Eval(args) => cmd::eval::run(config, args),
+        Command::Model(args) => cmd::model::run(config, args),
+        Command::Digest(args) => cmd::digest::run(config, args),
+        Command::Config => cmd::config::run(config),
     };
     match result {
         Ok(code) => code,
@@ -50,20 +63,22 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(verbose: u8) {
+fn init_logging(verbose: u8, log: &LogConfig) {
     let default = match verbose {
         0 => "warn,papers=info",
         1 => "info",
         _ => "debug",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("PAPERS_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let ansi = std::env::var_os("NO_COLOR").is_none()
-        && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    // A filter that does not parse falls back to the default, as it always has.
+    let filter = log
+        .filter
+        .as_deref()
+        .and_then(|filter| tracing_subscriber::EnvFilter::try_new(filter).ok())
+        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(ansi)
+        .with_ansi(log.color(&std::io::stderr()))
         .with_target(false)
         .init();
 }

@@ -11,21 +11,21 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use anyhow::Context;
 use papers_digest::{SavedSearch, TermSearch};
-use papers_embed::{EmbedOptions, Embedder, Hub};
-use papers_index::{IndexDoc, Mode, ParsedQuery, SearchResults, Searcher, Update};
+use papers_embed::{EmbedOptions, Embedder, Hub, Kernel};
+use papers_index::{
+    Described, Hit, IndexDoc, IndexError, ParsedQuery, SearchMode, SearchResults, Searcher,
+    Snippet, Update,
+};
 use papers_store::{Store, StoredPaper};
 
-use crate::cli::Cli;
+use crate::config::{DEFAULT_MODEL_REPO, ModelConfig};
 use crate::query_batch::QueryBatcher;
 
-/// The model id the index is tagged with when no model is available, so a later run
-/// with the model finds the same index and fills in the vectors.
-pub const DEFAULT_MODEL_REPO: &str = "sentence-transformers/all-MiniLM-L6-v2";
 const DEFAULT_DIM: usize = 384;
 /// Papers embedded per store transaction by `papers index`.
 pub const EMBED_BATCH: usize = 256;
 
-/// Where the model comes from: flags and environment, resolved by the binary only.
+/// Where the model comes from, as configured.
 #[derive(Debug, Clone)]
 pub struct ModelChoice {
     pub explicit: Option<PathBuf>,
@@ -38,19 +38,13 @@ pub struct ModelChoice {
 }
 
 impl ModelChoice {
-    /// Reads `--model`, `--model-id` and the environment: `HF_HOME` (else
-    /// `~/.cache/huggingface`), `HF_ENDPOINT`, `HF_TOKEN`, `HF_HUB_OFFLINE` and
-    /// `PAPERS_EMBED_PORTABLE`.
-    pub fn from_cli(cli: &Cli) -> ModelChoice {
-        let hf_home = std::env::var_os("HF_HOME").map(PathBuf::from).or_else(|| {
-            std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/huggingface"))
-        });
+    pub fn from_config(model: &ModelConfig) -> ModelChoice {
         ModelChoice {
-            explicit: cli.model.clone(),
-            hf_home,
-            repo: cli.model_id.clone(),
-            hub: (!env_flag("HF_HUB_OFFLINE")).then(hub_from_env),
-            portable: std::env::var_os("PAPERS_EMBED_PORTABLE").is_some_and(|v| v == "1"),
+            explicit: model.path.clone(),
+            hf_home: model.hf_home.clone(),
+            repo: model.id.clone(),
+            hub: (!model.offline).then(|| hub(model)),
+            portable: model.portable,
         }
     }
 
@@ -93,7 +87,11 @@ impl ModelChoice {
     /// Loads the model in `dir` with the chosen kernels.
     pub fn open(&self, dir: &Path) -> anyhow::Result<Embedder> {
         let options = EmbedOptions {
-            allow_bf16: !self.portable,
+            max_kernel: if self.portable {
+                Kernel::Portable
+            } else {
+                Kernel::Avx512Bf16
+            },
             threads: 0,
         };
         Embedder::load_with(dir, options)
@@ -101,34 +99,20 @@ impl ModelChoice {
     }
 }
 
-/// The hub from `HF_ENDPOINT` (a mirror or a test server) and `HF_TOKEN`.
-fn hub_from_env() -> Hub {
-    let endpoint = std::env::var("HF_ENDPOINT")
-        .ok()
-        .filter(|e| !e.trim().is_empty())
-        .unwrap_or_else(|| papers_embed::DEFAULT_ENDPOINT.to_owned());
+/// The hub at `HF_ENDPOINT` (a mirror or a test server), with `HF_TOKEN`.
+fn hub(model: &ModelConfig) -> Hub {
     // `Hub::new`'s ten-second probe limit: an offline run goes on without the hub.
-    let mut hub = Hub::new(endpoint);
+    let mut hub = Hub::new(model.hf_endpoint.clone());
     hub.progress = std::io::stderr().is_terminal();
-    hub.token = std::env::var("HF_TOKEN").ok().filter(|t| !t.is_empty());
+    hub.token = model.hf_token.as_ref().map(|token| token.expose().clone());
     hub
-}
-
-/// Whether a boolean environment variable is set to a true value (`1`, `true`, `yes`, `on`).
-fn env_flag(name: &str) -> bool {
-    std::env::var(name).is_ok_and(|value| {
-        matches!(
-            value.trim().to_ascii_lowercase().as_str(),
-            "1" | "true" | "yes" | "on"
-        )
-    })
 }
 
 /// Loads the model for work that can go on without it: on failure, says once on stderr
 /// (first line of the reason, and what the hub said if it was asked) what happens
 /// instead, and returns `None`.
-pub fn load_optional_model(cli: &Cli, without: &str) -> Option<Embedder> {
-    match ModelChoice::from_cli(cli).load() {
+pub fn load_optional_model(model: &ModelConfig, without: &str) -> Option<Embedder> {
+    match ModelChoice::from_config(model).load() {
         Ok(embedder) => Some(embedder),
         Err(error) => {
             let reason = format!("{error:#}");
@@ -154,7 +138,7 @@ pub fn embedding_text(title: &str, abstract_text: &str) -> String {
 pub fn index_doc(stored: &StoredPaper) -> IndexDoc {
     let metadata = &stored.paper.metadata;
     IndexDoc {
-        key: stored.key as u64,
+        key: stored.key,
         id: Some(stored.paper.id.clone()),
         title: metadata.title.clone(),
         abstract_text: metadata.abstract_text.clone(),
@@ -170,6 +154,42 @@ fn index_update(store: &Store, model: &str, paper: &StoredPaper) -> anyhow::Resu
         doc: index_doc(paper),
         vector: store.embedding(model, paper.key)?,
     })
+}
+
+/// Why a search could not be answered. Typed, because it crosses into the web crate
+/// (as [`papers_web::SearchError`]) and into the CLI's messages. (Written out rather
+/// than derived: the binary has no `thiserror`.)
+#[derive(Debug)]
+pub enum SearchServiceError {
+    Index(IndexError),
+    /// A thread panicked while it held the index; nothing can read it safely now.
+    Poisoned,
+}
+
+impl std::fmt::Display for SearchServiceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SearchServiceError::Index(error) => error.fmt(f),
+            SearchServiceError::Poisoned => {
+                f.write_str("the search index is unusable: a thread panicked while updating it")
+            }
+        }
+    }
+}
+
+impl std::error::Error for SearchServiceError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SearchServiceError::Index(error) => error.source(),
+            SearchServiceError::Poisoned => None,
+        }
+    }
+}
+
+impl From<IndexError> for SearchServiceError {
+    fn from(error: IndexError) -> SearchServiceError {
+        SearchServiceError::Index(error)
+    }
 }
 
 /// Search over one data directory: the indexes, the model if there is one, and a store
@@ -279,8 +299,8 @@ impl SearchService {
 
     /// Embeds a query; `None` without a model or when the model fails (search then runs
     /// lexically: a request never fails because of the dense side).
-    fn query_vector(&self, query: &ParsedQuery, mode: Mode) -> Option<Vec<f32>> {
-        if mode == Mode::Lexical {
+    fn query_vector(&self, query: &ParsedQuery, mode: SearchMode) -> Option<Vec<f32>> {
+        if mode == SearchMode::Lexical {
             return None;
         }
         let queries = self.queries.as_ref()?;
@@ -297,28 +317,46 @@ impl SearchService {
         }
     }
 
-    pub fn search(&self, query: &str, mode: Mode, limit: usize) -> anyhow::Result<SearchResults> {
-        let parsed = ParsedQuery::parse(query);
-        let vector = self.query_vector(&parsed, mode);
-        Ok(self
-            .read()?
-            .search(&parsed, vector.as_deref(), mode, limit)?)
-    }
-
-    pub fn similar(
+    /// The ranked hits of a query: store keys and scores.
+    pub fn search(
         &self,
-        key: i64,
+        query: &ParsedQuery,
+        mode: SearchMode,
         limit: usize,
-    ) -> anyhow::Result<Option<Vec<papers_index::Hit>>> {
-        Ok(self
-            .read()?
-            .similar(key as u64, limit, &papers_index::Filters::default())?)
+    ) -> Result<SearchResults, SearchServiceError> {
+        let vector = self.query_vector(query, mode);
+        Ok(self.read()?.search(query, vector.as_deref(), mode, limit)?)
     }
 
-    fn read(&self) -> anyhow::Result<std::sync::RwLockReadGuard<'_, Searcher>> {
+    /// The snippets of the hits a surface shows (see [`Searcher::snippets`]).
+    pub fn snippets(
+        &self,
+        hits: &[Hit],
+        query: &ParsedQuery,
+    ) -> Result<Vec<Option<Snippet>>, SearchServiceError> {
+        Ok(self.read()?.snippets(hits, query)?)
+    }
+
+    /// Ids, titles and snippets of hits, for printing (see [`Searcher::describe`]).
+    pub fn describe(
+        &self,
+        hits: &[Hit],
+        query: &ParsedQuery,
+    ) -> Result<Vec<(Hit, Described)>, SearchServiceError> {
+        Ok(self.read()?.describe(hits, query)?)
+    }
+
+    /// The papers nearest to the one with store key `key`; `None` when it has no vector.
+    pub fn similar(&self, key: i64, limit: usize) -> Result<Option<Vec<Hit>>, SearchServiceError> {
+        Ok(self
+            .read()?
+            .similar(key, limit, &papers_index::Filters::default())?)
+    }
+
+    fn read(&self) -> Result<std::sync::RwLockReadGuard<'_, Searcher>, SearchServiceError> {
         self.searcher
             .read()
-            .map_err(|_| anyhow::anyhow!("index poisoned"))
+            .map_err(|_| SearchServiceError::Poisoned)
     }
 }
 
@@ -346,7 +384,7 @@ pub fn embed_missing(
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         let vectors = embedder.embed(&refs)?;
         let rows: Vec<(i64, Vec<f32>)> = batch.iter().map(|p| p.key).zip(vectors).collect();
-        store.put_embeddings(&model, &rows)?;
+        store.put_embeddings(&model, &rows, chrono::Utc::now())?;
         done.extend(rows.iter().map(|(key, _)| *key));
         progress(done.len() as u64);
     }
@@ -382,41 +420,62 @@ pub struct WebSearch(pub Arc<SearchService>);
 impl papers_web::SearchBackend for WebSearch {
     fn search(
         &self,
-        query: &str,
-        mode: papers_web::SearchMode,
-        limit: usize,
-    ) -> Result<papers_web::SearchOutcome, String> {
-        let mode = match mode {
-            papers_web::SearchMode::Hybrid => Mode::Hybrid,
-            papers_web::SearchMode::Lexical => Mode::Lexical,
-            papers_web::SearchMode::Semantic => Mode::Dense,
-        };
+        request: &papers_web::SearchRequest,
+    ) -> Result<papers_web::SearchOutcome, papers_web::SearchError> {
+        let mut query = ParsedQuery::parse(&request.query);
+        query.filters.within = request.category.clone();
         let results = self
             .0
-            .search(query, mode, limit)
-            .map_err(|e| format!("{e:#}"))?;
+            .search(&query, request.mode, request.limit)
+            .map_err(web_error)?;
+        let snippets = self.0.snippets(&results.hits, &query).map_err(web_error)?;
         let note = results
             .fell_back
             .then(|| "No embedding model is loaded, so these are keyword matches only.".to_owned());
         Ok(papers_web::SearchOutcome {
-            hits: results.hits.into_iter().map(web_hit).collect(),
+            hits: results
+                .hits
+                .iter()
+                .zip(snippets)
+                .map(|(hit, snippet)| web_hit(hit, snippet))
+                .collect(),
             note,
         })
     }
 
-    fn similar(&self, key: i64, k: usize) -> Result<Vec<papers_web::SearchHit>, String> {
-        let hits = self.0.similar(key, k).map_err(|e| format!("{e:#}"))?;
-        Ok(hits.unwrap_or_default().into_iter().map(web_hit).collect())
+    fn similar(
+        &self,
+        key: i64,
+        k: usize,
+    ) -> Result<Vec<papers_web::SearchHit>, papers_web::SearchError> {
+        let hits = self.0.similar(key, k).map_err(web_error)?;
+        Ok(hits
+            .unwrap_or_default()
+            .iter()
+            .map(|hit| web_hit(hit, None))
+            .collect())
     }
 }
 
-fn web_hit(hit: papers_index::Hit) -> papers_web::SearchHit {
-    let snippet = (!hit.snippet_text.is_empty()).then(|| papers_web::Snippet {
-        highlights: hit.highlights.iter().map(|r| (r.start, r.end)).collect(),
-        text: hit.snippet_text,
-    });
+/// Every failure below the web crate is the index's, not the query's: the index
+/// never refuses a query (anything it cannot parse it searches as words).
+fn web_error(error: SearchServiceError) -> papers_web::SearchError {
+    papers_web::SearchError::Index(Box::new(error))
+}
+
+fn web_hit(hit: &Hit, snippet: Option<Snippet>) -> papers_web::SearchHit {
+    let snippet = snippet
+        .filter(|snippet| !snippet.text.is_empty())
+        .map(|snippet| papers_web::Snippet {
+            highlights: snippet
+                .highlights
+                .iter()
+                .map(|r| (r.start, r.end))
+                .collect(),
+            text: snippet.text,
+        });
     papers_web::SearchHit {
-        key: hit.key as i64,
+        key: hit.key,
         score: hit.score,
         snippet,
     }
@@ -448,19 +507,19 @@ impl SavedSearch for IndexedSavedSearch<'_> {
             Some(since) => format!("{query} after:{}", since.date_naive()),
             None => query.to_owned(),
         };
-        match self.0.search(&scoped, Mode::Hybrid, SAVED_SEARCH_DEPTH) {
+        let scoped = ParsedQuery::parse(&scoped);
+        match self
+            .0
+            .search(&scoped, SearchMode::Hybrid, SAVED_SEARCH_DEPTH)
+        {
             Ok(results) => Ok(results
                 .hits
                 .iter()
-                .map(|hit| hit.key as i64)
+                .map(|hit| hit.key)
                 .filter(|key| wanted.contains(key))
                 .collect()),
             Err(error) => {
-                tracing::warn!(
-                    error = format!("{error:#}"),
-                    query,
-                    "saved search falls back to term matching"
-                );
+                tracing::warn!(%error, query, "saved search falls back to term matching");
                 TermSearch.matching(query, candidates)
             }
         }

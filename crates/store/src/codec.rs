@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use papers_core::{ArxivId, Category, Source};
 
-use crate::StoreError;
+use crate::{Corruption, StoreError};
 
 pub(crate) fn timestamp(value: Option<DateTime<Utc>>) -> Option<String> {
     value.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
@@ -17,7 +17,7 @@ pub(crate) fn parse_timestamp(
         .map(|text| {
             DateTime::parse_from_rfc3339(&text)
                 .map(|t| t.with_timezone(&Utc))
-                .map_err(|e| corrupt(id, format!("timestamp {text:?}: {e}")))
+                .map_err(|source| corrupt(id, Corruption::Timestamp { text, source }))
         })
         .transpose()
 }
@@ -30,7 +30,7 @@ pub(crate) fn parse_day(id: &str, value: Option<String>) -> Result<Option<NaiveD
     value
         .map(|text| {
             NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-                .map_err(|e| corrupt(id, format!("date {text:?}: {e}")))
+                .map_err(|source| corrupt(id, Corruption::Date { text, source }))
         })
         .transpose()
 }
@@ -41,7 +41,7 @@ pub(crate) fn categories(list: &[Category]) -> String {
 }
 
 pub(crate) fn parse_categories(id: &str, text: &str) -> Result<Vec<Category>, StoreError> {
-    Category::parse_list(text).map_err(|e| corrupt(id, e.to_string()))
+    Category::parse_list(text).map_err(|e| corrupt(id, e.into()))
 }
 
 pub(crate) fn authors(list: &[String]) -> String {
@@ -49,25 +49,25 @@ pub(crate) fn authors(list: &[String]) -> String {
 }
 
 pub(crate) fn parse_authors(id: &str, text: &str) -> Result<Vec<String>, StoreError> {
-    serde_json::from_str(text).map_err(|e| corrupt(id, format!("authors: {e}")))
+    serde_json::from_str(text).map_err(|e| corrupt(id, Corruption::Authors(e)))
 }
 
 pub(crate) fn parse_id(text: &str) -> Result<ArxivId, StoreError> {
-    ArxivId::parse(text).map_err(|e| corrupt(text, e.to_string()))
+    ArxivId::parse(text).map_err(|e| corrupt(text, e.into()))
 }
 
 pub(crate) fn parse_source(id: &str, text: &str) -> Result<Source, StoreError> {
-    Source::parse(text).ok_or_else(|| corrupt(id, format!("unknown source {text:?}")))
+    Source::parse(text).ok_or_else(|| corrupt(id, Corruption::Source(text.to_owned())))
 }
 
 pub(crate) fn count(value: Option<i64>) -> Option<u32> {
     value.map(|v| u32::try_from(v).unwrap_or(u32::MAX))
 }
 
-pub(crate) fn corrupt(id: &str, reason: String) -> StoreError {
+pub(crate) fn corrupt(id: &str, source: Corruption) -> StoreError {
     StoreError::Corrupt {
         id: id.to_owned(),
-        reason,
+        source,
     }
 }
 

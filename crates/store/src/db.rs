@@ -14,6 +14,7 @@ use postgres::types::ToSql;
 
 use crate::StoreError;
 pub(crate) use crate::value::{FromValue, ToValue, Value};
+use crate::value::{ValueError, ValueKind};
 
 /// One result row, decoded into engine-neutral values.
 pub(crate) struct Row {
@@ -23,16 +24,19 @@ pub(crate) struct Row {
 impl Row {
     pub(crate) fn get<T: FromValue>(&self, index: usize) -> Result<T, StoreError> {
         let value = self.values.get(index).unwrap_or(&Value::Null);
-        T::from_value(value).map_err(|reason| StoreError::Decode { index, reason })
+        T::from_value(value).map_err(|source| StoreError::Decode { index, source })
     }
 
     /// A BLOB column without copying it.
     pub(crate) fn blob(&self, index: usize) -> Result<&[u8], StoreError> {
         match self.values.get(index) {
             Some(Value::Blob(bytes)) => Ok(bytes),
-            _ => Err(StoreError::Decode {
+            found => Err(StoreError::Decode {
                 index,
-                reason: "expected a blob".to_owned(),
+                source: ValueError::Mismatch {
+                    expected: ValueKind::Blob,
+                    found: found.map_or(ValueKind::Null, Value::kind),
+                },
             }),
         }
     }
@@ -99,11 +103,9 @@ impl Db {
     }
 
     pub(crate) fn query_one(&self, sql: &str, args: &[Value]) -> Result<Row, StoreError> {
-        self.query_opt(sql, args)?
-            .ok_or_else(|| StoreError::Decode {
-                index: 0,
-                reason: format!("no row from {sql:?}"),
-            })
+        self.query_opt(sql, args)?.ok_or_else(|| StoreError::NoRow {
+            sql: sql.to_owned(),
+        })
     }
 
     /// Streams the rows to `visit`, so a scan over the whole store keeps memory flat.

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::value::ValueError;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot create data directory {path}: {source}")]
@@ -26,10 +28,12 @@ pub enum StoreError {
         "database schema version {found} is newer than this program knows ({known}); upgrade papers"
     )]
     SchemaTooNew { found: i64, known: i64 },
-    #[error("stored row for {id} is corrupt: {reason}")]
-    Corrupt { id: String, reason: String },
-    #[error("column {index} of a stored row: {reason}")]
-    Decode { index: usize, reason: String },
+    #[error("stored row for {id} is corrupt: {source}")]
+    Corrupt { id: String, source: Corruption },
+    #[error("column {index} of a stored row: {source}")]
+    Decode { index: usize, source: ValueError },
+    #[error("no row from {sql:?}")]
+    NoRow { sql: String },
     #[error("cannot take the {name} lock at {path}: {source}")]
     Lock {
         name: String,
@@ -66,4 +70,36 @@ impl StoreError {
             _ => None,
         }
     }
+}
+
+/// What is wrong with a stored value that decoded as its column type but does not hold
+/// a valid domain value (a row written by hand, or by a version with other rules).
+#[derive(Debug, thiserror::Error)]
+pub enum Corruption {
+    #[error("timestamp {text:?}: {source}")]
+    Timestamp {
+        text: String,
+        source: chrono::ParseError,
+    },
+    #[error("date {text:?}: {source}")]
+    Date {
+        text: String,
+        source: chrono::ParseError,
+    },
+    #[error(transparent)]
+    Id(#[from] papers_core::ArxivIdError),
+    #[error(transparent)]
+    Categories(#[from] papers_core::CategoryError),
+    #[error("authors: {0}")]
+    Authors(#[source] serde_json::Error),
+    #[error("subscription list: {0}")]
+    List(#[source] serde_json::Error),
+    #[error("unknown source {0:?}")]
+    Source(String),
+    #[error("frequency {0:?}")]
+    Frequency(String),
+    #[error("status {0:?}")]
+    Status(String),
+    #[error("missing {0}")]
+    Missing(&'static str),
 }

@@ -2,6 +2,7 @@
 //! month, sorted by upvotes, trending score or date, optionally within one category.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc, Weekday};
+use papers_rank::trending::{self, Candidate};
 
 use crate::db::{ToValue, Value, args};
 use crate::read::{PAPER_COLUMNS, paper_from_row};
@@ -24,7 +25,7 @@ pub enum FeedPeriod {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FeedSort {
     Upvotes,
-    /// [`papers_rank::trending`] at the given moment.
+    /// [`papers_rank::trending::rank`] at the given moment.
     Trending {
         now: DateTime<Utc>,
     },
@@ -80,6 +81,38 @@ impl FeedPeriod {
     }
 }
 
+impl StoredPaper {
+    /// The paper as trending ranks it: it entered the feed at the start of its feed day.
+    pub fn trending_candidate(&self) -> Candidate {
+        Candidate {
+            upvotes: self.upvotes(),
+            entered: self
+                .paper
+                .community
+                .feed_day
+                .map(|day| day.and_time(NaiveTime::MIN).and_utc()),
+            published: self.paper.metadata.published,
+            key: self.key,
+        }
+    }
+}
+
+/// Feed papers in trending order at `now`, each with its score: the store's feeds and
+/// the site's trending page rank through this, with
+/// [`papers_rank::trending::rank`]'s tie-break.
+pub fn rank_trending(
+    papers: impl IntoIterator<Item = StoredPaper>,
+    now: DateTime<Utc>,
+) -> Vec<FeedItem> {
+    trending::rank(papers, now, StoredPaper::trending_candidate)
+        .into_iter()
+        .map(|ranked| FeedItem {
+            paper: ranked.item,
+            trending: Some(ranked.score),
+        })
+        .collect()
+}
+
 impl Store {
     /// One page of a feed and the number of papers in the whole feed.
     pub fn feed(&self, query: &FeedQuery) -> Result<(Vec<FeedItem>, usize), StoreError> {
@@ -103,9 +136,11 @@ impl Store {
             values.push(organization.clone());
         }
         let order = match query.sort {
-            FeedSort::Upvotes | FeedSort::Trending { .. } => {
+            FeedSort::Upvotes => {
                 "COALESCE(source_upvotes, 0) + member_upvotes DESC, published DESC, key"
             }
+            // Ranked below, in one order on both engines.
+            FeedSort::Trending { .. } => "key",
             FeedSort::Newest => "published DESC, key",
         };
         let sql = format!(
@@ -122,25 +157,7 @@ impl Store {
             Ok(())
         })?;
         if let FeedSort::Trending { now } = query.sort {
-            for item in &mut items {
-                let entered = item
-                    .paper
-                    .paper
-                    .community
-                    .feed_day
-                    .map_or(now, |day| day.and_time(NaiveTime::MIN).and_utc());
-                item.trending = Some(papers_rank::trending::score(
-                    item.paper.upvotes(),
-                    entered,
-                    now,
-                ));
-            }
-            // A stable sort keeps the upvote order among equal scores.
-            items.sort_by(|a, b| {
-                b.trending
-                    .unwrap_or(0.0)
-                    .total_cmp(&a.trending.unwrap_or(0.0))
-            });
+            items = rank_trending(items.into_iter().map(|item| item.paper), now);
         }
         let total = items.len();
         let page = items

@@ -31,14 +31,15 @@ use db::Db;
 
 pub use accounts::{Session, SignUpConflict, User};
 pub use digests::SendState;
-pub use error::StoreError;
-pub use feed::{FeedItem, FeedPeriod, FeedQuery, FeedSort};
+pub use error::{Corruption, StoreError};
+pub use feed::{FeedItem, FeedPeriod, FeedQuery, FeedSort, rank_trending};
 pub use ingest::{IngestBatch, UpsertOutcome};
 pub use jobs::JobClaim;
 pub use listing::ListingOwner;
 pub use read::StoredPaper;
 pub use stats::{Count, Stats};
 pub use subscriptions::{Frequency, NewSubscription, Subscription, SubscriptionStatus};
+pub use value::{ValueError, ValueKind};
 pub use vectors::EmbeddingInput;
 pub use votes::VoteOutcome;
 

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use crate::codec::{corrupt, parse_timestamp, timestamp};
 use crate::db::{Row, Value, WriteOrder, args};
-use crate::{Store, StoreError};
+use crate::{Corruption, Store, StoreError};
 
 /// How often a subscription gets a digest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -98,19 +98,19 @@ fn from_row(row: &Row) -> Result<Subscription, StoreError> {
     let status: String = row.get(6)?;
     let list = |index: usize| -> Result<Vec<String>, StoreError> {
         let text: String = row.get(index)?;
-        serde_json::from_str(&text).map_err(|e| corrupt(&email, format!("subscription list: {e}")))
+        serde_json::from_str(&text).map_err(|e| corrupt(&email, Corruption::List(e)))
     };
     Ok(Subscription {
         id: row.get(0)?,
         frequency: Frequency::parse(&frequency)
-            .ok_or_else(|| corrupt(&email, format!("frequency {frequency:?}")))?,
+            .ok_or_else(|| corrupt(&email, Corruption::Frequency(frequency.clone())))?,
         categories: list(3)?,
         queries: list(4)?,
         user_id: row.get(5)?,
         status: SubscriptionStatus::parse(&status)
-            .ok_or_else(|| corrupt(&email, format!("status {status:?}")))?,
+            .ok_or_else(|| corrupt(&email, Corruption::Status(status.clone())))?,
         created_at: parse_timestamp(&email, row.get(7)?)?
-            .ok_or_else(|| corrupt(&email, "missing created_at".to_owned()))?,
+            .ok_or_else(|| corrupt(&email, Corruption::Missing("created_at")))?,
         confirmed_at: parse_timestamp(&email, row.get(8)?)?,
         unsubscribed_at: parse_timestamp(&email, row.get(9)?)?,
         token_nonce: row.get(10)?,

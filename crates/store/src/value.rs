@@ -16,12 +16,67 @@ pub(crate) enum Value {
     Blob(Vec<u8>),
 }
 
+impl Value {
+    pub(crate) fn kind(&self) -> ValueKind {
+        match self {
+            Value::Null => ValueKind::Null,
+            Value::Int(_) => ValueKind::Integer,
+            Value::Real(_) => ValueKind::Real,
+            Value::Text(_) => ValueKind::Text,
+            Value::Blob(_) => ValueKind::Blob,
+        }
+    }
+}
+
+/// The storage class of a value, named in errors (the value itself may be a whole
+/// abstract or vector).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ValueKind {
+    #[error("NULL")]
+    Null,
+    #[error("an integer")]
+    Integer,
+    #[error("a number")]
+    Real,
+    #[error("text")]
+    Text,
+    #[error("a blob")]
+    Blob,
+}
+
+/// Why a value could not cross between a column and a Rust type.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ValueError {
+    #[error("expected {expected}, found {found}")]
+    Mismatch {
+        expected: ValueKind,
+        found: ValueKind,
+    },
+    #[error("{value} does not fit a {target}")]
+    OutOfRange { value: i64, target: &'static str },
+    /// A parameter whose value the PostgreSQL column type cannot take.
+    #[error("{found} parameter for a {column} column")]
+    Parameter { found: ValueKind, column: Type },
+    /// A result column of a PostgreSQL type the store does not read.
+    #[error("unsupported column type {column}; cast it in the query")]
+    ColumnType { column: Type },
+}
+
+impl ValueError {
+    fn mismatch(expected: ValueKind, found: &Value) -> ValueError {
+        ValueError::Mismatch {
+            expected,
+            found: found.kind(),
+        }
+    }
+}
+
 pub(crate) trait ToValue {
     fn to_value(&self) -> Value;
 }
 
 pub(crate) trait FromValue: Sized {
-    fn from_value(value: &Value) -> Result<Self, String>;
+    fn from_value(value: &Value) -> Result<Self, ValueError>;
 }
 
 impl ToValue for Value {
@@ -85,51 +140,54 @@ impl<T: ToValue> ToValue for Option<T> {
 }
 
 impl FromValue for i64 {
-    fn from_value(value: &Value) -> Result<Self, String> {
+    fn from_value(value: &Value) -> Result<Self, ValueError> {
         match value {
             Value::Int(v) => Ok(*v),
-            other => Err(format!("expected an integer, found {other:?}")),
+            other => Err(ValueError::mismatch(ValueKind::Integer, other)),
         }
     }
 }
 
 impl FromValue for u32 {
-    fn from_value(value: &Value) -> Result<Self, String> {
+    fn from_value(value: &Value) -> Result<Self, ValueError> {
         let wide = i64::from_value(value)?;
-        u32::try_from(wide).map_err(|_| format!("{wide} does not fit a u32"))
+        u32::try_from(wide).map_err(|_| ValueError::OutOfRange {
+            value: wide,
+            target: "u32",
+        })
     }
 }
 
 impl FromValue for f64 {
-    fn from_value(value: &Value) -> Result<Self, String> {
+    fn from_value(value: &Value) -> Result<Self, ValueError> {
         match value {
             Value::Real(v) => Ok(*v),
             Value::Int(v) => Ok(*v as f64),
-            other => Err(format!("expected a number, found {other:?}")),
+            other => Err(ValueError::mismatch(ValueKind::Real, other)),
         }
     }
 }
 
 impl FromValue for String {
-    fn from_value(value: &Value) -> Result<Self, String> {
+    fn from_value(value: &Value) -> Result<Self, ValueError> {
         match value {
             Value::Text(text) => Ok(text.clone()),
-            other => Err(format!("expected text, found {other:?}")),
+            other => Err(ValueError::mismatch(ValueKind::Text, other)),
         }
     }
 }
 
 impl FromValue for Vec<u8> {
-    fn from_value(value: &Value) -> Result<Self, String> {
+    fn from_value(value: &Value) -> Result<Self, ValueError> {
         match value {
             Value::Blob(bytes) => Ok(bytes.clone()),
-            other => Err(format!("expected a blob, found {other:?}")),
+            other => Err(ValueError::mismatch(ValueKind::Blob, other)),
         }
     }
 }
 
 impl<T: FromValue> FromValue for Option<T> {
-    fn from_value(value: &Value) -> Result<Self, String> {
+    fn from_value(value: &Value) -> Result<Self, ValueError> {
         match value {
             Value::Null => Ok(None),
             other => T::from_value(other).map(Some),
@@ -173,7 +231,10 @@ impl ToSql for Value {
                 Type::INT2 => i16::try_from(*v)?.to_sql(ty, out),
                 Type::FLOAT8 => (*v as f64).to_sql(ty, out),
                 Type::BOOL => (*v != 0).to_sql(ty, out),
-                _ => Err(format!("integer parameter for a {ty} column").into()),
+                _ => Err(Box::new(ValueError::Parameter {
+                    found: ValueKind::Integer,
+                    column: ty.clone(),
+                })),
             },
             Value::Real(v) => match *ty {
                 Type::FLOAT4 => (*v as f32).to_sql(ty, out),
@@ -204,7 +265,7 @@ impl<'a> FromSql<'a> for Value {
             Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => {
                 Value::Text(String::from_sql(ty, raw)?)
             }
-            _ => return Err(format!("unsupported column type {ty}; cast it in the query").into()),
+            _ => return Err(Box::new(ValueError::ColumnType { column: ty.clone() })),
         })
     }
 
@@ -214,5 +275,33 @@ impl<'a> FromSql<'a> for Value {
 
     fn accepts(_: &Type) -> bool {
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decoding_errors_name_what_was_expected_and_found() {
+        let text = Value::Text("2024".to_owned());
+        let error = i64::from_value(&text).expect_err("text is no integer");
+        assert_eq!(
+            error,
+            ValueError::Mismatch {
+                expected: ValueKind::Integer,
+                found: ValueKind::Text,
+            }
+        );
+        assert_eq!(error.to_string(), "expected an integer, found text");
+        assert_eq!(
+            u32::from_value(&Value::Int(-1)),
+            Err(ValueError::OutOfRange {
+                value: -1,
+                target: "u32"
+            })
+        );
+        assert_eq!(Option::<String>::from_value(&Value::Null), Ok(None));
+        assert_eq!(f64::from_value(&Value::Int(2)), Ok(2.0));
     }
 }

@@ -1,5 +1,7 @@
 //! Stored sentence embeddings: which papers still need one, and the vectors themselves.
 
+use chrono::{DateTime, Utc};
+
 use crate::db::{WriteOrder, args};
 use crate::{Store, StoreError};
 
@@ -50,14 +52,15 @@ impl Store {
     }
 
     /// Stores vectors in one transaction, so a killed run loses at most one batch. Each
-    /// paper also gets a change-log entry: other nodes learn of the vector that way
-    /// and load it into their dense indexes.
+    /// paper also gets a change-log entry stamped `now`: other nodes learn of the
+    /// vector that way and load it into their dense indexes.
     pub fn put_embeddings(
         &mut self,
         model: &str,
         vectors: &[(i64, Vec<f32>)],
+        now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let now = crate::codec::timestamp(Some(chrono::Utc::now())).unwrap_or_default();
+        let now = crate::codec::timestamp(Some(now)).unwrap_or_default();
         self.db.transaction(WriteOrder::ChangeLog, |db| {
             for (key, vector) in vectors {
                 db.execute(

@@ -246,7 +246,7 @@ fn embeddings_are_stored_per_model_and_dropped_when_the_text_changes(engine: Eng
     let first = store.papers_without_embedding("m", 1).expect("missing");
     assert_eq!(first.len(), 1);
     store
-        .put_embeddings("m", &[(first[0].key, vec![0.6, 0.8])])
+        .put_embeddings("m", &[(first[0].key, vec![0.6, 0.8])], now())
         .expect("put");
     assert_eq!(store.count_without_embedding("m").expect("count"), 1);
     assert_eq!(store.count_without_embedding("other").expect("count"), 2);

@@ -4,6 +4,9 @@
 //! kept gzipped, for clients that accept it. Entries remember the store generation
 //! they were built at and a deadline; a vote or an ingest bumps the generation, so no
 //! entry outlives the data it shows.
+//!
+//! Only the data structures live here; the layer that consults them on each request
+//! is `routes::cached`, above the state that holds them.
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -11,13 +14,8 @@ use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-
-use crate::session::has_session_cookie;
-use crate::state::AppState;
 
 /// Put in a response's extensions by a handler whose anonymous output may be shared
 /// for `ttl`.
@@ -137,7 +135,26 @@ impl CachedResponse {
             .as_ref()
     }
 
-    fn respond(&self, request_headers: &HeaderMap) -> Response {
+    /// Keeps a rendered response for later readers, without its `Set-Cookie` headers
+    /// (they belong to one reader). `None` when the body cannot be read or is larger
+    /// than the cache keeps.
+    pub(crate) async fn read(response: Response, generation: u64) -> Option<CachedResponse> {
+        let (parts, body) = response.into_parts();
+        let body = axum::body::to_bytes(body, MAX_BODY).await.ok()?;
+        let mut headers = parts.headers;
+        headers.remove(header::SET_COOKIE);
+        Some(CachedResponse {
+            status: parts.status,
+            headers,
+            etag: etag(&body, generation),
+            body,
+            gzip: OnceLock::new(),
+        })
+    }
+
+    /// The response for one reader: gzipped when they accept it, 304 when their
+    /// copy's ETag still matches.
+    pub(crate) fn respond(&self, request_headers: &HeaderMap) -> Response {
         let gzipped = if accepts_gzip(request_headers) {
             self.gzipped()
         } else {
@@ -171,51 +188,6 @@ impl CachedResponse {
         );
         response
     }
-}
-
-/// The middleware: serve from the cache, or run the handler and keep what it marked
-/// [`Cacheable`].
-pub(crate) async fn respond(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let method = request.method();
-    if (method != Method::GET && method != Method::HEAD) || has_session_cookie(request.headers()) {
-        return next.run(request).await;
-    }
-    let key = request.uri().path_and_query().map_or_else(
-        || request.uri().path().to_owned(),
-        |pq| pq.as_str().to_owned(),
-    );
-    let generation = state.generation();
-    let cache = &state.inner.responses;
-    if let Some(hit) = cache.get(&key, generation) {
-        return hit.respond(request.headers());
-    }
-    let request_headers = request.headers().clone();
-    let response = next.run(request).await;
-    let Some(cacheable) = response.extensions().get::<Cacheable>().copied() else {
-        return response;
-    };
-    if response.status() != StatusCode::OK {
-        return response;
-    }
-    let (parts, body) = response.into_parts();
-    let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    };
-    let mut headers = parts.headers;
-    headers.remove(header::SET_COOKIE);
-    let entry = Arc::new(CachedResponse {
-        status: parts.status,
-        headers,
-        etag: etag(&body, generation),
-        body,
-        gzip: OnceLock::new(),
-    });
-    cache.put(key, generation, cacheable.ttl, entry.clone());
-    entry.respond(&request_headers)
 }
 
 fn etag(body: &[u8], generation: u64) -> HeaderValue {

@@ -1,10 +1,19 @@
 //! The one error type at the HTTP edge: a status, a message safe to show, and whether
-//! the client wants JSON (API routes) or a page.
+//! the client wants JSON (API routes) or a page. The errors of the components below
+//! (the store pool, the search backend, the paper fetcher) become a status here and
+//! nowhere else.
+//!
+//! It imports only downwards: the errors it maps and the views and HTML helpers that
+//! render it.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use papers_core::ArxivId;
 
+use crate::html::html_with_status;
 use crate::pool::PoolError;
+use crate::search::{FetchError, SearchError};
+use crate::views::error_page;
 
 #[derive(Debug, Clone)]
 pub struct HttpError {
@@ -55,6 +64,16 @@ impl HttpError {
         HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
     }
 
+    /// A paper that could not be fetched from outside: 502, since the fault is
+    /// upstream's, with what it said (a reader can tell whether to retry).
+    pub(crate) fn fetch_failed(id: &ArxivId, error: &FetchError) -> HttpError {
+        tracing::warn!(%error, paper.id = %id, "fetching a paper failed");
+        HttpError::new(
+            StatusCode::BAD_GATEWAY,
+            format!("Could not reach arXiv to fetch {id}: {error}"),
+        )
+    }
+
     /// The same error, answered as JSON.
     pub fn into_json(mut self) -> HttpError {
         self.json = true;
@@ -65,6 +84,19 @@ impl HttpError {
 impl From<PoolError> for HttpError {
     fn from(error: PoolError) -> HttpError {
         HttpError::internal(error)
+    }
+}
+
+/// A query the backend refuses is the reader's to fix (400); a failing index is ours
+/// (500, logged).
+impl From<SearchError> for HttpError {
+    fn from(error: SearchError) -> HttpError {
+        match error {
+            SearchError::Query(message) => {
+                HttpError::bad_request(format!("cannot search for that: {message}"))
+            }
+            SearchError::Index(_) => HttpError::internal(error),
+        }
     }
 }
 
@@ -79,8 +111,7 @@ impl IntoResponse for HttpError {
             );
             response
         } else {
-            let page = crate::views::error_page(self.status, &self.message);
-            (self.status, page).into_response()
+            html_with_status(error_page(self.status, &self.message), self.status)
         }
     }
 }
@@ -93,5 +124,32 @@ pub(crate) trait JsonErrors<T> {
 impl<T> JsonErrors<T> for Result<T, HttpError> {
     fn json_errors(self) -> Result<T, HttpError> {
         self.map_err(HttpError::into_json)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_errors_map_to_the_reader_or_to_us() {
+        let refused = HttpError::from(SearchError::Query("unbalanced quotes".to_owned()));
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert_eq!(refused.message, "cannot search for that: unbalanced quotes");
+        let failed = HttpError::from(SearchError::Index("segment file missing".into()));
+        assert_eq!(failed.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(failed.message, "internal error");
+    }
+
+    #[test]
+    fn a_failed_fetch_is_upstream_s_fault() -> Result<(), papers_core::ArxivIdError> {
+        let id = ArxivId::parse("2402.09999")?;
+        let error = HttpError::fetch_failed(&id, &FetchError::Unreachable("timed out".into()));
+        assert_eq!(error.status, StatusCode::BAD_GATEWAY);
+        assert_eq!(
+            error.message,
+            "Could not reach arXiv to fetch 2402.09999: timed out"
+        );
+        Ok(())
     }
 }

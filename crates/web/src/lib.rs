@@ -8,7 +8,9 @@
 //! Request path, in order: security headers and the body limit wrap everything; the
 //! response cache answers anonymous `GET`s of cacheable pages from memory (entries are
 //! tagged with the store generation, which votes and ingests bump); handlers run store
-//! calls on a small pool of SQLite connections inside `spawn_blocking`.
+//! calls on a small pool of store connections (SQLite or PostgreSQL, whichever the
+//! [`AppConfig`] names) inside `spawn_blocking`, or on the worker for short indexed
+//! reads when a connection is free.
 //!
 //! Wiring, as the binary does it:
 //!
@@ -20,6 +22,14 @@
 //! papers_web::serve("127.0.0.1:8080".parse()?, state).await?;
 //! ```
 //!
+//! Modules depend one way. At the bottom, with no imports of the site's own above
+//! them: `views` (markup from view models), `cache` (the caches' data structures),
+//! `search` (the backend traits), `pool`, `rate_limit`, `period`, `taxonomy`,
+//! `feeds`, `openapi`; then `html` (responses) and `error` (the one error type); then
+//! `state`, which holds the caches and backends; then `session` and `csrf`, which read
+//! requests against the state; and `routes` over all of them, including the
+//! response-cache layer.
+//!
 //! Invariants: untrusted text (titles, abstracts, names, queries) reaches HTML only
 //! through maud's escaping; every `POST` checks a CSRF token before doing anything;
 //! the library never reads environment variables.
@@ -29,6 +39,7 @@ mod cache;
 mod csrf;
 mod error;
 mod feeds;
+mod html;
 mod openapi;
 mod period;
 mod pool;
@@ -45,7 +56,10 @@ use std::net::SocketAddr;
 pub use error::HttpError;
 pub use openapi::{API_ROUTES, ApiParam, ApiRoute, Operation, openapi_document};
 pub use period::PeriodSpec;
-pub use search::{PaperFetcher, SearchBackend, SearchHit, SearchMode, SearchOutcome, Snippet};
+pub use search::{
+    BoxError, FetchError, PaperFetcher, SearchBackend, SearchError, SearchHit, SearchMode,
+    SearchOutcome, SearchRequest, Snippet,
+};
 pub use state::{AppConfig, AppState, OpenError};
 pub use taxonomy::category_name;
 

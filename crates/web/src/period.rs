@@ -3,6 +3,46 @@
 use chrono::{Datelike, Duration, NaiveDate};
 use papers_store::FeedPeriod;
 
+/// Which kind of period a route serves: `/papers/date/…`, `/papers/week/…` or
+/// `/papers/month/…`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PeriodKind {
+    Day,
+    Week,
+    Month,
+}
+
+impl PeriodKind {
+    /// The period this kind of route names by `text`.
+    pub(crate) fn parse(self, text: &str) -> Option<PeriodSpec> {
+        match self {
+            PeriodKind::Day => PeriodSpec::parse_day(text),
+            PeriodKind::Week => PeriodSpec::parse_week(text),
+            PeriodKind::Month => PeriodSpec::parse_month(text),
+        }
+    }
+
+    /// What a reader is told when `text` names no such period.
+    pub(crate) fn not_found(self) -> &'static str {
+        match self {
+            PeriodKind::Day => "no such day; use YYYY-MM-DD",
+            PeriodKind::Week => "no such week; use YYYY-Www",
+            PeriodKind::Month => "no such month; use YYYY-MM",
+        }
+    }
+
+    /// The path segment, as in [`PeriodSpec::kind`].
+    pub(crate) fn segment(self) -> &'static str {
+        match self {
+            PeriodKind::Day => "date",
+            PeriodKind::Week => "week",
+            PeriodKind::Month => "month",
+        }
+    }
+
+    pub(crate) const ALL: [PeriodKind; 3] = [PeriodKind::Day, PeriodKind::Week, PeriodKind::Month];
+}
+
 /// A parsed day, ISO week or month.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PeriodSpec(pub FeedPeriod);
@@ -118,5 +158,21 @@ mod tests {
         assert!(PeriodSpec::parse_month("2024-13").is_none());
         assert!(PeriodSpec::parse_day("2024-1-2").is_none());
         assert!(PeriodSpec::parse_day("2024-02-30").is_none());
+    }
+
+    #[test]
+    fn each_kind_parses_its_own_form_and_names_its_segment() {
+        for (kind, text) in [
+            (PeriodKind::Day, "2024-01-02"),
+            (PeriodKind::Week, "2024-W01"),
+            (PeriodKind::Month, "2024-02"),
+        ] {
+            let spec = kind.parse(text).expect("parses");
+            assert_eq!(spec.kind(), kind.segment());
+            assert_eq!(spec.slug(), text);
+            for other in PeriodKind::ALL.into_iter().filter(|k| *k != kind) {
+                assert!(other.parse(text).is_none(), "{other:?} {text}");
+            }
+        }
     }
 }

@@ -1,35 +1,26 @@
 //! The narrow interfaces the site needs from components the binary wires in: a search
 //! backend (lexical, dense or hybrid, over the papers index) and a fetcher for papers
-//! the store does not have yet (the arXiv API when online).
+//! the store does not have yet (the arXiv API when online), with the errors each may
+//! answer; [`crate::HttpError`] turns those into status codes.
 
-use papers_core::{ArxivId, PaperRecord};
+pub use papers_core::SearchMode;
+use papers_core::{ArxivId, Category, PaperRecord};
 
-/// Which retrieval the reader asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SearchMode {
-    #[default]
-    Hybrid,
-    Lexical,
-    Semantic,
-}
+/// A failure of a component behind one of these traits, kept for the log.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-impl SearchMode {
-    pub fn parse(text: &str) -> Option<SearchMode> {
-        match text {
-            "" | "hybrid" => Some(SearchMode::Hybrid),
-            "lexical" | "bm25" | "keyword" => Some(SearchMode::Lexical),
-            "semantic" | "dense" => Some(SearchMode::Semantic),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SearchMode::Hybrid => "hybrid",
-            SearchMode::Lexical => "lexical",
-            SearchMode::Semantic => "semantic",
-        }
-    }
+/// One search as the site asks for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchRequest {
+    /// In the index's query syntax.
+    pub query: String,
+    pub mode: SearchMode,
+    /// Only papers in this category (or, for an archive such as `cs`, its subjects).
+    /// The backend applies it during retrieval, on top of the query's own `cat:`
+    /// filters, so `limit` hits are still `limit` hits after it.
+    pub category: Option<Category>,
+    /// Hits wanted at most.
+    pub limit: usize,
 }
 
 /// A piece of the paper's text with the byte ranges that matched the query. The site
@@ -61,19 +52,40 @@ pub struct SearchOutcome {
     pub note: Option<String>,
 }
 
+/// Why a search or a similar-papers lookup failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    /// The query cannot be run as written: a 400 whose message (this text) tells
+    /// the reader what is wrong with it.
+    #[error("{0}")]
+    Query(String),
+    /// The index failed: logged, and a 500 for the reader.
+    #[error("search index: {0}")]
+    Index(#[source] BoxError),
+}
+
 /// Implemented by the binary over `papers-index`. Calls block (they run inside
 /// `spawn_blocking`).
 pub trait SearchBackend: Send + Sync {
-    /// `query` uses the index's query syntax; errors are shown to the reader as a bad
-    /// query (400), so they should say what is wrong with it.
-    fn search(&self, query: &str, mode: SearchMode, limit: usize) -> Result<SearchOutcome, String>;
+    fn search(&self, request: &SearchRequest) -> Result<SearchOutcome, SearchError>;
 
     /// Papers most like the paper with store key `key`, excluding itself.
-    fn similar(&self, key: i64, k: usize) -> Result<Vec<SearchHit>, String>;
+    fn similar(&self, key: i64, k: usize) -> Result<Vec<SearchHit>, SearchError>;
+}
+
+/// Why a paper could not be fetched from outside.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// No answer: the source is down, unreachable or timed out.
+    #[error("{0}")]
+    Unreachable(#[source] BoxError),
+    /// The source answered with something that is not a paper's record.
+    #[error("unreadable answer: {0}")]
+    Invalid(#[source] BoxError),
 }
 
 /// Fetches a paper's metadata from outside (the arXiv API). Blocking.
 pub trait PaperFetcher: Send + Sync {
-    /// `Ok(None)` when the source has no such paper; `Err` when it cannot be reached.
-    fn fetch(&self, id: &ArxivId) -> Result<Option<PaperRecord>, String>;
+    /// `Ok(None)` when the source has no such paper.
+    fn fetch(&self, id: &ArxivId) -> Result<Option<PaperRecord>, FetchError>;
 }

@@ -189,7 +189,9 @@ pub fn fixture() -> Option<Fixture> {
             vectors.push((paper.key, load::hashed_embedding(&text)));
         })
         .expect("papers");
-    store.put_embeddings(MODEL, &vectors).expect("embeddings");
+    store
+        .put_embeddings(MODEL, &vectors, now())
+        .expect("embeddings");
     let links = Links::new(
         PublicUrl::parse(BASE).expect("url"),
         Secret::new(*b"test secret, 32 bytes long......").expect("secret"),

@@ -1,13 +1,19 @@
 //! The fast forward pass: bf16 GEMMs on AVX-512 BF16 for every product, attention included.
 //!
-//! Activations are kept twice where a GEMM reads them: fp32 for the residual stream and
-//! layer norms (which stay exact), bf16 as the next GEMM's input (written by the same pass
-//! that produces the fp32 value). Q/K/V and the attention context are produced directly in
-//! bf16 by the GEMM epilogue.
+//! The residual stream stays fp32 (the layer norms are exact); each GEMM's input exists
+//! once in bf16, written by the epilogue that produced it: the layer norm writes the
+//! hidden state in both forms, the feed-forward expansion writes GELU's output straight to
+//! bf16, Q/K/V and the attention context come out of their GEMMs in bf16. Nothing is
+//! stored only to be read back for a bias, an activation or a residual add.
 
 use super::{Model, PackedLayer, Workspace};
 use crate::kernels::avx512::{self, Output};
-use crate::kernels::{add_layer_norm, embed_tokens, gelu, softmax_to_bf16, to_bf16};
+use crate::kernels::output::Norm;
+use crate::kernels::{embed_tokens, softmax_to_bf16};
+
+/// Queries per attention block: their scores (fp32) and probabilities (bf16) for a
+/// 256-token sequence take 24 KiB, so a block stays in L1 from scores to context.
+const QUERY_BLOCK: usize = 16;
 
 impl Model {
     /// The fast path. Element-wise helpers are `#[inline(always)]`, so they are compiled
@@ -62,9 +68,12 @@ impl Model {
                 unsafe { self.attention_fast(offset, sequence.len(), ws) };
                 offset += sequence.len();
             }
-            let output = Output::F32 {
-                data: &mut ws.projected,
+            let (gain, shift) = &layer.attention_norm;
+            let output = Output::AddNorm {
+                data: &mut ws.hidden,
                 ldc: hidden,
+                norm: Norm { gain, shift, eps },
+                bf16: &mut ws.hidden_bf16,
             };
             let bias = Some(&layer.attention_out_bias[..]);
             unsafe {
@@ -77,16 +86,8 @@ impl Model {
                     output,
                 )
             };
-            let (gain, shift) = &layer.attention_norm;
-            let rows = ws
-                .hidden
-                .chunks_exact_mut(hidden)
-                .zip(ws.projected.chunks_exact(hidden));
-            for ((row, residual), row_bf16) in rows.zip(ws.hidden_bf16.chunks_exact_mut(hidden)) {
-                add_layer_norm(row, residual, gain, shift, eps, row_bf16);
-            }
-            let output = Output::F32 {
-                data: &mut ws.inner,
+            let output = Output::GeluBf16 {
+                data: &mut ws.inner_bf16,
                 ldc: inner,
             };
             let bias = Some(&layer.intermediate_bias[..]);
@@ -100,29 +101,22 @@ impl Model {
                     output,
                 )
             };
-            for (out, x) in ws.inner_bf16.iter_mut().zip(&ws.inner) {
-                *out = to_bf16(gelu(*x));
-            }
-            let output = Output::F32 {
-                data: &mut ws.projected,
+            let (gain, shift) = &layer.output_norm;
+            let output = Output::AddNorm {
+                data: &mut ws.hidden,
                 ldc: hidden,
+                norm: Norm { gain, shift, eps },
+                bf16: &mut ws.hidden_bf16,
             };
             let bias = Some(&layer.output_bias[..]);
             unsafe { avx512::gemm(&ws.inner_bf16, inner, tokens, &packed.output, bias, output) };
-            let (gain, shift) = &layer.output_norm;
-            let rows = ws
-                .hidden
-                .chunks_exact_mut(hidden)
-                .zip(ws.projected.chunks_exact(hidden));
-            for ((row, residual), row_bf16) in rows.zip(ws.hidden_bf16.chunks_exact_mut(hidden)) {
-                add_layer_norm(row, residual, gain, shift, eps, row_bf16);
-            }
         }
     }
 
-    /// Attention of the sequence at token `offset`, one head at a time: scores by GEMM
-    /// against the packed keys, softmax to bf16 probabilities, then GEMM against the packed
-    /// values straight into the bf16 context.
+    /// Attention of the sequence at token `offset`, one head at a time: its keys and
+    /// values are packed once, then each block of [`QUERY_BLOCK`] queries goes from scores
+    /// (GEMM against the keys) through softmax (to bf16) to context (GEMM against the
+    /// values, written straight into the bf16 context) while it is in L1.
     ///
     /// # Safety
     /// The CPU must support AVX-512 F/BW/VL/BF16.
@@ -133,46 +127,49 @@ impl Model {
         let stride = 3 * hidden;
         let score_stride = len.div_ceil(16) * 16;
         let probability_stride = len.div_ceil(2) * 2;
-        ws.scores.resize(len * score_stride, 0.0);
-        ws.probabilities.resize(len * probability_stride, 0);
+        ws.scores.resize(QUERY_BLOCK * score_stride, 0.0);
+        ws.probabilities.resize(QUERY_BLOCK * probability_stride, 0);
         let qkv = &ws.qkv_bf16[offset * stride..(offset + len) * stride];
         for head in (0..hidden).step_by(head_dim) {
             ws.keys
-                .pack(len, head_dim, |j, d| qkv[j * stride + hidden + head + d]);
-            let output = Output::F32 {
-                data: &mut ws.scores,
-                ldc: score_stride,
-            };
-            // SAFETY (both GEMMs): the caller guarantees the CPU features.
-            unsafe { avx512::gemm(&qkv[head..], stride, len, &ws.keys, None, output) };
-            let rows = ws
-                .scores
-                .chunks_exact_mut(score_stride)
-                .zip(ws.probabilities.chunks_exact_mut(probability_stride));
-            for (scores, probabilities) in rows {
-                let scores = &mut scores[..len];
-                softmax_to_bf16(scores, probabilities);
-                if probability_stride > len {
-                    probabilities[len] = 0;
+                .pack_rows(&qkv[hidden + head..], stride, len, head_dim);
+            ws.values
+                .pack_columns(&qkv[2 * hidden + head..], stride, head_dim, len);
+            for first in (0..len).step_by(QUERY_BLOCK) {
+                let queries = (len - first).min(QUERY_BLOCK);
+                let output = Output::F32 {
+                    data: &mut ws.scores,
+                    ldc: score_stride,
+                };
+                let query = &qkv[first * stride + head..];
+                // SAFETY (both GEMMs): the caller guarantees the CPU features.
+                unsafe { avx512::gemm(query, stride, queries, &ws.keys, None, output) };
+                let rows = ws
+                    .scores
+                    .chunks_exact_mut(score_stride)
+                    .zip(ws.probabilities.chunks_exact_mut(probability_stride))
+                    .take(queries);
+                for (scores, probabilities) in rows {
+                    softmax_to_bf16(&mut scores[..len], probabilities);
+                    if probability_stride > len {
+                        probabilities[len] = 0;
+                    }
                 }
+                let output = Output::Bf16 {
+                    data: &mut ws.context_bf16[(offset + first) * hidden + head..],
+                    ldc: hidden,
+                };
+                unsafe {
+                    avx512::gemm(
+                        &ws.probabilities,
+                        probability_stride,
+                        queries,
+                        &ws.values,
+                        None,
+                        output,
+                    )
+                };
             }
-            ws.values.pack(head_dim, len, |d, j| {
-                qkv[j * stride + 2 * hidden + head + d]
-            });
-            let output = Output::Bf16 {
-                data: &mut ws.context_bf16[offset * hidden + head..],
-                ldc: hidden,
-            };
-            unsafe {
-                avx512::gemm(
-                    &ws.probabilities,
-                    probability_stride,
-                    len,
-                    &ws.values,
-                    None,
-                    output,
-                )
-            };
         }
     }
 }

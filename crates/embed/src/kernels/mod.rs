@@ -1,4 +1,6 @@
-//! Numeric kernels: element-wise operations shared by both paths, plus the two GEMM paths.
+//! Numeric kernels: element-wise operations shared by every path, the GEMMs of the two
+//! packed paths (`avx512`: bf16, `avx2`: fp32) with their fused epilogues (`output`), and
+//! the portable fp32 kernels.
 //!
 //! The element-wise functions here are plain Rust written so that LLVM vectorises them
 //! (fixed-width lane arrays, no libm calls, no data-dependent branches). They are
@@ -6,7 +8,9 @@
 //! `#[target_feature]`, they are compiled for 512-bit registers there, and for the baseline
 //! target in the portable path, from one source.
 
+pub mod avx2;
 pub mod avx512;
+pub mod output;
 pub mod portable;
 
 /// Lanes of the accumulator arrays; 16 fills one AVX-512 register.
@@ -145,10 +149,21 @@ fn exp_shifted(scores: &mut [f32]) -> f32 {
         .iter()
         .chain(max.iter())
         .fold(f32::NEG_INFINITY, |m, v| m.max(*v));
-    for v in scores.iter_mut() {
-        *v = exp(*v - max);
+    // The sum is taken in the same pass as the exponentials (lane-wise, as in `sum`).
+    let mut total = [0.0f32; LANES];
+    let mut chunks = scores.chunks_exact_mut(LANES);
+    for chunk in &mut chunks {
+        for (t, v) in total.iter_mut().zip(chunk) {
+            *v = exp(*v - max);
+            *t += *v;
+        }
     }
-    1.0 / sum(scores)
+    let mut tail = 0.0;
+    for v in chunks.into_remainder() {
+        *v = exp(*v - max);
+        tail += *v;
+    }
+    1.0 / (total.iter().sum::<f32>() + tail)
 }
 
 /// Token embeddings plus position and token-type embeddings, then the embedding layer norm.

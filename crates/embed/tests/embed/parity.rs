@@ -1,5 +1,6 @@
 //! Parity with sentence-transformers: every reference text must embed to a vector with
-//! cosine ≥ 0.999 to the one PyTorch produced, on the fast path and on the portable path.
+//! cosine ≥ 0.999 to the one PyTorch produced, on every kernel path (AVX-512 BF16, AVX2 +
+//! FMA, portable).
 //!
 //! Inputs as described in `main.rs`.
 
@@ -12,10 +13,14 @@ const MIN_COSINE: f32 = 0.999;
 fn check_parity(options: EmbedOptions) -> Option<Kernel> {
     let reference = reference()?;
     let embedder = Embedder::load_with(&reference.model, options).expect("model loads");
-    if options.allow_bf16 && embedder.kernel() != Kernel::Avx512Bf16 {
-        // The portable kernels would run, which the other test checks: the fast path
-        // is not tested here, and that is a skip, not a pass.
-        papers_testkit::skip("this CPU has no AVX-512 BF16, so the fast path cannot run");
+    if embedder.kernel() != options.max_kernel {
+        // A slower kernel would run, which its own test checks: the kernel this test is
+        // for is not tested here, and that is a skip, not a pass.
+        papers_testkit::skip(format!(
+            "this CPU cannot run the {:?} kernels (it runs {:?})",
+            options.max_kernel,
+            embedder.kernel()
+        ));
         return None;
     }
     assert_eq!(embedder.dim(), 384);
@@ -49,7 +54,7 @@ fn check_parity(options: EmbedOptions) -> Option<Kernel> {
 #[test]
 fn fast_path_matches_sentence_transformers() {
     if let Some(kernel) = check_parity(EmbedOptions {
-        allow_bf16: true,
+        max_kernel: Kernel::Avx512Bf16,
         threads: 0,
     }) {
         assert_eq!(kernel, Kernel::Avx512Bf16);
@@ -57,9 +62,19 @@ fn fast_path_matches_sentence_transformers() {
 }
 
 #[test]
+fn avx2_path_matches_sentence_transformers() {
+    if let Some(kernel) = check_parity(EmbedOptions {
+        max_kernel: Kernel::Avx2Fma,
+        threads: 0,
+    }) {
+        assert_eq!(kernel, Kernel::Avx2Fma);
+    }
+}
+
+#[test]
 fn portable_path_matches_sentence_transformers() {
     if let Some(kernel) = check_parity(EmbedOptions {
-        allow_bf16: false,
+        max_kernel: Kernel::Portable,
         threads: 0,
     }) {
         assert_eq!(kernel, Kernel::Portable);

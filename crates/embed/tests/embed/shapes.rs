@@ -1,6 +1,6 @@
 //! Other BERT-family models by configuration alone: model directories of other shapes,
 //! built in a temporary directory from the installed all-MiniLM-L6-v2, are embedded by the
-//! production loader and forward pass (both kernel paths) and compared with an independent
+//! production loader and forward pass (every kernel path) and compared with an independent
 //! float64 numpy encoder (`tests/bert_reference.py`) on reference texts.
 //!
 //! - `deeper`: bge-small-en-v1.5's layout. 12 layers (MiniLM's six, twice), CLS pooling, a
@@ -310,7 +310,7 @@ fn reference_vectors(dir: &Path, ids: &[Vec<u32>], dim: usize) -> Vec<Vec<f32>> 
     floats.chunks_exact(dim).map(<[f32]>::to_vec).collect()
 }
 
-/// Embeds the sample texts on both paths and compares them with the reference.
+/// Embeds the sample texts on every kernel path and compares them with the reference.
 /// `longest` is a length the longest text must reach, to show which limit applied.
 fn check(dir: &Path, max_len: usize, longest: usize, id_prefix: &str, fast_path_fits: bool) {
     let reference_texts = &reference().expect("checked by the caller").texts;
@@ -326,11 +326,11 @@ fn check(dir: &Path, max_len: usize, longest: usize, id_prefix: &str, fast_path_
         "longest text has {most} tokens, expected {longest}..={max_len}"
     );
     let mut expected = None;
-    for allow_bf16 in [true, false] {
+    for max_kernel in [Kernel::Avx512Bf16, Kernel::Avx2Fma, Kernel::Portable] {
         let embedder = Embedder::load_with(
             dir,
             EmbedOptions {
-                allow_bf16,
+                max_kernel,
                 threads: 0,
             },
         )
@@ -341,6 +341,7 @@ fn check(dir: &Path, max_len: usize, longest: usize, id_prefix: &str, fast_path_
             embedder.model_id()
         );
         assert_eq!(embedder.max_seq_length(), max_len);
+        assert!(embedder.kernel() <= max_kernel, "{:?}", embedder.kernel());
         if !fast_path_fits {
             assert_eq!(embedder.kernel(), Kernel::Portable);
         }
@@ -361,7 +362,7 @@ fn check(dir: &Path, max_len: usize, longest: usize, id_prefix: &str, fast_path_
             texts.len()
         );
         assert!(worst >= 0.999, "text {index}: cosine {worst}");
-        if embedder.kernel() == Kernel::Portable {
+        if embedder.kernel() != Kernel::Avx512Bf16 {
             assert!(worst >= 0.99999, "fp32 path, text {index}: cosine {worst}");
         }
     }

@@ -173,6 +173,12 @@ pub(crate) fn filter_query(
             .collect();
         must.push((Occur::Must, Box::new(BooleanQuery::new(any))));
     }
+    if let Some(category) = &filters.within {
+        must.push((
+            Occur::Must,
+            basic_term(fields.categories, category.as_str()),
+        ));
+    }
     for author in &filters.authors {
         must.push((Occur::Must, author_query(author, fields, analyzers)));
     }

@@ -131,9 +131,10 @@ pub(crate) fn to_tantivy_date(day: NaiveDate) -> DateTime {
     DateTime::from_timestamp_secs(seconds)
 }
 
-pub(crate) fn document(fields: &Fields, doc: &IndexDoc) -> TantivyDocument {
+/// The document of `doc`, filed under `key` (`doc.key` as the index holds it).
+pub(crate) fn document(fields: &Fields, key: u64, doc: &IndexDoc) -> TantivyDocument {
     let mut out = TantivyDocument::default();
-    out.add_u64(fields.key, doc.key);
+    out.add_u64(fields.key, key);
     if let Some(id) = &doc.id {
         out.add_text(fields.id, id.as_str());
     }

@@ -4,7 +4,7 @@
 use std::io::BufRead;
 
 use papers_core::{ArxivId, Category};
-use papers_index::{IndexDoc, Mode, ParsedQuery, Searcher, Update};
+use papers_index::{IndexDoc, ParsedQuery, SearchMode, Searcher, Update};
 
 const PAPERS: usize = 3000;
 const DIM: usize = 384;
@@ -24,7 +24,7 @@ fn load(shared: &std::path::Path) -> Result<Vec<Update>, Box<dyn std::error::Err
             .collect();
         updates.push(Update {
             doc: IndexDoc {
-                key: key as u64,
+                key: i64::try_from(key)?,
                 id: ArxivId::parse(&text("id")).ok(),
                 title: text("title")
                     .split_whitespace()
@@ -59,7 +59,7 @@ fn real_papers_find_themselves_their_neighbours_and_their_categories()
     for probe in &probes {
         let vector = probe.vector.as_deref();
         let query = ParsedQuery::parse(&probe.doc.title);
-        let results = searcher.search(&query, vector, Mode::Hybrid, 10)?;
+        let results = searcher.search(&query, vector, SearchMode::Hybrid, 10)?;
         self_first += usize::from(results.hits.first().is_some_and(|h| h.key == probe.doc.key));
         let similar = searcher
             .similar(probe.doc.key, 5, &Default::default())?
@@ -70,11 +70,12 @@ fn real_papers_find_themselves_their_neighbours_and_their_categories()
         let shared_archive = similar
             .iter()
             .filter(|h| {
-                updates[h.key as usize]
-                    .doc
-                    .categories
-                    .iter()
-                    .any(|c| c.archive() == archive)
+                usize::try_from(h.key)
+                    .ok()
+                    .and_then(|key| updates.get(key))
+                    .is_some_and(|update| {
+                        update.doc.categories.iter().any(|c| c.archive() == archive)
+                    })
             })
             .count();
         neighbours_share_archive += usize::from(shared_archive >= 3);
@@ -82,13 +83,14 @@ fn real_papers_find_themselves_their_neighbours_and_their_categories()
         // A category filter holds in dense mode, during the scan.
         let category = &probe.doc.categories[0];
         let filtered = ParsedQuery::parse(&format!("{} cat:{category}", probe.doc.title));
-        let dense = searcher.search(&filtered, vector, Mode::Dense, 10)?;
+        let dense = searcher.search(&filtered, vector, SearchMode::Dense, 10)?;
         assert!(!dense.hits.is_empty());
         for hit in &dense.hits {
+            let doc = &updates[usize::try_from(hit.key)?].doc;
             assert!(
-                updates[hit.key as usize].doc.categories.contains(category),
+                doc.categories.contains(category),
                 "{category} {:?}",
-                hit.title
+                doc.title
             );
         }
     }
@@ -108,7 +110,7 @@ fn real_papers_find_themselves_their_neighbours_and_their_categories()
     let direct = searcher.search(
         &ParsedQuery::parse(&format!("arXiv:{id}")),
         None,
-        Mode::Hybrid,
+        SearchMode::Hybrid,
         10,
     )?;
     assert_eq!(direct.hits.first().map(|h| h.key), Some(17));

@@ -17,7 +17,7 @@ pub fn vector(axis: usize, tilt: f32) -> Vec<f32> {
 }
 
 fn doc(
-    key: u64,
+    key: i64,
     id: &str,
     title: &str,
     abstract_text: &str,

@@ -1,7 +1,8 @@
 //! Filters in every mode, direct ids, fallback, snippets, similar papers, the
 //! cutoff, crash-safe reopen and reindex equivalence, on the synthetic corpus.
 
-use papers_index::{Mode, ParsedQuery, SearchConfig, Searcher, Update, reindex};
+use papers_core::{ArxivId, Category};
+use papers_index::{Hit, ParsedQuery, SearchConfig, SearchMode, Searcher, Update, reindex};
 use papers_rank::cutoff::Cutoff;
 
 use crate::fixtures::{DIM, corpus, vector};
@@ -22,12 +23,12 @@ fn build(
 fn keys(
     searcher: &Searcher,
     query: &str,
-    mode: Mode,
-) -> Result<Vec<u64>, Box<dyn std::error::Error>> {
+    mode: SearchMode,
+) -> Result<Vec<i64>, Box<dyn std::error::Error>> {
     let parsed = ParsedQuery::parse(query);
     let results = searcher.search(&parsed, Some(&vector(0, 0.2)), mode, 20)?;
     assert_eq!(results.mode_used, mode);
-    let mut keys: Vec<u64> = results.hits.iter().map(|h| h.key).collect();
+    let mut keys: Vec<i64> = results.hits.iter().map(|h| h.key).collect();
     keys.sort_unstable();
     Ok(keys)
 }
@@ -42,7 +43,7 @@ fn filters_apply_during_lexical_dense_and_hybrid_search() -> TestResult {
         cutoff: Cutoff::OFF,
         ..SearchConfig::default()
     });
-    let cases: [(&str, &[u64]); 6] = [
+    let cases: [(&str, &[i64]); 6] = [
         ("retrieval cat:cs.IR", &[1, 3, 5]),
         ("graph cat:cs.LG", &[2, 4, 6]),
         ("retrieval author:turing", &[1, 3]),
@@ -51,9 +52,9 @@ fn filters_apply_during_lexical_dense_and_hybrid_search() -> TestResult {
         ("retrieval cat:cs author:\"ada lovelace\"", &[1, 6]),
     ];
     for (query, allowed) in cases {
-        let dense = keys(&searcher, query, Mode::Dense)?;
+        let dense = keys(&searcher, query, SearchMode::Dense)?;
         assert_eq!(dense, allowed.to_vec(), "dense {query}");
-        for mode in [Mode::Lexical, Mode::Hybrid] {
+        for mode in [SearchMode::Lexical, SearchMode::Hybrid] {
             let found = keys(&searcher, query, mode)?;
             assert!(
                 !found.is_empty() && found.iter().all(|k| allowed.contains(k)),
@@ -62,10 +63,71 @@ fn filters_apply_during_lexical_dense_and_hybrid_search() -> TestResult {
         }
     }
     // Filters alone list the matching papers, newest first.
-    let listed = searcher.search(&ParsedQuery::parse("cat:cs.IR"), None, Mode::Lexical, 10)?;
+    let listed = searcher.search(
+        &ParsedQuery::parse("cat:cs.IR"),
+        None,
+        SearchMode::Lexical,
+        10,
+    )?;
     assert_eq!(
         listed.hits.iter().map(|h| h.key).collect::<Vec<_>>(),
         vec![5, 3, 1]
+    );
+    Ok(())
+}
+
+#[test]
+fn a_surface_category_narrows_the_query_and_its_own_cat_filters() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut searcher = build(dir.path(), &corpus())?;
+    searcher.set_config(SearchConfig {
+        cutoff: Cutoff::OFF,
+        ..SearchConfig::default()
+    });
+    let within = |text: &str, category: &str| -> Result<ParsedQuery, Box<dyn std::error::Error>> {
+        let mut query = ParsedQuery::parse(text);
+        query.filters.within = Some(Category::parse(category)?);
+        Ok(query)
+    };
+    // `cat:cs.LG cat:cs.IR` allows either; the surface's cs.IR narrows it to one.
+    let query = within("retrieval graph cat:cs.LG cat:cs.IR", "cs.IR")?;
+    assert!(!query.filters.is_empty());
+    for mode in [SearchMode::Lexical, SearchMode::Dense, SearchMode::Hybrid] {
+        let results = searcher.search(&query, Some(&vector(0, 0.2)), mode, 20)?;
+        let mut found: Vec<i64> = results.hits.iter().map(|h| h.key).collect();
+        found.sort_unstable();
+        if mode == SearchMode::Dense {
+            assert_eq!(found, vec![1, 3, 5], "{mode}");
+        } else {
+            assert!(
+                !found.is_empty() && found.iter().all(|k| [1, 3, 5].contains(k)),
+                "{mode}: {found:?}"
+            );
+        }
+    }
+    // An archive takes its subjects, as `cat:` does; another archive has none of them.
+    let archive = searcher.search(&within("retrieval", "cs")?, None, SearchMode::Lexical, 10)?;
+    assert!(!archive.hits.is_empty());
+    assert!(archive.hits.iter().all(|h| [1, 3, 5].contains(&h.key)));
+    let elsewhere = searcher.search(
+        &within("retrieval", "hep-th")?,
+        None,
+        SearchMode::Lexical,
+        10,
+    )?;
+    assert!(elsewhere.hits.is_empty());
+    // A pasted id is found only inside the category.
+    let outside = searcher.search(
+        &within("2402.00004", "cs.IR")?,
+        None,
+        SearchMode::Hybrid,
+        10,
+    )?;
+    assert!(outside.hits.is_empty());
+    let inside = searcher.search(&within("2402.00004", "cs")?, None, SearchMode::Hybrid, 10)?;
+    assert_eq!(
+        inside.hits.iter().map(|h| h.key).collect::<Vec<_>>(),
+        vec![4]
     );
     Ok(())
 }
@@ -78,66 +140,76 @@ fn direct_ids_fallback_snippets_similar_and_cutoff() -> TestResult {
     let direct = searcher.search(
         &ParsedQuery::parse("https://arxiv.org/abs/2402.00004v2"),
         None,
-        Mode::Hybrid,
+        SearchMode::Hybrid,
         10,
     )?;
     assert_eq!(
         direct.hits.iter().map(|h| h.key).collect::<Vec<_>>(),
         vec![4]
     );
-    assert_eq!(direct.hits[0].title, "Capsule networks for vision");
-    let missing = searcher.search(&ParsedQuery::parse("2405.99999"), None, Mode::Hybrid, 10)?;
+    let described = searcher.describe(&direct.hits, &ParsedQuery::default())?;
+    assert_eq!(described[0].1.title, "Capsule networks for vision");
+    let missing = searcher.search(
+        &ParsedQuery::parse("2405.99999"),
+        None,
+        SearchMode::Hybrid,
+        10,
+    )?;
     assert!(missing.hits.is_empty());
 
     let query = ParsedQuery::parse("relevance cutoff");
-    let fallback = searcher.search(&query, None, Mode::Hybrid, 10)?;
+    let fallback = searcher.search(&query, None, SearchMode::Hybrid, 10)?;
     assert!(fallback.fell_back);
-    assert_eq!(fallback.mode_used, Mode::Lexical);
-    let hit = &fallback.hits[0];
+    assert_eq!(fallback.mode_used, SearchMode::Lexical);
+    let hit = fallback.hits[0];
     assert_eq!(hit.key, 1);
-    assert!(
-        hit.snippet_html.contains("<mark>relevance</mark>"),
-        "{}",
-        hit.snippet_html
-    );
-    assert!(hit.snippet_html.contains("&amp;"), "{}", hit.snippet_html);
-    let marked: Vec<&str> = hit
+    // Snippets are made for the hits a surface shows, on request.
+    let snippets = searcher.snippets(&fallback.hits[..1], &query)?;
+    let snippet = snippets[0].as_ref().ok_or("no snippet")?;
+    let marked: Vec<&str> = snippet
         .highlights
         .iter()
-        .map(|r| &hit.snippet_text[r.clone()])
+        .map(|r| &snippet.text[r.clone()])
         .collect();
     assert_eq!(marked, vec!["relevance", "cutoff"]);
-
-    let json = serde_json::to_value(&fallback)?;
-    assert_eq!(json["mode_used"], "lexical");
-    assert_eq!(json["fell_back"], true);
-    assert_eq!(json["hits"][0]["id"], "2401.00001");
+    // What `papers search` prints: the same snippet with the id and title.
+    let described = searcher.describe(&[hit], &query)?;
+    assert_eq!(described.len(), 1);
+    assert_eq!(described[0].0, hit);
     assert_eq!(
-        json["hits"][0]["highlights"][0],
-        serde_json::json!([marked_start(hit), marked_start(hit) + 9])
+        described[0].1.id.as_ref().map(ArxivId::as_str),
+        Some("2401.00001")
     );
-    assert_eq!("HYBRID".parse::<Mode>(), Ok(Mode::Hybrid));
-    assert!("semantic".parse::<Mode>().is_err());
+    assert_eq!(&described[0].1.snippet, snippet);
+    // A key the lexical index does not have: no snippet, no description.
+    let ghost = [Hit {
+        key: 99,
+        score: 1.0,
+    }];
+    assert_eq!(searcher.snippets(&ghost, &query)?, vec![None]);
+    assert!(searcher.describe(&ghost, &query)?.is_empty());
+    assert_eq!("HYBRID".parse::<SearchMode>(), Ok(SearchMode::Hybrid));
+    assert_eq!("semantic".parse::<SearchMode>(), Ok(SearchMode::Dense));
 
-    let hybrid = searcher.search(&query, Some(&vector(0, 0.0)), Mode::Hybrid, 10)?;
+    let hybrid = searcher.search(&query, Some(&vector(0, 0.0)), SearchMode::Hybrid, 10)?;
     assert!(!hybrid.fell_back);
     assert_eq!(hybrid.hits[0].key, 1);
     // The cutoff keeps the on-topic papers (axis 0) and drops the rest.
-    let mut kept: Vec<u64> = hybrid.hits.iter().map(|h| h.key).collect();
+    let mut kept: Vec<i64> = hybrid.hits.iter().map(|h| h.key).collect();
     kept.sort_unstable();
     assert_eq!(kept, vec![1, 3, 5]);
     // A vector near nothing in the corpus, with words that match nothing: nothing.
     let nowhere = searcher.search(
         &ParsedQuery::parse("pizza recipe"),
         Some(&vector(7, 0.0)),
-        Mode::Hybrid,
+        SearchMode::Hybrid,
         10,
     )?;
     assert!(nowhere.hits.is_empty(), "{:?}", nowhere.hits);
     let dense_nowhere = searcher.search(
         &ParsedQuery::parse("relevance"),
         Some(&vector(7, 0.0)),
-        Mode::Dense,
+        SearchMode::Dense,
         10,
     )?;
     assert!(dense_nowhere.hits.is_empty());
@@ -155,10 +227,6 @@ fn direct_ids_fallback_snippets_similar_and_cutoff() -> TestResult {
     assert!(similar_old.iter().all(|h| [2, 7, 8].contains(&h.key)));
     assert!(searcher.similar(99, 2, &Default::default())?.is_none());
     Ok(())
-}
-
-fn marked_start(hit: &papers_index::Hit) -> usize {
-    hit.highlights[0].start
 }
 
 #[test]
@@ -181,7 +249,7 @@ fn uncommitted_writes_vanish_on_reopen_and_the_watermark_survives() -> TestResul
     let found = searcher.search(
         &ParsedQuery::parse("reciprocal rank fusion"),
         None,
-        Mode::Lexical,
+        SearchMode::Lexical,
         10,
     )?;
     assert!(found.hits.iter().all(|h| h.key != 40));
@@ -254,14 +322,14 @@ fn reindex_gives_the_same_results_as_incremental_updates() -> TestResult {
         "retrieval cat:cs.IR",
         "author:hinton",
     ] {
-        for mode in [Mode::Lexical, Mode::Dense, Mode::Hybrid] {
+        for mode in [SearchMode::Lexical, SearchMode::Dense, SearchMode::Hybrid] {
             let parsed = ParsedQuery::parse(query);
             let a = incremental.search(&parsed, Some(&vector(0, 0.2)), mode, 10)?;
             let b = rebuilt.search(&parsed, Some(&vector(0, 0.2)), mode, 10)?;
             // Order, not scores: until tantivy merges segments, replaced and
             // deleted documents still count in BM25's document frequencies, so
             // the incremental index's raw scores differ slightly.
-            let summary = |r: &papers_index::SearchResults| -> Vec<u64> {
+            let summary = |r: &papers_index::SearchResults| -> Vec<i64> {
                 r.hits.iter().map(|h| h.key).collect()
             };
             assert_eq!(summary(&a), summary(&b), "{mode} {query}");

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use papers_embed::Embedder;
 use papers_index::eval::{self, BeirSet, EvalOptions};
-use papers_index::{IndexDoc, Mode};
+use papers_index::{IndexDoc, SearchMode};
 
 const UNRELATED: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -45,7 +45,7 @@ fn bm25_on_scifact_train_beats_the_anchor() -> Result<(), Box<dyn Error>> {
         &set,
         None,
         &EvalOptions {
-            mode: Mode::Lexical,
+            mode: SearchMode::Lexical,
             unrelated: unrelated_queries(),
             ..EvalOptions::default()
         },
@@ -117,9 +117,9 @@ fn dense_hybrid_and_cutoff_targets_with_the_model() -> Result<(), Box<dyn Error>
         };
         eval::evaluate_with(&index.searcher, &set, Some(&embed), &options)
     };
-    let lexical = report(Mode::Lexical)?;
-    let dense = report(Mode::Dense)?;
-    let hybrid = report(Mode::Hybrid)?;
+    let lexical = report(SearchMode::Lexical)?;
+    let dense = report(SearchMode::Dense)?;
+    let hybrid = report(SearchMode::Hybrid)?;
     for report in [&lexical, &dense, &hybrid] {
         eprintln!("{}", report.lines().join(" "));
         assert!(!report.fell_back, "{:?}", report.lines());

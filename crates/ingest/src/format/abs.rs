@@ -23,11 +23,10 @@ use std::path::{Path, PathBuf};
 
 use papers_core::{Category, Metadata, PaperRecord, Source, Version};
 
-use super::{parse_bare_id, parse_categories, version_dates};
+use super::{Item, Positioned, parse_bare_id, parse_categories, version_dates};
 use crate::detect::input_files;
 use crate::error::{ErrorKind, IngestError, Position};
 use crate::input::Progress;
-use crate::records::{Item, Positioned};
 use crate::text::{
     decode_utf8_or_latin1, normalize_whitespace, optional, parse_rfc2822, split_authors,
 };

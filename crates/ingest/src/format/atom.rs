@@ -11,10 +11,9 @@ use std::path::{Path, PathBuf};
 
 use papers_core::{Category, Metadata, PaperRecord, Source, Version};
 
-use super::{parse_id, require_title};
+use super::{Item, Positioned, parse_id, require_title};
 use crate::error::{ErrorKind, IngestError, Position};
 use crate::input::{Input, Progress};
-use crate::records::{Item, Positioned};
 use crate::text::{normalize_whitespace, optional, parse_iso8601};
 use crate::xml::{Element, XmlStream};
 

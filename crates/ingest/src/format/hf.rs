@@ -12,10 +12,9 @@ use std::path::Path;
 use papers_core::{Community, Metadata, PaperRecord, Source};
 use serde::Deserialize;
 
-use super::{parse_bare_id, require_title};
+use super::{Item, Positioned, parse_bare_id, require_title};
 use crate::error::{ErrorKind, IngestError, Position};
 use crate::input::{Input, Progress};
-use crate::records::{Item, Positioned};
 use crate::text::{normalize_whitespace, optional, parse_iso8601};
 
 /// An entry of the daily feed: the paper plus who put it on the feed and when.

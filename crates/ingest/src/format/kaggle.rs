@@ -11,10 +11,12 @@ use std::path::Path;
 use papers_core::{Metadata, PaperRecord, Source, Version};
 use serde::Deserialize;
 
-use super::{parse_bare_id, parse_categories, parse_version_number, require_title, version_dates};
+use super::{
+    Item, Positioned, parse_bare_id, parse_categories, parse_version_number, require_title,
+    version_dates,
+};
 use crate::error::{ErrorKind, IngestError, Position};
 use crate::input::{Input, Progress};
-use crate::records::{Item, Positioned};
 use crate::text::{
     join_name, normalize_whitespace, optional, parse_day, parse_rfc2822, split_authors,
 };

@@ -1,4 +1,6 @@
-//! One module per input format, each turning raw input into [`papers_core::PaperRecord`]s.
+//! One module per input format, each turning raw input into [`papers_core::PaperRecord`]s,
+//! and the [`Positioned`] items they all yield. `records` picks a format and wraps its
+//! items; the formats never look back at it.
 
 pub mod abs;
 pub mod atom;
@@ -6,9 +8,19 @@ pub mod hf;
 pub mod kaggle;
 pub mod oai;
 
-use papers_core::{ArxivId, Category, Version, VersionedId};
+use papers_core::{ArxivId, Category, PaperRecord, Version, VersionedId};
 
-use crate::error::ErrorKind;
+use crate::error::{ErrorKind, IngestError, Position};
+
+/// A record and where it was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Positioned {
+    pub record: PaperRecord,
+    pub position: Position,
+}
+
+/// What a format's iterator yields: a record, or the error that took its place.
+pub(crate) type Item = Result<Positioned, IngestError>;
 
 /// Parses an id as a source writes it (bare, `arXiv:`-prefixed, URL), keeping the version.
 pub(crate) fn parse_id(text: &str) -> Result<VersionedId, ErrorKind> {

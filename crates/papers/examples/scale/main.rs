@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use papers_embed::{EmbedOptions, Embedder};
-use papers_index::{DenseOptions, Mode, ParsedQuery, SearchConfig, Searcher};
+use papers_index::{DenseOptions, ParsedQuery, SearchConfig, SearchMode, Searcher};
 use papers_store::Store;
 
 mod dense;
@@ -192,13 +192,7 @@ fn sentences(text: &str) -> Vec<&str> {
 }
 
 fn load_embedder(model_dir: &Path) -> anyhow::Result<Embedder> {
-    Ok(Embedder::load_with(
-        model_dir,
-        EmbedOptions {
-            allow_bf16: true,
-            threads: 0,
-        },
-    )?)
+    Ok(Embedder::load_with(model_dir, EmbedOptions::default())?)
 }
 
 /// The id and dimension vectors of the model in `model_dir` are stored under.
@@ -218,7 +212,7 @@ fn vectors(data_dir: &Path, model_dir: &Path) -> anyhow::Result<()> {
     let mut random = SplitMix(384);
     for chunk in keys.chunks(10_000) {
         let rows: Vec<(i64, Vec<f32>)> = chunk.iter().map(|&key| (key, random.unit(dim))).collect();
-        store.put_embeddings(&model, &rows)?;
+        store.put_embeddings(&model, &rows, chrono::Utc::now())?;
     }
     let seconds = started.elapsed().as_secs_f64();
     println!(
@@ -260,7 +254,7 @@ fn reference_vectors(
     }
     let count = rows.len();
     for chunk in rows.chunks(10_000) {
-        store.put_embeddings(&model, chunk)?;
+        store.put_embeddings(&model, chunk, chrono::Utc::now())?;
     }
     println!(
         "stored {count} reference vectors ({dim}-d) from {}",
@@ -348,7 +342,7 @@ fn search(
         Searcher::open_with(&index_dir, embedder.model_id(), embedder.dim(), options)?;
     // Random vectors have cosines near 0, which the relevance cutoff would drop,
     // leaving less work than real queries do: time the pipeline with the cutoff
-    // off, so every query fuses and describes ten hits.
+    // off, so every query fuses ten hits and makes their snippets.
     searcher.set_config(SearchConfig {
         cutoff: papers_rank::cutoff::Cutoff::OFF,
         ..SearchConfig::default()
@@ -375,16 +369,20 @@ fn search(
     };
     // Warm the page cache, the model and the CPU before timing.
     for query in parsed.iter().take(20) {
-        searcher.search(query, Some(&embed(query)?), Mode::Hybrid, 10)?;
+        searcher.search(query, Some(&embed(query)?), SearchMode::Hybrid, 10)?;
     }
     let mut empty = 0;
     let mut lines = Vec::new();
     for (label, mode, filter) in [
-        ("lexical", Mode::Lexical, None),
-        ("dense", Mode::Dense, None),
-        ("hybrid", Mode::Hybrid, None),
-        ("hybrid cat:cs.LG", Mode::Hybrid, Some("cat:cs.LG")),
-        ("hybrid cat:math.AG", Mode::Hybrid, Some("cat:math.AG")),
+        ("lexical", SearchMode::Lexical, None),
+        ("dense", SearchMode::Dense, None),
+        ("hybrid", SearchMode::Hybrid, None),
+        ("hybrid cat:cs.LG", SearchMode::Hybrid, Some("cat:cs.LG")),
+        (
+            "hybrid cat:math.AG",
+            SearchMode::Hybrid,
+            Some("cat:math.AG"),
+        ),
     ] {
         let mut times = Vec::with_capacity(parsed.len());
         for query in &parsed {
@@ -394,17 +392,19 @@ fn search(
             }
             let t = Instant::now();
             let vector = match mode {
-                Mode::Lexical => None,
+                SearchMode::Lexical => None,
                 _ => Some(embed(&query)?),
             };
             let results = searcher.search(&query, vector.as_deref(), mode, 10)?;
+            // The site's request: the hits, then the snippets of the ten it shows.
+            searcher.snippets(&results.hits, &query)?;
             times.push(t.elapsed());
             if filter.is_none() && results.hits.is_empty() {
                 empty += 1;
             }
         }
         let (p50, p99) = percentiles(times);
-        let embedding = if mode == Mode::Lexical {
+        let embedding = if mode == SearchMode::Lexical {
             ""
         } else {
             ", query embedding included"

@@ -13,42 +13,41 @@ use papers_digest::{
 };
 use papers_store::Store;
 
-use crate::cli::{Cli, DigestAction, DigestArgs, DigestSendArgs, MailArgs, PeriodArg};
+use crate::cli::{DigestAction, DigestArgs, DigestSendArgs, PeriodArg};
+use crate::config::{self, Config, DEFAULT_MODEL_REPO, MailConfig};
 use crate::output::outln;
 use crate::search_service::{IndexedSavedSearch, SearchService};
 
-pub fn run(cli: &Cli, args: &DigestArgs) -> anyhow::Result<ExitCode> {
+pub fn run(config: &Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
     match &args.action {
-        DigestAction::Send(send) => run_send(cli, send),
+        DigestAction::Send(send) => run_send(config, send),
     }
 }
 
-fn run_send(cli: &Cli, args: &DigestSendArgs) -> anyhow::Result<ExitCode> {
-    let public_url = match (&args.public_url, args.dry_run) {
+fn run_send(config: &Config, args: &DigestSendArgs) -> anyhow::Result<ExitCode> {
+    let public_url = match (&config.web.public_url, args.dry_run) {
         (Some(url), _) => url.clone(),
         // A dry run mails nothing, so its links need not be right.
         (None, true) => "http://localhost:8080".to_owned(),
         (None, false) => {
-            bail!("set PAPERS_PUBLIC_URL (or --public-url): the base of every link in a digest")
+            bail!(
+                "set PAPERS_PUBLIC_URL (or --public-url, or web.public_url in the config \
+                 file): the base of every link in a digest"
+            )
         }
     };
     // Personal picks rank by the model's stored vectors; without a model they are left out.
-    let model = crate::search_service::ModelChoice::from_cli(cli)
+    let model = crate::search_service::ModelChoice::from_config(&config.model)
         .load()
         .ok();
-    let digests = engine(
-        &cli.data_dir,
-        &public_url,
-        &args.mail,
-        model.as_ref().map(|m| m.model_id()),
-    )?;
+    let digests = engine(config, &public_url, model.as_ref().map(|m| m.model_id()))?;
     let mailer = if args.dry_run {
         None
     } else {
-        Some(
-            mailer(&args.mail, &public_url)?
-                .context("set PAPERS_SMTP_URL (or --smtp-url), or use --dry-run")?,
-        )
+        Some(mailer(&config.mail, &public_url)?.context(
+            "set PAPERS_SMTP_URL (or --smtp-url, or mail.smtp_url in the config file), \
+                 or use --dry-run",
+        )?)
     };
     let deliver: &dyn Deliver = match &mailer {
         Some(mailer) => mailer,
@@ -60,8 +59,8 @@ fn run_send(cli: &Cli, args: &DigestSendArgs) -> anyhow::Result<ExitCode> {
     };
     let now = Utc::now();
     let as_of = args.as_of.unwrap_or_else(|| feed_day(now));
-    let mut store = cli.open_store()?;
-    let search = SearchService::open(&cli.data_dir, model)?;
+    let mut store = config.store.open()?;
+    let search = SearchService::open(&config.store.data_dir, model)?;
     // Saved searches read this node's index; bring it up to date first. When a server
     // on the same data directory holds the index writer, its own follower keeps the
     // index current and this run reads it as it is.
@@ -137,41 +136,47 @@ fn print_report(report: &Report) -> anyhow::Result<()> {
 /// The digest engine over `public_url`, signing links with the site's secret.
 /// `model_id` is the loaded embedding model's identity, which names its stored vectors.
 pub fn engine(
-    data_dir: &Path,
+    config: &Config,
     public_url: &str,
-    mail: &MailArgs,
     model_id: Option<&str>,
 ) -> anyhow::Result<Digests> {
     let base = PublicUrl::parse(public_url)?;
-    let links = Links::new(base, secret(data_dir)?);
-    let model = mail
+    let links = Links::new(
+        base,
+        secret(&config.store.data_dir, config.mail.secret.as_ref())?,
+    );
+    let model = config
+        .digest
         .embedding_model
         .clone()
         .or_else(|| model_id.map(str::to_owned))
-        .unwrap_or_else(|| crate::search_service::DEFAULT_MODEL_REPO.to_owned());
+        .unwrap_or_else(|| DEFAULT_MODEL_REPO.to_owned());
     Digests::new(links, Settings::new(model)).context("loading the digest templates")
 }
 
 /// The SMTP mailer, or `None` when no SMTP URL is set.
-pub fn mailer(mail: &MailArgs, public_url: &str) -> anyhow::Result<Option<Mailer>> {
+pub fn mailer(mail: &MailConfig, public_url: &str) -> anyhow::Result<Option<Mailer>> {
     let Some(url) = &mail.smtp_url else {
         return Ok(None);
     };
     let from = mail
-        .mail_from
+        .from
         .as_deref()
         .context("PAPERS_SMTP_URL is set but PAPERS_MAIL_FROM (the sender) is not")?;
-    let config = SmtpConfig::new(url, mail.smtp_password.clone(), from, public_url)?;
+    let password = mail.smtp_password.as_ref().map(|p| p.expose().clone());
+    let config = SmtpConfig::new(url.expose(), password, from, public_url)?;
     Ok(Some(Mailer::new(&config)?))
 }
 
-/// The key that signs confirmation and unsubscribe links: `PAPERS_SECRET`, or
-/// `<data-dir>/secret`, created once with 32 random bytes and readable only by the
-/// owner. Changing it invalidates every link already mailed.
-pub fn secret(data_dir: &Path) -> anyhow::Result<Secret> {
-    if let Some(value) = std::env::var_os("PAPERS_SECRET") {
-        let bytes = value.into_encoded_bytes();
-        return Secret::new(bytes).context("PAPERS_SECRET");
+/// The key that signs confirmation and unsubscribe links: `configured`
+/// (`PAPERS_SECRET`), or `<data-dir>/secret`, created once with 32 random bytes and
+/// readable only by the owner. Changing it invalidates every link already mailed.
+pub fn secret(
+    data_dir: &Path,
+    configured: Option<&config::Secret<Vec<u8>>>,
+) -> anyhow::Result<Secret> {
+    if let Some(value) = configured {
+        return Secret::new(value.expose().clone()).context("PAPERS_SECRET");
     }
     let path = data_dir.join("secret");
     match std::fs::read(&path) {

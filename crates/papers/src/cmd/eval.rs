@@ -2,26 +2,27 @@
 
 use std::process::ExitCode;
 
-use papers_index::Mode;
+use papers_index::SearchMode;
 use papers_index::eval::{BeirSet, EvalOptions, builtin_unrelated_queries, evaluate};
 
-use crate::cli::{Cli, EvalArgs, EvalBenchmark};
+use crate::cli::{EvalArgs, EvalBenchmark};
+use crate::config::Config;
 use crate::output::outln;
 use crate::search_service::load_optional_model;
 
-pub fn run(cli: &Cli, args: &EvalArgs) -> anyhow::Result<ExitCode> {
+pub fn run(config: &Config, args: &EvalArgs) -> anyhow::Result<ExitCode> {
     let EvalBenchmark::Beir {
         dir,
         qrels,
         mode,
         json,
     } = &args.benchmark;
-    let mode: Mode = mode.parse().map_err(|e| anyhow::anyhow!("--mode: {e}"))?;
+    let mode: SearchMode = mode.parse().map_err(|e| anyhow::anyhow!("--mode: {e}"))?;
     let set = BeirSet::load(dir, qrels.as_deref())?;
-    let embedder = if mode == Mode::Lexical {
+    let embedder = if mode == SearchMode::Lexical {
         None
     } else {
-        load_optional_model(cli, "no embedding model, evaluating lexically")
+        load_optional_model(&config.model, "no embedding model, evaluating lexically")
     };
     let embed_fn = |texts: &[&str]| -> Vec<Vec<f32>> {
         match embedder.as_ref().map(|e| e.embed(texts)) {

@@ -11,7 +11,8 @@ use papers_core::PaperRecord;
 use papers_ingest::harvest::{Client, hf, oai::OaiHarvester};
 use papers_store::{Store, UpsertOutcome};
 
-use crate::cli::{Cli, HarvestArgs, HarvestSource};
+use crate::cli::{HarvestArgs, HarvestSource};
+use crate::config::Config;
 use crate::output::outln;
 
 #[derive(Debug, Default)]
@@ -22,8 +23,8 @@ struct Tally {
     skipped: u64,
 }
 
-pub fn run(cli: &Cli, args: &HarvestArgs) -> anyhow::Result<ExitCode> {
-    let mut store = cli.open_store()?;
+pub fn run(config: &Config, args: &HarvestArgs) -> anyhow::Result<ExitCode> {
+    let mut store = config.store.open()?;
     // Nodes that all run the same cron entry harvest once: the others see the claim
     // held and leave. (Two harvests would be correct, merging is idempotent, but would
     // fetch everything twice and count against the sources' rate limits.)
@@ -34,7 +35,7 @@ pub fn run(cli: &Cli, args: &HarvestArgs) -> anyhow::Result<ExitCode> {
     let Some(_claim) = store.try_claim_job(job)? else {
         eprintln!(
             "papers: another harvest ({job}) is running against {}; leaving it to finish",
-            cli.database().describe()
+            config.store.database().describe()
         );
         return Ok(ExitCode::SUCCESS);
     };

@@ -3,16 +3,16 @@
 
 use std::process::ExitCode;
 
-use crate::cli::Cli;
+use crate::config::{Config, DEFAULT_MODEL_REPO};
 use crate::output::outln;
 use crate::progress::Progress;
 use crate::search_service::{
-    DEFAULT_MODEL_REPO, ModelChoice, SearchService, embed_missing, load_optional_model, rebuild,
+    ModelChoice, SearchService, embed_missing, load_optional_model, rebuild,
 };
 
-pub fn run_index(cli: &Cli) -> anyhow::Result<ExitCode> {
-    let embedder = ModelChoice::from_cli(cli).load()?;
-    let mut store = cli.open_store()?;
+pub fn run_index(config: &Config) -> anyhow::Result<ExitCode> {
+    let embedder = ModelChoice::from_config(&config.model).load()?;
+    let mut store = config.store.open()?;
     let missing = store.count_without_embedding(embedder.model_id())?;
     eprintln!("embedding {missing} papers with {}", embedder.model_id());
     let started = std::time::Instant::now();
@@ -20,7 +20,7 @@ pub fn run_index(cli: &Cli) -> anyhow::Result<ExitCode> {
     let embedded = embed_missing(&mut store, &embedder, None, |done| progress.set(done, done))?;
     progress.finish();
     let seconds = started.elapsed().as_secs_f64();
-    let service = SearchService::open(&cli.data_dir, Some(embedder))?;
+    let service = SearchService::open(&config.store.data_dir, Some(embedder))?;
     // Storing a vector logs a change, so catching up also loads the new vectors.
     let caught_up = service.catch_up(&store)?;
     service.finish()?;
@@ -32,16 +32,17 @@ pub fn run_index(cli: &Cli) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn run_reindex(cli: &Cli) -> anyhow::Result<ExitCode> {
-    let store = cli.open_store()?;
+pub fn run_reindex(config: &Config) -> anyhow::Result<ExitCode> {
+    let store = config.store.open()?;
     // The model's identity names the vectors to index; without a model the lexical
     // index is still rebuilt and the dense side stays empty.
-    let (model_id, dim) = match load_optional_model(cli, "rebuilding the lexical index only") {
-        Some(embedder) => (embedder.model_id().to_owned(), embedder.dim()),
-        None => (DEFAULT_MODEL_REPO.to_owned(), 384),
-    };
+    let (model_id, dim) =
+        match load_optional_model(&config.model, "rebuilding the lexical index only") {
+            Some(embedder) => (embedder.model_id().to_owned(), embedder.dim()),
+            None => (DEFAULT_MODEL_REPO.to_owned(), 384),
+        };
     let started = std::time::Instant::now();
-    let count = rebuild(&cli.data_dir, &store, &model_id, dim)?;
+    let count = rebuild(&config.store.data_dir, &store, &model_id, dim)?;
     outln!(
         "reindexed {count} papers in {:.1}s",
         started.elapsed().as_secs_f64()

@@ -9,7 +9,8 @@ use papers_ingest::{Format, IngestError};
 use papers_store::{Store, UpsertOutcome};
 use serde::Serialize;
 
-use crate::cli::{Cli, IngestArgs};
+use crate::cli::IngestArgs;
+use crate::config::Config;
 use crate::output::outln;
 use crate::progress::Progress;
 
@@ -26,14 +27,14 @@ pub struct FileSummary {
     pub seconds: f64,
 }
 
-pub fn run(cli: &Cli, args: &IngestArgs) -> anyhow::Result<ExitCode> {
+pub fn run(config: &Config, args: &IngestArgs) -> anyhow::Result<ExitCode> {
     let forced: Option<Format> = args
         .format
         .as_deref()
         .map(str::parse)
         .transpose()
         .map_err(|e| anyhow::anyhow!("--format: {e}"))?;
-    let mut store = cli.open_store()?;
+    let mut store = config.store.open()?;
     let mut summaries = Vec::new();
     // One summary per argument: a directory of a thousand .abs files is one line.
     for argument in &args.paths {

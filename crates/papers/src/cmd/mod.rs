@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod config;
 pub mod digest;
 pub mod eval;
 pub mod harvest;

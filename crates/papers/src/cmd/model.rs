@@ -6,12 +6,13 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 
-use crate::cli::{Cli, ModelAction, ModelArgs};
+use crate::cli::{ModelAction, ModelArgs};
+use crate::config::Config;
 use crate::output::outln;
 use crate::search_service::ModelChoice;
 
-pub fn run(cli: &Cli, args: &ModelArgs) -> anyhow::Result<ExitCode> {
-    let choice = ModelChoice::from_cli(cli);
+pub fn run(config: &Config, args: &ModelArgs) -> anyhow::Result<ExitCode> {
+    let choice = ModelChoice::from_config(&config.model);
     match &args.action {
         ModelAction::Encode { input, output } => {
             let embedder = choice.load()?;

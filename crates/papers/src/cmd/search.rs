@@ -4,90 +4,104 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use papers_core::VersionedId;
-use papers_index::{Hit, Mode};
+use papers_index::{Described, Hit, ParsedQuery, SearchMode};
 
-use crate::cli::{Cli, SearchArgs, SimilarArgs};
+use crate::cli::{SearchArgs, SimilarArgs};
+use crate::config::Config;
 use crate::output::outln;
 use crate::search_service::{SearchService, load_optional_model};
 
 /// Opens search with the model when there is one; without it, says once that search is
 /// lexical.
-fn open_service(cli: &Cli, mode: Mode) -> anyhow::Result<SearchService> {
-    let embedder = if mode == Mode::Lexical {
+fn open_service(config: &Config, mode: SearchMode) -> anyhow::Result<SearchService> {
+    let embedder = if mode == SearchMode::Lexical {
         None
     } else {
-        load_optional_model(cli, "searching by keywords only")
+        load_optional_model(&config.model, "searching by keywords only")
     };
-    let service = SearchService::open(&cli.data_dir, embedder)?;
-    let store = cli.open_store()?;
+    let service = SearchService::open(&config.store.data_dir, embedder)?;
+    let store = config.store.open()?;
     service.catch_up(&store)?;
     service.finish()?;
     Ok(service)
 }
 
-pub fn run_search(cli: &Cli, args: &SearchArgs) -> anyhow::Result<ExitCode> {
-    let mode: Mode = args
+pub fn run_search(config: &Config, args: &SearchArgs) -> anyhow::Result<ExitCode> {
+    let mode: SearchMode = args
         .mode
         .parse()
         .map_err(|e| anyhow::anyhow!("--mode: {e}"))?;
-    let service = open_service(cli, mode)?;
-    let results = service.search(&args.query, mode, args.limit)?;
+    let service = open_service(config, mode)?;
+    let query = ParsedQuery::parse(&args.query);
+    let results = service.search(&query, mode, args.limit)?;
+    let described = service.describe(&results.hits, &query)?;
     if args.json {
-        for hit in &results.hits {
+        for hit in &described {
             outln!("{}", serde_json::to_string(&hit_json(hit))?)?;
         }
     } else {
-        if results.hits.is_empty() {
+        if described.is_empty() {
             outln!("no good matches")?;
         }
-        print_hits(&results.hits)?;
+        print_hits(&described, config.log.color(&std::io::stdout()))?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn run_similar(cli: &Cli, args: &SimilarArgs) -> anyhow::Result<ExitCode> {
+pub fn run_similar(config: &Config, args: &SimilarArgs) -> anyhow::Result<ExitCode> {
     let id = VersionedId::parse_reference(&args.id)?.id;
-    let store = cli.open_store()?;
+    let store = config.store.open()?;
     let Some(paper) = store.paper(&id)? else {
         bail!(
             "no paper {id} in the store at {}",
-            cli.database().describe()
+            config.store.database().describe()
         );
     };
-    let service = open_service(cli, Mode::Dense)?;
+    let service = open_service(config, SearchMode::Dense)?;
     let Some(hits) = service.similar(paper.key, args.limit)? else {
         bail!("{id} has no embedding yet; run `papers index`");
     };
+    let hits = service.describe(&hits, &ParsedQuery::default())?;
     if args.json {
         for hit in &hits {
             outln!("{}", serde_json::to_string(&hit_json(hit))?)?;
         }
     } else {
-        print_hits(&hits)?;
+        print_hits(&hits, config.log.color(&std::io::stdout()))?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn hit_json(hit: &Hit) -> serde_json::Value {
+/// One line of `--json`: the paper's id, title, score and snippet with its ranges.
+fn hit_json((hit, described): &(Hit, Described)) -> serde_json::Value {
+    let snippet = &described.snippet;
     serde_json::json!({
-        "id": hit.id,
-        "title": hit.title,
+        "id": described.id,
+        "title": described.title,
         "score": hit.score,
-        "snippet": hit.snippet_text,
-        "highlights": hit.highlights.iter().map(|r| [r.start, r.end]).collect::<Vec<_>>(),
+        "snippet": snippet.text,
+        "highlights": snippet.highlights.iter().map(|r| [r.start, r.end]).collect::<Vec<_>>(),
     })
 }
 
-fn print_hits(hits: &[Hit]) -> anyhow::Result<()> {
-    let color = std::env::var_os("NO_COLOR").is_none()
-        && std::io::IsTerminal::is_terminal(&std::io::stdout());
-    for (rank, hit) in hits.iter().enumerate() {
-        let id = hit.id.as_ref().map(ToString::to_string).unwrap_or_default();
-        outln!("{:>2}. {id}  {}  ({:.3})", rank + 1, hit.title, hit.score)?;
-        if !hit.snippet_text.is_empty() {
+fn print_hits(hits: &[(Hit, Described)], color: bool) -> anyhow::Result<()> {
+    for (rank, (hit, described)) in hits.iter().enumerate() {
+        let id = described
+            .id
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        outln!(
+            "{:>2}. {id}  {}  ({:.3})",
+            rank + 1,
+            described.title,
+            hit.score
+        )?;
+        let snippet = &described.snippet;
+        if !snippet.text.is_empty() {
             outln!(
                 "    {}",
-                highlight(&hit.snippet_text, &hit.highlights, color)
+                highlight(&snippet.text, &snippet.highlights, color)
             )?;
         }
     }

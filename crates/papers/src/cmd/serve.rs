@@ -11,46 +11,48 @@ use papers_digest::{Deliver, Digests, Frequency, Mailer, feed_day, next_send_tim
 use papers_store::{Database, JobClaim, Store};
 use papers_web::{AppConfig, AppState};
 
-use crate::cli::{Cli, ServeArgs};
 use crate::cmd::digest;
+use crate::config::Config;
 use crate::search_service::{
     IndexedSavedSearch, SearchService, WebSearch, embed_missing, load_optional_model,
 };
 
-pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
-    let public_url = args
+pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
+    let addr = config.web.addr;
+    let public_url = config
+        .web
         .public_url
         .clone()
-        .unwrap_or_else(|| format!("http://{}", args.addr));
-    let database = cli.database();
-    if matches!(database, Database::Postgres(_)) && std::env::var_os("PAPERS_SECRET").is_none() {
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let database = config.store.database();
+    if matches!(database, Database::Postgres(_)) && config.mail.secret.is_none() {
         anyhow::bail!(
-            "set PAPERS_SECRET: with --database-url, several nodes sign and check the same \
-             confirmation and unsubscribe links, so they must share one key"
+            "set PAPERS_SECRET (or mail.secret in the config file): with --database-url, \
+             several nodes sign and check the same confirmation and unsubscribe links, so \
+             they must share one key"
         );
     }
-    let config =
-        AppConfig::new(cli.data_dir.clone(), public_url.clone()).with_database(database.clone());
-    let search = open_search(cli)?;
+    let app_config = AppConfig::new(config.store.data_dir.clone(), public_url.clone())
+        .with_database(database.clone());
+    let search = open_search(config)?;
     let digests = Arc::new(digest::engine(
-        &cli.data_dir,
+        config,
         &public_url,
-        &args.mail,
         search.embedder_model_id().as_deref(),
     )?);
-    let mailer = digest::mailer(&args.mail, &public_url)?.map(Arc::new);
+    let mailer = digest::mailer(&config.mail, &public_url)?.map(Arc::new);
     if mailer.is_none() {
         tracing::info!("PAPERS_SMTP_URL is not set: no confirmation mails, no scheduled digests");
     }
     let web_mailer = mailer.clone().map(|m| m as Arc<dyn Deliver + Send + Sync>);
-    let state = AppState::open(config)
+    let state = AppState::open(app_config)
         .with_context(|| format!("opening {}", database.describe()))?
         .with_digests(digests.clone(), web_mailer)
         .with_search(Arc::new(WebSearch(search.clone())));
     let search_for_digests = search.clone();
     spawn_index_follower(database.clone(), search);
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    if let Some(workers) = args.workers {
+    if let Some(workers) = config.web.workers {
         runtime.worker_threads(workers.max(1));
     }
     let runtime = runtime
@@ -63,15 +65,15 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
             search_for_digests,
             digests,
             mailer,
-            args.digest_time,
-            args.digest_tz,
+            config.digest.time,
+            config.digest.tz,
         ));
     }
-    tracing::info!(addr = %args.addr, data_dir = %cli.data_dir.display(), store = %database.describe(), "serving");
-    eprintln!("papers: serving on http://{}", args.addr);
+    tracing::info!(%addr, data_dir = %config.store.data_dir.display(), store = %database.describe(), "serving");
+    eprintln!("papers: serving on http://{addr}");
     runtime
-        .block_on(papers_web::serve(args.addr, state))
-        .with_context(|| format!("serving on {}", args.addr))?;
+        .block_on(papers_web::serve(addr, state))
+        .with_context(|| format!("serving on {addr}"))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -147,10 +149,10 @@ fn send_due(database: &Database, search: &SearchService, digests: &Digests, mail
 
 /// Opens search over the data directory and brings it up to date with the store before
 /// the first request. Without a model, search is lexical and the site says so.
-fn open_search(cli: &Cli) -> anyhow::Result<Arc<SearchService>> {
-    let embedder = load_optional_model(cli, "no embedding model, search is keyword-only");
-    let service = Arc::new(SearchService::open(&cli.data_dir, embedder)?);
-    let store = cli.open_store()?;
+fn open_search(config: &Config) -> anyhow::Result<Arc<SearchService>> {
+    let embedder = load_optional_model(&config.model, "no embedding model, search is keyword-only");
+    let service = Arc::new(SearchService::open(&config.store.data_dir, embedder)?);
+    let store = config.store.open()?;
     let started = std::time::Instant::now();
     let indexed = service.catch_up(&store)?;
     if indexed > 0 {

@@ -5,16 +5,17 @@ use std::process::ExitCode;
 use anyhow::bail;
 use papers_core::VersionedId;
 
-use crate::cli::{Cli, ShowArgs};
+use crate::cli::ShowArgs;
+use crate::config::Config;
 use crate::output::outln;
 
-pub fn run(cli: &Cli, args: &ShowArgs) -> anyhow::Result<ExitCode> {
+pub fn run(config: &Config, args: &ShowArgs) -> anyhow::Result<ExitCode> {
     let id = VersionedId::parse_reference(&args.id)?.id;
-    let store = cli.open_store()?;
+    let store = config.store.open()?;
     let Some(stored) = store.paper(&id)? else {
         bail!(
             "no paper {id} in the store at {}",
-            cli.database().describe()
+            config.store.database().describe()
         );
     };
     let sources = store.sources_of(stored.key)?;

@@ -4,11 +4,12 @@ use std::process::ExitCode;
 
 use papers_store::Count;
 
-use crate::cli::{Cli, StatsArgs};
+use crate::cli::StatsArgs;
+use crate::config::Config;
 use crate::output::outln;
 
-pub fn run(cli: &Cli, args: &StatsArgs) -> anyhow::Result<ExitCode> {
-    let store = cli.open_store()?;
+pub fn run(config: &Config, args: &StatsArgs) -> anyhow::Result<ExitCode> {
+    let store = config.store.open()?;
     let stats = store.stats()?;
     if args.json {
         outln!("{}", serde_json::to_string_pretty(&stats)?)?;

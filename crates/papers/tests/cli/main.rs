@@ -2,6 +2,7 @@
 
 mod closed_stdout;
 mod common;
+mod config;
 mod digest;
 mod index;
 mod ingest;

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use chrono::Utc;
 use papers_core::ArxivId;
-use papers_store::{FeedPeriod, FeedQuery, FeedSort, ListingOwner};
+use papers_store::{FeedPeriod, FeedQuery, FeedSort, ListingOwner, StoredPaper};
 use serde::{Deserialize, Serialize};
 
 use crate::api_model::{self, ApiSearchHit};
@@ -16,9 +16,10 @@ use crate::cache::Cacheable;
 use crate::csrf;
 use crate::error::{HttpError, JsonErrors};
 use crate::openapi::{API_ROUTES, Operation, openapi_document};
-use crate::period::PeriodSpec;
+use crate::period::{PeriodKind, PeriodSpec};
 use crate::routes::feed::{latest_feed_day, trending_clock};
 use crate::routes::paper::{load, similar_items};
+use crate::routes::params;
 use crate::routes::search::{RawSearchParams, run_search};
 use crate::routes::vote::toggle;
 use crate::session::MaybeUser;
@@ -156,8 +157,10 @@ fn parse_id(text: &str) -> Result<ArxivId, HttpError> {
     ArxivId::parse(text).map_err(|_| HttpError::not_found("not an arXiv id").into_json())
 }
 
+/// `/api/daily_papers?date=|week=|month=&submitter=&sort=&p=&limit=` as sent; parsed
+/// by [`RawDailyParams::parse`] so bad values get a clear 400.
 #[derive(Debug, Default, Deserialize)]
-struct DailyParams {
+struct RawDailyParams {
     date: Option<String>,
     week: Option<String>,
     month: Option<String>,
@@ -167,56 +170,117 @@ struct DailyParams {
     limit: Option<String>,
 }
 
-async fn daily_papers(
-    State(state): State<AppState>,
-    raw: Result<Query<DailyParams>, QueryRejection>,
-) -> Result<Response, HttpError> {
-    daily(&state, query(raw)?).await.json_errors()
+#[derive(Debug, Clone)]
+struct DailyParams {
+    /// `None`: the latest feed day, or every paper of `submitter` when one is given.
+    period: Option<PeriodSpec>,
+    /// Hugging Face's `sort=trending`; otherwise newest first (`publishedAt`).
+    trending: bool,
+    submitter: Option<String>,
+    page: usize,
+    limit: usize,
 }
 
-async fn daily(state: &AppState, params: DailyParams) -> Result<Response, HttpError> {
-    let bad = |what: &str| HttpError::bad_request(format!("{what} is malformed"));
-    let period = match (&params.date, &params.week, &params.month) {
-        (Some(date), None, None) => Some(PeriodSpec::parse_day(date).ok_or_else(|| bad("date"))?),
-        (None, Some(week), None) => Some(PeriodSpec::parse_week(week).ok_or_else(|| bad("week"))?),
-        (None, None, Some(month)) => {
-            Some(PeriodSpec::parse_month(month).ok_or_else(|| bad("month"))?)
+impl RawDailyParams {
+    fn parse(&self) -> Result<DailyParams, HttpError> {
+        let bad = |what: &str| HttpError::bad_request(format!("{what} is malformed"));
+        let given: Vec<(PeriodKind, &String)> = [
+            (PeriodKind::Day, &self.date),
+            (PeriodKind::Week, &self.week),
+            (PeriodKind::Month, &self.month),
+        ]
+        .into_iter()
+        .filter_map(|(kind, text)| Some((kind, text.as_ref()?)))
+        .collect();
+        let period = match given.as_slice() {
+            [] => None,
+            [(kind, text)] => Some(kind.parse(text).ok_or_else(|| bad(kind.segment()))?),
+            _ => {
+                return Err(HttpError::bad_request(
+                    "give at most one of date, week and month",
+                ));
+            }
+        };
+        let trending = match self.sort.as_deref() {
+            None | Some("") | Some("publishedAt") => false,
+            Some("trending") => true,
+            Some(_) => {
+                return Err(HttpError::bad_request(
+                    "sort must be publishedAt or trending",
+                ));
+            }
+        };
+        let page = params::page(self.p.as_deref(), 100_000).ok_or_else(|| bad("p"))?;
+        let limit = limit(self.limit.as_deref(), 50, 100)?;
+        let submitter = self.submitter.clone().filter(|s| !s.is_empty());
+        if submitter.as_ref().is_some_and(|s| s.len() > 100) {
+            return Err(bad("submitter"));
         }
-        (None, None, None) => None,
-        _ => {
-            return Err(HttpError::bad_request(
-                "give at most one of date, week and month",
-            ));
-        }
-    };
-    let trending = match params.sort.as_deref() {
-        None | Some("") | Some("publishedAt") => false,
-        Some("trending") => true,
-        Some(_) => {
-            return Err(HttpError::bad_request(
-                "sort must be publishedAt or trending",
-            ));
-        }
-    };
-    let page: usize = match params.p.as_deref() {
-        None | Some("") => 0,
-        Some(text) => text
-            .parse()
-            .ok()
-            .filter(|p| *p < 100_000)
-            .ok_or_else(|| bad("p"))?,
-    };
-    let limit = limit(params.limit.as_deref(), 50, 100)?;
-    let submitter = params.submitter.clone().filter(|s| !s.is_empty());
-    if submitter.as_ref().is_some_and(|s| s.len() > 100) {
-        return Err(bad("submitter"));
+        Ok(DailyParams {
+            period,
+            trending,
+            submitter,
+            page,
+            limit,
+        })
     }
+
+    /// The path and query of the page after `params.page`, for the `Link` header: the
+    /// request's own parameters as sent, with the page moved on.
+    fn next_page(&self, params: &DailyParams) -> String {
+        let mut next: Vec<String> = [
+            ("date", &self.date),
+            ("week", &self.week),
+            ("month", &self.month),
+            ("submitter", &self.submitter),
+            ("sort", &self.sort),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| Some(format!("{name}={}", encode(value.as_ref()?))))
+        .collect();
+        next.push(format!("p={}", params.page + 1));
+        next.push(format!("limit={}", params.limit));
+        format!("/api/daily_papers?{}", next.join("&"))
+    }
+}
+
+async fn daily_papers(
+    State(state): State<AppState>,
+    raw: Result<Query<RawDailyParams>, QueryRejection>,
+) -> Result<Response, HttpError> {
+    let raw = query(raw)?;
+    async {
+        let params = raw.parse()?;
+        let (papers, total) = daily(&state, params.clone()).await?;
+        let items: Vec<_> = papers.iter().map(api_model::daily_paper).collect();
+        let mut response = json(&items, true)?;
+        if (params.page + 1) * params.limit < total {
+            link_next(response.headers_mut(), &state, &raw.next_page(&params));
+        }
+        Ok(response)
+    }
+    .await
+    .json_errors()
+}
+
+/// One page of the papers `params` ask for, and how many there are in all.
+async fn daily(
+    state: &AppState,
+    params: DailyParams,
+) -> Result<(Vec<StoredPaper>, usize), HttpError> {
     let now = Utc::now();
     let latest = latest_feed_day(state).await?;
-    let (papers, total) = state
+    let found = state
         .inner
         .pool
         .run(move |store| {
+            let DailyParams {
+                period,
+                trending,
+                submitter,
+                page,
+                limit,
+            } = params;
             let period = match period {
                 Some(spec) => Some(spec.0),
                 None if submitter.is_some() => None,
@@ -253,30 +317,7 @@ async fn daily(state: &AppState, params: DailyParams) -> Result<Response, HttpEr
             Ok((items.into_iter().map(|item| item.paper).collect(), total))
         })
         .await?;
-    let items: Vec<_> = papers.iter().map(api_model::daily_paper).collect();
-    let mut response = json(&items, true)?;
-    if (page + 1) * limit < total {
-        let mut next: Vec<String> = Vec::new();
-        for (name, value) in [
-            ("date", &params.date),
-            ("week", &params.week),
-            ("month", &params.month),
-            ("submitter", &params.submitter),
-            ("sort", &params.sort),
-        ] {
-            if let Some(value) = value {
-                next.push(format!("{name}={}", encode(value)));
-            }
-        }
-        next.push(format!("p={}", page + 1));
-        next.push(format!("limit={limit}"));
-        link_next(
-            response.headers_mut(),
-            state,
-            &format!("/api/daily_papers?{}", next.join("&")),
-        );
-    }
-    Ok(response)
+    Ok(found)
 }
 
 fn link_next(headers: &mut HeaderMap, state: &AppState, path_and_query: &str) {

@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use crate::csrf::{self, PRE_SESSION_COOKIE};
 use crate::error::HttpError;
+use crate::html::html_response;
 use crate::session::{self, MaybeUser, SESSION_COOKIE, add_cookie, cookie, set_cookie};
 use crate::state::AppState;
 use crate::views;
@@ -65,7 +66,7 @@ pub(crate) fn form_page(
     render: impl FnOnce(&str) -> maud::Markup,
 ) -> Result<Response, HttpError> {
     let (token, fresh) = pre_session_token(headers)?;
-    let mut response = views::html_response(render(&token), false);
+    let mut response = html_response(render(&token), false);
     *response.status_mut() = status;
     if fresh {
         add_cookie(

@@ -12,7 +12,9 @@ use papers_store::{FeedPeriod, FeedQuery, FeedSort};
 use serde::Deserialize;
 
 use crate::error::HttpError;
-use crate::period::PeriodSpec;
+use crate::html::html_response;
+use crate::period::{PeriodKind, PeriodSpec};
+use crate::routes::params;
 use crate::session::MaybeUser;
 use crate::state::AppState;
 use crate::views::{self, FeedView, NavLink, SortChoice, ViewItem, Viewer};
@@ -21,7 +23,7 @@ pub(crate) const PAGE_SIZE: usize = 50;
 /// How many days the trending page looks back from the latest feed day.
 pub(crate) const TRENDING_DAYS: i64 = 7;
 
-/// `?sort=&category=&p=` as sent; parsed by [`FeedParams::parse`] so bad values get a
+/// `?sort=&category=&p=` as sent; parsed by [`RawFeedParams::parse`] so bad values get a
 /// clear 400 instead of a framework rejection.
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct RawFeedParams {
@@ -33,7 +35,7 @@ pub(crate) struct RawFeedParams {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct FeedParams {
     pub sort: SortChoice,
-    pub category: Option<String>,
+    pub category: Option<Category>,
     pub page: usize,
 }
 
@@ -41,22 +43,9 @@ impl RawFeedParams {
     pub(crate) fn parse(&self) -> Result<FeedParams, HttpError> {
         let sort = SortChoice::parse(self.sort.as_deref())
             .ok_or_else(|| HttpError::bad_request("sort must be upvotes, trending or newest"))?;
-        let category = match self.category.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(text) => Some(
-                Category::parse(text)
-                    .map_err(|_| HttpError::bad_request("not an arXiv category"))?
-                    .to_string(),
-            ),
-        };
-        let page = match self.p.as_deref() {
-            None | Some("") => 0,
-            Some(text) => text
-                .parse::<usize>()
-                .ok()
-                .filter(|p| *p < 10_000)
-                .ok_or_else(|| HttpError::bad_request("p must be a page number"))?,
-        };
+        let category = params::category(self.category.as_deref())?;
+        let page = params::page(self.p.as_deref(), 10_000)
+            .ok_or_else(|| HttpError::bad_request("p must be a page number"))?;
         Ok(FeedParams {
             sort,
             category,
@@ -75,38 +64,17 @@ pub(crate) async fn latest(
     render(&state, &view, user).await
 }
 
-pub(crate) async fn day(
+/// A day's, week's or month's page: `kind` says which the route serves.
+pub(crate) async fn period(
     State(state): State<AppState>,
     user: MaybeUser,
     Path(text): Path<String>,
     Query(raw): Query<RawFeedParams>,
+    kind: PeriodKind,
 ) -> Result<Response, HttpError> {
-    let spec = PeriodSpec::parse_day(&text)
-        .ok_or_else(|| HttpError::not_found("no such day; use YYYY-MM-DD"))?;
-    let view = period_view(&state, spec, &raw.parse()?).await?;
-    render(&state, &view, user).await
-}
-
-pub(crate) async fn week(
-    State(state): State<AppState>,
-    user: MaybeUser,
-    Path(text): Path<String>,
-    Query(raw): Query<RawFeedParams>,
-) -> Result<Response, HttpError> {
-    let spec = PeriodSpec::parse_week(&text)
-        .ok_or_else(|| HttpError::not_found("no such week; use YYYY-Www"))?;
-    let view = period_view(&state, spec, &raw.parse()?).await?;
-    render(&state, &view, user).await
-}
-
-pub(crate) async fn month(
-    State(state): State<AppState>,
-    user: MaybeUser,
-    Path(text): Path<String>,
-    Query(raw): Query<RawFeedParams>,
-) -> Result<Response, HttpError> {
-    let spec = PeriodSpec::parse_month(&text)
-        .ok_or_else(|| HttpError::not_found("no such month; use YYYY-MM"))?;
+    let spec = kind
+        .parse(&text)
+        .ok_or_else(|| HttpError::not_found(kind.not_found()))?;
     let view = period_view(&state, spec, &raw.parse()?).await?;
     render(&state, &view, user).await
 }
@@ -129,10 +97,7 @@ pub(crate) async fn render(
 ) -> Result<Response, HttpError> {
     let viewer = viewer(state, user).await?;
     let cacheable = viewer.user.is_none();
-    Ok(views::html_response(
-        views::feed_page(view, &viewer),
-        cacheable,
-    ))
+    Ok(html_response(views::feed_page(view, &viewer), cacheable))
 }
 
 /// The reader with their vote set (one indexed query).
@@ -147,7 +112,7 @@ pub(crate) async fn viewer(state: &AppState, user: MaybeUser) -> Result<Viewer, 
         .run_quick(move |store| store.voted_keys(id))
         .await?;
     Ok(Viewer {
-        user: Some(user),
+        user: Some(user.session),
         votes,
     })
 }
@@ -203,7 +168,7 @@ fn cache_key(kind: &str, params: &FeedParams) -> String {
     format!(
         "{kind}|{}|{}|{}",
         params.sort.as_str(),
-        params.category.as_deref().unwrap_or(""),
+        params.category.as_ref().map_or("", Category::as_str),
         params.page
     )
 }
@@ -235,7 +200,7 @@ pub(crate) async fn period_view(
             let query = FeedQuery {
                 period: spec.0,
                 sort: feed_sort(params.sort, clock),
-                category: params.category.clone(),
+                category: params.category.as_ref().map(Category::to_string),
                 submitter: None,
                 organization: None,
                 offset: params.page * PAGE_SIZE,
@@ -292,7 +257,7 @@ pub(crate) async fn period_view(
                 categories,
                 sort: params.sort,
                 sortable: true,
-                category: params.category,
+                category: params.category.map(String::from),
                 feed_base: Some(format!("{}/feed.rss", spec.path())),
                 explanation: None,
             })
@@ -320,7 +285,7 @@ fn kept_query(params: &FeedParams) -> String {
         parts.push(format!("sort={}", params.sort.as_str()));
     }
     if let Some(category) = &params.category {
-        parts.push(format!("category={}", views::encode(category)));
+        parts.push(format!("category={}", views::encode(category.as_str())));
     }
     if parts.is_empty() {
         String::new()
@@ -371,28 +336,16 @@ pub(crate) async fn trending_view(
             let clock = trending_clock(latest, now);
             let start = latest - Days::days(TRENDING_DAYS - 1);
             let end = latest + Days::days(1);
-            let papers = store.feed_range(start, end, params.category.as_deref())?;
+            let category = params.category.as_ref().map(Category::as_str);
+            let papers = store.feed_range(start, end, category)?;
             let categories = store.feed_categories(start, end)?;
-            let mut items: Vec<ViewItem> = papers
+            let items: Vec<ViewItem> = papers_store::rank_trending(papers, clock)
                 .into_iter()
-                .map(|paper| {
-                    let entered = paper
-                        .paper
-                        .community
-                        .feed_day
-                        .map_or(clock, |day| day.and_time(NaiveTime::MIN).and_utc());
-                    let score = papers_rank::trending::score(paper.upvotes(), entered, clock);
-                    ViewItem {
-                        paper,
-                        trending: Some(score),
-                    }
+                .map(|item| ViewItem {
+                    paper: item.paper,
+                    trending: item.trending,
                 })
                 .collect();
-            items.sort_by(|a, b| {
-                b.trending
-                    .unwrap_or(0.0)
-                    .total_cmp(&a.trending.unwrap_or(0.0))
-            });
             let total = items.len();
             let items = items
                 .into_iter()
@@ -412,7 +365,7 @@ pub(crate) async fn trending_view(
                 categories,
                 sort: SortChoice::Trending,
                 sortable: false,
-                category: params.category,
+                category: params.category.map(String::from),
                 feed_base: Some("/papers/trending/feed.rss".to_owned()),
                 explanation: Some(format!(
                     "Papers that entered the feed in the {TRENDING_DAYS} days up to {latest}, ranked by {} \

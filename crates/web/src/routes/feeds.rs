@@ -10,7 +10,7 @@ use papers_store::StoredPaper;
 use crate::cache::Cacheable;
 use crate::error::HttpError;
 use crate::feeds::{FeedDoc, FeedEntry, atom, rss};
-use crate::period::PeriodSpec;
+use crate::period::PeriodKind;
 use crate::routes::feed::{RawFeedParams, latest_view, period_view, trending_view};
 use crate::routes::search::{RawSearchParams, run_search};
 use crate::state::AppState;
@@ -31,14 +31,6 @@ impl Format {
     }
 }
 
-/// Which period a feed route serves.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum PeriodKind {
-    Day,
-    Week,
-    Month,
-}
-
 pub(crate) async fn latest_feed(
     state: State<AppState>,
     raw: Query<RawFeedParams>,
@@ -56,12 +48,9 @@ pub(crate) async fn period_feed(
     kind: PeriodKind,
     format: Format,
 ) -> Result<Response, HttpError> {
-    let spec = match kind {
-        PeriodKind::Day => PeriodSpec::parse_day(&text),
-        PeriodKind::Week => PeriodSpec::parse_week(&text),
-        PeriodKind::Month => PeriodSpec::parse_month(&text),
-    }
-    .ok_or_else(|| HttpError::not_found("no such period"))?;
+    let spec = kind
+        .parse(&text)
+        .ok_or_else(|| HttpError::not_found("no such period"))?;
     let view = period_view(&state, spec, &raw.parse()?).await?;
     let self_path = format!("{}/{}", spec.path(), format.file());
     respond(&state, &view, &self_path, format)

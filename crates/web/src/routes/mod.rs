@@ -3,17 +3,19 @@
 mod api;
 mod assets;
 mod auth;
+mod cached;
 mod community;
 pub(crate) mod feed;
 mod feeds;
 mod paper;
+mod params;
 pub(crate) mod search;
 mod submit;
 pub(crate) mod subscribe;
 mod vote;
 
 use axum::Router;
-use axum::extract::{Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
@@ -21,11 +23,12 @@ use axum::routing::{get, post};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::cache;
 use crate::error::HttpError;
+use crate::period::PeriodKind;
+use crate::session::MaybeUser;
 use crate::state::AppState;
 use feed::RawFeedParams;
-use feeds::{Format, PeriodKind};
+use feeds::Format;
 use search::RawSearchParams;
 
 /// No inline scripts or styles anywhere, so the policy can forbid them: an injected
@@ -39,9 +42,7 @@ pub(crate) fn build(state: AppState) -> Router {
         .route("/", get(feed::latest))
         .route("/papers", get(feed::latest))
         .route("/papers/trending", get(feed::trending))
-        .route("/papers/date/{day}", get(feed::day))
-        .route("/papers/week/{week}", get(feed::week))
-        .route("/papers/month/{month}", get(feed::month))
+        .merge(period_routes())
         .merge(feed_routes())
         .route("/papers/{*id}", get(paper::show))
         .route("/search", get(search::page))
@@ -66,7 +67,7 @@ pub(crate) fn build(state: AppState) -> Router {
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            cache::respond,
+            cached::respond,
         ))
         .layer(RequestBodyLimitLayer::new(body_limit))
         // A handler may set a stricter policy of its own (the digest preview does).
@@ -85,6 +86,25 @@ pub(crate) fn build(state: AppState) -> Router {
 
 fn header_layer(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
     SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value))
+}
+
+/// `/papers/date/…`, `/papers/week/…` and `/papers/month/…`: one handler, told which.
+fn period_routes() -> Router<AppState> {
+    PeriodKind::ALL
+        .into_iter()
+        .fold(Router::new(), |router, kind| {
+            router.route(
+                &format!("/papers/{}/{{period}}", kind.segment()),
+                get(
+                    move |s: State<AppState>,
+                          u: MaybeUser,
+                          p: Path<String>,
+                          q: Query<RawFeedParams>| {
+                        feed::period(s, u, p, q, kind)
+                    },
+                ),
+            )
+        })
 }
 
 /// RSS and Atom beside every feed view.
@@ -114,13 +134,9 @@ fn feed_routes() -> Router<AppState> {
                     feeds::search_feed(s, q, format)
                 }),
             );
-        for (segment, kind) in [
-            ("date", PeriodKind::Day),
-            ("week", PeriodKind::Week),
-            ("month", PeriodKind::Month),
-        ] {
+        for kind in PeriodKind::ALL {
             router = router.route(
-                &format!("/papers/{segment}/{{period}}/{file}"),
+                &format!("/papers/{}/{{period}}/{file}", kind.segment()),
                 get(move |s: State<AppState>, p, q: Query<RawFeedParams>| {
                     feeds::period_feed(s, p, q, kind, format)
                 }),

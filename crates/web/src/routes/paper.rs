@@ -7,6 +7,7 @@ use papers_core::{ArxivId, VersionedId};
 use papers_store::StoredPaper;
 
 use crate::error::HttpError;
+use crate::html::html_response;
 use crate::routes::feed::viewer;
 use crate::session::MaybeUser;
 use crate::state::AppState;
@@ -35,7 +36,7 @@ pub(crate) async fn show(
     let similar = similar_items(&state, stored.key, SIMILAR_ON_PAGE).await;
     let viewer = viewer(&state, user).await?;
     let cacheable = viewer.user.is_none();
-    Ok(views::html_response(
+    Ok(html_response(
         views::paper_page(&stored, similar.as_deref(), &viewer),
         cacheable,
     ))

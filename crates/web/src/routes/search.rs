@@ -10,8 +10,10 @@ use papers_core::Category;
 use serde::Deserialize;
 
 use crate::error::HttpError;
+use crate::html::html_response;
 use crate::routes::feed::viewer;
-use crate::search::{SearchMode, Snippet};
+use crate::routes::params;
+use crate::search::{SearchMode, SearchRequest, Snippet};
 use crate::session::MaybeUser;
 use crate::state::AppState;
 use crate::views::{self, SearchPage, ViewItem};
@@ -30,7 +32,7 @@ pub(crate) struct RawSearchParams {
 pub(crate) struct SearchParams {
     pub query: String,
     pub mode: SearchMode,
-    pub category: Option<String>,
+    pub category: Option<Category>,
 }
 
 impl RawSearchParams {
@@ -49,20 +51,15 @@ impl RawSearchParams {
                 "q is limited to {MAX_QUERY} characters"
             )));
         }
-        let mode = SearchMode::parse(self.mode.as_deref().unwrap_or(""))
-            .ok_or_else(|| HttpError::bad_request("mode must be hybrid, lexical or semantic"))?;
-        let category = match self.category.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(text) => Some(
-                Category::parse(text)
-                    .map_err(|_| HttpError::bad_request("not an arXiv category"))?
-                    .to_string(),
-            ),
-        };
+        let mode = match self.mode.as_deref().unwrap_or("") {
+            "" => Ok(SearchMode::default()),
+            text => text.parse(),
+        }
+        .map_err(|_| HttpError::bad_request("mode must be hybrid, lexical or semantic"))?;
         Ok(SearchParams {
             query,
             mode,
-            category,
+            category: params::category(self.category.as_deref())?,
         })
     }
 }
@@ -72,8 +69,8 @@ pub(crate) const NO_INDEX: &str = "The search index is not built yet; run `paper
 /// Results in rank order, each with its snippet, and the backend's note.
 pub(crate) type Results = (Vec<(ViewItem, Option<Snippet>)>, Option<String>);
 
-/// Searches, loads the hits from the store (in rank order) and applies the category
-/// filter. An empty result means the backend's cutoff left nothing.
+/// Searches (the backend applies the category filter) and loads the hits from the
+/// store, in rank order. An empty result means the backend's cutoff left nothing.
 pub(crate) async fn run_search(
     state: &AppState,
     params: &SearchParams,
@@ -84,12 +81,11 @@ pub(crate) async fn run_search(
         .search
         .clone()
         .ok_or_else(|| HttpError::unavailable(NO_INDEX))?;
-    let (query, mode) = (params.query.clone(), params.mode);
-    // Filtering after retrieval needs headroom so a filter still fills the page.
-    let fetch = if params.category.is_some() {
-        limit * 4
-    } else {
-        limit
+    let request = SearchRequest {
+        query: params.query.clone(),
+        mode: params.mode,
+        category: params.category.clone(),
+        limit,
     };
     // The slot travels with the blocking task, so a reader who hangs up does not free
     // it while their search still runs.
@@ -98,40 +94,27 @@ pub(crate) async fn run_search(
         .await
         .map_err(HttpError::internal)?;
     let outcome = tokio::task::spawn_blocking(move || {
-        let outcome = backend.search(&query, mode, fetch);
+        let outcome = backend.search(&request);
         drop(slot);
         outcome
     })
     .await
-    .map_err(HttpError::internal)?
-    .map_err(|message| HttpError::bad_request(format!("cannot search for that: {message}")))?;
+    .map_err(HttpError::internal)??;
     let keys: Vec<i64> = outcome.hits.iter().map(|hit| hit.key).collect();
     let papers = state
         .inner
         .pool
         .run(move |store| store.papers_by_keys(&keys))
         .await?;
-    let note = outcome.note;
-    let mut snippets: HashMap<i64, (f32, Option<Snippet>)> = outcome
+    let mut snippets: HashMap<i64, Option<Snippet>> = outcome
         .hits
         .into_iter()
-        .map(|hit| (hit.key, (hit.score, hit.snippet)))
+        .map(|hit| (hit.key, hit.snippet))
         .collect();
     let items = papers
         .into_iter()
-        .filter(|paper| {
-            params.category.as_deref().is_none_or(|wanted| {
-                paper
-                    .paper
-                    .metadata
-                    .categories
-                    .iter()
-                    .any(|c| c.as_str() == wanted)
-            })
-        })
-        .take(limit)
         .map(|paper| {
-            let snippet = snippets.remove(&paper.key).and_then(|(_, snippet)| snippet);
+            let snippet = snippets.remove(&paper.key).flatten();
             (
                 ViewItem {
                     paper,
@@ -141,7 +124,7 @@ pub(crate) async fn run_search(
             )
         })
         .collect();
-    Ok((items, note))
+    Ok((items, outcome.note))
 }
 
 pub(crate) async fn page(
@@ -155,7 +138,7 @@ pub(crate) async fn page(
     let mut search = SearchPage {
         query: params.query.clone(),
         mode: params.mode,
-        category: params.category.clone(),
+        category: params.category.as_ref().map(Category::to_string),
         results: None,
         note: None,
         problem: None,
@@ -176,7 +159,7 @@ pub(crate) async fn page(
         status = StatusCode::SERVICE_UNAVAILABLE;
         search.problem = Some(NO_INDEX.to_owned());
     }
-    let mut response = views::html_response(
+    let mut response = html_response(
         views::search_page(&search, &viewer),
         cacheable && status == StatusCode::OK,
     );

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::csrf;
 use crate::error::HttpError;
+use crate::html::html_response;
 use crate::routes::feed::viewer;
 use crate::session::MaybeUser;
 use crate::state::AppState;
@@ -21,10 +22,7 @@ pub(crate) async fn form(
     user: MaybeUser,
 ) -> Result<Response, HttpError> {
     let viewer = viewer(&state, user).await?;
-    Ok(views::html_response(
-        views::submit_page(&viewer, None, ""),
-        false,
-    ))
+    Ok(html_response(views::submit_page(&viewer, None, ""), false))
 }
 
 #[derive(Debug, Deserialize)]
@@ -43,11 +41,11 @@ pub(crate) async fn submit(
     };
     csrf::check_session(&member, form.csrf.as_deref())?;
     let viewer = Viewer {
-        user: Some(member.clone()),
+        user: Some(member.session.clone()),
         votes: Default::default(),
     };
     let refuse = |status: StatusCode, message: &str| {
-        let mut response = views::html_response(
+        let mut response = html_response(
             views::submit_page(&viewer, Some(message), &form.reference),
             false,
         );
@@ -77,7 +75,7 @@ pub(crate) async fn submit(
         }
         None => match fetch(&state, &id).await {
             Ok(record) => Some(record),
-            Err(message) => return Ok(refuse(StatusCode::NOT_FOUND, &message)),
+            Err(error) => return Ok(refuse(error.status, &error.message)),
         },
     };
     let submission = PaperRecord {
@@ -106,21 +104,21 @@ pub(crate) async fn submit(
     Ok(Redirect::to(&views::paper_path(id.as_str())).into_response())
 }
 
-/// The paper from outside, or the message to show.
-async fn fetch(state: &AppState, id: &ArxivId) -> Result<PaperRecord, String> {
+/// The paper from outside, or why not: the status and message the form shows.
+async fn fetch(state: &AppState, id: &ArxivId) -> Result<PaperRecord, HttpError> {
     let Some(fetcher) = state.inner.fetcher.clone() else {
-        return Err(format!(
+        return Err(HttpError::not_found(format!(
             "{id} is not in this site's store, and the site cannot reach arXiv (offline). \
              Ingest it with `papers ingest`, or try again when online."
-        ));
+        )));
     };
     let wanted = id.clone();
     let result = tokio::task::spawn_blocking(move || fetcher.fetch(&wanted))
         .await
-        .map_err(|e| format!("fetching failed: {e}"))?;
+        .map_err(HttpError::internal)?;
     match result {
         Ok(Some(record)) if record.id == *id => Ok(record),
-        Ok(_) => Err(format!("arXiv has no paper {id}.")),
-        Err(error) => Err(format!("Could not reach arXiv to fetch {id}: {error}")),
+        Ok(_) => Err(HttpError::not_found(format!("arXiv has no paper {id}."))),
+        Err(error) => Err(HttpError::fetch_failed(id, &error)),
     }
 }

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::csrf;
 use crate::error::HttpError;
+use crate::html::html_response;
 use crate::routes::auth::form_page;
 use crate::session::{MaybeUser, SessionUser};
 use crate::state::AppState;
@@ -53,7 +54,7 @@ fn digest_error(error: DigestError) -> HttpError {
 
 fn viewer_of(user: Option<&SessionUser>) -> Viewer {
     Viewer {
-        user: user.cloned(),
+        user: user.map(|user| user.session.clone()),
         votes: Default::default(),
     }
 }
@@ -96,10 +97,7 @@ pub(crate) async fn form(
             fields.email = account_email(&state, &member).await?;
             let viewer = viewer_of(Some(&member));
             let form = views::subscribe_form(&viewer, member.csrf(), &fields, true, None);
-            Ok(views::html_response(
-                views::subscribe_page(form, &viewer),
-                false,
-            ))
+            Ok(html_response(views::subscribe_page(form, &viewer), false))
         }
         None => form_page(&state, &headers, StatusCode::OK, |token| {
             let viewer = Viewer::anonymous();
@@ -221,7 +219,7 @@ pub(crate) async fn submit(
     } else {
         "Your preferences are saved.".to_owned()
     };
-    Ok(views::html_response(
+    Ok(html_response(
         views::notice_page(&viewer, "Check your inbox", &message),
         false,
     ))
@@ -272,7 +270,7 @@ pub(crate) async fn confirm(
         subscription.email,
         subscription.frequency.as_str()
     );
-    Ok(views::html_response(
+    Ok(html_response(
         views::notice_page(
             &viewer_of(user.0.as_ref()),
             "Subscription confirmed",
@@ -296,7 +294,7 @@ pub(crate) async fn unsubscribe_page(
         .await?
         .map_err(digest_error)?;
     let path = format!("/unsubscribe/{token}");
-    Ok(views::html_response(
+    Ok(html_response(
         views::unsubscribe_confirm_page(&viewer_of(user.0.as_ref()), &subscription.email, &path),
         false,
     ))
@@ -319,7 +317,7 @@ pub(crate) async fn unsubscribe(
         "{} will get no more digests. You can subscribe again at any time.",
         done.subscription.email
     );
-    Ok(views::html_response(
+    Ok(html_response(
         views::notice_page(&Viewer::anonymous(), "Unsubscribed", &message),
         false,
     ))
@@ -349,7 +347,7 @@ pub(crate) async fn preferences(
         });
     let viewer = viewer_of(Some(&member));
     let form = views::subscribe_form(&viewer, member.csrf(), &fields, true, None);
-    Ok(views::html_response(
+    Ok(html_response(
         views::preferences_page(
             &viewer,
             form,
@@ -410,7 +408,7 @@ pub(crate) async fn preview(
         .map_err(digest_error)?;
     let viewer = viewer_of(user.0.as_ref());
     match rendered {
-        None => Ok(views::html_response(
+        None => Ok(html_response(
             views::notice_page(
                 &viewer,
                 "Digest preview",
@@ -418,7 +416,7 @@ pub(crate) async fn preview(
             ),
             false,
         )),
-        Some(None) => Ok(views::html_response(
+        Some(None) => Ok(html_response(
             views::notice_page(
                 &viewer,
                 "Digest preview",

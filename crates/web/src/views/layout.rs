@@ -26,9 +26,9 @@ pub(crate) fn page(title: &str, viewer: &Viewer, body: Markup) -> Markup {
                         a href="/search" { "Search" }
                         a href="/submit" { "Submit" }
                         @if let Some(user) = &viewer.user {
-                            a.user href={ "/users/" (super::encode(&user.session.username)) } { (user.session.username) }
+                            a.user href={ "/users/" (super::encode(&user.username)) } { (user.username) }
                             form.inline method="post" action="/logout" {
-                                input type="hidden" name="csrf" value=(user.csrf());
+                                input type="hidden" name="csrf" value=(user.csrf_token);
                                 button.link type="submit" { "Log out" }
                             }
                         } @else {

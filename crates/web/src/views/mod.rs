@@ -1,5 +1,10 @@
 //! HTML rendering with maud: every interpolated value is escaped, so untrusted titles
 //! and abstracts can never become markup. One module per kind of page.
+//!
+//! Views are the bottom layer of the site: they turn view models (the types here, the
+//! store's papers and sessions) into markup, and import nothing of the site's own
+//! above them (no state, sessions, caches or routes); the `html` module makes the
+//! markup a response.
 
 mod account;
 mod feed;
@@ -10,10 +15,9 @@ mod subscribe;
 
 use std::collections::HashSet;
 
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
 use maud::{Markup, html};
-use papers_store::StoredPaper;
+use papers_store::{Session, StoredPaper};
 
 pub(crate) use account::{login_page, signup_page, submit_page};
 pub(crate) use feed::feed_page;
@@ -24,9 +28,6 @@ pub(crate) use subscribe::{
     SubscribeFields, notice_page, preferences_page, subscribe_form, subscribe_page,
     unsubscribe_confirm_page,
 };
-
-use crate::cache::Cacheable;
-use crate::session::SessionUser;
 
 /// How a feed is ordered, as the `sort` parameter spells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -95,10 +96,10 @@ pub(crate) struct FeedView {
     pub explanation: Option<String>,
 }
 
-/// The reader: who is logged in, their CSRF token and what they upvoted.
+/// The reader: who is logged in (with their CSRF token) and what they upvoted.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Viewer {
-    pub user: Option<SessionUser>,
+    pub user: Option<Session>,
     pub votes: HashSet<i64>,
 }
 
@@ -108,42 +109,16 @@ impl Viewer {
     }
 
     pub(crate) fn csrf(&self) -> Option<&str> {
-        self.user.as_ref().map(SessionUser::csrf)
+        self.user
+            .as_ref()
+            .map(|session| session.csrf_token.as_str())
     }
 }
 
-/// An HTML response; `cacheable` marks it for the shared cache (anonymous pages only).
-pub(crate) fn html_response(markup: Markup, cacheable: bool) -> Response {
-    let mut response = (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        )],
-        markup.into_string(),
-    )
-        .into_response();
-    // Pages differ by the session cookie, so shared caches must key on it; browsers
-    // revalidate anonymous pages with their ETag instead of guessing a lifetime.
-    response
-        .headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("Cookie"));
-    if cacheable {
-        response.extensions_mut().insert(Cacheable::DEFAULT);
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    } else {
-        response.headers_mut().insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("private, no-store"),
-        );
-    }
-    response
-}
-
-pub(crate) fn error_page(status: StatusCode, message: &str) -> Response {
+/// The page for an error: its status and a message safe to show.
+pub(crate) fn error_page(status: StatusCode, message: &str) -> Markup {
     let title = status.canonical_reason().unwrap_or("Error");
-    let markup = page(
+    page(
         title,
         &Viewer::anonymous(),
         html! {
@@ -153,10 +128,7 @@ pub(crate) fn error_page(status: StatusCode, message: &str) -> Response {
                 p { a href="/papers" { "Back to today's papers" } }
             }
         },
-    );
-    let mut response = html_response(markup, false);
-    *response.status_mut() = status;
-    response
+    )
 }
 
 /// Cuts `text` to at most `max` characters at a word boundary, adding an ellipsis.

@@ -26,7 +26,11 @@ pub(crate) fn search_page(search: &SearchPage, viewer: &Viewer) -> Markup {
         format!("{} – search", search.query)
     };
     let back = format!("/search?q={}", encode(&search.query));
-    let feed_query = format!("q={}&mode={}", encode(&search.query), search.mode.as_str());
+    let feed_query = format!(
+        "q={}&mode={}",
+        encode(&search.query),
+        search.mode.reader_name()
+    );
     page(
         &title,
         viewer,
@@ -37,8 +41,8 @@ pub(crate) fn search_page(search: &SearchPage, viewer: &Viewer) -> Markup {
                     input #q type="search" name="q" value=(search.query) maxlength="250"
                         placeholder="e.g. retrieval augmented generation, author:Wang, \"exact phrase\"";
                     select name="mode" {
-                        @for mode in [SearchMode::Hybrid, SearchMode::Lexical, SearchMode::Semantic] {
-                            option value=(mode.as_str()) selected[mode == search.mode] { (mode.as_str()) }
+                        @for mode in SearchMode::ALL {
+                            option value=(mode.reader_name()) selected[mode == search.mode] { (mode.reader_name()) }
                         }
                     }
                     input type="text" name="category" value=(search.category.as_deref().unwrap_or("")) placeholder="category, e.g. cs.CL" size="10" maxlength="32";

@@ -11,7 +11,8 @@ use http_body_util::BodyExt;
 use papers_core::{ArxivId, Category, Community, Metadata, PaperRecord, Source};
 use papers_store::Store;
 use papers_web::{
-    AppConfig, AppState, SearchBackend, SearchHit, SearchMode, SearchOutcome, Snippet,
+    AppConfig, AppState, SearchBackend, SearchError, SearchHit, SearchOutcome, SearchRequest,
+    Snippet,
 };
 use tempfile::TempDir;
 use tower::ServiceExt;
@@ -125,9 +126,10 @@ pub fn seed(dir: &std::path::Path) {
     batch.commit().expect("commit");
 }
 
-/// Substring search over titles: enough to exercise the page, API and feeds.
+/// Substring search over titles, within a category as the real backend filters:
+/// enough to exercise the page, API and feeds.
 pub struct TitleSearch {
-    papers: Vec<(i64, String)>,
+    papers: Vec<(i64, String, Vec<Category>)>,
 }
 
 impl TitleSearch {
@@ -135,27 +137,35 @@ impl TitleSearch {
         let store = Store::open(dir).expect("open store");
         let mut papers = Vec::new();
         store
-            .for_each_paper(|p| papers.push((p.key, p.paper.metadata.title.clone())))
+            .for_each_paper(|p| {
+                let metadata = &p.paper.metadata;
+                papers.push((p.key, metadata.title.clone(), metadata.categories.clone()));
+            })
             .expect("papers");
         TitleSearch { papers }
     }
 }
 
 impl SearchBackend for TitleSearch {
-    fn search(
-        &self,
-        query: &str,
-        _mode: SearchMode,
-        limit: usize,
-    ) -> Result<SearchOutcome, String> {
-        if query.contains("((") {
-            return Err("unbalanced parentheses".into());
+    fn search(&self, request: &SearchRequest) -> Result<SearchOutcome, SearchError> {
+        if request.query.contains("((") {
+            return Err(SearchError::Query("unbalanced parentheses".into()));
         }
-        let needle = query.to_lowercase();
+        if request.query.contains("index-failure") {
+            return Err(SearchError::Index("disk on fire".into()));
+        }
+        let needle = request.query.to_lowercase();
         let hits = self
             .papers
             .iter()
-            .filter_map(|(key, title)| {
+            .filter(|(_, _, categories)| {
+                request.category.as_ref().is_none_or(|wanted| {
+                    categories
+                        .iter()
+                        .any(|c| c == wanted || c.archive() == wanted.as_str())
+                })
+            })
+            .filter_map(|(key, title, _)| {
                 let at = title.to_lowercase().find(&needle)?;
                 Some(SearchHit {
                     key: *key,
@@ -166,18 +176,18 @@ impl SearchBackend for TitleSearch {
                     }),
                 })
             })
-            .take(limit)
+            .take(request.limit)
             .collect();
         Ok(SearchOutcome { hits, note: None })
     }
 
-    fn similar(&self, key: i64, k: usize) -> Result<Vec<SearchHit>, String> {
+    fn similar(&self, key: i64, k: usize) -> Result<Vec<SearchHit>, SearchError> {
         Ok(self
             .papers
             .iter()
-            .filter(|(other, _)| *other != key)
+            .filter(|(other, _, _)| *other != key)
             .take(k)
-            .map(|(other, _)| SearchHit {
+            .map(|(other, _, _)| SearchHit {
                 key: *other,
                 score: 0.5,
                 snippet: None,

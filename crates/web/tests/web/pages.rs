@@ -171,6 +171,10 @@ async fn search_page_highlights_and_says_when_nothing_matches() {
         app.get("/search?q=((").await.status,
         StatusCode::BAD_REQUEST
     );
+    // A failing index is the site's fault, not the reader's, and says nothing inside.
+    let failed = app.get("/search?q=index-failure").await;
+    assert_eq!(failed.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(!failed.body.contains("disk on fire"));
     let long = format!("/search?q={}", "a".repeat(251));
     assert_eq!(app.get(&long).await.status, StatusCode::BAD_REQUEST);
 
@@ -377,7 +381,10 @@ async fn anonymous_pages_come_from_the_cache_with_etags() {
 struct OneFetcher;
 
 impl papers_web::PaperFetcher for OneFetcher {
-    fn fetch(&self, id: &papers_core::ArxivId) -> Result<Option<papers_core::PaperRecord>, String> {
+    fn fetch(
+        &self,
+        id: &papers_core::ArxivId,
+    ) -> Result<Option<papers_core::PaperRecord>, papers_web::FetchError> {
         match id.as_str() {
             "2402.01234" => Ok(Some(papers_core::PaperRecord {
                 id: id.clone(),
@@ -389,7 +396,9 @@ impl papers_web::PaperFetcher for OneFetcher {
                 },
                 community: None,
             })),
-            "2402.09999" => Err("connection refused".into()),
+            "2402.09999" => Err(papers_web::FetchError::Unreachable(
+                "connection refused".into(),
+            )),
             _ => Ok(None),
         }
     }
@@ -436,6 +445,7 @@ async fn submit_fetches_unknown_papers_when_online() {
             Some(&cookie),
         )
         .await;
+    assert_eq!(down.status, StatusCode::BAD_GATEWAY);
     assert!(down.body.contains("connection refused"));
 }
 

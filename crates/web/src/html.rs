@@ -1,0 +1,44 @@
+//! HTML responses: the content type, the caching headers, and the mark that lets the
+//! shared response cache keep an anonymous page.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use maud::Markup;
+
+use crate::cache::Cacheable;
+
+/// An HTML response; `cacheable` marks it for the shared cache (anonymous pages only).
+pub(crate) fn html_response(markup: Markup, cacheable: bool) -> Response {
+    let mut response = (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        )],
+        markup.into_string(),
+    )
+        .into_response();
+    // Pages differ by the session cookie, so shared caches must key on it; browsers
+    // revalidate anonymous pages with their ETag instead of guessing a lifetime.
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("Cookie"));
+    if cacheable {
+        response.extensions_mut().insert(Cacheable::DEFAULT);
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    } else {
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        );
+    }
+    response
+}
+
+/// An uncacheable page with another status than 200.
+pub(crate) fn html_with_status(markup: Markup, status: StatusCode) -> Response {
+    let mut response = html_response(markup, false);
+    *response.status_mut() = status;
+    response
+}
