@@ -9,4 +9,5 @@ mod ingest;
 mod ingest_bad_input;
 mod model;
 mod nodes;
+mod output;
 mod search;

@@ -361,7 +361,21 @@ async fn json_responses_match_their_snapshots() {
         ),
         ("paper_2401_00001", "/api/papers/2401.00001"),
         ("paper_old_style", "/api/papers/hep-th%2F9901001"),
+        (
+            "week_2024_w01_newest",
+            "/api/daily_papers?week=2024-W01&limit=100",
+        ),
+        (
+            "month_2024_01_trending",
+            "/api/daily_papers?month=2024-01&sort=trending&limit=100",
+        ),
+        (
+            "submitter_alice_page_2",
+            "/api/daily_papers?submitter=alice&limit=2&p=1",
+        ),
+        ("search_retrieval", "/api/papers/search?q=retrieval&limit=5"),
         ("error_bad_limit", "/api/daily_papers?limit=500"),
+        ("error_unknown_paper", "/api/papers/2401.99999"),
         ("openapi", "/api/openapi.json"),
     ] {
         insta::assert_json_snapshot!(name, json(&app.get(path).await.body));
