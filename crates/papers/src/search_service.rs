@@ -414,7 +414,7 @@ pub fn rebuild(
     )?)
 }
 
-/// The web crate's view of search.
+/// The web crate's view of search, and of the digests' saved searches for its preview.
 pub struct WebSearch(pub Arc<SearchService>);
 
 impl papers_web::SearchBackend for WebSearch {
@@ -454,6 +454,21 @@ impl papers_web::SearchBackend for WebSearch {
             .iter()
             .map(|hit| web_hit(hit, None))
             .collect())
+    }
+
+    /// The digest preview answers saved searches as the sender does.
+    fn saved_search(&self) -> Option<&dyn SavedSearch> {
+        Some(self)
+    }
+}
+
+impl SavedSearch for WebSearch {
+    fn matching(
+        &self,
+        query: &str,
+        candidates: &[&StoredPaper],
+    ) -> Result<Vec<i64>, papers_digest::SourceError> {
+        IndexedSavedSearch(&self.0).matching(query, candidates)
     }
 }
 

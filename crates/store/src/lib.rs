@@ -38,7 +38,9 @@ pub use jobs::JobClaim;
 pub use listing::ListingOwner;
 pub use read::StoredPaper;
 pub use stats::{Count, Stats};
-pub use subscriptions::{Frequency, NewSubscription, Subscription, SubscriptionStatus};
+pub use subscriptions::{
+    Frequency, NewSubscription, Preferences, Subscription, SubscriptionRequest, SubscriptionStatus,
+};
 pub use value::{ValueError, ValueKind};
 pub use vectors::EmbeddingInput;
 pub use votes::VoteOutcome;

@@ -123,7 +123,7 @@ pub const API_ROUTES: &[ApiRoute] = &[
         method: "post",
         path: "/api/subscriptions",
         operation: Operation::Subscribe,
-        summary: "Subscribe an address to the email digest (double opt-in). JSON body: email, frequency (daily|weekly), optional categories and queries. Answers 202; the confirmation mail follows.",
+        summary: "Subscribe an address to the email digest (double opt-in). JSON body: email, frequency (daily|weekly), optional categories and queries. Always answers 202 {\"status\":\"check_your_inbox\"}: a new address is mailed a confirmation link; an address that already has a subscription is left unchanged and mailed a link to manage it. At most one such mail per address every 10 minutes; requests per client address are limited (429).",
         parameters: &[],
     },
     ApiRoute {

@@ -35,6 +35,10 @@ pub struct AppConfig {
     pub auth_per_minute: u32,
     /// Votes per minute per member.
     pub votes_per_minute: u32,
+    /// Subscribe requests (form and API) per minute per client address. Each address
+    /// is mailed at most once per 10 minutes whatever this is; this bounds how many
+    /// addresses one client can have mailed.
+    pub subscribe_per_minute: u32,
     /// Searches run at once; later ones wait their turn. Searching is CPU-bound, but
     /// the binary embeds the queries of concurrent searches in one batch (one pass over
     /// the model's weights for all), so several per core raise throughput: on the
@@ -54,6 +58,7 @@ impl AppConfig {
             body_limit: 64 * 1024,
             auth_per_minute: 10,
             votes_per_minute: 60,
+            subscribe_per_minute: 5,
             search_concurrency: 8 * std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
     }
@@ -102,6 +107,7 @@ pub(crate) struct Inner {
     pub latest_day: DataCache<Option<chrono::NaiveDate>>,
     pub auth_limiter: RateLimiter,
     pub vote_limiter: RateLimiter,
+    pub subscribe_limiter: RateLimiter,
     /// [`AppConfig::search_concurrency`] permits; tokio's semaphore is first come,
     /// first served, so a wait is never longer than the queue ahead of it.
     pub search_slots: Arc<tokio::sync::Semaphore>,
@@ -116,6 +122,7 @@ impl AppState {
         }
         let auth = config.auth_per_minute;
         let votes = config.votes_per_minute;
+        let subscribes = config.subscribe_per_minute;
         let search_slots = Arc::new(tokio::sync::Semaphore::new(
             config.search_concurrency.max(1),
         ));
@@ -133,6 +140,7 @@ impl AppState {
                 latest_day: DataCache::new(1),
                 auth_limiter: RateLimiter::per_minute(auth),
                 vote_limiter: RateLimiter::per_minute(votes),
+                subscribe_limiter: RateLimiter::per_minute(subscribes),
                 search_slots,
             }),
         })

@@ -62,7 +62,7 @@ fn members_get_picks_close_to_their_upvotes_with_the_closest_as_reason() {
         .collect();
 
     let mut member = request("member@example.org", Frequency::Weekly);
-    member.user_id = Some(7);
+    member.owner = Some(7);
     let subscription = fixture.confirmed(member);
     let votes = VotesFn(move |_: &papers_store::Store, user: i64| {
         Ok(if user == 7 {

@@ -40,7 +40,7 @@ fn the_confirmation_mail() {
         .digests
         .subscribe(&mut fixture.store, &alice, now())
         .expect("subscribe")
-        .confirmation
+        .mail
         .expect("a confirmation mail");
     let date = mail.date.to_rfc3339();
     insta::assert_snapshot!(
@@ -67,7 +67,7 @@ fn a_weekly_digest_with_trending_picks_and_a_saved_search() {
     let Some(mut fixture) = fixture() else { return };
     let _bound = settings().bind_to_scope();
     let mut member = request("member@example.org", Frequency::Weekly);
-    member.user_id = Some(7);
+    member.owner = Some(7);
     member.queries = vec!["language model".to_owned()];
     let subscription = fixture.confirmed(member);
     // The member upvoted the three papers of the next week closest to a diffusion

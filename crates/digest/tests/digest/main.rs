@@ -9,5 +9,6 @@ mod inputs;
 )]
 mod load;
 mod mails;
+mod manage;
 mod smtp;
 mod support;

@@ -57,6 +57,10 @@ pub(crate) fn build(state: AppState) -> Router {
         .route("/subscriptions", get(subscribe::preferences))
         .route("/subscriptions/confirm/{token}", get(subscribe::confirm))
         .route(
+            "/subscriptions/manage/{token}",
+            get(subscribe::manage_page).post(subscribe::manage_save),
+        )
+        .route(
             "/unsubscribe/{token}",
             get(subscribe::unsubscribe_page).post(subscribe::unsubscribe),
         )

@@ -25,8 +25,8 @@ pub(crate) use layout::page;
 pub(crate) use paper::paper_page;
 pub(crate) use search::{SearchPage, search_page};
 pub(crate) use subscribe::{
-    SubscribeFields, notice_page, preferences_page, subscribe_form, subscribe_page,
-    unsubscribe_confirm_page,
+    ManageLinks, SubscribeFields, check_inbox_page, manage_page, notice_page, preferences_page,
+    saved_page, subscribe_form, subscribe_page, unsubscribe_confirm_page,
 };
 
 /// How a feed is ordered, as the `sort` parameter spells it.

@@ -6,6 +6,8 @@ mod browser;
 mod common;
 mod digest;
 mod feeds;
+mod mail;
 mod pages;
 mod real_data;
 mod security;
+mod subscriptions;
