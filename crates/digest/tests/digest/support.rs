@@ -3,7 +3,7 @@
 
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -23,24 +23,6 @@ pub const MODEL: &str = "test-hashed-words-384";
 
 pub fn now() -> DateTime<Utc> {
     "2024-01-03T12:00:00Z".parse().expect("valid time")
-}
-
-/// Whether the SMTP tests can run. Under CI a missing server is a failure, not a skip.
-pub fn smtp_available() -> bool {
-    let found = Command::new("python3")
-        .args(["-c", "import aiosmtpd"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but python3 with aiosmtpd is missing: pip install aiosmtpd==1.4.6"
-        );
-        eprintln!("skipping: python3 -m aiosmtpd not available (pip install aiosmtpd==1.4.6)");
-    }
-    found
 }
 
 #[derive(Debug, Deserialize)]
@@ -184,8 +166,10 @@ pub struct Fixture {
 }
 
 /// A store holding the feed days from 2024-01-01 to 2024-01-12, with stand-in
-/// embeddings for every paper.
-pub fn fixture() -> Fixture {
+/// embeddings for every paper; `None` after a skip message (a failure under CI) when
+/// the shared feed days are missing.
+pub fn fixture() -> Option<Fixture> {
+    papers_testkit::shared_dir(load::HF_DIR)?;
     let dir = TempDir::new().expect("temp dir");
     let mut store = Store::open(dir.path()).expect("store opens");
     let mut batch = store.begin_ingest(now()).expect("batch");
@@ -213,11 +197,11 @@ pub fn fixture() -> Fixture {
         Secret::new(*b"test secret, 32 bytes long......").expect("secret"),
     );
     let digests = Digests::new(links, Settings::new(MODEL)).expect("digests");
-    Fixture {
+    Some(Fixture {
         store,
         digests,
         _dir: dir,
-    }
+    })
 }
 
 pub fn request(email: &str, frequency: Frequency) -> SubscribeRequest {

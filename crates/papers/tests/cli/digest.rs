@@ -20,24 +20,6 @@ use crate::common::{data, hf_days, ingest, ok, papers, shared};
 const SECRET: &str = "an end-to-end test secret, long enough";
 pub const BASE: &str = "http://papers.test";
 
-/// Python with aiosmtpd; under CI its absence is a failure, elsewhere a skip.
-pub fn smtp_available() -> bool {
-    let found = Command::new("python3")
-        .args(["-c", "import aiosmtpd"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but python3 with aiosmtpd is missing: pip install aiosmtpd==1.4.6"
-        );
-        eprintln!("skipping: python3 with aiosmtpd not available");
-    }
-    found
-}
-
 /// The SMTP server process, killed on drop.
 pub struct Server {
     pub port: u16,
@@ -147,7 +129,7 @@ fn send(data_dir: &Path, port: u16) -> std::process::Output {
 /// shared data and the SMTP test server are there (under CI their absence fails).
 fn store_with_hf_days(days: usize) -> Option<tempfile::TempDir> {
     let shared = shared()?;
-    if !smtp_available() {
+    if !papers_testkit::smtp_available() {
         return None;
     }
     let dir = tempfile::tempdir().expect("temp dir");
@@ -239,15 +221,13 @@ fn a_sender_killed_mid_send_repeats_at_most_one_digest() {
         .stderr(Stdio::null())
         .spawn()
         .expect("sender starts");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !marker.exists() {
-        assert!(Instant::now() < deadline, "the fifth digest never arrived");
+    papers_testkit::wait_for("the fifth digest", Duration::from_secs(120), || {
         assert!(
             sender.try_wait().expect("sender state").is_none(),
             "the sender ended before the held digest"
         );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+        marker.exists()
+    });
     sender.kill().expect("SIGKILL");
     sender.wait().expect("sender reaped");
     assert_eq!(
