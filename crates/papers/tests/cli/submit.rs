@@ -263,5 +263,13 @@ fn members_submit_papers_fetched_from_a_recorded_arxiv() {
                 && line.contains("status=\"201\"")),
         "{metrics}"
     );
-    assert!(metrics.contains("papers_index_lag_changes{index=\"lexical\"} 0"));
+    // The follower indexes the submission within a second or two: wait for it.
+    papers_testkit::wait_for(
+        "the lexical index to catch up in /metrics",
+        std::time::Duration::from_secs(30),
+        || {
+            let (_, _, metrics) = call("GET", &serve.url("/metrics"), None, None);
+            metrics.contains("papers_index_lag_changes{index=\"lexical\"} 0")
+        },
+    );
 }
