@@ -266,7 +266,7 @@ fn members_submit_papers_fetched_from_a_recorded_arxiv() {
     // The follower indexes the submission within a second or two: wait for it.
     papers_testkit::wait_for(
         "the lexical index to catch up in /metrics",
-        std::time::Duration::from_secs(30),
+        Duration::from_secs(30),
         || {
             let (_, _, metrics) = call("GET", &serve.url("/metrics"), None, None);
             metrics.contains("papers_index_lag_changes{index=\"lexical\"} 0")
