@@ -25,6 +25,32 @@ pub fn papers(data_dir: &Path) -> Command {
     command
 }
 
+/// A port on the loopback interface that nothing listens on now, for a server the
+/// test starts.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("free port")
+        .port()
+}
+
+/// Status and body of `GET url` (status 0 when nothing answers), without treating an
+/// error status as a failure.
+pub fn http_get(url: &str, timeout: std::time::Duration) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(timeout))
+        .build()
+        .into();
+    match agent.get(url).call() {
+        Ok(mut response) => (
+            response.status().as_u16(),
+            response.body_mut().read_to_string().unwrap_or_default(),
+        ),
+        Err(_) => (0, String::new()),
+    }
+}
+
 pub fn run(data_dir: &Path, args: &[&str]) -> Output {
     papers(data_dir).args(args).output().expect("papers runs")
 }

@@ -5,14 +5,13 @@
 //! started at once mail each digest once, and killing a node or an ingest midway
 //! loses nothing.
 
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use papers_store::testing::{Engine, TestDatabase};
 
-use crate::common::{HELD_BYTES, HeldInput, data, hf_days, papers, shared, succeed};
+use crate::common::{HELD_BYTES, HeldInput, data, free_port, hf_days, papers, shared, succeed};
 use crate::digest::{BASE, Server as SmtpServer, received, subscribe_confirmed};
 
 const SECRET: &str = "a secret the nodes share, long enough to sign";
@@ -37,10 +36,7 @@ struct Node {
 
 impl Node {
     fn start(dir: &Path, url: &str) -> Node {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
+        let port = free_port();
         let child = node_command(dir, url)
             .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
             .args(["--public-url", BASE])
