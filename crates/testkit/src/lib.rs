@@ -3,7 +3,8 @@
 //! the repository ([`shared_dir`], [`model`], [`python_has`], [`smtp_available`]), one
 //! way to skip a test that cannot run here ([`skip`], [`missing`]: said out loud,
 //! counted by `scripts/test.sh`, a failure under `CI` for inputs CI must have), helper
-//! server processes ([`ServerProcess`]) and waiting with a deadline ([`wait_for`]).
+//! server processes ([`ServerProcess`]), the mail the tests' SMTP server received
+//! ([`received_mail`]) and waiting with a deadline ([`wait_for`]).
 //!
 //! The pattern every test that needs an input follows:
 //!
@@ -14,11 +15,13 @@
 //! ```
 
 mod inputs;
+mod mailbox;
 mod process;
 mod skip;
 mod wait;
 
 pub use inputs::{installed_model, model, python_has, shared_dir, shared_root, smtp_available};
+pub use mailbox::{Part, Received, received_mail, received_mail_to};
 pub use process::ServerProcess;
 pub use skip::{SKIPS_FILE_VAR, in_ci, missing, skip};
 pub use wait::{poll_until, wait_for};

@@ -12,8 +12,8 @@ use papers_digest::{
     Secret, Settings, SmtpConfig, SubscribeOutcome, SubscribeRequest,
 };
 use papers_store::{Store, Subscription};
-use papers_testkit::ServerProcess;
-use serde::Deserialize;
+pub use papers_testkit::Received;
+use papers_testkit::{ServerProcess, received_mail, received_mail_to};
 use tempfile::TempDir;
 
 use crate::load;
@@ -23,39 +23,6 @@ pub const MODEL: &str = "test-hashed-words-384";
 
 pub fn now() -> DateTime<Utc> {
     "2024-01-03T12:00:00Z".parse().expect("valid time")
-}
-
-#[derive(Debug, Deserialize)]
-pub struct Part {
-    pub content_type: String,
-    pub body: String,
-}
-
-/// A message as Python's email parser read it on the server side.
-#[derive(Debug, Deserialize)]
-pub struct Received {
-    pub rcpt_tos: Vec<String>,
-    pub headers: Vec<(String, String)>,
-    pub raw_headers: Vec<(String, String)>,
-    pub content_type: String,
-    pub parts: Vec<Part>,
-}
-
-impl Received {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn part(&self, content_type: &str) -> &str {
-        self.parts
-            .iter()
-            .find(|p| p.content_type == content_type)
-            .map(|p| p.body.as_str())
-            .unwrap_or_else(|| panic!("no {content_type} part in {:?}", self.content_type))
-    }
 }
 
 pub struct SmtpServer {
@@ -133,29 +100,11 @@ impl SmtpServer {
 
     /// Everything received so far, in arrival order.
     pub fn messages(&self) -> Vec<Received> {
-        let mut files: Vec<(u64, PathBuf)> = std::fs::read_dir(self.dir.path())
-            .expect("mail dir")
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "json"))
-            .filter_map(|p| {
-                let name = p.file_name()?.to_str()?.to_owned();
-                Some((name.split('-').next()?.parse().ok()?, p))
-            })
-            .collect();
-        files.sort();
-        files
-            .into_iter()
-            .map(|(_, p)| {
-                serde_json::from_slice(&std::fs::read(p).expect("readable")).expect("summary JSON")
-            })
-            .collect()
+        received_mail(self.dir.path())
     }
 
     pub fn messages_to(&self, address: &str) -> Vec<Received> {
-        self.messages()
-            .into_iter()
-            .filter(|m| m.rcpt_tos.iter().any(|r| r == address))
-            .collect()
+        received_mail_to(self.dir.path(), address)
     }
 }
 
