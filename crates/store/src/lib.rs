@@ -9,6 +9,8 @@
 mod access_tokens;
 mod accounts;
 mod codec;
+mod collections;
+mod comments;
 mod db;
 mod digests;
 mod error;
@@ -22,6 +24,7 @@ mod listing;
 mod migrate;
 mod new_papers;
 mod read;
+mod reads;
 mod roles;
 mod stats;
 mod subscriptions;
@@ -37,6 +40,8 @@ use db::Db;
 
 pub use access_tokens::{AccessToken, TokenOwner};
 pub use accounts::{Session, SignUpConflict, User};
+pub use collections::{CollectedPaper, Collection, CollectionFields, READ_LATER_TITLE};
+pub use comments::{Comment, CommentRefused, MemberComment};
 pub use digests::SendState;
 pub use error::{Corruption, StoreError};
 pub use feed::{FeedItem, FeedPeriod, FeedQuery, FeedSort, rank_trending};
