@@ -260,6 +260,23 @@ impl Store {
             .collect())
     }
 
+    /// Which of the member's collections hold the paper.
+    pub fn collections_holding(
+        &self,
+        user_id: i64,
+        paper_key: i64,
+    ) -> Result<HashSet<i64>, StoreError> {
+        self.db
+            .query(
+                "SELECT c.id FROM collections c JOIN collection_papers p ON p.collection_id = c.id \
+                 WHERE c.user_id = ?1 AND p.paper_key = ?2",
+                args![user_id, paper_key],
+            )?
+            .iter()
+            .map(|row| row.get::<i64>(0))
+            .collect()
+    }
+
     /// Papers the member has in any of their collections (cards show them as saved).
     pub fn saved_keys(&self, user_id: i64) -> Result<HashSet<i64>, StoreError> {
         self.db

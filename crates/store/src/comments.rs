@@ -16,6 +16,8 @@ use crate::{Store, StoreError};
 pub struct Comment {
     pub id: i64,
     pub paper_key: i64,
+    /// The paper's arXiv id.
+    pub paper_id: String,
     /// `None` once the author deleted their account.
     pub user_id: Option<i64>,
     /// The author's username; `None` once the account is deleted.
@@ -49,16 +51,13 @@ pub enum CommentRefused {
     ReplyToReply,
 }
 
-/// A comment with the paper it is on, as a member's export lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MemberComment {
-    pub paper_id: String,
-    pub comment: Comment,
-}
-
 const COLUMNS: &str = "c.id, c.paper_key, c.user_id, u.username, c.parent_id, c.body, c.created, \
      c.edited, c.deleted, c.hidden, \
-     (SELECT COUNT(*) FROM comment_reports r WHERE r.comment_id = c.id)";
+     (SELECT COUNT(*) FROM comment_reports r WHERE r.comment_id = c.id), p.id";
+
+/// The tables [`COLUMNS`] reads from.
+const FROM: &str =
+    "comments c LEFT JOIN users u ON u.id = c.user_id JOIN papers p ON p.key = c.paper_key";
 
 fn comment_from_row(row: &Row) -> Result<Comment, StoreError> {
     let id: i64 = row.get(0)?;
@@ -75,14 +74,13 @@ fn comment_from_row(row: &Row) -> Result<Comment, StoreError> {
         deleted: row.get::<i64>(8)? != 0,
         hidden: row.get::<i64>(9)? != 0,
         reports: row.get(10)?,
+        paper_id: row.get(11)?,
     })
 }
 
 fn find(db: &Db, id: i64) -> Result<Option<Comment>, StoreError> {
     db.query_opt(
-        &format!(
-            "SELECT {COLUMNS} FROM comments c LEFT JOIN users u ON u.id = c.user_id WHERE c.id = ?1"
-        ),
+        &format!("SELECT {COLUMNS} FROM {FROM} WHERE c.id = ?1"),
         args![id],
     )?
     .map(|row| comment_from_row(&row))
@@ -148,10 +146,7 @@ impl Store {
     pub fn comments_of(&self, paper_key: i64) -> Result<Vec<Comment>, StoreError> {
         self.db
             .query(
-                &format!(
-                    "SELECT {COLUMNS} FROM comments c LEFT JOIN users u ON u.id = c.user_id \
-                     WHERE c.paper_key = ?1 ORDER BY c.id"
-                ),
+                &format!("SELECT {COLUMNS} FROM {FROM} WHERE c.paper_key = ?1 ORDER BY c.id"),
                 args![paper_key],
             )?
             .iter()
@@ -241,13 +236,12 @@ impl Store {
     }
 
     /// Reported comments that are still shown or were hidden, most reported first:
-    /// the moderators' queue, with each comment's paper id.
-    pub fn reported_comments(&self, limit: usize) -> Result<Vec<MemberComment>, StoreError> {
+    /// the moderators' queue.
+    pub fn reported_comments(&self, limit: usize) -> Result<Vec<Comment>, StoreError> {
         self.db
             .query(
                 &format!(
-                    "SELECT {COLUMNS}, p.id FROM comments c LEFT JOIN users u ON u.id = c.user_id \
-                     JOIN papers p ON p.key = c.paper_key \
+                    "SELECT {COLUMNS} FROM {FROM} \
                      WHERE c.deleted = 0 AND EXISTS (SELECT 1 FROM comment_reports r WHERE r.comment_id = c.id) \
                      ORDER BY c.hidden, (SELECT COUNT(*) FROM comment_reports r WHERE r.comment_id = c.id) DESC, c.id DESC \
                      LIMIT ?1"
@@ -255,32 +249,19 @@ impl Store {
                 args![limit],
             )?
             .iter()
-            .map(|row| {
-                Ok(MemberComment {
-                    comment: comment_from_row(row)?,
-                    paper_id: row.get(11)?,
-                })
-            })
+            .map(comment_from_row)
             .collect()
     }
 
-    /// A member's own comments, newest first, with their papers' ids (for their export).
-    pub fn comments_by(&self, user_id: i64) -> Result<Vec<MemberComment>, StoreError> {
+    /// A member's own comments, newest first (their export).
+    pub fn comments_by(&self, user_id: i64) -> Result<Vec<Comment>, StoreError> {
         self.db
             .query(
-                &format!(
-                    "SELECT {COLUMNS}, p.id FROM comments c LEFT JOIN users u ON u.id = c.user_id \
-                     JOIN papers p ON p.key = c.paper_key WHERE c.user_id = ?1 ORDER BY c.id DESC"
-                ),
+                &format!("SELECT {COLUMNS} FROM {FROM} WHERE c.user_id = ?1 ORDER BY c.id DESC"),
                 args![user_id],
             )?
             .iter()
-            .map(|row| {
-                Ok(MemberComment {
-                    comment: comment_from_row(row)?,
-                    paper_id: row.get(11)?,
-                })
-            })
+            .map(comment_from_row)
             .collect()
     }
 

@@ -41,7 +41,7 @@ use db::Db;
 pub use access_tokens::{AccessToken, TokenOwner};
 pub use accounts::{Session, SignUpConflict, User};
 pub use collections::{CollectedPaper, Collection, CollectionFields, READ_LATER_TITLE};
-pub use comments::{Comment, CommentRefused, MemberComment};
+pub use comments::{Comment, CommentRefused};
 pub use digests::SendState;
 pub use error::{Corruption, StoreError};
 pub use feed::{FeedItem, FeedPeriod, FeedQuery, FeedSort, rank_trending};

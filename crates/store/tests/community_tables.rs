@@ -155,7 +155,7 @@ fn comments_thread_and_count_exactly(engine: Engine) {
     let queue = store.reported_comments(10).expect("sql");
     assert_eq!(queue.len(), 1);
     assert_eq!(queue[0].paper_id, "2401.00001");
-    assert_eq!(queue[0].comment.reports, 1);
+    assert_eq!(queue[0].reports, 1);
     assert_eq!(store.comments_by(bob).expect("sql").len(), 2);
 }
 

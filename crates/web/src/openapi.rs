@@ -18,6 +18,20 @@ pub enum Operation {
     CreateToken,
     RevokeToken,
     AdminStatus,
+    ListComments,
+    PostComment,
+    EditComment,
+    DeleteComment,
+    ReportComment,
+    HideComment,
+    RestoreComment,
+    MarkRead,
+    MarkUnread,
+    ListCollections,
+    CreateCollection,
+    GetCollection,
+    AddToCollection,
+    ExportCollection,
     OpenApi,
 }
 
@@ -51,6 +65,22 @@ const fn query(name: &'static str, kind: &'static str, description: &'static str
         description,
     }
 }
+
+const COMMENT_ID: ApiParam = ApiParam {
+    name: "id",
+    location: "path",
+    required: true,
+    kind: "integer",
+    description: "the comment's id",
+};
+
+const COLLECTION_ID: ApiParam = ApiParam {
+    name: "id",
+    location: "path",
+    required: true,
+    kind: "string",
+    description: "the collection's id, or read-later for the member's Read later list",
+};
 
 const ID: ApiParam = ApiParam {
     name: "id",
@@ -174,6 +204,107 @@ pub const API_ROUTES: &[ApiRoute] = &[
     },
     ApiRoute {
         method: "get",
+        path: "/api/papers/{id}/comments",
+        operation: Operation::ListComments,
+        summary: "A paper's discussion: threads oldest first (the newest last), each with its replies. Each comment has id, paper, parent, author (null for a deleted member), body (Markdown; null when deleted or hidden), html (rendered and sanitised), created, edited, deleted, hidden.",
+        parameters: &[ID],
+    },
+    ApiRoute {
+        method: "post",
+        path: "/api/papers/{id}/comments",
+        operation: Operation::PostComment,
+        summary: "Comment on a paper as the member. JSON body: body (Markdown, 1 to 10,000 characters), parent (optional: the id of a top-level comment to reply to). 201 with the comment; 400 for an empty body or a parent that is a reply or on another paper; 429 (Retry-After) past the member's hourly limit.",
+        parameters: &[ID],
+    },
+    ApiRoute {
+        method: "patch",
+        path: "/api/comments/{id}",
+        operation: Operation::EditComment,
+        summary: "Edit the member's own comment. JSON body: body. The comment, marked edited; 403 for another member's comment.",
+        parameters: &[COMMENT_ID],
+    },
+    ApiRoute {
+        method: "delete",
+        path: "/api/comments/{id}",
+        operation: Operation::DeleteComment,
+        summary: "Delete the member's own comment (replies to it stay). 204; 403 for another member's comment.",
+        parameters: &[COMMENT_ID],
+    },
+    ApiRoute {
+        method: "post",
+        path: "/api/comments/{id}/report",
+        operation: Operation::ReportComment,
+        summary: "Report a comment to the moderators. JSON body (optional): reason. 202.",
+        parameters: &[COMMENT_ID],
+    },
+    ApiRoute {
+        method: "post",
+        path: "/api/comments/{id}/hide",
+        operation: Operation::HideComment,
+        summary: "For moderators: hide a comment from everyone else. The comment after; 403 for other members.",
+        parameters: &[COMMENT_ID],
+    },
+    ApiRoute {
+        method: "post",
+        path: "/api/comments/{id}/restore",
+        operation: Operation::RestoreComment,
+        summary: "For moderators: show a hidden comment again. The comment after; 403 for other members.",
+        parameters: &[COMMENT_ID],
+    },
+    ApiRoute {
+        method: "post",
+        path: "/api/papers/{id}/read",
+        operation: Operation::MarkRead,
+        summary: "Mark a paper read for the member (opening its page does too). 200 {\"id\", \"read\": true}.",
+        parameters: &[ID],
+    },
+    ApiRoute {
+        method: "delete",
+        path: "/api/papers/{id}/read",
+        operation: Operation::MarkUnread,
+        summary: "Mark a paper unread for the member. 200 {\"id\", \"read\": false}.",
+        parameters: &[ID],
+    },
+    ApiRoute {
+        method: "get",
+        path: "/api/collections",
+        operation: Operation::ListCollections,
+        summary: "The member's collections (\"Read later\" first): id, title, description, public, readLater, owner, url, paperCount.",
+        parameters: &[],
+    },
+    ApiRoute {
+        method: "post",
+        path: "/api/collections",
+        operation: Operation::CreateCollection,
+        summary: "Make a collection. JSON body: title, description (optional), public (optional, default false: only the member sees it). 201 with its id and url.",
+        parameters: &[],
+    },
+    ApiRoute {
+        method: "get",
+        path: "/api/collections/{id}",
+        operation: Operation::GetCollection,
+        summary: "A collection with its papers (id, title, authors, published, categories, url, note, added), most recently added first. A private collection is 404 to everyone but its owner.",
+        parameters: &[COLLECTION_ID],
+    },
+    ApiRoute {
+        method: "post",
+        path: "/api/collections/{id}/papers",
+        operation: Operation::AddToCollection,
+        summary: "Add a paper to the member's collection (or change its note). JSON body: id (arXiv id), note (optional). 201.",
+        parameters: &[COLLECTION_ID],
+    },
+    ApiRoute {
+        method: "get",
+        path: "/api/collections/{id}/export",
+        operation: Operation::ExportCollection,
+        summary: "A collection as a file: BibTeX, CSV (id, title, authors, published, categories, url, note, added) or JSON.",
+        parameters: &[
+            COLLECTION_ID,
+            query("format", "string", "bibtex, csv or json (default)"),
+        ],
+    },
+    ApiRoute {
+        method: "get",
         path: "/api/openapi.json",
         operation: Operation::OpenApi,
         summary: "This document.",
@@ -225,7 +356,7 @@ pub fn openapi_document(public_url: &str) -> Value {
         "info": {
             "title": "Daily Papers API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Compatible with Hugging Face's daily papers API, plus similar papers, upvotes, submissions and access tokens. Member routes take the session cookie with the X-CSRF-Token header, or Authorization: Bearer with a personal access token (no CSRF header then).",
+            "description": "Compatible with Hugging Face's daily papers API, plus similar papers, upvotes, submissions, access tokens, comments, collections and reading state. Member routes take the session cookie with the X-CSRF-Token header, or Authorization: Bearer with a personal access token (no CSRF header then).",
         },
         "servers": [{ "url": public_url }],
         "paths": paths,
