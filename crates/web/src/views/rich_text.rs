@@ -6,8 +6,8 @@
 //! arXiv ids (`2401.00001`, `arXiv:2401.00001v2`, `hep-th/9901001`) into links to
 //! their pages here.
 
-use std::collections::HashSet;
-use std::sync::LazyLock;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use maud::{Markup, PreEscaped};
 use papers_core::VersionedId;
@@ -24,8 +24,34 @@ static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     builder
 });
 
+/// Rendered comments kept, keyed by their Markdown: the same text always renders the
+/// same way, so an entry never goes stale, and a page of 200 comments costs lookups
+/// instead of 200 parses and sanitiser passes for every member who opens it.
+static RENDERED: LazyLock<Mutex<HashMap<String, Arc<str>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// Comments kept in [`RENDERED`] before it starts again (a few MB at most).
+const RENDERED_KEPT: usize = 20_000;
+
 /// A comment's Markdown as sanitised HTML.
 pub(crate) fn render(markdown: &str) -> Markup {
+    let lock = || match RENDERED.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    if let Some(html) = lock().get(markdown) {
+        return PreEscaped(html.to_string());
+    }
+    let html: Arc<str> = Arc::from(render_uncached(markdown));
+    let mut cache = lock();
+    if cache.len() >= RENDERED_KEPT {
+        cache.clear();
+    }
+    cache.insert(markdown.to_owned(), Arc::clone(&html));
+    PreEscaped(html.to_string())
+}
+
+fn render_uncached(markdown: &str) -> String {
     let mut options = Options::empty();
     options.insert(Options::ENABLE_STRIKETHROUGH);
     options.insert(Options::ENABLE_TABLES);
@@ -67,7 +93,7 @@ pub(crate) fn render(markdown: &str) -> Markup {
     }
     let mut html = String::with_capacity(markdown.len() * 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
-    PreEscaped(CLEANER.clean(&html).to_string())
+    CLEANER.clean(&html).to_string()
 }
 
 /// Pushes `text` as text events, with each arXiv id in it as a link to its page.
