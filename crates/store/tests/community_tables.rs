@@ -19,13 +19,17 @@ fn seeded(engine: Engine) -> Option<(TestDatabase, Store, [i64; 2], [i64; 2])> {
     let database = TestDatabase::create(engine)?;
     let mut store = database.open();
     let mut batch = store.begin_ingest(now()).expect("begin");
-    for id in ["2401.00001", "2401.00002"] {
+    for (id, author) in [
+        ("2401.00001", "Ada Lovelace"),
+        ("2401.00002", "Grace Hopper"),
+    ] {
         batch
             .upsert(PaperRecord {
                 id: ArxivId::parse(id).expect("id"),
                 source: Source::HuggingFace,
                 metadata: Metadata {
                     title: format!("Paper {id}"),
+                    authors: vec![author.to_owned()],
                     ..Metadata::default()
                 },
                 community: Some(Community {
@@ -273,4 +277,45 @@ on_both_engines!(
     comments_thread_and_count_exactly,
     collections_belong_to_their_owner,
     reading_state_is_per_member,
+    follows_bring_their_papers,
 );
+
+fn follows_bring_their_papers(engine: Engine) {
+    let Some((_db, store, [paper, other], [ann, bob])) = seeded(engine) else {
+        return;
+    };
+    let (follow, new) = store
+        .follow(ann, papers_store::FollowKind::Category, "cs.CL", now())
+        .expect("sql");
+    assert!(new);
+    let (again, new) = store
+        .follow(ann, papers_store::FollowKind::Category, "cs.CL", now())
+        .expect("sql");
+    assert!(!new);
+    assert_eq!(again.id, follow.id);
+    store
+        .follow(ann, papers_store::FollowKind::Author, "Grace Hopper", now())
+        .expect("sql");
+    store
+        .follow(ann, papers_store::FollowKind::Query, "retrieval", now())
+        .expect("sql");
+    assert_eq!(store.follows_of(ann).expect("sql").len(), 3);
+    assert!(store.follows_of(bob).expect("sql").is_empty());
+    let followed = store.followed_papers(ann, 10).expect("sql");
+    let keys: Vec<i64> = followed.iter().map(|(p, _)| p.key).collect();
+    assert!(keys.contains(&other), "Grace Hopper's paper");
+    assert!(!keys.contains(&paper));
+    assert_eq!(
+        store
+            .papers_by_author("Grace Hopper", 5)
+            .expect("sql")
+            .len(),
+        1
+    );
+    assert!(
+        store.papers_by_author("Grace", 5).expect("sql").is_empty(),
+        "whole names"
+    );
+    assert!(!store.unfollow(bob, follow.id).expect("sql"), "not bob's");
+    assert!(store.unfollow(ann, follow.id).expect("sql"));
+}

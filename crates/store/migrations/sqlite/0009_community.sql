@@ -1,6 +1,6 @@
 -- The research community: members' comments on papers (one level of replies), their
--- reports and moderation, collections of papers (with the built-in "Read later"), and
--- what each member has read.
+-- reports and moderation, collections of papers (with the built-in "Read later"), what
+-- each member has read, and what they follow.
 --
 -- papers.member_comments counts a paper's visible comments (neither deleted nor
 -- hidden), kept in the same transaction as the comment rows, as member_upvotes is for
@@ -66,3 +66,14 @@ CREATE TABLE paper_reads (
     at        TEXT NOT NULL,
     PRIMARY KEY (user_id, paper_key)
 ) WITHOUT ROWID;
+
+-- What a member follows: an author (by name as papers list it), an organisation (its
+-- account name), a category, or a saved search (a query in the search syntax).
+CREATE TABLE follows (
+    id      INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    kind    TEXT NOT NULL CHECK (kind IN ('author', 'organization', 'category', 'query')),
+    value   TEXT NOT NULL,
+    created TEXT NOT NULL,
+    UNIQUE (user_id, kind, value)
+);
