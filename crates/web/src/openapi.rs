@@ -32,6 +32,9 @@ pub enum Operation {
     GetCollection,
     AddToCollection,
     ExportCollection,
+    ListFollows,
+    Follow,
+    Unfollow,
     OpenApi,
 }
 
@@ -305,6 +308,33 @@ pub const API_ROUTES: &[ApiRoute] = &[
     },
     ApiRoute {
         method: "get",
+        path: "/api/follows",
+        operation: Operation::ListFollows,
+        summary: "What the member follows: id, kind, value, created.",
+        parameters: &[],
+    },
+    ApiRoute {
+        method: "post",
+        path: "/api/follows",
+        operation: Operation::Follow,
+        summary: "Follow an author (by name as papers list it), an organization (its account name), a category or a saved search. JSON body: kind (author|organization|category|query), value. 201 with the follow; 200 when already followed. /following lists the newest papers they bring.",
+        parameters: &[],
+    },
+    ApiRoute {
+        method: "delete",
+        path: "/api/follows/{id}",
+        operation: Operation::Unfollow,
+        summary: "Stop following. 204; 404 for an id that is not the member's.",
+        parameters: &[ApiParam {
+            name: "id",
+            location: "path",
+            required: true,
+            kind: "integer",
+            description: "the follow's id, from the list",
+        }],
+    },
+    ApiRoute {
+        method: "get",
         path: "/api/openapi.json",
         operation: Operation::OpenApi,
         summary: "This document.",
@@ -356,7 +386,7 @@ pub fn openapi_document(public_url: &str) -> Value {
         "info": {
             "title": "Daily Papers API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Compatible with Hugging Face's daily papers API, plus similar papers, upvotes, submissions, access tokens, comments, collections and reading state. Member routes take the session cookie with the X-CSRF-Token header, or Authorization: Bearer with a personal access token (no CSRF header then).",
+            "description": "Compatible with Hugging Face's daily papers API, plus similar papers, upvotes, submissions, access tokens, comments, collections, reading state and follows. Member routes take the session cookie with the X-CSRF-Token header, or Authorization: Bearer with a personal access token (no CSRF header then).",
         },
         "servers": [{ "url": public_url }],
         "paths": paths,

@@ -24,7 +24,7 @@ use crate::routes::paper::{load, similar_items};
 use crate::routes::params;
 use crate::routes::search::{RawSearchParams, run_search};
 use crate::routes::vote::toggle;
-use crate::routes::{collections, comments, reads};
+use crate::routes::{collections, comments, follows, reads};
 use crate::session::MaybeUser;
 use crate::state::AppState;
 use crate::views::encode;
@@ -68,6 +68,9 @@ fn method_router(operation: Operation) -> Option<MethodRouter<AppState>> {
         Operation::GetCollection => get(collections::api_get),
         Operation::AddToCollection => post(collections::api_add),
         Operation::ExportCollection => get(collections::api_export),
+        Operation::ListFollows => get(follows::api_list),
+        Operation::Follow => post(follows::api_create),
+        Operation::Unfollow => delete(follows::api_delete),
         Operation::EditComment => patch(comments::api_edit),
         Operation::DeleteComment => delete(comments::api_delete),
         Operation::ReportComment => post(comments::api_report),

@@ -10,6 +10,7 @@ mod comments;
 mod community;
 pub(crate) mod feed;
 mod feeds;
+mod follows;
 mod health;
 mod new;
 mod paper;
@@ -109,8 +110,8 @@ pub(crate) fn build(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Comments, moderation, collections and reading state: the forms behind the paper
-/// page, the cards and `/collections`.
+/// Comments, moderation, collections, reading state and following: the forms behind
+/// the paper page, the cards, `/collections` and `/following`, and author pages.
 fn community_routes() -> Router<AppState> {
     use axum::extract::Form;
     let moderate = |hidden: bool| {
@@ -135,6 +136,10 @@ fn community_routes() -> Router<AppState> {
         .route("/comments/{cid}/restore", moderate(false))
         .route("/moderation", get(comments::queue))
         .route("/read", post(reads::form))
+        .route("/follow", post(follows::follow_form))
+        .route("/follows/{id}/delete", post(follows::unfollow_form))
+        .route("/following", get(follows::page))
+        .route("/authors/{name}", get(follows::author))
         .route(
             "/collections",
             get(collections::list).post(collections::create),

@@ -4,6 +4,7 @@
 use maud::{Markup, html};
 
 use super::collections::save_button;
+use super::follows::author_path;
 use super::{
     FeedView, SortChoice, ViewItem, Viewer, encode, one_line, page, paper_path, shorten, web_url,
 };
@@ -153,7 +154,7 @@ pub(crate) fn paper_card(item: &ViewItem, viewer: &Viewer, back: &str) -> Markup
                 p.authors {
                     @for (index, author) in authors.iter().take(6).enumerate() {
                         @if index > 0 { ", " }
-                        (author)
+                        a.author href=(author_path(author)) { (author) }
                     }
                     @if authors.len() > 6 { " and " (authors.len() - 6) " more" }
                 }

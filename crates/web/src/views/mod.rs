@@ -11,6 +11,7 @@ mod admin;
 mod collections;
 mod comments;
 mod feed;
+mod follows;
 mod layout;
 mod markdown;
 mod new;
@@ -35,6 +36,7 @@ pub(crate) use comments::{
     MAX_COMMENT, Thread, edit_comment_page, moderation_page, shown, threads,
 };
 pub(crate) use feed::feed_page;
+pub(crate) use follows::{FollowedItem, author_page, following_page};
 pub(crate) use layout::page;
 pub(crate) use markdown::paper_markdown;
 pub(crate) use new::{NewView, new_page};

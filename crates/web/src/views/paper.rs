@@ -9,6 +9,7 @@ use papers_store::{Collection, StoredPaper};
 use super::collections::save_form;
 use super::comments::{Thread, discussion};
 use super::feed::{paper_card, vote_button};
+use super::follows::author_path;
 use super::{ViewItem, Viewer, encode, one_line, page, paper_path, web_url};
 use crate::taxonomy::category_name;
 
@@ -48,7 +49,7 @@ pub(crate) fn paper_page(
                 p.authors {
                     @for (index, author) in metadata.authors.iter().enumerate() {
                         @if index > 0 { ", " }
-                        (author)
+                        a.author href=(author_path(author)) { (author) }
                     }
                 }
                 dl.facts {

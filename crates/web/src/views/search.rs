@@ -2,8 +2,10 @@
 //! search can end in (no query, no good matches, no index).
 
 use maud::{Markup, html};
+use papers_store::FollowKind;
 
 use super::feed::paper_card;
+use super::follows::follow_button;
 use super::{ViewItem, Viewer, encode, page};
 use crate::search::{SearchMode, Snippet};
 
@@ -62,6 +64,9 @@ pub(crate) fn search_page(search: &SearchPage, viewer: &Viewer) -> Markup {
                         "Follow this search: "
                         a href={ "/search/feed.rss?" (feed_query) } { "RSS" } " · "
                         a href={ "/search/feed.atom?" (feed_query) } { "Atom" }
+                        @if !search.query.is_empty() {
+                            " " (follow_button(FollowKind::Query, &search.query, None, viewer, &back))
+                        }
                     }
                     @if results.is_empty() {
                         p.empty #no-matches { "No good matches. Try fewer or different words, or the lexical mode for exact terms." }

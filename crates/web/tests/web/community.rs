@@ -743,3 +743,101 @@ async fn a_page_with_200_comments_renders_within_budget() {
     eprintln!("200 comments, member: p50 {:?}, p99 {p99:?}", times[50]);
     assert!(p99 <= std::time::Duration::from_millis(20), "p99 {p99:?}");
 }
+
+#[tokio::test]
+async fn members_follow_authors_categories_and_searches() {
+    let app = app();
+    let cookie = app.sign_up("gina").await;
+    let token = bearer(&token_for(&app, &cookie, "g").await);
+    // Author pages come from the parsed names, with co-authors and a Follow button.
+    let author = app.get_as("/authors/Ada%20Lovelace", Some(&cookie)).await;
+    assert_eq!(author.status, StatusCode::OK);
+    assert!(author.body.contains("<h1>Ada Lovelace</h1>"));
+    assert!(
+        author.body.contains("href=\"/authors/Alan%20Turing\""),
+        "co-author linked"
+    );
+    assert!(author.body.contains("Follow author"));
+    let card = app.get("/papers/date/2024-01-02").await;
+    assert!(
+        card.body
+            .contains("<a class=\"author\" href=\"/authors/Ada%20Lovelace\">")
+    );
+
+    for (kind, value, expected) in [
+        ("category", "cs.CV", StatusCode::CREATED),
+        ("category", "cs.CV", StatusCode::OK),
+        ("query", "quantum", StatusCode::CREATED),
+        ("category", "not a category", StatusCode::BAD_REQUEST),
+        ("person", "x", StatusCode::BAD_REQUEST),
+    ] {
+        let (status, body) = api(
+            &app,
+            Method::POST,
+            "/api/follows",
+            Some(json!({"kind": kind, "value": value})),
+            &token,
+        )
+        .await;
+        assert_eq!(status, expected, "{kind} {value}: {body}");
+    }
+    // Following an author through the page's form.
+    let csrf = page_csrf(&app, &cookie, "/authors/Ada%20Lovelace").await;
+    let followed = app
+        .post_form(
+            "/follow",
+            &format!(
+                "csrf={csrf}&kind=author&value=Ada+Lovelace&back=%2Fauthors%2FAda%2520Lovelace"
+            ),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(followed.status, StatusCode::SEE_OTHER, "{}", followed.body);
+    let author = app.get_as("/authors/Ada%20Lovelace", Some(&cookie)).await;
+    assert!(author.body.contains("Following ✓"));
+
+    let (_, body) = api(&app, Method::GET, "/api/follows", None, &token).await;
+    let follows = parse(&body);
+    assert_eq!(follows.as_array().map(Vec::len), Some(3));
+    let following = app.get_as("/following", Some(&cookie)).await;
+    assert_eq!(following.status, StatusCode::OK);
+    assert!(
+        following
+            .body
+            .contains("Because you follow author Ada Lovelace, category cs.CV")
+    );
+    assert!(
+        following.body.contains("search quantum"),
+        "{}",
+        following.body
+    );
+    assert!(
+        following.body.contains("href=\"/papers/2401.00005\""),
+        "the saved search's hit"
+    );
+
+    let id = follows[0]["id"].as_i64().expect("id");
+    let (status, _) = api(
+        &app,
+        Method::DELETE,
+        &format!("/api/follows/{id}"),
+        None,
+        &token,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = api(
+        &app,
+        Method::DELETE,
+        &format!("/api/follows/{id}"),
+        None,
+        &token,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/following").await.status,
+        StatusCode::SEE_OTHER,
+        "members only"
+    );
+}
