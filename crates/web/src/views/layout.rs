@@ -47,6 +47,9 @@ pub(crate) fn page(title: &str, viewer: &Viewer, body: Markup) -> Markup {
                         a href="/papers/feed.rss" { "RSS" } " · "
                         a href="/papers/feed.atom" { "Atom" }
                     }
+                    p.subscribe {
+                        a href="/subscribe" { "Get trending papers in your email inbox!" }
+                    }
                 }
             }
         }
