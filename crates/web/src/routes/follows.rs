@@ -214,7 +214,8 @@ pub(crate) async fn page(
     ))
 }
 
-/// `GET /authors/{name}`: the papers listing this exact name, and its co-authors.
+/// `GET /authors/{name}`: the papers listing this exact name, and its co-authors; 404
+/// for a name no paper lists.
 pub(crate) async fn author(
     State(state): State<AppState>,
     user: MaybeUser,
@@ -238,6 +239,9 @@ pub(crate) async fn author(
             Ok((papers, follows))
         })
         .await?;
+    if papers.is_empty() {
+        return Err(HttpError::not_found(format!("no papers by {name} here")));
+    }
     let mut counts: HashMap<&str, usize> = HashMap::new();
     for paper in &papers {
         for coauthor in &paper.paper.metadata.authors {
