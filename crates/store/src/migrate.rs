@@ -13,6 +13,7 @@ const SQLITE: &[&str] = &[
     include_str!("../migrations/sqlite/0002_accounts.sql"),
     include_str!("../migrations/sqlite/0003_subscriptions.sql"),
     include_str!("../migrations/sqlite/0004_vote_clock.sql"),
+    include_str!("../migrations/sqlite/0005_account_security.sql"),
 ];
 
 const POSTGRES: &[&str] = &[
@@ -20,6 +21,7 @@ const POSTGRES: &[&str] = &[
     include_str!("../migrations/postgres/0002_accounts.sql"),
     include_str!("../migrations/postgres/0003_subscriptions.sql"),
     include_str!("../migrations/postgres/0004_vote_clock.sql"),
+    include_str!("../migrations/postgres/0005_account_security.sql"),
 ];
 
 const MIGRATION_LOCK: i64 = 0x7061_7065_7273_0002;
