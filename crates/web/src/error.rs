@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use papers_core::ArxivId;
 
 use crate::html::html_with_status;
+use crate::password::PasswordError;
 use crate::pool::PoolError;
 use crate::search::{FetchError, SearchError};
 use crate::views::error_page;
@@ -20,6 +21,8 @@ pub struct HttpError {
     pub status: StatusCode,
     pub message: String,
     pub json: bool,
+    /// Seconds to send in `Retry-After` (with 429 and 503).
+    pub retry_after: Option<u64>,
 }
 
 impl HttpError {
@@ -28,6 +31,7 @@ impl HttpError {
             status,
             message: message.into(),
             json: false,
+            retry_after: None,
         }
     }
 
@@ -52,6 +56,15 @@ impl HttpError {
             StatusCode::TOO_MANY_REQUESTS,
             "too many requests; try again in a minute",
         )
+    }
+
+    /// 429 with `Retry-After`: when the next attempt will be accepted.
+    pub fn retry_later(wait: std::time::Duration, message: impl Into<String>) -> HttpError {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        HttpError {
+            retry_after: Some(seconds.max(1)),
+            ..HttpError::new(StatusCode::TOO_MANY_REQUESTS, message)
+        }
     }
 
     pub fn unavailable(message: impl Into<String>) -> HttpError {
@@ -81,6 +94,12 @@ impl HttpError {
     }
 }
 
+impl From<PasswordError> for HttpError {
+    fn from(error: PasswordError) -> HttpError {
+        HttpError::internal(error)
+    }
+}
+
 impl From<PoolError> for HttpError {
     fn from(error: PoolError) -> HttpError {
         HttpError::internal(error)
@@ -102,6 +121,19 @@ impl From<SearchError> for HttpError {
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
+        let retry_after = self.retry_after;
+        let mut response = self.respond();
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+impl HttpError {
+    fn respond(self) -> Response {
         if self.json {
             let body = serde_json::json!({ "error": self.message }).to_string();
             let mut response = (self.status, body).into_response();

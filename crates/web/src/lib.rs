@@ -25,7 +25,9 @@
 //! Modules depend one way. At the bottom, with no imports of the site's own above
 //! them: `views` (markup from view models), `cache` (the caches' data structures),
 //! `search` (the backend traits), `pool`, `rate_limit`, `period`, `taxonomy`,
-//! `feeds`, `openapi`; then `html` (responses) and `error` (the one error type); then
+//! `feeds`, `openapi`, `client` (addresses through trusted proxies), `redirect`
+//! (same-origin targets), `password` (hashing and strength); then `html` (responses)
+//! and `error` (the one error type); then
 //! `state`, which holds the caches and backends; then `session` and `csrf`, which read
 //! requests against the state; and `routes` over all of them, including the
 //! response-cache layer.
@@ -36,14 +38,17 @@
 
 mod api_model;
 mod cache;
+mod client;
 mod csrf;
 mod error;
 mod feeds;
 mod html;
 mod openapi;
+mod password;
 mod period;
 mod pool;
 mod rate_limit;
+mod redirect;
 mod routes;
 mod search;
 mod session;
@@ -53,6 +58,7 @@ mod views;
 
 use std::net::SocketAddr;
 
+pub use client::{TrustedProxies, TrustedProxiesError};
 pub use error::HttpError;
 pub use openapi::{API_ROUTES, ApiParam, ApiRoute, Operation, openapi_document};
 pub use period::PeriodSpec;

@@ -72,10 +72,16 @@ async fn account_email(state: &AppState, user: &SessionUser) -> Result<String, H
         .ok_or_else(|| HttpError::internal("session without a user"))
 }
 
+/// The subscription made through the member's account. An account whose address is
+/// not verified has none: it may have been made with someone else's address.
 async fn member_subscription(
     state: &AppState,
-    user_id: i64,
+    member: &SessionUser,
 ) -> Result<Option<Subscription>, HttpError> {
+    if !member.session.email_verified {
+        return Ok(None);
+    }
+    let user_id = member.session.user_id;
     Ok(state
         .inner
         .pool
@@ -90,7 +96,7 @@ pub(crate) async fn form(
 ) -> Result<Response, HttpError> {
     match user.0 {
         Some(member) => {
-            let mut fields = match member_subscription(&state, member.session.user_id).await? {
+            let mut fields = match member_subscription(&state, &member).await? {
                 Some(subscription) => SubscribeFields::of(&subscription),
                 None => SubscribeFields::default(),
             };
@@ -178,7 +184,20 @@ pub(crate) async fn submit(
 ) -> Result<Response, HttpError> {
     match &user.0 {
         Some(member) => csrf::check_session(member, form.csrf.as_deref())?,
-        None => csrf::check_pre_session(&headers, form.csrf.as_deref())?,
+        None => csrf::check_pre_session(&state, &headers, form.csrf.as_deref())?,
+    }
+    if let Some(member) = &user.0
+        && !member.session.email_verified
+    {
+        return Ok(crate::html::html_with_status(
+            views::notice_page(
+                &viewer_of(Some(member)),
+                "Verify your address first",
+                "Your account's address is not verified yet, so it cannot subscribe. Follow the link \
+                 we mailed you, or ask for a new one on your account page (/account).",
+            ),
+            StatusCode::FORBIDDEN,
+        ));
     }
     let (email, user_id) = match &user.0 {
         Some(member) => (
@@ -331,7 +350,7 @@ pub(crate) async fn preferences(
         return Ok(Redirect::to("/login?next=/subscriptions").into_response());
     };
     let digests = engine(&state)?;
-    let subscription = member_subscription(&state, member.session.user_id).await?;
+    let subscription = member_subscription(&state, &member).await?;
     let mut fields = subscription
         .as_ref()
         .map(SubscribeFields::of)
@@ -371,8 +390,13 @@ pub(crate) async fn preview(
     Query(params): Query<PreviewParams>,
 ) -> Result<Response, HttpError> {
     let digests = engine(&state)?;
-    let user_id = user.0.as_ref().map(|m| m.session.user_id);
-    if params.token.is_none() && user_id.is_none() {
+    // An unverified account previews nothing of a subscription it may not own.
+    let user_id = user
+        .0
+        .as_ref()
+        .filter(|m| m.session.email_verified)
+        .map(|m| m.session.user_id);
+    if params.token.is_none() && user.0.is_none() {
         return Ok(Redirect::to("/login?next=/digest/preview").into_response());
     }
     let now = Utc::now();

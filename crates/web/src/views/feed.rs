@@ -3,7 +3,10 @@
 
 use maud::{Markup, html};
 
-use super::{FeedView, SortChoice, ViewItem, Viewer, encode, one_line, page, paper_path, shorten};
+use super::{
+    FeedView, SortChoice, ViewItem, Viewer, encode, one_line, page, paper_path, shorten, submitter,
+    web_url,
+};
 use crate::taxonomy::category_name;
 
 pub(crate) fn feed_page(view: &FeedView, viewer: &Viewer) -> Markup {
@@ -147,9 +150,11 @@ pub(crate) fn paper_card(item: &ViewItem, viewer: &Viewer, back: &str) -> Markup
                             title=(category_name(category.as_str()).unwrap_or("")) { (category.as_str()) }
                     }
                     a href={ "https://arxiv.org/abs/" (id) } { "arXiv" }
-                    @if let Some(github) = &stored.links.github { a href=(github) rel="nofollow" { "Code" } }
-                    @if let Some(submitter) = &paper.community.submitted_by {
-                        span { "submitted by " a href={ "/users/" (encode(submitter)) } { (submitter) } }
+                    @if let Some(href) = stored.links.github.as_deref().and_then(web_url) {
+                        a href=(href) rel="nofollow noopener" { "Code" }
+                    }
+                    @if let Some(name) = &paper.community.submitted_by {
+                        span { "submitted by " (submitter(name)) }
                     }
                     @if let Some(score) = item.trending { span.score { "score " (format!("{score:.3}")) } }
                 }

@@ -5,7 +5,7 @@ use maud::{Markup, html};
 use papers_store::StoredPaper;
 
 use super::feed::{paper_card, vote_button};
-use super::{ViewItem, Viewer, encode, one_line, page, paper_path};
+use super::{ViewItem, Viewer, encode, one_line, page, paper_path, submitter, web_url};
 use crate::taxonomy::category_name;
 
 pub(crate) fn paper_page(
@@ -44,8 +44,8 @@ pub(crate) fn paper_page(
                     @if let Some(day) = paper.community.feed_day {
                         dt { "In the feed" } dd { a href={ "/papers/date/" (day.format("%Y-%m-%d")) } { (day.format("%-d %B %Y")) } }
                     }
-                    @if let Some(submitter) = &paper.community.submitted_by {
-                        dt { "Submitted by" } dd { a href={ "/users/" (encode(submitter)) } { (submitter) } }
+                    @if let Some(name) = &paper.community.submitted_by {
+                        dt { "Submitted by" } dd { (submitter(name)) }
                     }
                     @if let Some(organization) = &paper.community.organization {
                         dt { "Organization" } dd { a href={ "/organizations/" (encode(organization)) } { (organization) } }
@@ -65,8 +65,18 @@ pub(crate) fn paper_page(
                 p.links {
                     a.button href={ "https://arxiv.org/abs/" (id) } { "arXiv page" }
                     a.button href={ "https://arxiv.org/pdf/" (id) } { "PDF" }
-                    @if let Some(github) = &stored.links.github { a.button href=(github) rel="nofollow" { "GitHub" } }
-                    @if let Some(project) = &stored.links.project_page { a.button href=(project) rel="nofollow" { "Project page" } }
+                    @if let Some(github) = &stored.links.github {
+                        @match web_url(github) {
+                            Some(href) => a.button href=(href) rel="nofollow noopener" { "GitHub" },
+                            None => span.unlinked { "GitHub: " (github) },
+                        }
+                    }
+                    @if let Some(project) = &stored.links.project_page {
+                        @match web_url(project) {
+                            Some(href) => a.button href=(href) rel="nofollow noopener" { "Project page" },
+                            None => span.unlinked { "Project page: " (project) },
+                        }
+                    }
                 }
                 section.abstract {
                     h2 { "Abstract" }

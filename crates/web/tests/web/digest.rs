@@ -236,6 +236,7 @@ async fn subscribe_form_needs_its_csrf_token() {
 async fn members_subscribe_with_their_address_manage_and_preview() {
     let (app, outbox) = digest_app(true);
     let cookie = app.sign_up("carol").await;
+    crate::common::verify_address(&app, "carol");
     assert_eq!(
         app.get("/subscriptions").await.status,
         StatusCode::SEE_OTHER

@@ -1,11 +1,14 @@
 //! Integration tests of papers-web: pages, the JSON API, feeds and security through
 //! the router without a socket, and a real headless Chromium against a served app.
 
+mod account_holes;
+mod accounts;
 mod api;
 mod browser;
 mod common;
 mod digest;
 mod feeds;
+mod mailbox;
 mod pages;
 mod real_data;
 mod security;
