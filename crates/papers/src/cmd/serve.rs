@@ -32,8 +32,9 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
              they must share one key"
         );
     }
-    let app_config = AppConfig::new(config.store.data_dir.clone(), public_url.clone())
+    let mut app_config = AppConfig::new(config.store.data_dir.clone(), public_url.clone())
         .with_database(database.clone());
+    app_config.trusted_proxies = config.web.trusted_proxies.clone().unwrap_or_default();
     let search = open_search(config)?;
     let digests = Arc::new(digest::engine(
         config,

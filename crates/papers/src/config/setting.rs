@@ -237,7 +237,12 @@ macro_rules! from_str {
     )*};
 }
 
-from_str!(SocketAddr, chrono::NaiveTime, chrono_tz::Tz);
+from_str!(
+    SocketAddr,
+    chrono::NaiveTime,
+    chrono_tz::Tz,
+    papers_web::TrustedProxies
+);
 
 impl Parse for Secret<String> {
     fn parse(raw: &OsStr) -> anyhow::Result<Self> {
