@@ -56,7 +56,25 @@ const STEPS: &[EraseStep] = &[
     },
     // Comments (a later feature) add their step here: detach them from the account
     // (`UPDATE comments SET user_id = NULL WHERE user_id = ?1`) so they stay in their
-    // threads, shown as from a deleted member. Personal access tokens: delete them.
+    // threads, shown as from a deleted member.
+    EraseStep {
+        what: "personal access tokens (the API refuses them from now on)",
+        run: |db, member| {
+            db.execute(
+                "DELETE FROM access_tokens WHERE user_id = ?1",
+                args![member.id],
+            )
+        },
+    },
+    EraseStep {
+        what: "roles granted to the member",
+        run: |db, member| {
+            db.execute(
+                "DELETE FROM user_roles WHERE user_id = ?1",
+                args![member.id],
+            )
+        },
+    },
     EraseStep {
         what: "sessions",
         run: |db, member| db.execute("DELETE FROM sessions WHERE user_id = ?1", args![member.id]),

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use papers_core::{Paper, PaperRecord};
 
-use crate::codec::{authors, categories, count_param, day, timestamp};
+use crate::codec::{authors, categories, count_param, day, string_list, timestamp};
 use crate::db::{Db, ToValue, Value, WriteOrder, args};
 use crate::read::find_by_id;
 use crate::{Store, StoreError};
@@ -77,6 +77,16 @@ impl IngestBatch<'_> {
         Ok(outcome)
     }
 
+    /// The transaction's connection, for other store modules that write in it.
+    pub(crate) fn db(&self) -> &Db {
+        self.db
+    }
+
+    /// The batch's `now`, as stored.
+    pub(crate) fn now(&self) -> &str {
+        &self.now
+    }
+
     pub fn commit(mut self) -> Result<(), StoreError> {
         self.open = false;
         self.db.commit()
@@ -89,9 +99,10 @@ impl IngestBatch<'_> {
                 "INSERT INTO papers (id, title, abstract, authors, categories, primary_category, doi, \
                  journal_ref, comments, report_no, license, submitter, published, updated, latest_version, \
                  metadata_source, feed_day, submitted_by, organization, source_upvotes, num_comments, \
-                 github_repo, project_page, github_url, project_url) \
+                 github_repo, project_page, github_url, project_url, ai_summary, ai_keywords, \
+                 github_stars, organization_fullname, organization_avatar, thumbnail, media_urls) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
-                 ?19, ?20, ?21, ?22, ?23, ?24, ?25) RETURNING key",
+                 ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32) RETURNING key",
                 &paper_params(paper),
             )?
             .get(0)?;
@@ -108,7 +119,9 @@ impl IngestBatch<'_> {
                  license = ?11, submitter = ?12, published = ?13, updated = ?14, latest_version = ?15, \
                  metadata_source = ?16, feed_day = ?17, submitted_by = ?18, organization = ?19, \
                  source_upvotes = ?20, num_comments = ?21, github_repo = ?22, project_page = ?23, \
-                 github_url = ?24, project_url = ?25 WHERE key = ?26",
+                 github_url = ?24, project_url = ?25, ai_summary = ?26, ai_keywords = ?27, \
+                 github_stars = ?28, organization_fullname = ?29, organization_avatar = ?30, \
+                 thumbnail = ?31, media_urls = ?32 WHERE key = ?33",
                 &values,
             )?;
         self.db
@@ -220,5 +233,12 @@ fn paper_params(paper: &Paper) -> Vec<Value> {
         community.project_page.to_value(),
         links.github.to_value(),
         links.project_page.to_value(),
+        community.ai_summary.to_value(),
+        string_list(&community.ai_keywords).to_value(),
+        count_param(community.github_stars).to_value(),
+        community.organization_fullname.to_value(),
+        community.organization_avatar.to_value(),
+        community.thumbnail.to_value(),
+        string_list(&community.media_urls).to_value(),
     ]
 }

@@ -334,7 +334,7 @@ fn subscriptions_of_unverified_accounts_wait(engine: Engine) {
     };
     let subscribe = |store: &mut Store, email: &str, user_id: Option<i64>| {
         let subscription = store
-            .upsert_subscription(
+            .set_owned_subscription(
                 &NewSubscription {
                     email: email.into(),
                     frequency: Frequency::Daily,
@@ -342,6 +342,7 @@ fn subscriptions_of_unverified_accounts_wait(engine: Engine) {
                     queries: vec![],
                     user_id,
                     token_nonce: format!("nonce-{email}"),
+                    link_nonce: format!("link-{email}"),
                 },
                 now(),
             )
@@ -397,7 +398,7 @@ fn deleting_an_account_forgets_the_member_and_keeps_the_counts(engine: Engine) {
         ))
         .expect("issue");
     let subscription = store
-        .upsert_subscription(
+        .set_owned_subscription(
             &NewSubscription {
                 email: "ada@example.org".into(),
                 frequency: Frequency::Weekly,
@@ -405,6 +406,7 @@ fn deleting_an_account_forgets_the_member_and_keeps_the_counts(engine: Engine) {
                 queries: vec![],
                 user_id: Some(ada),
                 token_nonce: "nonce".into(),
+                link_nonce: "link".into(),
             },
             now(),
         )

@@ -62,7 +62,7 @@ fn members_get_picks_close_to_their_upvotes_with_the_closest_as_reason() {
         .collect();
 
     let mut member = request("member@example.org", Frequency::Weekly);
-    member.user_id = Some(7);
+    member.owner = Some(7);
     let subscription = fixture.confirmed(member);
     let votes = VotesFn(move |_: &papers_store::Store, user: i64| {
         Ok(if user == 7 {
@@ -328,7 +328,7 @@ fn a_subscription_through_an_unverified_account_gets_no_digest() {
         .expect("sql")
         .expect("created");
     fixture.confirmed(papers_digest::SubscribeRequest {
-        user_id: Some(member),
+        owner: Some(member),
         ..request("victim@example.org", Frequency::Daily)
     });
     fixture.confirmed(request("plain@example.org", Frequency::Daily));

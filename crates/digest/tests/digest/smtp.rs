@@ -18,7 +18,12 @@ fn day(text: &str) -> NaiveDate {
     text.parse().expect("valid date")
 }
 
-fn send(fixture: &mut Fixture, server: &SmtpServer, frequency: Frequency, as_of: &str) -> Report {
+pub(crate) fn send(
+    fixture: &mut Fixture,
+    server: &SmtpServer,
+    frequency: Frequency,
+    as_of: &str,
+) -> Report {
     let sources = Sources {
         search: &TermSearch,
         votes: &NoVotes,
@@ -76,7 +81,7 @@ fn subscribe_confirm_receive_and_unsubscribe_in_one_click() {
     assert_eq!(subscribed.subscription.email, "alice@example.org");
     server
         .mailer()
-        .send(&subscribed.confirmation.expect("confirmation"))
+        .send(&subscribed.mail.expect("confirmation"))
         .expect("confirmation sent");
 
     // Nothing is sent before the address is confirmed.

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use papers_digest::{
-    Digests, Frequency, Links, Mail, Mailer, PublicUrl, RetryPolicy, Secret, Settings, SmtpConfig,
-    SubscribeRequest,
+    Digests, Frequency, Links, MAIL_INTERVAL, Mail, Mailer, Preferences, PublicUrl, RetryPolicy,
+    Secret, Settings, SmtpConfig, SubscribeOutcome, SubscribeRequest,
 };
 use papers_store::{Store, Subscription};
 use papers_testkit::ServerProcess;
@@ -226,7 +226,7 @@ pub fn request(email: &str, frequency: Frequency) -> SubscribeRequest {
         frequency,
         categories: Vec::new(),
         queries: Vec::new(),
-        user_id: None,
+        owner: None,
     }
 }
 
@@ -247,29 +247,42 @@ pub fn token_of(url: &str) -> &str {
 }
 
 impl Fixture {
-    /// Subscribes and confirms through the token in the confirmation mail, without SMTP.
+    /// Subscribes and confirms through the token in the confirmation mail, without
+    /// SMTP; an owner's request (`owner` set) is confirmed at once.
     pub fn confirmed(&mut self, request: SubscribeRequest) -> Subscription {
         let subscribed = self
             .digests
             .subscribe(&mut self.store, &request, now())
             .expect("subscribe");
-        let mail: Mail = subscribed.confirmation.expect("confirmation mail");
+        if subscribed.outcome == SubscribeOutcome::Owned {
+            return subscribed.subscription;
+        }
+        let mail: Mail = subscribed.mail.expect("confirmation mail");
         let url = link(&mail.text, &format!("{BASE}/subscriptions/confirm/"));
         self.digests
             .confirm(&self.store, token_of(&url), now())
             .expect("confirm")
     }
 
-    /// Re-subscribes a confirmed address: preferences change, no new confirmation.
+    /// Changes a confirmed address's preferences the way its owner does: asks to
+    /// subscribe it again (after the mail interval), which changes nothing and mails a
+    /// manage link, and saves the new preferences through that link.
     pub fn confirmed_update(&mut self, request: SubscribeRequest) -> Subscription {
+        let later = now() + MAIL_INTERVAL;
         let subscribed = self
             .digests
-            .subscribe(&mut self.store, &request, now())
+            .subscribe(&mut self.store, &request, later)
             .expect("subscribe");
-        assert!(
-            subscribed.confirmation.is_none(),
-            "a confirmed address is not asked again"
-        );
-        subscribed.subscription
+        assert_eq!(subscribed.outcome, SubscribeOutcome::Existing);
+        let mail = subscribed.mail.expect("manage mail");
+        let url = link(&mail.text, &format!("{BASE}/subscriptions/manage/"));
+        let preferences = Preferences {
+            frequency: request.frequency,
+            categories: request.categories,
+            queries: request.queries,
+        };
+        self.digests
+            .update_preferences(&self.store, token_of(&url), &preferences, later)
+            .expect("update through the manage link")
     }
 }

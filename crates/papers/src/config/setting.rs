@@ -240,8 +240,11 @@ macro_rules! from_str {
 from_str!(
     SocketAddr,
     chrono::NaiveTime,
+    chrono::NaiveDate,
     chrono_tz::Tz,
-    papers_web::TrustedProxies
+    papers_web::TrustedProxies,
+    crate::harvester::HarvestSpec,
+    crate::harvester::Interval
 );
 
 impl Parse for Secret<String> {
@@ -305,7 +308,8 @@ required!(
     bool,
     SocketAddr,
     chrono::NaiveTime,
-    chrono_tz::Tz
+    chrono_tz::Tz,
+    crate::harvester::Interval
 );
 
 /// Declares the configuration: one struct per section, one field per setting, each

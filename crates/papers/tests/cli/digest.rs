@@ -1,13 +1,13 @@
 //! `papers digest send` end to end: real Hugging Face days in the store, confirmed
 //! subscribers, and a real SMTP server (aiosmtpd, the digest crate's
 //! `tests/smtp_server.py`): exactly one digest over two runs, at most one duplicate
-//! after the sender is killed mid-send, and saved searches answered by the site's
-//! search index.
+//! after the sender is killed mid-send, saved searches answered by the site's search
+//! index, and `papers serve`'s digest preview listing what the sender then mails.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -103,7 +103,7 @@ pub fn subscribe_confirmed(store: &mut Store, secret: &str, email: &str) {
         frequency: Frequency::Daily,
         categories: Vec::new(),
         queries: Vec::new(),
-        user_id: None,
+        owner: None,
     };
     subscribe_confirmed_with(store, secret, &request);
 }
@@ -325,7 +325,7 @@ fn saved_searches_in_digests_are_answered_by_the_search_index() {
             frequency: Frequency::Weekly,
             categories: Vec::new(),
             queries: vec![query.to_owned()],
-            user_id: None,
+            owner: None,
         },
     );
     drop(store);
@@ -405,4 +405,151 @@ fn saved_searches_in_digests_are_answered_by_the_search_index() {
         .collect();
     assert!(!expected.is_empty(), "found {found:?}, week {week:?}");
     assert_eq!(listed.iter().collect::<Vec<_>>(), expected, "{text}");
+}
+
+/// `papers serve` over `data_dir` on a free port, killed on drop.
+struct Site {
+    base: String,
+    child: Child,
+}
+
+impl Site {
+    fn start(data_dir: &Path) -> Site {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let child = papers(data_dir)
+            .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+            .env("PAPERS_PUBLIC_URL", BASE)
+            .env("PAPERS_SECRET", SECRET)
+            .env("PAPERS_MODEL", data_dir.join("no-model"))
+            .env_remove("PAPERS_SMTP_URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("papers serve starts");
+        let site = Site {
+            base: format!("http://127.0.0.1:{port}"),
+            child,
+        };
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while Instant::now() < deadline {
+            if site.get("/api/daily_papers").0 == 200 {
+                return site;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("papers serve on port {port} did not come up");
+    }
+
+    fn get(&self, path: &str) -> (u16, String) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        match agent.get(&format!("{}{path}", self.base)).call() {
+            Ok(mut response) => (
+                response.status().as_u16(),
+                response.body_mut().read_to_string().unwrap_or_default(),
+            ),
+            Err(_) => (0, String::new()),
+        }
+    }
+}
+
+impl Drop for Site {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The arXiv ids a digest's HTML links to, in order.
+fn linked_papers(html: &str) -> Vec<String> {
+    let prefix = format!("href=\"{BASE}/papers/");
+    html.match_indices(&prefix)
+        .filter_map(|(at, _)| html[at + prefix.len()..].split('"').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_preview_lists_the_papers_the_digest_then_mails() {
+    let Some(dir) = store_with_hf_days(usize::MAX) else {
+        return;
+    };
+    // A saved search only the search index answers (see the test above): the term
+    // matching fallback would leave its section out of the preview.
+    let query = r#"author:"Zhangyang Wang""#;
+    let mut store = Store::open(dir.path()).expect("store");
+    subscribe_confirmed_with(
+        &mut store,
+        SECRET,
+        &SubscribeRequest {
+            email: "reader@example.org".into(),
+            frequency: Frequency::Weekly,
+            categories: vec!["cs.CV".to_owned()],
+            queries: vec![query.to_owned()],
+            owner: None,
+        },
+    );
+    let subscription = store
+        .subscription_by_email("reader@example.org")
+        .expect("read")
+        .expect("subscribed");
+    drop(store);
+    let links = Links::new(
+        PublicUrl::parse(BASE).expect("url"),
+        Secret::new(SECRET.as_bytes().to_vec()).expect("secret"),
+    );
+    let preview = links.preview(&subscription, Utc::now());
+    let path = preview.strip_prefix(BASE).expect("on the public URL");
+
+    // The week 2024-W01's digest, as the site previews it.
+    let site = Site::start(dir.path());
+    let (status, preview_html) = site.get(&format!("{path}&as_of=2024-01-08"));
+    assert_eq!(status, 200, "{preview_html}");
+    drop(site);
+    let previewed = linked_papers(&preview_html);
+
+    // And as the sender mails it (also without a model, so both search alike).
+    let mail_dir = tempfile::tempdir().expect("mail dir");
+    let server = Server::start(mail_dir.path());
+    let output = send_command(
+        dir.path(),
+        server.port,
+        &["--period", "weekly", "--as-of", "2024-01-08"],
+    )
+    .env("PAPERS_MODEL", dir.path().join("no-model"))
+    .output()
+    .expect("papers runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("sent           1"), "{stdout}");
+    let messages = received(mail_dir.path());
+    let part = |kind: &str| {
+        messages[0]["parts"]
+            .as_array()
+            .expect("parts")
+            .iter()
+            .find(|part| part["content_type"] == kind)
+            .and_then(|part| part["body"].as_str())
+            .expect("part")
+            .to_owned()
+    };
+    let mailed = linked_papers(&part("text/html"));
+    let searched = sections(&part("text/plain"))
+        .get(&format!("Matching “{query}”"))
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        !searched.is_empty(),
+        "the saved search found papers in the mail"
+    );
+    assert!(
+        searched.iter().all(|id| previewed.contains(id)),
+        "the preview lists the saved search's papers: {searched:?} in {previewed:?}"
+    );
+    assert_eq!(previewed, mailed, "the preview is the digest");
 }

@@ -60,12 +60,10 @@ pub(crate) fn limit_client(
     state
         .inner
         .auth_limiter
-        .take(&format!("{action}:{}", client.key()))
+        .check(&format!("{action}:{}", client.key()))
         .map_err(|wait| {
-            HttpError::retry_later(
-                wait,
-                "Too many attempts from your address; try again shortly.",
-            )
+            HttpError::too_many_because("Too many attempts from your address; try again shortly.")
+                .retry_after(wait)
         })
 }
 
@@ -81,13 +79,11 @@ pub(crate) fn check_backoff(state: &AppState, username: &str) -> Result<(), Http
     if wait.is_zero() {
         return Ok(());
     }
-    Err(HttpError::retry_later(
-        wait,
-        format!(
-            "Too many wrong passwords for this account. Try again in {} seconds.",
-            wait.as_secs().max(1)
-        ),
+    Err(HttpError::too_many_because(format!(
+        "Too many wrong passwords for this account. Try again in {} seconds.",
+        wait.as_secs().max(1)
     ))
+    .retry_after(wait))
 }
 
 /// Checks a member's password (the dummy hash when the name is unknown, so the work
@@ -202,6 +198,17 @@ fn validate(form: &SignUpForm) -> Result<(), String> {
         return Err(problem);
     }
     Ok(())
+}
+
+/// The sign-up rules for an account made elsewhere (`papers user create`), so both
+/// ways to make one take the same names, addresses and passwords.
+pub(crate) fn check_new_account(username: &str, email: &str, password: &str) -> Result<(), String> {
+    validate(&SignUpForm {
+        csrf: None,
+        username: username.to_owned(),
+        email: email.to_owned(),
+        password: password.to_owned(),
+    })
 }
 
 pub(crate) async fn signup(

@@ -135,6 +135,11 @@ pub(crate) fn paper_card(item: &ViewItem, viewer: &Viewer, back: &str) -> Markup
         article.paper {
             (vote_button(stored.key, id, stored.upvotes(), viewer, back))
             div.body {
+                @if let Some(thumbnail) = paper.community.thumbnail.as_deref().and_then(web_url) {
+                    a.thumbnail href=(paper_path(id)) tabindex="-1" {
+                        img src=(thumbnail) alt="" loading="lazy" referrerpolicy="no-referrer";
+                    }
+                }
                 h2 { a href=(paper_path(id)) { (one_line(&paper.metadata.title)) } }
                 p.authors {
                     @for (index, author) in authors.iter().take(6).enumerate() {
@@ -150,8 +155,17 @@ pub(crate) fn paper_card(item: &ViewItem, viewer: &Viewer, back: &str) -> Markup
                             title=(category_name(category.as_str()).unwrap_or("")) { (category.as_str()) }
                     }
                     a href={ "https://arxiv.org/abs/" (id) } { "arXiv" }
-                    @if let Some(href) = stored.links.github.as_deref().and_then(web_url) {
-                        a href=(href) rel="nofollow noopener" { "Code" }
+                    @if let Some(github) = stored.links.github.as_deref().and_then(web_url) {
+                        a href=(github) rel="nofollow noopener" {
+                            "Code"
+                            @if let Some(stars) = paper.community.github_stars { " ★ " (stars) }
+                        }
+                    }
+                    @if let Some(project) = stored.links.project_page.as_deref().and_then(web_url) { a href=(project) rel="nofollow noopener" { "Project" } }
+                    @if let Some(organization) = &paper.community.organization {
+                        a href={ "/organizations/" (encode(organization)) } {
+                            (paper.community.organization_fullname.as_deref().unwrap_or(organization))
+                        }
                     }
                     @if let Some(name) = &paper.community.submitted_by {
                         span { "submitted by " (submitter(name)) }

@@ -9,11 +9,15 @@
 mod account;
 mod account_mail;
 mod account_settings;
+mod admin;
 mod feed;
 mod layout;
+mod markdown;
+mod new;
 mod paper;
 mod search;
 mod subscribe;
+mod tokens;
 
 use std::collections::HashSet;
 
@@ -27,14 +31,18 @@ pub(crate) use account_settings::{
     AccountView, Flash, account_notice_page, account_page, reset_form_page, reset_request_page,
     sessions_page,
 };
+pub(crate) use admin::admin_page;
 pub(crate) use feed::feed_page;
 pub(crate) use layout::page;
+pub(crate) use markdown::paper_markdown;
+pub(crate) use new::{NewView, new_page};
 pub(crate) use paper::paper_page;
 pub(crate) use search::{SearchPage, search_page};
 pub(crate) use subscribe::{
-    SubscribeFields, notice_page, preferences_page, subscribe_form, subscribe_page,
-    unsubscribe_confirm_page,
+    ManageLinks, SubscribeFields, check_inbox_page, manage_page, notice_page, preferences_page,
+    saved_page, subscribe_form, subscribe_page, unsubscribe_confirm_page,
 };
+pub(crate) use tokens::tokens_page;
 
 /// How a feed is ordered, as the `sort` parameter spells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -159,10 +167,11 @@ pub(crate) fn paper_path(id: &str) -> String {
     format!("/papers/{id}")
 }
 
-/// A stored URL (from imported data or a member) as a link target: only an `http` or
-/// `https` URL, in the form the browser will read it, becomes a link. Anything else
-/// (`javascript:`, `data:`, a relative path) is shown as text by the caller, so no
-/// imported value can run script even without the content security policy.
+/// A stored URL (from imported data, Hugging Face or a member) as a link or image
+/// target: only an `http` or `https` URL, in the form the browser will read it, becomes
+/// a link. Anything else (`javascript:`, `data:`, a relative path) is shown as text or
+/// not at all by the caller, so no imported value can run script even without the
+/// content security policy.
 pub(crate) fn web_url(stored: &str) -> Option<String> {
     let parsed = url::Url::parse(stored.trim()).ok()?;
     matches!(parsed.scheme(), "http" | "https").then(|| parsed.to_string())

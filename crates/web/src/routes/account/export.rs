@@ -39,8 +39,16 @@ const SECTIONS: &[Section] = &[
         read: profile,
     },
     Section {
+        name: "roles",
+        read: roles,
+    },
+    Section {
         name: "sessions",
         read: sessions,
+    },
+    Section {
+        name: "access_tokens",
+        read: access_tokens,
     },
     Section {
         name: "votes",
@@ -86,6 +94,31 @@ fn sessions(store: &Store, member: &Member<'_>) -> Result<Value, StoreError> {
                 "user_agent": session.user_agent,
                 "ip": session.ip,
                 "current": session.current,
+            })
+        })
+        .collect())
+}
+
+fn roles(store: &Store, member: &Member<'_>) -> Result<Value, StoreError> {
+    Ok(store
+        .roles(member.user.id)?
+        .into_iter()
+        .map(|role| Value::String(role.as_str().to_owned()))
+        .collect())
+}
+
+/// Personal access tokens: what identifies them, never the token (only its digest is
+/// kept, and that is not exported either).
+fn access_tokens(store: &Store, member: &Member<'_>) -> Result<Value, StoreError> {
+    Ok(store
+        .access_tokens(member.user.id)?
+        .iter()
+        .map(|token| {
+            json!({
+                "id": token.id,
+                "label": token.label,
+                "created": maybe_time(token.created),
+                "last_used": maybe_time(token.last_used),
             })
         })
         .collect())
@@ -161,7 +194,7 @@ pub(crate) async fn download(
 ) -> Result<Response, HttpError> {
     let member = match member(user, "/account/export") {
         Ok(member) => member,
-        Err(redirect) => return Ok(redirect),
+        Err(redirect) => return Ok(redirect.into_response()),
     };
     let user = account(&state, &member).await?;
     let filename = format!("papers-account-{}.json", user.username);

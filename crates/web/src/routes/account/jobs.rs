@@ -86,13 +86,13 @@ async fn run(state: &AppState, job: Job) -> Result<(), HttpError> {
         tracing::info!("no SMTP settings: account mail not sent");
         return Ok(());
     };
-    if let Some(key) = job.limit_key() {
-        if !state.inner.mail_limiter.allow(&key) {
-            tracing::info!(
-                "an account mail to the same address went out less than a minute ago; not sent"
-            );
-            return Ok(());
-        }
+    if let Some(key) = job.limit_key()
+        && !state.inner.mail_limiter.allow(&key)
+    {
+        tracing::info!(
+            "an account mail to the same address went out less than a minute ago; not sent"
+        );
+        return Ok(());
     }
     let Some((to, mail)) = compose(state, job).await? else {
         return Ok(());

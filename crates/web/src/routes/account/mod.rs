@@ -27,10 +27,9 @@ use crate::views::{self, AccountView, Flash, Viewer};
 use jobs::Job;
 
 /// The logged-in member, or the redirect to log in first (and come back to `path`).
-pub(crate) fn member(user: MaybeUser, path: &str) -> Result<SessionUser, Response> {
-    user.0.ok_or_else(|| {
-        Redirect::to(&format!("/login?next={}", views::encode(path))).into_response()
-    })
+pub(crate) fn member(user: MaybeUser, path: &str) -> Result<SessionUser, Redirect> {
+    user.0
+        .ok_or_else(|| Redirect::to(&format!("/login?next={}", views::encode(path))))
 }
 
 pub(crate) fn viewer(member: &SessionUser) -> Viewer {
@@ -72,7 +71,7 @@ pub(crate) async fn page(
 ) -> Result<Response, HttpError> {
     let member = match member(user, "/account") {
         Ok(member) => member,
-        Err(redirect) => return Ok(redirect),
+        Err(redirect) => return Ok(redirect.into_response()),
     };
     render(&state, &member, StatusCode::OK, None).await
 }
@@ -123,7 +122,7 @@ pub(crate) async fn change_password(
 ) -> Result<Response, HttpError> {
     let member = match member(user, "/account") {
         Ok(member) => member,
-        Err(redirect) => return Ok(redirect),
+        Err(redirect) => return Ok(redirect.into_response()),
     };
     csrf::check_session(&member, form.csrf.as_deref())?;
     let user = account(&state, &member).await?;
@@ -181,7 +180,7 @@ pub(crate) async fn change_email(
 ) -> Result<Response, HttpError> {
     let member = match member(user, "/account") {
         Ok(member) => member,
-        Err(redirect) => return Ok(redirect),
+        Err(redirect) => return Ok(redirect.into_response()),
     };
     csrf::check_session(&member, form.csrf.as_deref())?;
     let user = account(&state, &member).await?;
@@ -220,7 +219,7 @@ pub(crate) async fn resend_verification(
 ) -> Result<Response, HttpError> {
     let member = match member(user, "/account") {
         Ok(member) => member,
-        Err(redirect) => return Ok(redirect),
+        Err(redirect) => return Ok(redirect.into_response()),
     };
     csrf::check_session(&member, form.csrf.as_deref())?;
     let user = account(&state, &member).await?;
@@ -260,7 +259,7 @@ pub(crate) async fn delete(
 ) -> Result<Response, HttpError> {
     let member = match member(user, "/account") {
         Ok(member) => member,
-        Err(redirect) => return Ok(redirect),
+        Err(redirect) => return Ok(redirect.into_response()),
     };
     csrf::check_session(&member, form.csrf.as_deref())?;
     let user = account(&state, &member).await?;

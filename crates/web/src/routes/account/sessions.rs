@@ -23,7 +23,7 @@ pub(crate) async fn list(
 ) -> Result<Response, HttpError> {
     let member = match member(user, PATH) {
         Ok(member) => member,
-        Err(redirect) => return Ok(redirect),
+        Err(redirect) => return Ok(redirect.into_response()),
     };
     let (id, current) = (member.session.user_id, member.token_hash.clone());
     let sessions = state
@@ -45,7 +45,7 @@ pub(crate) async fn end_one(
 ) -> Result<Response, HttpError> {
     let member = match member(user, PATH) {
         Ok(member) => member,
-        Err(redirect) => return Ok(redirect),
+        Err(redirect) => return Ok(redirect.into_response()),
     };
     csrf::check_session(&member, form.csrf.as_deref())?;
     let id = member.session.user_id;
@@ -67,7 +67,7 @@ pub(crate) async fn end_others(
 ) -> Result<Response, HttpError> {
     let member = match member(user, PATH) {
         Ok(member) => member,
-        Err(redirect) => return Ok(redirect),
+        Err(redirect) => return Ok(redirect.into_response()),
     };
     csrf::check_session(&member, form.csrf.as_deref())?;
     let (id, keep) = (member.session.user_id, member.token_hash.clone());
