@@ -252,19 +252,6 @@ pub(crate) async fn submit(
         Some(member) => csrf::check_session(member, form.csrf.as_deref())?,
         None => csrf::check_pre_session(&state, &headers, form.csrf.as_deref())?,
     }
-    if let Some(member) = &user.0
-        && !member.session.email_verified
-    {
-        return Ok(crate::html::html_with_status(
-            views::notice_page(
-                &viewer_of(Some(member)),
-                "Verify your address first",
-                "Your account's address is not verified yet, so it cannot subscribe. Follow the link \
-                 we mailed you, or ask for a new one on your account page (/account).",
-            ),
-            StatusCode::FORBIDDEN,
-        ));
-    }
     limit(&state, &client)?;
     let (email, owner) = match &user.0 {
         Some(member) => {
