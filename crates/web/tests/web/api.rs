@@ -321,10 +321,10 @@ async fn openapi_document_lists_exactly_the_api_routes() {
     // the fallback's "no such page".
     for route in papers_web::API_ROUTES {
         let path = route.path.replace("{id}", "2401.00001");
-        let method = if route.method == "post" {
-            Method::POST
-        } else {
-            Method::GET
+        let method = match route.method {
+            "post" => Method::POST,
+            "delete" => Method::DELETE,
+            _ => Method::GET,
         };
         let reply = app
             .request(
