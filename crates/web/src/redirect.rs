@@ -70,6 +70,8 @@ mod tests {
             "http:/evil.example",
             "evil.example",
             "/\u{7f}/evil.example",
+            // Found by the web fuzz target: a NUL made the vote's redirect a 500.
+            "/pa/subscriptions\u{0}\u{1}",
             "",
         ] {
             assert_eq!(same_origin_path(bad), None, "{bad:?}");

@@ -5,7 +5,7 @@
 //! routes call these on a pooled store connection.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use papers_store::{Footprint, Store, StoreError};
+use papers_store::{Footprint, JobOutcome, JobStatus, Store, StoreError};
 use serde::Serialize;
 
 use crate::node::NodeStatus;
@@ -18,7 +18,52 @@ pub(crate) struct StatusReport {
     pub indexes: Vec<IndexReport>,
     /// `None` without a model: nothing is being embedded.
     pub embeddings: Option<EmbeddingReport>,
+    /// Every background job that has run against this store (on any node).
+    pub jobs: Vec<JobReport>,
     pub store: StoreReport,
+}
+
+/// A background job (harvester, digest sender, embedder): its latest run and how the
+/// last success and failure went.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct JobReport {
+    pub name: String,
+    pub last_started: String,
+    /// `None` while the latest run is still going (or its node died mid-run).
+    pub last_finished: Option<String>,
+    /// "ok", "failed", or `None` while running.
+    pub result: Option<&'static str>,
+    /// Records the latest run wrote.
+    pub records: u64,
+    pub next_run: Option<String>,
+    pub last_success: Option<String>,
+    /// The same instant, for the metrics gauge.
+    #[serde(skip)]
+    pub last_success_at: Option<DateTime<Utc>>,
+    /// The newest failed run's error, however long ago.
+    pub last_error: Option<String>,
+}
+
+impl From<JobStatus> for JobReport {
+    fn from(status: JobStatus) -> JobReport {
+        let latest = status.latest;
+        JobReport {
+            name: status.job,
+            last_started: timestamp(latest.started_at),
+            last_finished: latest.finished_at.map(timestamp),
+            result: latest.outcome.map(JobOutcome::as_str),
+            records: latest.records,
+            next_run: latest.next_run.map(timestamp),
+            last_success: status.last_success.map(timestamp),
+            last_success_at: status.last_success,
+            last_error: status.last_failure.and_then(|run| run.error),
+        }
+    }
+}
+
+fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -107,10 +152,11 @@ pub(crate) fn collect(
         None => None,
     };
     Ok(StatusReport {
-        generated_at: now.to_rfc3339_opts(SecondsFormat::Secs, true),
+        generated_at: timestamp(now),
         change_log: ChangeLogReport { newest },
         indexes,
         embeddings,
+        jobs: store.job_runs()?.into_iter().map(JobReport::from).collect(),
         store: store.footprint()?.into(),
     })
 }

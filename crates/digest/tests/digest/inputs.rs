@@ -10,7 +10,7 @@ use crate::support::{BASE, fixture, link, now, request, token_of};
 
 #[test]
 fn an_invalid_address_gets_an_error_naming_it() {
-    let mut fixture = fixture();
+    let Some(mut fixture) = fixture() else { return };
     for bad in [
         "not-an-address",
         "alice@",
@@ -35,7 +35,7 @@ fn an_invalid_address_gets_an_error_naming_it() {
 
 #[test]
 fn line_breaks_are_refused_wherever_they_could_reach_a_header() {
-    let mut fixture = fixture();
+    let Some(mut fixture) = fixture() else { return };
     let mut with_query = request("alice@example.org", Frequency::Daily);
     with_query.queries = vec!["llm\r\nSubject: spam".to_owned()];
     assert!(matches!(
@@ -71,7 +71,7 @@ fn line_breaks_are_refused_wherever_they_could_reach_a_header() {
 
 #[test]
 fn tampered_or_expired_tokens_are_errors_and_change_nothing() {
-    let mut fixture = fixture();
+    let Some(mut fixture) = fixture() else { return };
     let subscribed = fixture
         .digests
         .subscribe(
@@ -126,7 +126,7 @@ fn tampered_or_expired_tokens_are_errors_and_change_nothing() {
 
 #[test]
 fn the_owner_changes_the_one_row_through_the_manage_link() {
-    let mut fixture = fixture();
+    let Some(mut fixture) = fixture() else { return };
     let first = fixture.confirmed(request("alice@example.org", Frequency::Daily));
     let mut change = request("ALICE@example.org ", Frequency::Weekly);
     change.categories = vec!["cs.CL".to_owned()];
@@ -158,7 +158,7 @@ fn the_owner_changes_the_one_row_through_the_manage_link() {
 
 #[test]
 fn a_verified_owner_changes_and_links_their_subscription_directly() {
-    let mut fixture = fixture();
+    let Some(mut fixture) = fixture() else { return };
     let first = fixture.confirmed(request("alice@example.org", Frequency::Daily));
     let mut change = request("alice@example.org", Frequency::Weekly);
     change.categories = vec!["cs.IR".to_owned()];

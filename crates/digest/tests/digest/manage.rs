@@ -10,9 +10,7 @@ use papers_digest::{
 };
 
 use crate::smtp::send;
-use crate::support::{
-    BASE, Fixture, SmtpServer, fixture, link, now, request, smtp_available, token_of,
-};
+use crate::support::{BASE, Fixture, SmtpServer, fixture, link, now, request, token_of};
 
 /// `url` with each signed token's MAC (the only part that varies between runs: it
 /// covers a random nonce) replaced, keeping its id, purpose and expiry readable.
@@ -65,11 +63,11 @@ fn subscription(fixture: &Fixture, email: &str) -> papers_store::Subscription {
 
 #[test]
 fn a_strangers_request_changes_nothing_and_mails_the_owner_a_manage_link() {
-    if !smtp_available() {
+    if !papers_testkit::smtp_available() {
         return;
     }
     let server = SmtpServer::start(&[]);
-    let mut fixture = fixture();
+    let Some(mut fixture) = fixture() else { return };
     let mut own = request("alice@example.org", Frequency::Daily);
     own.categories = vec!["cs.CL".to_owned()];
     fixture.confirmed(own);
@@ -174,7 +172,7 @@ fn a_strangers_request_changes_nothing_and_mails_the_owner_a_manage_link() {
 
 #[test]
 fn a_pending_address_gets_a_manage_mail_with_its_confirmation_link() {
-    let mut fixture = fixture();
+    let Some(mut fixture) = fixture() else { return };
     let first = fixture
         .digests
         .subscribe(
@@ -209,7 +207,7 @@ fn a_pending_address_gets_a_manage_mail_with_its_confirmation_link() {
 
 #[test]
 fn the_manage_mail_reads_as_designed() {
-    let mut fixture = fixture();
+    let Some(mut fixture) = fixture() else { return };
     let pending = fixture
         .digests
         .subscribe(
@@ -234,7 +232,7 @@ fn the_manage_mail_reads_as_designed() {
 
 #[test]
 fn a_flood_of_requests_mails_an_address_once_per_interval() {
-    let mut fixture = fixture();
+    let Some(mut fixture) = fixture() else { return };
     let mails: Vec<bool> = (0..15)
         .map(|_| {
             fixture
@@ -293,11 +291,11 @@ fn a_flood_of_requests_mails_an_address_once_per_interval() {
 
 #[test]
 fn unsubscribe_links_survive_requests_and_die_with_a_new_subscription() {
-    if !smtp_available() {
+    if !papers_testkit::smtp_available() {
         return;
     }
     let server = SmtpServer::start(&[]);
-    let mut fixture = fixture();
+    let Some(mut fixture) = fixture() else { return };
     fixture.confirmed(request("frank@example.org", Frequency::Daily));
     let report = send(&mut fixture, &server, Frequency::Daily, "2024-01-03");
     assert_eq!(report.sent, 1, "{report:?}");

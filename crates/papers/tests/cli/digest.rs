@@ -5,38 +5,19 @@
 //! index, and `papers serve`'s digest preview listing what the sender then mails.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::Utc;
 use papers_digest::{Digests, Frequency, Links, PublicUrl, Secret, Settings, SubscribeRequest};
 use papers_store::Store;
 use papers_testkit::ServerProcess;
 
-use crate::common::{data, hf_days, ingest, ok, papers, shared};
+use crate::common::{data, free_port, hf_days, http_get, ingest, ok, papers, shared};
 
 const SECRET: &str = "an end-to-end test secret, long enough";
 pub const BASE: &str = "http://papers.test";
-
-/// Python with aiosmtpd; under CI its absence is a failure, elsewhere a skip.
-pub fn smtp_available() -> bool {
-    let found = Command::new("python3")
-        .args(["-c", "import aiosmtpd"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but python3 with aiosmtpd is missing: pip install aiosmtpd==1.4.6"
-        );
-        eprintln!("skipping: python3 with aiosmtpd not available");
-    }
-    found
-}
 
 /// The SMTP server process, killed on drop.
 pub struct Server {
@@ -51,10 +32,7 @@ impl Server {
 
     /// A server given extra options of `smtp_server.py` (`--hold N`, …).
     pub fn start_with(dir: &Path, args: &[&str]) -> Server {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
+        let port = free_port();
         let script =
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../digest/tests/smtp_server.py");
         let process = ServerProcess::start(
@@ -147,7 +125,7 @@ fn send(data_dir: &Path, port: u16) -> std::process::Output {
 /// shared data and the SMTP test server are there (under CI their absence fails).
 fn store_with_hf_days(days: usize) -> Option<tempfile::TempDir> {
     let shared = shared()?;
-    if !smtp_available() {
+    if !papers_testkit::smtp_available() {
         return None;
     }
     let dir = tempfile::tempdir().expect("temp dir");
@@ -239,15 +217,13 @@ fn a_sender_killed_mid_send_repeats_at_most_one_digest() {
         .stderr(Stdio::null())
         .spawn()
         .expect("sender starts");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !marker.exists() {
-        assert!(Instant::now() < deadline, "the fifth digest never arrived");
+    papers_testkit::wait_for("the fifth digest", Duration::from_secs(120), || {
         assert!(
             sender.try_wait().expect("sender state").is_none(),
             "the sender ended before the held digest"
         );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+        marker.exists()
+    });
     sender.kill().expect("SIGKILL");
     sender.wait().expect("sender reaped");
     assert_eq!(
@@ -415,10 +391,7 @@ struct Site {
 
 impl Site {
     fn start(data_dir: &Path) -> Site {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
+        let port = free_port();
         let child = papers(data_dir)
             .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
             .env("PAPERS_PUBLIC_URL", BASE)
@@ -433,29 +406,16 @@ impl Site {
             base: format!("http://127.0.0.1:{port}"),
             child,
         };
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while Instant::now() < deadline {
-            if site.get("/api/daily_papers").0 == 200 {
-                return site;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("papers serve on port {port} did not come up");
+        papers_testkit::wait_for(
+            &format!("papers serve on port {port}"),
+            Duration::from_secs(120),
+            || site.get("/api/daily_papers").0 == 200,
+        );
+        site
     }
 
     fn get(&self, path: &str) -> (u16, String) {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(60)))
-            .build()
-            .into();
-        match agent.get(&format!("{}{path}", self.base)).call() {
-            Ok(mut response) => (
-                response.status().as_u16(),
-                response.body_mut().read_to_string().unwrap_or_default(),
-            ),
-            Err(_) => (0, String::new()),
-        }
+        http_get(&format!("{}{path}", self.base), Duration::from_secs(60))
     }
 }
 

@@ -6,16 +6,15 @@
 //! two nodes on one PostgreSQL store harvest each set once.
 
 use std::collections::BTreeSet;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use papers_store::testing::{Engine, TestDatabase};
 use papers_store::{Database, JobOutcome, JobRun, Store};
-use papers_testkit::ServerProcess;
+use papers_testkit::{ServerProcess, wait_for};
 
-use crate::common::{data, papers, shared};
+use crate::common::{data, free_port, http_get, papers, shared};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/oai");
 const SERVER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oai_server.py");
@@ -94,10 +93,7 @@ struct Serve {
 
 impl Serve {
     fn start(data_dir: &Path, recorded: &Recorded, spec: &str, extra: &[&str]) -> Serve {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
+        let port = free_port();
         std::fs::create_dir_all(data_dir).expect("data dir");
         let log = data_dir.join(format!("serve-{port}.log"));
         let child = papers(data_dir)
@@ -145,18 +141,7 @@ impl Serve {
     }
 
     fn get(&self, path: &str) -> (u16, String) {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(20)))
-            .build()
-            .into();
-        match agent.get(&format!("{}{path}", self.base)).call() {
-            Ok(mut response) => (
-                response.status().as_u16(),
-                response.body_mut().read_to_string().unwrap_or_default(),
-            ),
-            Err(_) => (0, String::new()),
-        }
+        http_get(&format!("{}{path}", self.base), Duration::from_secs(20))
     }
 }
 
@@ -164,18 +149,6 @@ impl Drop for Serve {
     fn drop(&mut self) {
         self.kill();
     }
-}
-
-/// Polls `check` until it holds; panics with `what` after `limit`.
-fn wait_for(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if check() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("timed out waiting for {what}");
 }
 
 fn open(database: &Database) -> Store {

@@ -10,6 +10,7 @@ mod ingest;
 mod ingest_bad_input;
 mod model;
 mod nodes;
+mod output;
 mod recorded_arxiv;
 mod search;
 mod submit;

@@ -5,14 +5,13 @@
 //! id gets 404, arXiv down gets 503 and stores nothing, the hourly limit gets 429.
 //! The same node answers `/healthz`, `/readyz`, `/metrics` and the admin status.
 
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{Datelike, Utc};
 
-use crate::common::{ok, papers, shared};
+use crate::common::{free_port, ok, papers, shared};
 use crate::recorded_arxiv::RecordedArxiv;
 use crate::users::create_member;
 
@@ -24,10 +23,7 @@ struct Serve {
 
 impl Serve {
     fn start(dir: &Path, arxiv: &str) -> Serve {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
+        let port = free_port();
         let child = papers(dir)
             // Keyword search is enough to find a paper, and starts quickly.
             .env("PAPERS_MODEL", dir.join("no-model"))
@@ -42,14 +38,12 @@ impl Serve {
             base: format!("http://127.0.0.1:{port}"),
             child,
         };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            if call("GET", &serve.url("/healthz"), None, None).0 == 200 {
-                return serve;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("papers serve on port {port} did not come up");
+        papers_testkit::wait_for(
+            &format!("papers serve on port {port}"),
+            Duration::from_secs(60),
+            || call("GET", &serve.url("/healthz"), None, None).0 == 200,
+        );
+        serve
     }
 
     fn url(&self, path: &str) -> String {
@@ -263,5 +257,13 @@ fn members_submit_papers_fetched_from_a_recorded_arxiv() {
                 && line.contains("status=\"201\"")),
         "{metrics}"
     );
-    assert!(metrics.contains("papers_index_lag_changes{index=\"lexical\"} 0"));
+    // The follower indexes the submission within a second or two: wait for it.
+    papers_testkit::wait_for(
+        "the lexical index to catch up in /metrics",
+        Duration::from_secs(30),
+        || {
+            let (_, _, metrics) = call("GET", &serve.url("/metrics"), None, None);
+            metrics.contains("papers_index_lag_changes{index=\"lexical\"} 0")
+        },
+    );
 }

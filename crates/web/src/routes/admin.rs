@@ -2,12 +2,12 @@
 //! member without the role gets 403, whether by cookie or by access token).
 
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use papers_store::Role;
 
 use crate::error::{HttpError, JsonErrors};
-use crate::html::html_response;
+use crate::html::{html_response, private_json};
 use crate::routes::health::report;
 use crate::session::{MaybeUser, SessionUser};
 use crate::state::AppState;
@@ -55,17 +55,7 @@ pub(crate) async fn api_status(
         require_admin(&state, user).await?;
         let report = report(&state).await?;
         let body = serde_json::to_string(&report).map_err(HttpError::internal)?;
-        let mut response = body.into_response();
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        headers.insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("private, no-store"),
-        );
-        Ok(response)
+        Ok(private_json(StatusCode::OK, body))
     }
     .await
     .json_errors()

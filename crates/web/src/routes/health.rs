@@ -149,6 +149,17 @@ fn set_gauges(report: &StatusReport) {
         metrics::gauge!("papers_embedding_backlog", "model" => embeddings.model.clone())
             .set(embeddings.backlog as f64);
     }
+    for job in &report.jobs {
+        let name = job.name.clone();
+        metrics::gauge!("papers_job_last_run_records", "job" => name.clone())
+            .set(job.records as f64);
+        metrics::gauge!("papers_job_last_run_ok", "job" => name.clone())
+            .set(if job.result == Some("ok") { 1.0 } else { 0.0 });
+        if let Some(at) = job.last_success_at {
+            metrics::gauge!("papers_job_last_success_timestamp_seconds", "job" => name)
+                .set(at.timestamp() as f64);
+        }
+    }
     for index in &report.indexes {
         metrics::gauge!("papers_index_lag_changes", "index" => index.name.clone())
             .set(index.behind as f64);

@@ -19,6 +19,7 @@ use crate::csrf;
 use crate::error::{HttpError, JsonErrors};
 use crate::html::html_response;
 use crate::routes::feed::viewer;
+use crate::routes::params::json_body;
 use crate::session::{MaybeUser, SessionUser};
 use crate::state::AppState;
 use crate::views::{self, Viewer};
@@ -91,8 +92,7 @@ pub(crate) async fn api_submit(
     async {
         let member = user.0.ok_or_else(HttpError::unauthorized)?;
         csrf::check_session(&member, csrf::header_token(&headers))?;
-        let Json(request) =
-            body.map_err(|rejection| HttpError::bad_request(rejection.body_text()))?;
+        let request = json_body(body)?;
         let (status, paper) = match submit_reference(&state, &member, &request.id).await? {
             Submitted::Added(paper) => (StatusCode::CREATED, paper),
             Submitted::AlreadyInFeed(paper) => (StatusCode::OK, paper),

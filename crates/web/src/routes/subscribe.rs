@@ -29,6 +29,7 @@ use crate::csrf;
 use crate::error::HttpError;
 use crate::html::html_response;
 use crate::routes::auth::form_page;
+use crate::routes::params::json_body;
 use crate::session::{Client, MaybeUser, SessionUser};
 use crate::state::AppState;
 use crate::views::{self, ManageLinks, SubscribeFields, Viewer};
@@ -297,7 +298,7 @@ pub(crate) async fn api_subscribe(
 ) -> Result<Response, HttpError> {
     async {
         limit(&state, &client)?;
-        let Json(body) = body.map_err(|rejection| HttpError::bad_request(rejection.body_text()))?;
+        let body = json_body(body)?;
         let request = SubscribeRequest {
             email: body.email,
             frequency: frequency(body.frequency.as_deref())?,

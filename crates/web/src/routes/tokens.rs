@@ -6,7 +6,7 @@
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Form, Json, Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{SecondsFormat, Utc};
 use papers_store::AccessToken;
@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 use crate::bearer;
 use crate::csrf;
 use crate::error::{HttpError, JsonErrors};
-use crate::html::html_response;
+use crate::html::{html_response, private_json};
+use crate::routes::params::json_body;
 use crate::session::{MaybeUser, SessionUser};
 use crate::state::AppState;
 use crate::views::{self, Viewer};
@@ -170,8 +171,7 @@ pub(crate) async fn api_create(
     async {
         let member = user.0.ok_or_else(HttpError::unauthorized)?;
         csrf::check_session(&member, csrf::header_token(&headers))?;
-        let Json(request) =
-            body.map_err(|rejection| HttpError::bad_request(rejection.body_text()))?;
+        let request = json_body(body)?;
         let (made, token) = make_token(&state, &member, request.label.as_deref()).await?;
         let mut shown = ApiToken::of(&made);
         shown.token = Some(token);
@@ -199,17 +199,7 @@ pub(crate) async fn api_revoke(
 
 fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Response, HttpError> {
     let body = serde_json::to_string(value).map_err(HttpError::internal)?;
-    let mut response = (status, body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    Ok(response)
+    Ok(private_json(status, body))
 }
 
 /// Makes a token for the member: the stored entry and the token itself.

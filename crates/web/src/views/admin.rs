@@ -33,6 +33,27 @@ pub(crate) fn admin_page(viewer: &Viewer, report: &StatusReport) -> Markup {
                         }
                     }
                 }
+                h2 { "Jobs" }
+                @if report.jobs.is_empty() {
+                    p { "No background job has run against this store yet." }
+                } @else {
+                    table {
+                        thead { tr { th { "Job" } th { "Last run" } th { "Result" } th { "Records" } th { "Next run" } th { "Last success" } th { "Last error" } } }
+                        tbody {
+                            @for job in &report.jobs {
+                                tr {
+                                    td { (job.name) }
+                                    td { (job.last_started) }
+                                    td { (job.result.unwrap_or("running")) }
+                                    td { (job.records) }
+                                    td { (job.next_run.as_deref().unwrap_or("-")) }
+                                    td { (job.last_success.as_deref().unwrap_or("never")) }
+                                    td { (job.last_error.as_deref().unwrap_or("-")) }
+                                }
+                            }
+                        }
+                    }
+                }
                 h2 { "Embeddings" }
                 @match &report.embeddings {
                     Some(embeddings) => p { (embeddings.backlog) " papers wait for a vector of " code { (embeddings.model) } "." },

@@ -140,11 +140,9 @@ async fn click_then(client: &Client, css: &str, next_page_has: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_uses_the_site_in_chromium() {
     if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI needs chromium and chromium-driver installed"
-        );
-        eprintln!("skipping the browser test: install chromium and chromium-driver to run it");
+        papers_testkit::missing::<()>(format_args!(
+            "no {CHROMIUM} or {CHROMEDRIVER}: install chromium and chromium-driver (scripts/setup-test-deps.sh)"
+        ));
         return;
     }
     let app = app();
@@ -307,7 +305,7 @@ async fn a_member_resets_the_password_and_deletes_the_account_in_chromium() {
     if !browser_available() {
         return;
     }
-    let Some(mail) = crate::mailbox::MailServer::start() else {
+    let Some(mail) = crate::mailbox::start_mail() else {
         return;
     };
     let app = crate::mailbox::mail_app(&mail, |_| {});

@@ -3,7 +3,7 @@
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,9 +14,9 @@ use http_body_util::BodyExt;
 use papers_digest::{
     Deliver, Digests, Links, Mailer, PublicUrl, RetryPolicy, Secret, Settings, SmtpConfig,
 };
-use papers_testkit::ServerProcess;
+pub use papers_testkit::{Received, smtp_available};
+use papers_testkit::{ServerProcess, received_mail, received_mail_to};
 use papers_web::{AppConfig, AppState, SearchBackend};
-use serde::Deserialize;
 use tempfile::TempDir;
 use tower::ServiceExt;
 
@@ -25,64 +25,11 @@ use crate::common::{TestApp, seed};
 pub const BASE: &str = "http://papers.test";
 pub const SECRET: &[u8] = b"a test secret of enough bytes";
 
-/// Whether python3 with aiosmtpd is there; under CI its absence is a failure.
-pub fn smtp_available() -> bool {
-    let found = Command::new("python3")
-        .args(["-c", "import aiosmtpd"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but python3 with aiosmtpd is missing: pip install aiosmtpd==1.4.6"
-        );
-        eprintln!("skipping: python3 with aiosmtpd not available");
-    }
-    found
-}
-
 /// The SMTP server process, killed on drop; it saves each message it accepts.
 pub struct SmtpServer {
     pub port: u16,
     dir: TempDir,
     _process: ServerProcess,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct Part {
-    pub content_type: String,
-    pub body: String,
-}
-
-/// A message as Python's email parser read it on the server's side.
-#[derive(Debug, Deserialize)]
-pub struct Received {
-    pub rcpt_tos: Vec<String>,
-    pub headers: Vec<(String, String)>,
-    pub parts: Vec<Part>,
-}
-
-impl Received {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
-    }
-
-    pub fn part(&self, content_type: &str) -> &str {
-        self.parts
-            .iter()
-            .find(|p| p.content_type == content_type)
-            .map(|p| p.body.as_str())
-            .unwrap_or_else(|| panic!("no {content_type} part"))
-    }
-
-    pub fn subject(&self) -> &str {
-        self.header("Subject").unwrap_or_default()
-    }
 }
 
 impl SmtpServer {
@@ -129,27 +76,11 @@ impl SmtpServer {
     /// server accepted (and so saved) a message, so this is complete at any point
     /// between requests.
     pub fn messages(&self) -> Vec<Received> {
-        let mut files: Vec<(u64, PathBuf)> = std::fs::read_dir(self.dir.path())
-            .expect("mail dir")
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "json"))
-            .filter_map(|p| {
-                let name = p.file_name()?.to_str()?.to_owned();
-                Some((name.split('-').next()?.parse().ok()?, p))
-            })
-            .collect();
-        files.sort();
-        files
-            .into_iter()
-            .map(|(_, p)| serde_json::from_slice(&std::fs::read(p).expect("read")).expect("JSON"))
-            .collect()
+        received_mail(self.dir.path())
     }
 
     pub fn messages_to(&self, address: &str) -> Vec<Received> {
-        self.messages()
-            .into_iter()
-            .filter(|m| m.rcpt_tos.iter().any(|r| r == address))
-            .collect()
+        received_mail_to(self.dir.path(), address)
     }
 }
 

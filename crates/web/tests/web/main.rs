@@ -4,6 +4,7 @@
 mod account_holes;
 mod accounts;
 mod api;
+mod bad_input;
 mod browser;
 mod common;
 mod digest;

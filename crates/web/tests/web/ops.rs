@@ -116,6 +116,16 @@ async fn the_admin_report_has_lag_and_backlog() {
     store
         .grant_role(id, papers_store::Role::Admin, Utc::now())
         .expect("grant");
+    let harvest = store
+        .record_job_start("harvest arxiv:cs", Utc::now())
+        .expect("job start");
+    store
+        .record_job_finish(
+            harvest,
+            &papers_store::JobFinish::failed(3, "arXiv answered 503".into(), None),
+            Utc::now(),
+        )
+        .expect("job finish");
     let (token, hash) = papers_web::new_access_token().expect("token");
     store
         .create_access_token(id, &hash, "ops", Utc::now())
@@ -132,6 +142,21 @@ async fn the_admin_report_has_lag_and_backlog() {
     let report = parse(&reply.body);
     assert_eq!(report["embeddings"]["model"], "test-model");
     assert_eq!(report["embeddings"]["backlog"], 7, "no paper has a vector");
+    assert_eq!(report["jobs"][0]["name"], "harvest arxiv:cs", "{report}");
+    assert_eq!(report["jobs"][0]["result"], "failed");
+    assert_eq!(report["jobs"][0]["records"], 3);
+    assert_eq!(report["jobs"][0]["lastError"], "arXiv answered 503");
+    assert_eq!(report["jobs"][0]["lastSuccess"], serde_json::Value::Null);
+    let metrics = samples(&app.get("/metrics").await.body);
+    assert_eq!(
+        metrics.get("papers_job_last_run_records{job=\"harvest arxiv:cs\"}"),
+        Some(&3.0),
+        "{metrics:?}"
+    );
+    assert_eq!(
+        metrics.get("papers_job_last_run_ok{job=\"harvest arxiv:cs\"}"),
+        Some(&0.0)
+    );
     assert_eq!(report["indexes"][1]["name"], "dense");
     assert_eq!(report["indexes"][1]["behind"], 4);
     assert!(
