@@ -321,7 +321,7 @@ fn only_one_sender_runs_at_a_time() {
 /// verified; one made without an account was verified by its own confirmation.
 #[test]
 fn a_subscription_through_an_unverified_account_gets_no_digest() {
-    let mut fixture = fixture();
+    let Some(mut fixture) = fixture() else { return };
     let member = fixture
         .store
         .create_user("mallory", "victim@example.org", "hash", now())
