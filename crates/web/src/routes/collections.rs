@@ -18,7 +18,7 @@ use crate::csrf;
 use crate::error::{HttpError, JsonErrors};
 use crate::feeds::{self, FeedDoc, FeedEntry};
 use crate::html::{html_response, private_json};
-use crate::routes::auth::safe_next;
+use crate::redirect::safe_next;
 use crate::routes::feed::viewer;
 use crate::routes::feeds::Format;
 use crate::routes::paper::load;

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::csrf;
 use crate::error::{HttpError, JsonErrors};
 use crate::html::{html_response, private_json};
-use crate::routes::auth::safe_next;
+use crate::redirect::safe_next;
 use crate::routes::feed::viewer;
 use crate::routes::params::json_body;
 use crate::routes::search::{SearchParams, run_search};
