@@ -1,6 +1,6 @@
 //! The community layer's tables on both engines: comments (one level of replies, the
-//! visible count kept exact through edits, deletions, hiding and restoring),
-//! collections (ownership, the built-in "Read later", notes)
+//! visible count kept exact through edits, deletions, hiding and restoring, a deleted
+//! member's comments kept as from a deleted member), collections (ownership, the built-in "Read later", notes)
 //! and reading state.
 
 use chrono::{NaiveDate, TimeZone, Utc};
@@ -278,6 +278,7 @@ on_both_engines!(
     collections_belong_to_their_owner,
     reading_state_is_per_member,
     follows_bring_their_papers,
+    deleting_an_account_keeps_comments_and_drops_the_rest,
 );
 
 fn follows_bring_their_papers(engine: Engine) {
@@ -318,4 +319,59 @@ fn follows_bring_their_papers(engine: Engine) {
     );
     assert!(!store.unfollow(bob, follow.id).expect("sql"), "not bob's");
     assert!(store.unfollow(ann, follow.id).expect("sql"));
+}
+
+fn deleting_an_account_keeps_comments_and_drops_the_rest(engine: Engine) {
+    let Some((_db, mut store, [paper, _], [ann, bob])) = seeded(engine) else {
+        return;
+    };
+    let comment = store
+        .add_comment(paper, ann, None, "Still worth reading", now())
+        .expect("sql")
+        .expect("stored");
+    store
+        .add_comment(paper, bob, Some(comment.id), "Agreed", now())
+        .expect("sql")
+        .expect("stored");
+    assert!(
+        store
+            .report_comment(comment.id, ann, "test", now())
+            .expect("sql")
+    );
+    let collection = store
+        .create_collection(
+            ann,
+            &CollectionFields {
+                title: "Mine",
+                description: "",
+                public: true,
+            },
+            now(),
+        )
+        .expect("sql");
+    assert!(
+        store
+            .add_to_collection(collection, ann, paper, "note", now())
+            .expect("sql")
+    );
+    store.read_later(ann, now()).expect("sql");
+    store.mark_read(ann, paper, now()).expect("sql");
+    store
+        .follow(ann, papers_store::FollowKind::Author, "Grace Hopper", now())
+        .expect("sql");
+    assert!(store.delete_account(ann, now()).expect("sql"));
+    let thread = store.comments_of(paper).expect("sql");
+    assert_eq!(thread[0].user_id, None);
+    assert_eq!(thread[0].author, None, "shown as from a deleted member");
+    assert_eq!(thread[0].body, "Still worth reading");
+    assert_eq!(thread[1].author.as_deref(), Some("bob"), "replies stay");
+    assert_eq!(
+        shown_comments(&store, "2401.00001"),
+        5,
+        "the count keeps them"
+    );
+    assert_eq!(store.collection(collection).expect("sql"), None);
+    assert!(store.collections_of(ann).expect("sql").is_empty());
+    assert!(store.read_keys(ann).expect("sql").is_empty());
+    assert!(store.follows_of(ann).expect("sql").is_empty());
 }

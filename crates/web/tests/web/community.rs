@@ -843,3 +843,99 @@ async fn members_follow_authors_categories_and_searches() {
         "members only"
     );
 }
+
+#[tokio::test]
+async fn the_account_page_export_and_deletion_cover_the_community() {
+    let app = app();
+    let cookie = app.sign_up("hana").await;
+    let token = bearer(&token_for(&app, &cookie, "h").await);
+    let (_, body) = api(
+        &app,
+        Method::POST,
+        "/api/papers/2401.00002/comments",
+        Some(json!({"body": "Cats deserve transformers"})),
+        &token,
+    )
+    .await;
+    let cid = parse(&body)["id"].as_i64().expect("id");
+    let (_, body) = api(
+        &app,
+        Method::POST,
+        "/api/collections",
+        Some(json!({"title": "Cats", "public": true})),
+        &token,
+    )
+    .await;
+    let collection = parse(&body)["id"].as_i64().expect("id");
+    api(
+        &app,
+        Method::POST,
+        &format!("/api/collections/{collection}/papers"),
+        Some(json!({"id": "2401.00002", "note": "whiskers"})),
+        &token,
+    )
+    .await;
+    api(
+        &app,
+        Method::POST,
+        "/api/follows",
+        Some(json!({"kind": "author", "value": "Alan Turing"})),
+        &token,
+    )
+    .await;
+    app.get_as("/papers/2401.00002", Some(&cookie)).await;
+
+    // The header's name leads to the account page, which has it all.
+    let page = app.get_as("/account", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("<a class=\"user\" href=\"/account\""));
+    for needle in [
+        "id=\"account-username\">hana<",
+        "Read later",
+        ">Cats</a>",
+        "href=\"/authors/Alan%20Turing\"",
+        "1 comment written",
+        "1 paper read",
+        "/account/tokens",
+        "/subscriptions",
+    ] {
+        assert!(page.body.contains(needle), "{needle} missing");
+    }
+    assert!(
+        page.body
+            .contains("Get trending papers in your email inbox!")
+    );
+
+    let export = parse(&app.get_as("/account/export", Some(&cookie)).await.body);
+    assert_eq!(export["comments"][0]["body"], "Cats deserve transformers");
+    let exported: Vec<&Value> = export["collections"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .collect();
+    assert!(
+        exported
+            .iter()
+            .any(|c| c["title"] == "Cats" && c["papers"][0]["note"] == "whiskers")
+    );
+    assert_eq!(export["reads"][0]["paper"], "2401.00002");
+    assert_eq!(export["follows"][0]["value"], "Alan Turing");
+
+    let csrf = app.csrf_for(&cookie).await;
+    let deleted = app
+        .post_form(
+            "/account/delete",
+            &format!("csrf={csrf}&password={}", crate::common::PASSWORD),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
+    let paper = app.get("/papers/2401.00002").await;
+    assert!(paper.body.contains(&format!("id=\"comment-{cid}\"")));
+    assert!(paper.body.contains("a deleted member"));
+    assert!(paper.body.contains("Cats deserve transformers"));
+    assert_eq!(
+        app.get(&format!("/collections/{collection}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
