@@ -16,6 +16,8 @@ pub struct StoredPaper {
     pub key: i64,
     pub paper: Paper,
     pub member_upvotes: u32,
+    /// Members' visible comments here (neither deleted nor hidden).
+    pub member_comments: u32,
     pub links: Links,
 }
 
@@ -24,13 +26,18 @@ impl StoredPaper {
     pub fn upvotes(&self) -> u32 {
         self.paper.community.upvotes.unwrap_or(0) + self.member_upvotes
     }
+
+    /// Comments shown to readers: those counted by the source plus members' here.
+    pub fn comments(&self) -> u32 {
+        self.paper.community.num_comments.unwrap_or(0) + self.member_comments
+    }
 }
 
 pub(crate) const PAPER_COLUMNS: &str = "key, id, title, abstract, authors, categories, doi, journal_ref, \
      comments, report_no, license, submitter, published, updated, metadata_source, feed_day, \
      submitted_by, organization, source_upvotes, member_upvotes, num_comments, github_repo, \
      project_page, github_url, project_url, ai_summary, ai_keywords, github_stars, \
-     organization_fullname, organization_avatar, thumbnail, media_urls";
+     organization_fullname, organization_avatar, thumbnail, media_urls, member_comments";
 
 /// Decodes a row selected with [`PAPER_COLUMNS`]; versions are filled in separately.
 pub(crate) fn paper_from_row(row: &Row) -> Result<StoredPaper, StoreError> {
@@ -77,6 +84,7 @@ pub(crate) fn paper_from_row(row: &Row) -> Result<StoredPaper, StoreError> {
             community,
         },
         member_upvotes: count(row.get(19)?).unwrap_or(0),
+        member_comments: count(row.get(32)?).unwrap_or(0),
         links: Links {
             github: row.get(23)?,
             project_page: row.get(24)?,

@@ -43,6 +43,8 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
         .context("--submit-max-age-days is too large")?;
     app_config.submissions_per_hour =
         u32::try_from(config.web.submit_per_hour).context("--submit-per-hour is too large")?;
+    app_config.comments_per_hour =
+        u32::try_from(config.web.comments_per_hour).context("--comments-per-hour is too large")?;
     let search = open_search(config)?;
     let digests = Arc::new(digest::engine(
         config,

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::error::HttpError;
 use crate::html::html_response;
-use crate::routes::feed::viewer;
+use crate::routes::feed::{hide_read, viewer};
 use crate::routes::params;
 use crate::search::{SearchMode, SearchRequest, Snippet};
 use crate::session::MaybeUser;
@@ -26,6 +26,7 @@ pub(crate) struct RawSearchParams {
     q: Option<String>,
     mode: Option<String>,
     category: Option<String>,
+    hide_read: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -41,6 +42,7 @@ impl RawSearchParams {
             q,
             mode,
             category: None,
+            hide_read: None,
         }
     }
 
@@ -139,8 +141,9 @@ pub(crate) async fn page(
     Query(raw): Query<RawSearchParams>,
 ) -> Result<Response, HttpError> {
     let params = raw.parse()?;
-    let viewer = viewer(&state, user).await?;
+    let mut viewer = viewer(&state, user).await?;
     let cacheable = viewer.user.is_none();
+    viewer.hide_read = viewer.user.is_some() && hide_read(raw.hide_read.as_deref());
     let mut search = SearchPage {
         query: params.query.clone(),
         mode: params.mode,
