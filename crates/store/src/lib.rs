@@ -17,6 +17,7 @@ mod jobs;
 mod listing;
 mod migrate;
 mod read;
+mod rows;
 mod stats;
 mod subscriptions;
 #[cfg(any(test, feature = "testing"))]
