@@ -39,6 +39,13 @@ use crate::snippet::{self, Snippet};
 
 /// Writer heap: ample for batches of thousands of abstracts on one thread.
 const WRITER_MEMORY: usize = 100_000_000;
+/// A bulk writer's heap per indexing thread: a thread writes a segment each time its
+/// heap fills, so a larger one means fewer, larger segments and less merging later,
+/// at this much memory per core.
+const BULK_MEMORY_PER_THREAD: usize = 192_000_000;
+/// tantivy runs at most this many indexing threads usefully (and it is the memory
+/// bound above times this).
+const BULK_MAX_THREADS: usize = 8;
 
 /// An open lexical index (reader side).
 pub struct LexicalIndex {
@@ -120,6 +127,30 @@ impl LexicalIndex {
             writer: self.index.writer_with_num_threads(1, WRITER_MEMORY)?,
             fields: self.fields,
         })
+    }
+
+    /// A writer with one indexing thread per core, for loading many papers at once
+    /// (see [`crate::BulkLoad`]). Takes the directory's writer lock like
+    /// [`LexicalIndex::writer`].
+    pub fn bulk_writer(&self) -> Result<LexicalWriter> {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(BULK_MAX_THREADS);
+        Ok(LexicalWriter {
+            writer: self
+                .index
+                .writer_with_num_threads(threads, threads * BULK_MEMORY_PER_THREAD)?,
+            fields: self.fields,
+        })
+    }
+
+    /// Whether the last commit holds no documents.
+    pub fn is_empty(&self) -> Result<bool> {
+        Ok(self
+            .index
+            .searchable_segment_metas()?
+            .iter()
+            .all(|segment| segment.num_docs() == 0))
     }
 
     /// Makes the last commit visible to searches.
@@ -333,6 +364,16 @@ impl LexicalWriter {
     pub fn upsert(&mut self, doc: &IndexDoc) -> Result<()> {
         let key = index_key(doc.key)?;
         self.delete(key);
+        self.writer
+            .add_document(schema::document(&self.fields, key, doc))?;
+        Ok(())
+    }
+
+    /// Adds the paper without first deleting what its key held: for an index known
+    /// not to have it (a bulk load into an empty index, keys ascending). Takes effect at
+    /// the next commit.
+    pub fn add(&mut self, doc: &IndexDoc) -> Result<()> {
+        let key = index_key(doc.key)?;
         self.writer
             .add_document(schema::document(&self.fields, key, doc))?;
         Ok(())
