@@ -29,11 +29,11 @@ mod searcher;
 mod similar;
 mod snippet;
 
+pub use bulk::BulkLoad;
 pub use dense::DenseOptions;
 pub use doc::IndexDoc;
 pub use error::{IndexError, Result};
 pub use lexical::Described;
-pub use bulk::BulkLoad;
 pub use maintain::{Reindex, Update, reindex};
 pub use papers_core::SearchMode;
 pub use query::{Filters, ParsedQuery};

@@ -64,7 +64,10 @@ impl IngestBatch<'_> {
     /// nothing.
     pub fn upsert(&mut self, record: PaperRecord) -> Result<UpsertOutcome, StoreError> {
         let outcomes = self.upsert_all(vec![record])?;
-        Ok(outcomes.first().copied().unwrap_or(UpsertOutcome::Unchanged))
+        Ok(outcomes
+            .first()
+            .copied()
+            .unwrap_or(UpsertOutcome::Unchanged))
     }
 
     /// Merges records into the store in order, as [`IngestBatch::upsert`] on each

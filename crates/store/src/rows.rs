@@ -136,7 +136,10 @@ mod tests {
         assert_eq!(sizes, [512, 512, 256, 128, 64, 16, 8, 4]);
         assert_eq!(sizes.iter().sum::<usize>(), 1500);
         // 26 values a row: at most 1,230 rows fit 32,000 parameters, so 512 still.
-        assert_eq!(statement_sizes(600, 26).collect::<Vec<_>>(), [512, 64, 16, 8]);
+        assert_eq!(
+            statement_sizes(600, 26).collect::<Vec<_>>(),
+            [512, 64, 16, 8]
+        );
         // A wide row lowers the cap to the power of two that fits.
         assert_eq!(
             statement_sizes(300, 100).collect::<Vec<_>>(),

@@ -192,7 +192,9 @@ fn spawn_index_follower(database: Database, search: Arc<SearchService>) {
                     Ok(Some(embedded)) => {
                         if embedded == 0 && backlog != Some(false) {
                             // Said once per backlog; bench/first-run.sh waits for it.
-                            tracing::info!("every paper has a vector and the indexes cover the store");
+                            tracing::info!(
+                                "every paper has a vector and the indexes cover the store"
+                            );
                         }
                         backlog = Some(embedded > 0);
                     }
