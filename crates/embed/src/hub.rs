@@ -29,7 +29,7 @@ pub const DEFAULT_ENDPOINT: &str = "https://huggingface.co";
 const OPTIONAL_FILES: [&str; 2] = ["modules.json", "sentence_bert_config.json"];
 
 /// Where and how to download from.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Hub {
     /// Base URL of the hub, without a trailing slash.
     pub endpoint: String,
@@ -41,6 +41,18 @@ pub struct Hub {
     /// An access token for gated or private repositories; without one, the token file
     /// the Hugging Face CLI writes (`<hf_home>/token`) is used if it exists.
     pub token: Option<String>,
+}
+
+/// Written by hand so that logging a `Hub` never prints the access token.
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub")
+            .field("endpoint", &self.endpoint)
+            .field("timeout", &self.timeout)
+            .field("progress", &self.progress)
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .finish()
+    }
 }
 
 impl Hub {

@@ -222,3 +222,12 @@ fn failures_name_the_hub_and_every_other_way() {
     assert!(error.hub.is_none(), "{error}");
     assert!(!snapshots.exists(), "nothing was downloaded");
 }
+
+#[test]
+fn debug_output_never_shows_the_access_token() {
+    let mut hub = hub("http://127.0.0.1:9");
+    hub.token = Some("hf_secret_token_value".to_owned());
+    let printed = format!("{hub:?}");
+    assert!(!printed.contains("hf_secret_token_value"), "{printed}");
+    assert!(printed.contains("token: Some(\"***\")"), "{printed}");
+}
