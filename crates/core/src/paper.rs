@@ -108,6 +108,27 @@ pub struct Community {
     pub num_comments: Option<u32>,
     pub github_repo: Option<String>,
     pub project_page: Option<String>,
+    /// Hugging Face's generated one-paragraph summary (`ai_summary`).
+    #[serde(default)]
+    pub ai_summary: Option<String>,
+    /// Hugging Face's generated keywords (`ai_keywords`).
+    #[serde(default)]
+    pub ai_keywords: Vec<String>,
+    /// Stars of the paper's GitHub repository, as Hugging Face counted them.
+    #[serde(default)]
+    pub github_stars: Option<u32>,
+    /// The organisation's display name (`organization` holds its account name).
+    #[serde(default)]
+    pub organization_fullname: Option<String>,
+    /// The organisation's avatar image URL.
+    #[serde(default)]
+    pub organization_avatar: Option<String>,
+    /// The paper's thumbnail image URL.
+    #[serde(default)]
+    pub thumbnail: Option<String>,
+    /// Images and videos Hugging Face shows with the paper (`mediaUrls`).
+    #[serde(default)]
+    pub media_urls: Vec<String>,
 }
 
 /// One account of a paper, as a parser yields it.
@@ -266,14 +287,33 @@ fn merge_community(target: &mut Community, incoming: Community) {
     };
     target.upvotes = max(target.upvotes, incoming.upvotes);
     target.num_comments = max(target.num_comments, incoming.num_comments);
+    target.github_stars = max(target.github_stars, incoming.github_stars);
     for (slot, value) in [
         (&mut target.submitted_by, incoming.submitted_by),
         (&mut target.organization, incoming.organization),
         (&mut target.github_repo, incoming.github_repo),
         (&mut target.project_page, incoming.project_page),
+        (&mut target.ai_summary, incoming.ai_summary),
+        (
+            &mut target.organization_fullname,
+            incoming.organization_fullname,
+        ),
+        (
+            &mut target.organization_avatar,
+            incoming.organization_avatar,
+        ),
+        (&mut target.thumbnail, incoming.thumbnail),
     ] {
         if slot.is_none() {
             *slot = value;
+        }
+    }
+    for (list, value) in [
+        (&mut target.ai_keywords, incoming.ai_keywords),
+        (&mut target.media_urls, incoming.media_urls),
+    ] {
+        if list.is_empty() {
+            *list = value;
         }
     }
 }

@@ -196,7 +196,7 @@ fn add_subscribers(
                     }
                 })
                 .collect(),
-            user_id: member.then_some(n as i64),
+            owner: member.then_some(n as i64),
         };
         let subscribed = digests
             .subscribe(store, &request, now())

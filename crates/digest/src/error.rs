@@ -1,5 +1,5 @@
-//! Errors of the digest engine. The web crate maps [`DigestError::Token`] and
-//! [`DigestError::Invalid`] to 400 and [`DigestError::Email`] to 422.
+//! Errors of the digest engine. The web crate maps [`DigestError::Token`],
+//! [`DigestError::Invalid`], [`DigestError::Email`] and [`DigestError::Ended`] to 400.
 
 use papers_store::StoreError;
 
@@ -22,6 +22,9 @@ pub enum DigestError {
     /// The token was genuine but its subscription is gone.
     #[error("no subscription {0}")]
     UnknownSubscription(i64),
+    /// A manage link of a subscription that has since been unsubscribed.
+    #[error("this subscription has ended; subscribe again to start a new one")]
+    Ended,
     /// A saved search or the member's votes could not be read.
     #[error("{0}")]
     Source(String),

@@ -3,8 +3,8 @@
 //! per-member classifier over paper embeddings), and mailing them exactly once.
 //!
 //! The crate is HTTP-free: the web crate calls [`Digests::subscribe`],
-//! [`Digests::confirm`], [`Digests::unsubscribe`] and [`Digests::preview`] from its
-//! handlers; the binary calls [`Digests::send_digests`] from `papers digest send`
+//! [`Digests::confirm`], [`Digests::update_preferences`], [`Digests::unsubscribe`] and
+//! [`Digests::preview`] from its handlers; the binary calls [`Digests::send_digests`] from `papers digest send`
 //! and, at [`next_send_time`], from the scheduler in `papers serve`. Nothing here
 //! reads the environment or the clock: settings, secrets and `now` are passed in.
 //!
@@ -32,14 +32,16 @@ use papers_store::{Store, Subscription};
 pub use compose::{Digest, DigestPaper, PeriodData, Section, SectionKind, SubscriberInputs};
 pub use email::{Email, EmailError};
 pub use error::{ConfigError, DigestError};
-pub use links::{CONFIRM_TTL, Links, PublicUrl, PublicUrlError, UNSUBSCRIBE_TTL};
+pub use links::{
+    CONFIRM_TTL, Links, MANAGE_TTL, PREVIEW_TTL, PublicUrl, PublicUrlError, UNSUBSCRIBE_TTL,
+};
 pub use mail::{Mail, Mailer, RetryPolicy, SendError, SmtpConfig};
-pub use papers_store::{Frequency, SubscriptionStatus};
+pub use papers_store::{Frequency, Preferences, SubscriptionStatus};
 pub use period::{FEED_TIME_ZONE, Period, feed_day, next_send_time};
 pub use render::{Rendered, Templates};
 pub use send::{Deliver, NoDelivery, Report, SENDER_JOB, SendRequest};
 pub use sources::{MemberVotes, NoVotes, SavedSearch, SourceError, Sources, TermSearch, VotesFn};
-pub use subscribe::{SubscribeRequest, Subscribed, Unsubscribed};
+pub use subscribe::{MAIL_INTERVAL, SubscribeOutcome, SubscribeRequest, Subscribed, Unsubscribed};
 pub use token::{Purpose, Secret, TokenError};
 
 /// What a digest holds and how picks are trained.
@@ -182,6 +184,40 @@ impl Digests {
             html: rendered.html,
             message_id: format!(
                 "<confirm.{}.{}@{}>",
+                subscription.id,
+                now.timestamp(),
+                self.links.base().host()
+            ),
+            unsubscribe_url: None,
+            date: now,
+        })
+    }
+
+    /// The mail an address that already has a subscription gets when someone asks to
+    /// subscribe it: a link for its owner to change or stop it (and to confirm it, if
+    /// still pending). It names no categories or searches, which may be a stranger's.
+    pub fn manage_mail(
+        &self,
+        subscription: &Subscription,
+        now: DateTime<Utc>,
+    ) -> Result<Mail, DigestError> {
+        let email = Email::parse(&subscription.email)?;
+        let links = render::ManageLinks {
+            manage: self.links.manage(subscription, now),
+            confirm: (subscription.status == SubscriptionStatus::Pending)
+                .then(|| self.links.confirm(subscription, now)),
+            preview: self.links.preview(subscription, now),
+        };
+        let rendered =
+            self.templates
+                .manage(&email, subscription.frequency, &self.links, &links)?;
+        Ok(Mail {
+            to: email,
+            subject: rendered.subject,
+            text: rendered.text,
+            html: rendered.html,
+            message_id: format!(
+                "<manage.{}.{}@{}>",
                 subscription.id,
                 now.timestamp(),
                 self.links.base().host()

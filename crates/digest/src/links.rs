@@ -1,8 +1,9 @@
-//! Every URL a mail carries: paper pages, confirmation and unsubscribe links, all on
-//! the configured public base URL.
+//! Every URL a mail carries: paper pages and the signed links (confirm, manage,
+//! unsubscribe, preview), all on the configured public base URL.
 //!
 //! The paths here are the contract with the web crate's routes:
-//! `GET /papers/{id}`, `GET /subscriptions/confirm/{token}` and
+//! `GET /papers/{id}`, `GET /subscribe`, `GET /subscriptions/confirm/{token}`,
+//! `GET|POST /subscriptions/manage/{token}`, `GET /digest/preview?token=…` and
 //! `GET|POST /unsubscribe/{token}` (GET shows a confirmation page, because mail
 //! scanners prefetch links; POST with `List-Unsubscribe=One-Click` unsubscribes).
 
@@ -16,6 +17,11 @@ use crate::token::{self, Purpose, Secret, TokenClaims};
 pub const CONFIRM_TTL: Duration = Duration::hours(48);
 /// How long an unsubscribe link works: long, since people unsubscribe from old mail.
 pub const UNSUBSCRIBE_TTL: Duration = Duration::days(365);
+/// How long the link in a manage mail works: it changes what the address gets, so a
+/// day, long enough to read the mail.
+pub const MANAGE_TTL: Duration = Duration::hours(24);
+/// How long a preview link works: it only shows the next digest.
+pub const PREVIEW_TTL: Duration = Duration::days(7);
 
 /// The site's public base URL, without a trailing slash.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,9 +91,12 @@ impl Links {
         format!("{}/papers/{id}", self.base.0)
     }
 
-    /// The page to manage a subscription (the web crate's preferences page).
+    /// Where a subscriber changes what they get: the subscribe page, which mails the
+    /// address's owner a manage link (or, for a member whose verified address it is,
+    /// changes it on the spot). A digest carries this rather than a manage link, so a
+    /// forwarded digest does not hand out the power to change the subscription.
     pub fn preferences(&self) -> String {
-        format!("{}/subscriptions", self.base.0)
+        format!("{}/subscribe", self.base.0)
     }
 
     pub fn confirm(&self, subscription: &Subscription, now: DateTime<Utc>) -> String {
@@ -95,9 +104,19 @@ impl Links {
         format!("{}/subscriptions/confirm/{token}", self.base.0)
     }
 
+    pub fn manage(&self, subscription: &Subscription, now: DateTime<Utc>) -> String {
+        let token = self.token(subscription, Purpose::Manage, now + MANAGE_TTL);
+        format!("{}/subscriptions/manage/{token}", self.base.0)
+    }
+
     pub fn unsubscribe(&self, subscription: &Subscription, now: DateTime<Utc>) -> String {
         let token = self.token(subscription, Purpose::Unsubscribe, now + UNSUBSCRIBE_TTL);
         format!("{}/unsubscribe/{token}", self.base.0)
+    }
+
+    pub fn preview(&self, subscription: &Subscription, now: DateTime<Utc>) -> String {
+        let token = self.token(subscription, Purpose::Preview, now + PREVIEW_TTL);
+        format!("{}/digest/preview?token={token}", self.base.0)
     }
 
     fn token(
@@ -115,12 +134,19 @@ impl Links {
     }
 }
 
-/// Confirmation tokens die with the nonce (replaced on unsubscribe); unsubscribe
-/// tokens must keep working after it, so a repeated one-click POST stays harmless.
+/// Which nonce a link is signed with, and so what revokes it.
+///
+/// Confirmation links die with `token_nonce`, replaced on unsubscribe, so a
+/// confirmation mailed before cannot start the subscription again. The others use
+/// `link_nonce`, replaced only when the address starts a new subscription after
+/// unsubscribing: that is what revokes old unsubscribe links (resubscribe to cut off
+/// a leaked one), while the one-click unsubscribe in a digest just sent keeps working
+/// whatever anyone else asks for the address (a subscribe request for a running
+/// subscription changes nothing), and a repeated one-click POST stays harmless.
 pub(crate) fn nonce_for(subscription: &Subscription, purpose: Purpose) -> &str {
     match purpose {
         Purpose::Confirm => &subscription.token_nonce,
-        Purpose::Unsubscribe => "",
+        Purpose::Manage | Purpose::Unsubscribe | Purpose::Preview => &subscription.link_nonce,
     }
 }
 

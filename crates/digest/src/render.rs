@@ -43,7 +43,27 @@ const TEMPLATES: &[(&str, &str)] = &[
         "confirm/body.html.j2",
         include_str!("../templates/confirm/body.html.j2"),
     ),
+    (
+        "manage/subject.txt.j2",
+        include_str!("../templates/manage/subject.txt.j2"),
+    ),
+    (
+        "manage/body.txt.j2",
+        include_str!("../templates/manage/body.txt.j2"),
+    ),
+    (
+        "manage/body.html.j2",
+        include_str!("../templates/manage/body.html.j2"),
+    ),
 ];
+
+/// The signed links a manage mail carries, one purpose each.
+pub(crate) struct ManageLinks {
+    pub manage: String,
+    /// Only while the subscription waits for confirmation.
+    pub confirm: Option<String>,
+    pub preview: String,
+}
 
 pub struct Templates {
     env: Environment<'static>,
@@ -151,6 +171,26 @@ impl Templates {
             base_url => links.base().as_str(),
         };
         self.render("confirm", context)
+    }
+
+    pub(crate) fn manage(
+        &self,
+        email: &Email,
+        frequency: Frequency,
+        links: &Links,
+        manage: &ManageLinks,
+    ) -> Result<Rendered, DigestError> {
+        let context = context! {
+            email => email.as_str(),
+            frequency => frequency.as_str(),
+            manage_url => &manage.manage,
+            manage_hours => crate::MANAGE_TTL.num_hours(),
+            confirm_url => &manage.confirm,
+            confirm_hours => crate::CONFIRM_TTL.num_hours(),
+            preview_url => &manage.preview,
+            base_url => links.base().as_str(),
+        };
+        self.render("manage", context)
     }
 
     fn render(&self, kind: &str, context: minijinja::Value) -> Result<Rendered, DigestError> {

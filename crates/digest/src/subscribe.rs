@@ -1,9 +1,14 @@
-//! Subscribing with double opt-in, confirming, and one-click unsubscribing: plain
-//! functions over the store that the web crate's handlers call.
+//! Subscribing with double opt-in, the manage link an address already subscribed gets
+//! instead of a change, confirming, changing preferences and one-click unsubscribing:
+//! plain functions over the store that the web crate's handlers call.
+//!
+//! A subscription is changed only by its owner: whoever follows a link mailed to the
+//! address, or a member whose verified account address it is. Anyone else's request
+//! for the address changes nothing and is answered exactly like a new one.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use papers_core::Category;
-use papers_store::{Frequency, NewSubscription, Store, Subscription, SubscriptionStatus};
+use papers_store::{Frequency, NewSubscription, Preferences, Store, Subscription};
 
 use crate::links::nonce_for;
 use crate::token::{self, Purpose};
@@ -14,23 +19,47 @@ pub const MAX_CATEGORIES: usize = 20;
 pub const MAX_QUERIES: usize = 10;
 pub const MAX_QUERY_LENGTH: usize = 200;
 
-/// The body of `POST /api/subscriptions`, plus the member when logged in.
+/// At most one confirmation or manage mail goes to an address in this long, however
+/// often anyone asks (the slot is kept in the store, so it holds on every node and
+/// across restarts).
+pub const MAIL_INTERVAL: Duration = Duration::minutes(10);
+
+/// The body of `POST /api/subscriptions` or the subscribe form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubscribeRequest {
     pub email: String,
     pub frequency: Frequency,
     pub categories: Vec<String>,
     pub queries: Vec<String>,
-    /// The logged-in member subscribing with their account's address.
-    pub user_id: Option<i64>,
+    /// The logged-in member asking, only when their account's address is verified and
+    /// is `email`: the address's owner, whose request changes the subscription at once
+    /// and links it to the account. `None` for everyone else, whose request for an
+    /// address that already has a subscription changes nothing.
+    pub owner: Option<i64>,
+}
+
+/// What a subscribe did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubscribeOutcome {
+    /// A new subscription (a new address, or one that had unsubscribed), pending until
+    /// the address's owner follows the confirmation link.
+    Started,
+    /// The address already had a pending or confirmed subscription, left as it was;
+    /// its owner is mailed a link to manage it.
+    Existing,
+    /// The owner's own request (see [`SubscribeRequest::owner`]) changed it directly.
+    Owned,
 }
 
 #[derive(Debug)]
 pub struct Subscribed {
     pub subscription: Subscription,
-    /// The double opt-in mail to send; `None` when the address was already confirmed
-    /// and only its preferences changed.
-    pub confirmation: Option<Mail>,
+    pub outcome: SubscribeOutcome,
+    /// The mail to send: the confirmation for [`SubscribeOutcome::Started`], the
+    /// manage mail for [`SubscribeOutcome::Existing`]. `None` for the owner's own
+    /// change, and when the address was mailed within [`MAIL_INTERVAL`]: the caller
+    /// answers the same either way, so nobody learns which happened.
+    pub mail: Option<Mail>,
 }
 
 /// What an unsubscribe did; `changed` is false for a repeated click.
@@ -41,38 +70,85 @@ pub struct Unsubscribed {
 }
 
 impl Digests {
-    /// Creates or updates the address's subscription. Nothing is mailed here: the
-    /// caller sends `confirmation` with [`crate::Mailer::send`], so a slow SMTP server
-    /// never holds a store transaction open.
+    /// Handles a subscribe request. From anyone but the owner it starts a subscription
+    /// for a new address, and for an address that has one changes nothing at all and
+    /// mails the owner a manage link instead. Nothing is mailed here: the caller sends
+    /// `mail` with [`crate::Mailer::send`] (so a slow SMTP server never holds a store
+    /// transaction open) and calls [`Digests::mail_not_sent`] if that fails.
     pub fn subscribe(
         &self,
         store: &mut Store,
         request: &SubscribeRequest,
         now: DateTime<Utc>,
     ) -> Result<Subscribed, DigestError> {
+        // Everything the request says is checked before the store is asked, so a bad
+        // request is refused the same way whatever the address's state.
         let email = Email::parse(&request.email)?;
+        let preferences = parse_preferences(&Preferences {
+            frequency: request.frequency,
+            categories: request.categories.clone(),
+            queries: request.queries.clone(),
+        })?;
         let new = NewSubscription {
             email: email.as_str().to_owned(),
-            frequency: request.frequency,
-            categories: parse_categories(&request.categories)?,
-            queries: parse_queries(&request.queries)?,
-            user_id: request.user_id,
+            frequency: preferences.frequency,
+            categories: preferences.categories,
+            queries: preferences.queries,
+            user_id: request.owner,
             token_nonce: new_nonce(),
+            link_nonce: new_nonce(),
         };
-        let subscription = store.upsert_subscription(&new, now)?;
-        let confirmation = match subscription.status {
-            SubscriptionStatus::Confirmed => None,
-            _ => Some(self.confirmation_mail(&subscription, now)?),
+        if request.owner.is_some() {
+            let subscription = store.set_owned_subscription(&new, now)?;
+            tracing::info!(
+                subscription.id = subscription.id,
+                "owner changed the subscription"
+            );
+            return Ok(Subscribed {
+                subscription,
+                outcome: SubscribeOutcome::Owned,
+                mail: None,
+            });
+        }
+        let found = store.request_subscription(&new, now, MAIL_INTERVAL)?;
+        let outcome = if found.started {
+            SubscribeOutcome::Started
+        } else {
+            SubscribeOutcome::Existing
+        };
+        let mail = match (found.may_mail, outcome) {
+            (false, _) => None,
+            (true, SubscribeOutcome::Started) => {
+                Some(self.confirmation_mail(&found.subscription, now)?)
+            }
+            (true, _) => Some(self.manage_mail(&found.subscription, now)?),
         };
         tracing::info!(
-            subscription.id = subscription.id,
-            status = subscription.status.as_str(),
-            "subscribed"
+            subscription.id = found.subscription.id,
+            status = found.subscription.status.as_str(),
+            started = found.started,
+            mailed = mail.is_some(),
+            "subscribe request"
         );
         Ok(Subscribed {
-            subscription,
-            confirmation,
+            subscription: found.subscription,
+            outcome,
+            mail,
         })
+    }
+
+    /// Gives the address's mail slot back when the mail [`Digests::subscribe`] returned
+    /// (at `now`) could not be sent, so the reader can ask again at once.
+    pub fn mail_not_sent(
+        &self,
+        store: &Store,
+        subscribed: &Subscribed,
+        now: DateTime<Utc>,
+    ) -> Result<(), DigestError> {
+        if subscribed.mail.is_some() {
+            store.release_subscription_mail(subscribed.subscription.id, now)?;
+        }
+        Ok(())
     }
 
     /// Follows a confirmation link. Confirming twice is fine; a tampered, expired or
@@ -87,6 +163,27 @@ impl Digests {
         if store.confirm_subscription(subscription.id, now)? {
             tracing::info!(subscription.id = subscription.id, "subscription confirmed");
         }
+        store
+            .subscription(subscription.id)?
+            .ok_or(DigestError::UnknownSubscription(subscription.id))
+    }
+
+    /// Changes what the subscription gets, through a manage link (the owner's: it was
+    /// mailed to the address). A subscription that has ended is not changed:
+    /// subscribing again starts a new one, confirmed by mail.
+    pub fn update_preferences(
+        &self,
+        store: &Store,
+        token: &str,
+        preferences: &Preferences,
+        now: DateTime<Utc>,
+    ) -> Result<Subscription, DigestError> {
+        let subscription = self.verified(store, token, Purpose::Manage, now)?;
+        let preferences = parse_preferences(preferences)?;
+        if !store.update_subscription_preferences(subscription.id, &preferences)? {
+            return Err(DigestError::Ended);
+        }
+        tracing::info!(subscription.id = subscription.id, "preferences changed");
         store
             .subscription(subscription.id)?
             .ok_or(DigestError::UnknownSubscription(subscription.id))
@@ -114,8 +211,8 @@ impl Digests {
         })
     }
 
-    /// Checks a token against its subscription without changing anything, for the
-    /// page a GET on an unsubscribe link shows.
+    /// Checks a token of `purpose` against its subscription without changing
+    /// anything: for the pages a GET on a mailed link shows, and the preview.
     pub fn verified(
         &self,
         store: &Store,
@@ -138,6 +235,15 @@ impl Digests {
         )?;
         Ok(subscription)
     }
+}
+
+/// Normalises what a subscriber asked for, refusing what a digest cannot use.
+fn parse_preferences(input: &Preferences) -> Result<Preferences, DigestError> {
+    Ok(Preferences {
+        frequency: input.frequency,
+        categories: parse_categories(&input.categories)?,
+        queries: parse_queries(&input.queries)?,
+    })
 }
 
 fn parse_categories(input: &[String]) -> Result<Vec<String>, DigestError> {

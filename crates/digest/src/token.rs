@@ -1,10 +1,12 @@
-//! Signed, expiring tokens for confirmation and unsubscribe links.
+//! Signed, expiring tokens for the links a mail carries: one purpose per link.
 //!
 //! A token is `{subscription id}.{purpose}.{expiry, unix seconds}.{MAC}` where the MAC
-//! is HMAC-SHA256 with the server secret over those fields (and, for confirmation
-//! tokens, the subscription's nonce), truncated to 128 bits and hex encoded. Nothing
-//! secret is in the token and nothing needs storing per token; changing the secret
-//! invalidates every link ever mailed.
+//! is HMAC-SHA256 with the server secret over those fields and a nonce the store keeps
+//! for the subscription (see `links::nonce_for`: replacing it revokes the links signed
+//! with it), truncated to 128 bits and hex encoded. The purpose is inside the MAC, so a
+//! link mailed for one purpose (say, unsubscribing) never works for another (say,
+//! reading the digest preview). Nothing secret is in the token and nothing needs
+//! storing per token; changing the secret invalidates every link ever mailed.
 
 use std::fmt;
 
@@ -35,18 +37,34 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// What a token allows; a token for one purpose never works for the other.
+/// What a token allows; a token for one purpose never works for another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
+    /// Confirm a pending subscription (the double opt-in link).
     Confirm,
+    /// Open the page where the address's owner changes or stops the subscription.
+    Manage,
+    /// Stop the digests (the one-click link in every digest).
     Unsubscribe,
+    /// Read the next digest on the site.
+    Preview,
 }
 
 impl Purpose {
+    /// Every purpose, for tests that check they do not mix.
+    pub const ALL: [Purpose; 4] = [
+        Purpose::Confirm,
+        Purpose::Manage,
+        Purpose::Unsubscribe,
+        Purpose::Preview,
+    ];
+
     fn code(self) -> &'static str {
         match self {
             Purpose::Confirm => "c",
+            Purpose::Manage => "m",
             Purpose::Unsubscribe => "u",
+            Purpose::Preview => "p",
         }
     }
 }
@@ -238,11 +256,32 @@ mod tests {
 
     #[test]
     fn purposes_do_not_mix_and_garbage_is_malformed() {
-        let token = token(Purpose::Unsubscribe);
-        assert_eq!(
-            check(&token, Purpose::Confirm, "nonce", now()),
-            Err(TokenError::Malformed)
-        );
+        for signed in Purpose::ALL {
+            let token = token(signed);
+            for asked in Purpose::ALL {
+                let result = check(&token, asked, "nonce", now());
+                if asked == signed {
+                    assert_eq!(result, Ok(42));
+                } else {
+                    assert_eq!(
+                        result,
+                        Err(TokenError::Malformed),
+                        "{signed:?} as {asked:?}"
+                    );
+                    // Relabelling the purpose breaks the signature.
+                    let relabelled = token.replacen(
+                        &format!(".{}.", signed.code()),
+                        &format!(".{}.", asked.code()),
+                        1,
+                    );
+                    assert_eq!(
+                        check(&relabelled, asked, "nonce", now()),
+                        Err(TokenError::BadSignature),
+                        "{signed:?} relabelled {asked:?}"
+                    );
+                }
+            }
+        }
         for garbage in ["", "1.u.2", "x.u.1.00", "1.u.1.zz", "1.u.1.00.extra"] {
             assert_eq!(
                 check(garbage, Purpose::Unsubscribe, "nonce", now()),

@@ -93,6 +93,15 @@ impl Searcher {
         ))
     }
 
+    /// The change-log position each index covers, lexical then dense: what operators
+    /// compare with the newest change to see how far behind each one is.
+    pub fn watermarks(&self) -> Result<(u64, u64)> {
+        Ok((
+            self.lexical.watermark()?.unwrap_or(0),
+            self.dense.watermark(),
+        ))
+    }
+
     /// The store change-log position both indexes cover.
     pub fn watermark(&self) -> Result<u64> {
         let lexical = self.lexical.watermark()?.unwrap_or(0);

@@ -47,6 +47,68 @@ pub enum Command {
     /// Print the configuration in force (flags, environment, file, defaults), with
     /// where each value came from; secrets are masked.
     Config,
+    /// Members: create accounts, list them, grant and revoke roles.
+    User(UserArgs),
+    /// Personal access tokens for the JSON API.
+    Token(TokenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UserArgs {
+    #[command(subcommand)]
+    pub action: UserAction,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RoleArg {
+    Admin,
+    Moderator,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Create a member (the sign-up rules apply). The password is read from the first
+    /// line of standard input, so it never appears in the process list or shell history.
+    Create {
+        /// The username (2-32 letters, digits, '-' or '_').
+        name: String,
+        #[arg(long)]
+        email: String,
+        /// Grant the admin role too.
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from standard input (required).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Every member with their roles and token count.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Grant a role: admin (the /admin pages and API) or moderator.
+    Grant { name: String, role: RoleArg },
+    /// Take a role away.
+    Revoke { name: String, role: RoleArg },
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    #[command(subcommand)]
+    pub action: TokenAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenAction {
+    /// Make a personal access token for a member and print it, once: only its digest
+    /// is stored. Send it as `Authorization: Bearer TOKEN`.
+    Create {
+        /// The member's username.
+        name: String,
+        /// What the token is for, shown in the member's list.
+        #[arg(long, default_value = "made with papers token create")]
+        label: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -5,7 +5,7 @@
 //! A value comes from the first of: a flag, an environment variable, the file
 //! (`--config FILE` or `PAPERS_CONFIG`), the default. An empty variable counts as unset.
 //! The file has one table per section below (`[store]`, `[model]`, `[web]`, `[mail]`,
-//! `[digest]`, `[log]`) and one key per setting, named as the field; a key no setting
+//! `[digest]`, `[harvest]`, `[log]`) and one key per setting, named as the field; a key no setting
 //! has is an error. `papers config` prints the result, with where each value came from.
 //!
 //! To add a setting, add a field to the table below: its doc comment becomes the flag's
@@ -30,6 +30,7 @@ use self::setting::Fallback::{Text, UnderHome};
 use self::setting::Scope::{self, Commands, Global};
 use self::setting::{Entry, Origin, settings};
 use crate::cli::Cli;
+use crate::harvester::{HarvestSpec, Interval};
 
 /// The model searched for in the cache and on the hub unless `--model-id` names another;
 /// also the model id an index is tagged with when no model is available, so a later run
@@ -119,6 +120,19 @@ settings! {
             flag: "workers", on: SERVE,
             env: "PAPERS_WORKERS",
         }
+        /// How many days after its first version on arXiv a paper may still be
+        /// submitted to the daily feed (as on Hugging Face); 0 for no limit.
+        submit_max_age_days: usize {
+            flag: "submit-max-age-days", on: SERVE,
+            env: "PAPERS_SUBMIT_MAX_AGE_DAYS",
+            default: Text("14"),
+        }
+        /// Papers one member may submit per hour.
+        submit_per_hour: usize {
+            flag: "submit-per-hour", on: SERVE,
+            env: "PAPERS_SUBMIT_PER_HOUR",
+            default: Text("20"),
+        }
     }
 
     /// Mail: SMTP, the sender, and the key that signs mailed links.
@@ -165,6 +179,89 @@ settings! {
         embedding_model: Option<String> {
             flag: "embedding-model", on: MAILING,
             env: "PAPERS_EMBEDDING_MODEL",
+        }
+    }
+
+    /// Scheduled harvesting in `papers serve`: what, from where, and how often.
+    harvest: HarvestConfig {
+        /// What `papers serve` keeps harvesting, space-separated: `arxiv:CATEGORY,…`
+        /// (OAI-PMH, one set per archive, filtered to the categories; a bare archive
+        /// such as `cs` keeps all of it) and `hf` (Hugging Face daily papers), e.g.
+        /// "arxiv:cs.CL,cs.IR,stat.ML hf". Unset: no harvesting.
+        sources: Option<HarvestSpec> {
+            flag: "harvest", on: SERVE,
+            env: "PAPERS_HARVEST",
+        }
+        /// The day a store that never harvested arXiv starts from (YYYY-MM-DD; default:
+        /// two days ago). Later harvests continue where the last one ended.
+        since: Option<chrono::NaiveDate> {
+            flag: "harvest-since", on: SERVE,
+            env: "PAPERS_HARVEST_SINCE",
+        }
+        /// arXiv's OAI-PMH endpoint.
+        arxiv_oai_url: String {
+            flag: "arxiv-oai-url", on: SERVE,
+            env: "PAPERS_ARXIV_OAI_URL",
+            default: Text(papers_ingest::harvest::oai::DEFAULT_BASE),
+        }
+        /// arXiv's API (Atom, `/api/query`), which `papers serve` fetches submitted
+        /// papers from: arXiv's, a mirror, or a test server.
+        arxiv_api_url: String {
+            flag: "arxiv-api-url", on: SERVE,
+            env: "PAPERS_ARXIV_API_URL",
+            default: Text(papers_ingest::harvest::arxiv_api::DEFAULT_BASE),
+        }
+        /// The Hugging Face site whose daily papers API is read.
+        hf_url: String {
+            flag: "hf-url", on: SERVE,
+            env: "PAPERS_HF_URL",
+            default: Text(papers_ingest::harvest::hf::DEFAULT_BASE),
+        }
+        /// When arXiv is harvested each day (HH:MM in --arxiv-tz): after its nightly
+        /// announcement at 20:00 America/New_York.
+        arxiv_time: chrono::NaiveTime {
+            flag: "arxiv-time", on: SERVE,
+            env: "PAPERS_ARXIV_TIME",
+            default: Text("21:00"),
+        }
+        /// The time zone of --arxiv-time (an IANA name).
+        arxiv_tz: chrono_tz::Tz {
+            flag: "arxiv-tz", on: SERVE,
+            env: "PAPERS_ARXIV_TZ",
+            default: Text("America/New_York"),
+        }
+        /// The longest time between two arXiv harvests (s, m, h or d): a node started
+        /// longer than this after the last success harvests at once.
+        arxiv_interval: Interval {
+            flag: "arxiv-interval", on: SERVE,
+            env: "PAPERS_ARXIV_INTERVAL",
+            default: Text("24h"),
+        }
+        /// How often Hugging Face's recent days are fetched again (s, m, h or d).
+        hf_interval: Interval {
+            flag: "hf-interval", on: SERVE,
+            env: "PAPERS_HF_INTERVAL",
+            default: Text("1h"),
+        }
+        /// How many days of Hugging Face daily papers each refresh reads, today first.
+        hf_days: usize {
+            flag: "hf-days", on: SERVE,
+            env: "PAPERS_HF_DAYS",
+            default: Text("3"),
+        }
+        /// The least time between two requests to one source, in milliseconds (arXiv
+        /// asks for 3 seconds).
+        request_delay_ms: usize {
+            flag: "harvest-request-delay-ms", on: SERVE,
+            env: "PAPERS_HARVEST_REQUEST_DELAY_MS",
+            default: Text("3000"),
+        }
+        /// The wait before retrying a failed harvest (s, m, h or d), doubled after each
+        /// failure in a row up to the source's interval.
+        retry_delay: Interval {
+            flag: "harvest-retry-delay", on: SERVE,
+            env: "PAPERS_HARVEST_RETRY_DELAY",
+            default: Text("5m"),
         }
     }
 

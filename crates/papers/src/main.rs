@@ -12,6 +12,8 @@
 mod cli;
 mod cmd;
 mod config;
+mod fetcher;
+mod harvester;
 mod output;
 mod progress;
 mod query_batch;
@@ -50,6 +52,8 @@ fn main() -> ExitCode {
         Command::Model(args) => cmd::model::run(config, args),
         Command::Digest(args) => cmd::digest::run(config, args),
         Command::Config => cmd::config::run(config),
+        Command::User(args) => cmd::user::run(config, args),
+        Command::Token(args) => cmd::user::run_token(config, args),
     };
     match result {
         Ok(code) => code,

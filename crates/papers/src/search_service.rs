@@ -545,7 +545,7 @@ pub fn rebuild(
     Ok(rebuild.finish(watermark)?)
 }
 
-/// The web crate's view of search.
+/// The web crate's view of search, and of the digests' saved searches for its preview.
 pub struct WebSearch(pub Arc<SearchService>);
 
 impl papers_web::SearchBackend for WebSearch {
@@ -590,6 +590,44 @@ impl papers_web::SearchBackend for WebSearch {
     fn similar_cached(&self, key: i64, k: usize) -> Option<Vec<papers_web::SearchHit>> {
         let hits = self.0.similar_cached(key, k)?;
         Some(hits.iter().map(|hit| web_hit(hit, None)).collect())
+    }
+
+    /// The digest preview answers saved searches as the sender does.
+    fn saved_search(&self) -> Option<&dyn SavedSearch> {
+        Some(self)
+    }
+}
+
+impl SavedSearch for WebSearch {
+    fn matching(
+        &self,
+        query: &str,
+        candidates: &[&StoredPaper],
+    ) -> Result<Vec<i64>, papers_digest::SourceError> {
+        IndexedSavedSearch(&self.0).matching(query, candidates)
+    }
+}
+
+/// What `/admin`, `/readyz` and `/metrics` ask of this node: how far each index has
+/// followed the change log, and which model's vectors count.
+impl papers_web::NodeStatus for WebSearch {
+    fn index_watermarks(&self) -> Result<Vec<papers_web::IndexWatermark>, papers_web::BoxError> {
+        let (lexical, dense) = self.0.read()?.watermarks()?;
+        let position = |watermark: u64| i64::try_from(watermark).unwrap_or(i64::MAX);
+        Ok(vec![
+            papers_web::IndexWatermark {
+                name: "lexical".to_owned(),
+                watermark: position(lexical),
+            },
+            papers_web::IndexWatermark {
+                name: "dense".to_owned(),
+                watermark: position(dense),
+            },
+        ])
+    }
+
+    fn embedding_model(&self) -> Option<String> {
+        self.0.embedder_model_id()
     }
 }
 

@@ -52,6 +52,19 @@ pub(crate) fn parse_authors(id: &str, text: &str) -> Result<Vec<String>, StoreEr
     serde_json::from_str(text).map_err(|e| corrupt(id, Corruption::Authors(e)))
 }
 
+/// A list of strings as a JSON array, or NULL when empty (Hugging Face's keywords and
+/// media).
+pub(crate) fn string_list(list: &[String]) -> Option<String> {
+    (!list.is_empty()).then(|| authors(list))
+}
+
+pub(crate) fn parse_string_list(id: &str, text: Option<String>) -> Result<Vec<String>, StoreError> {
+    match text {
+        None => Ok(Vec::new()),
+        Some(text) => parse_authors(id, &text),
+    }
+}
+
 pub(crate) fn parse_id(text: &str) -> Result<ArxivId, StoreError> {
     ArxivId::parse(text).map_err(|e| corrupt(text, e.into()))
 }

@@ -100,6 +100,8 @@ pub enum Corruption {
     Frequency(String),
     #[error("status {0:?}")]
     Status(String),
+    #[error("job outcome {0:?}")]
+    Outcome(String),
     #[error("missing {0}")]
     Missing(&'static str),
 }

@@ -14,7 +14,8 @@ use chrono::{DateTime, Utc};
 use papers_core::{Paper, PaperRecord, Source};
 
 use crate::codec::{
-    authors, categories, count_param, day, parse_categories, parse_timestamp, timestamp,
+    authors, categories, count_param, day, parse_categories, parse_timestamp, string_list,
+    timestamp,
 };
 use crate::db::{Db, ToValue, Value, WriteOrder};
 use crate::read::{PAPER_COLUMNS, load_versions_of, paper_from_row};
@@ -134,6 +135,16 @@ impl IngestBatch<'_> {
         keys.extend(stored_keys(&order, &merged));
         self.write_sources(&sources, &keys)?;
         Ok(outcomes)
+    }
+
+    /// The transaction's connection, for other store modules that write in it.
+    pub(crate) fn db(&self) -> &Db {
+        self.db
+    }
+
+    /// The batch's `now`, as stored.
+    pub(crate) fn now(&self) -> &str {
+        &self.now
     }
 
     pub fn commit(mut self) -> Result<(), StoreError> {
@@ -350,9 +361,10 @@ impl Drop for IngestBatch<'_> {
 const WRITTEN_COLUMNS: &str = "id, title, abstract, authors, categories, primary_category, doi, \
      journal_ref, comments, report_no, license, submitter, published, updated, latest_version, \
      metadata_source, feed_day, submitted_by, organization, source_upvotes, num_comments, \
-     github_repo, project_page, github_url, project_url";
+     github_repo, project_page, github_url, project_url, ai_summary, ai_keywords, github_stars, \
+     organization_fullname, organization_avatar, thumbnail, media_urls";
 /// How many they are.
-const PARAMS: usize = 25;
+const PARAMS: usize = 32;
 
 /// `column = excluded.column` for each of [`WRITTEN_COLUMNS`].
 fn update_assignments() -> String {
@@ -366,7 +378,7 @@ fn update_assignments() -> String {
         .join(", ")
 }
 
-/// The 25 values of [`WRITTEN_COLUMNS`] for one paper.
+/// The 32 values of [`WRITTEN_COLUMNS`] for one paper.
 fn paper_params(paper: &Paper) -> Vec<Value> {
     let metadata = &paper.metadata;
     let community = &paper.community;
@@ -400,5 +412,12 @@ fn paper_params(paper: &Paper) -> Vec<Value> {
         community.project_page.to_value(),
         links.github.to_value(),
         links.project_page.to_value(),
+        community.ai_summary.to_value(),
+        string_list(&community.ai_keywords).to_value(),
+        count_param(community.github_stars).to_value(),
+        community.organization_fullname.to_value(),
+        community.organization_avatar.to_value(),
+        community.thumbnail.to_value(),
+        string_list(&community.media_urls).to_value(),
     ]
 }

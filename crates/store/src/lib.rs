@@ -6,17 +6,23 @@
 //! ([`Store::begin_ingest`]) so a file either lands whole or not at all; readers see
 //! the last committed state and are never blocked by a writer.
 
+mod access_tokens;
 mod accounts;
 mod codec;
 mod db;
 mod digests;
 mod error;
 mod feed;
+mod harvest_state;
+mod health;
 mod ingest;
+mod job_runs;
 mod jobs;
 mod listing;
 mod migrate;
+mod new_papers;
 mod read;
+mod roles;
 mod rows;
 mod stats;
 mod subscriptions;
@@ -30,16 +36,24 @@ use std::path::{Path, PathBuf};
 
 use db::Db;
 
+pub use access_tokens::{AccessToken, TokenOwner};
 pub use accounts::{Session, SignUpConflict, User};
 pub use digests::SendState;
 pub use error::{Corruption, StoreError};
 pub use feed::{FeedItem, FeedPeriod, FeedQuery, FeedSort, rank_trending};
+pub use harvest_state::{HarvestList, HarvestState, PageOutcome};
+pub use health::{ChangeLag, Footprint};
 pub use ingest::{IngestBatch, UpsertOutcome};
+pub use job_runs::{JobFinish, JobOutcome, JobRun, JobStatus, RUNS_KEPT};
 pub use jobs::JobClaim;
 pub use listing::ListingOwner;
+pub use new_papers::NewPapers;
 pub use read::StoredPaper;
+pub use roles::{MemberSummary, Role};
 pub use stats::{Count, Stats};
-pub use subscriptions::{Frequency, NewSubscription, Subscription, SubscriptionStatus};
+pub use subscriptions::{
+    Frequency, NewSubscription, Preferences, Subscription, SubscriptionRequest, SubscriptionStatus,
+};
 pub use value::{ValueError, ValueKind};
 pub use vectors::EmbeddingInput;
 pub use votes::VoteOutcome;

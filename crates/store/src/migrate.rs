@@ -13,6 +13,9 @@ const SQLITE: &[&str] = &[
     include_str!("../migrations/sqlite/0002_accounts.sql"),
     include_str!("../migrations/sqlite/0003_subscriptions.sql"),
     include_str!("../migrations/sqlite/0004_vote_clock.sql"),
+    include_str!("../migrations/sqlite/0006_subscription_owners.sql"),
+    include_str!("../migrations/sqlite/0007_harvest.sql"),
+    include_str!("../migrations/sqlite/0008_roles_tokens.sql"),
 ];
 
 const POSTGRES: &[&str] = &[
@@ -20,6 +23,9 @@ const POSTGRES: &[&str] = &[
     include_str!("../migrations/postgres/0002_accounts.sql"),
     include_str!("../migrations/postgres/0003_subscriptions.sql"),
     include_str!("../migrations/postgres/0004_vote_clock.sql"),
+    include_str!("../migrations/postgres/0006_subscription_owners.sql"),
+    include_str!("../migrations/postgres/0007_harvest.sql"),
+    include_str!("../migrations/postgres/0008_roles_tokens.sql"),
 ];
 
 const MIGRATION_LOCK: i64 = 0x7061_7065_7273_0002;

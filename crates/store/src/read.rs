@@ -6,7 +6,8 @@ use std::ops::ControlFlow;
 use papers_core::{ArxivId, Community, Links, Metadata, Paper, Source, Version};
 
 use crate::codec::{
-    count, parse_authors, parse_categories, parse_day, parse_id, parse_source, parse_timestamp,
+    count, parse_authors, parse_categories, parse_day, parse_id, parse_source, parse_string_list,
+    parse_timestamp,
 };
 use crate::db::{Db, Row, ToValue, Value, args};
 use crate::{Store, StoreError};
@@ -31,7 +32,8 @@ impl StoredPaper {
 pub(crate) const PAPER_COLUMNS: &str = "key, id, title, abstract, authors, categories, doi, journal_ref, \
      comments, report_no, license, submitter, published, updated, metadata_source, feed_day, \
      submitted_by, organization, source_upvotes, member_upvotes, num_comments, github_repo, \
-     project_page, github_url, project_url";
+     project_page, github_url, project_url, ai_summary, ai_keywords, github_stars, \
+     organization_fullname, organization_avatar, thumbnail, media_urls";
 
 /// Decodes a row selected with [`PAPER_COLUMNS`]; versions are filled in separately.
 pub(crate) fn paper_from_row(row: &Row) -> Result<StoredPaper, StoreError> {
@@ -61,6 +63,13 @@ pub(crate) fn paper_from_row(row: &Row) -> Result<StoredPaper, StoreError> {
         num_comments: count(row.get(20)?),
         github_repo: row.get(21)?,
         project_page: row.get(22)?,
+        ai_summary: row.get(25)?,
+        ai_keywords: parse_string_list(text, row.get(26)?)?,
+        github_stars: count(row.get(27)?),
+        organization_fullname: row.get(28)?,
+        organization_avatar: row.get(29)?,
+        thumbnail: row.get(30)?,
+        media_urls: parse_string_list(text, row.get(31)?)?,
     };
     Ok(StoredPaper {
         key: row.get(0)?,

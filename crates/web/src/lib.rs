@@ -18,28 +18,35 @@
 //! let mut config = AppConfig::new(data_dir, "https://papers.example");
 //! let state = AppState::open(config)?            // opens the store pool, migrates
 //!     .with_search(Arc::new(index_adapter))     // optional: /search, similar papers
-//!     .with_fetcher(Arc::new(arxiv_adapter));   // optional: /submit of unknown ids
+//!     .with_fetcher(Arc::new(arxiv_adapter))    // optional: /submit of unknown ids
+//!     .with_node_status(Arc::new(node));        // optional: index lag in /admin, /readyz, /metrics
 //! papers_web::serve("127.0.0.1:8080".parse()?, state).await?;
 //! ```
 //!
 //! Modules depend one way. At the bottom, with no imports of the site's own above
 //! them: `views` (markup from view models), `cache` (the caches' data structures),
-//! `search` (the backend traits), `pool`, `rate_limit`, `period`, `taxonomy`,
-//! `feeds`, `openapi`; then `html` (responses) and `error` (the one error type); then
-//! `state`, which holds the caches and backends; then `session` and `csrf`, which read
-//! requests against the state; and `routes` over all of them, including the
-//! response-cache layer.
+//! `search` and `node` (the backend traits), `status` (the operators' report, read
+//! from a store connection and the node), `telemetry` (the metrics recorder and the
+//! request-counting middleware), `pool`, `rate_limit`, `period`, `taxonomy`, `feeds`,
+//! `openapi`; then `html` (responses) and `error` (the one error type); then `state`,
+//! which holds the caches and backends; then `session`, `bearer` (access tokens) and
+//! `csrf`, which read requests against the state; and `routes` over all of them,
+//! including the response-cache layer.
 //!
 //! Invariants: untrusted text (titles, abstracts, names, queries) reaches HTML only
-//! through maud's escaping; every `POST` checks a CSRF token before doing anything;
-//! the library never reads environment variables.
+//! through maud's escaping; every `POST` checks a CSRF token before doing anything,
+//! unless the request authenticated with an access token (`Authorization: Bearer`),
+//! which a browser never sends on its own; the library never reads environment
+//! variables.
 
 mod api_model;
+mod bearer;
 mod cache;
 mod csrf;
 mod error;
 mod feeds;
 mod html;
+mod node;
 mod openapi;
 mod period;
 mod pool;
@@ -48,12 +55,15 @@ mod routes;
 mod search;
 mod session;
 mod state;
+mod status;
 mod taxonomy;
+mod telemetry;
 mod views;
 
 use std::net::SocketAddr;
 
 pub use error::HttpError;
+pub use node::{IndexWatermark, NodeStatus};
 pub use openapi::{API_ROUTES, ApiParam, ApiRoute, Operation, openapi_document};
 pub use period::PeriodSpec;
 pub use search::{
@@ -62,6 +72,24 @@ pub use search::{
 };
 pub use state::{AppConfig, AppState, OpenError};
 pub use taxonomy::category_name;
+
+/// Hashes a password as sign-up does (Argon2id, a PHC string), for `papers user
+/// create`; the error says why hashing failed.
+pub fn hash_password(password: &str) -> Result<String, String> {
+    routes::hash_password(password).map_err(|error| error.message)
+}
+
+/// A new personal access token and the digest the store keeps, for `papers token
+/// create`: the same format and hashing as tokens made on the site.
+pub fn new_access_token() -> Result<(String, String), String> {
+    bearer::new_token().map_err(|error| error.message)
+}
+
+/// Checks a new account's username, email and password against the sign-up rules,
+/// for `papers user create`; the error says what to fix.
+pub fn check_new_account(username: &str, email: &str, password: &str) -> Result<(), String> {
+    routes::check_new_account(username, email, password).map_err(str::to_owned)
+}
 
 /// The whole site as an axum router, ready for `axum::serve` or `oneshot` tests.
 pub fn router(state: AppState) -> axum::Router {

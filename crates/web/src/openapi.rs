@@ -12,7 +12,12 @@ pub enum Operation {
     GetPaper,
     SimilarPapers,
     Upvote,
+    SubmitPaper,
     Subscribe,
+    ListTokens,
+    CreateToken,
+    RevokeToken,
+    AdminStatus,
     OpenApi,
 }
 
@@ -121,9 +126,50 @@ pub const API_ROUTES: &[ApiRoute] = &[
     },
     ApiRoute {
         method: "post",
+        path: "/api/papers/submit",
+        operation: Operation::SubmitPaper,
+        summary: "Submit an arXiv paper to today's feed as the member. JSON body: id (an arXiv id, versioned id, arXiv abs/pdf URL or Hugging Face paper URL). A paper the site does not have is fetched from arXiv. 201 with the paper when added; 200 with the existing entry when it is already in the feed; 404 when arXiv has no such paper; 422 when it is older than the submission window; 429 (Retry-After) past the member's hourly limit; 503 (Retry-After) when arXiv cannot be reached (nothing is stored).",
+        parameters: &[],
+    },
+    ApiRoute {
+        method: "post",
         path: "/api/subscriptions",
         operation: Operation::Subscribe,
-        summary: "Subscribe an address to the email digest (double opt-in). JSON body: email, frequency (daily|weekly), optional categories and queries. Answers 202; the confirmation mail follows.",
+        summary: "Subscribe an address to the email digest (double opt-in). JSON body: email, frequency (daily|weekly), optional categories and queries. Always answers 202 {\"status\":\"check_your_inbox\"}: a new address is mailed a confirmation link; an address that already has a subscription is left unchanged and mailed a link to manage it. At most one such mail per address every 10 minutes; requests per client address are limited (429).",
+        parameters: &[],
+    },
+    ApiRoute {
+        method: "get",
+        path: "/api/tokens",
+        operation: Operation::ListTokens,
+        summary: "The member's personal access tokens: id, label, created, lastUsed (never the tokens themselves).",
+        parameters: &[],
+    },
+    ApiRoute {
+        method: "post",
+        path: "/api/tokens",
+        operation: Operation::CreateToken,
+        summary: "Make a personal access token. JSON body: label. 201 with the token, shown only in this answer. Needs a session (cookie and X-CSRF-Token): a token cannot make tokens.",
+        parameters: &[],
+    },
+    ApiRoute {
+        method: "delete",
+        path: "/api/tokens/{id}",
+        operation: Operation::RevokeToken,
+        summary: "Revoke one of the member's tokens. 204; 404 for an id that is not theirs.",
+        parameters: &[ApiParam {
+            name: "id",
+            location: "path",
+            required: true,
+            kind: "integer",
+            description: "the token's id, from the list",
+        }],
+    },
+    ApiRoute {
+        method: "get",
+        path: "/api/admin/status",
+        operation: Operation::AdminStatus,
+        summary: "For admins: the change log, each index's lag behind it, the embedding backlog, the store's size and counts. 403 for other members.",
         parameters: &[],
     },
     ApiRoute {
@@ -162,7 +208,9 @@ pub fn openapi_document(public_url: &str) -> Value {
                 "401": { "$ref": "#/components/responses/Error" },
                 "403": { "$ref": "#/components/responses/Error" },
                 "404": { "$ref": "#/components/responses/Error" },
+                "422": { "$ref": "#/components/responses/Error" },
                 "429": { "$ref": "#/components/responses/Error" },
+                "503": { "$ref": "#/components/responses/Error" },
             },
         });
         let entry = paths
@@ -177,11 +225,15 @@ pub fn openapi_document(public_url: &str) -> Value {
         "info": {
             "title": "Daily Papers API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Compatible with Hugging Face's daily papers API, plus similar papers and upvotes.",
+            "description": "Compatible with Hugging Face's daily papers API, plus similar papers, upvotes, submissions and access tokens. Member routes take the session cookie with the X-CSRF-Token header, or Authorization: Bearer with a personal access token (no CSRF header then).",
         },
         "servers": [{ "url": public_url }],
         "paths": paths,
         "components": {
+            "securitySchemes": {
+                "accessToken": { "type": "http", "scheme": "bearer", "description": "A personal access token (papers_pat_…), made at /account/tokens or with `papers token create`." },
+                "session": { "type": "apiKey", "in": "cookie", "name": "papers_session", "description": "The site's session cookie; unsafe methods also need the X-CSRF-Token header." },
+            },
             "responses": {
                 "Error": {
                     "description": "An error",

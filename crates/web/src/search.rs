@@ -1,10 +1,12 @@
 //! The narrow interfaces the site needs from components the binary wires in: a search
-//! backend (lexical, dense or hybrid, over the papers index) and a fetcher for papers
-//! the store does not have yet (the arXiv API when online), with the errors each may
-//! answer; [`crate::HttpError`] turns those into status codes.
+//! backend (lexical, dense or hybrid, over the papers index, and the digests' saved
+//! searches over the same index) and a fetcher for papers the store does not have yet
+//! (the arXiv API when online), with the errors each may answer; [`crate::HttpError`]
+//! turns those into status codes.
 
 pub use papers_core::SearchMode;
 use papers_core::{ArxivId, Category, PaperRecord};
+use papers_digest::SavedSearch;
 
 /// A failure of a component behind one of these traits, kept for the log.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -77,6 +79,14 @@ pub trait SearchBackend: Send + Sync {
     /// on the async worker: a paper page asks this first and goes to a blocking
     /// thread for [`SearchBackend::similar`] only when it answers `None`.
     fn similar_cached(&self, _key: i64, _k: usize) -> Option<Vec<SearchHit>> {
+        None
+    }
+
+    /// How the digest sender answers saved searches with this index, so that
+    /// `/digest/preview` composes the digest exactly as the mail will. `None` (the
+    /// default, for backends that do not serve digests) falls back to the term
+    /// matching a sender without an index uses.
+    fn saved_search(&self) -> Option<&dyn SavedSearch> {
         None
     }
 }

@@ -20,7 +20,11 @@ pub(crate) struct MaybeUser(pub Option<SessionUser>);
 #[derive(Debug, Clone)]
 pub(crate) struct SessionUser {
     pub session: Session,
+    /// The digest of the cookie's token (or of the access token).
     pub token_hash: String,
+    /// The access token's id when the request came with `Authorization: Bearer`
+    /// instead of a cookie (see [`crate::bearer`]): no CSRF check applies then.
+    pub bearer: Option<i64>,
 }
 
 impl SessionUser {
@@ -36,14 +40,25 @@ impl FromRequestParts<AppState> for MaybeUser {
         if let Some(found) = parts.extensions.get::<MaybeUser>() {
             return Ok(found.clone());
         }
-        let resolved = resolve(state, &parts.headers).await?;
+        let resolved = resolve(state, &parts.headers).await.map_err(|error| {
+            if parts.uri.path().starts_with("/api/") {
+                error.into_json()
+            } else {
+                error
+            }
+        })?;
         let user = MaybeUser(resolved);
         parts.extensions.insert(user.clone());
         Ok(user)
     }
 }
 
+/// The member behind the request: an access token when one is presented (every member
+/// route takes one in place of the cookie), else the session cookie.
 async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Option<SessionUser>, HttpError> {
+    if let Some(token) = crate::bearer::presented(headers) {
+        return crate::bearer::resolve(state, token).await.map(Some);
+    }
     let Some(token) = cookie(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
@@ -60,6 +75,7 @@ async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Option<Session
     Ok(session.map(|session| SessionUser {
         session,
         token_hash,
+        bearer: None,
     }))
 }
 
@@ -75,10 +91,12 @@ pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
         .map(|(_, value)| value)
 }
 
-/// True when the request carries a session cookie at all (valid or not): such
-/// requests may see personal state and are never answered from the shared cache.
-pub(crate) fn has_session_cookie(headers: &HeaderMap) -> bool {
+/// True when the request carries a session cookie or an `Authorization` header at all
+/// (valid or not): such requests may see personal state and are never answered from
+/// the shared cache.
+pub(crate) fn has_credentials(headers: &HeaderMap) -> bool {
     cookie(headers, SESSION_COOKIE).is_some()
+        || headers.contains_key(axum::http::header::AUTHORIZATION)
 }
 
 /// 32 random bytes as 64 hex digits.

@@ -9,6 +9,7 @@ use papers_digest::{Deliver, Digests};
 use papers_store::{Database, Store, StoreError};
 
 use crate::cache::{DataCache, ResponseCache};
+use crate::node::NodeStatus;
 use crate::pool::StorePool;
 use crate::rate_limit::RateLimiter;
 use crate::search::{PaperFetcher, SearchBackend};
@@ -35,6 +36,15 @@ pub struct AppConfig {
     pub auth_per_minute: u32,
     /// Votes per minute per member.
     pub votes_per_minute: u32,
+    /// Subscribe requests (form and API) per minute per client address. Each address
+    /// is mailed at most once per 10 minutes whatever this is; this bounds how many
+    /// addresses one client can have mailed.
+    pub subscribe_per_minute: u32,
+    /// Papers a member may submit per hour (`/submit`, `POST /api/papers/submit`).
+    pub submissions_per_hour: u32,
+    /// How old (days since arXiv's v1) a paper may be and still enter the daily feed
+    /// by submission, as on Hugging Face; 0 takes papers of any age.
+    pub submit_max_age_days: u32,
     /// Searches run at once; later ones wait their turn. Searching is CPU-bound, but
     /// the binary embeds the queries of concurrent searches in one batch (one pass over
     /// the model's weights for all), so several per core raise throughput: on the
@@ -54,6 +64,9 @@ impl AppConfig {
             body_limit: 64 * 1024,
             auth_per_minute: 10,
             votes_per_minute: 60,
+            subscribe_per_minute: 5,
+            submissions_per_hour: 20,
+            submit_max_age_days: 14,
             search_concurrency: 8 * std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
     }
@@ -86,6 +99,9 @@ pub(crate) struct Inner {
     pub pool: StorePool,
     pub search: Option<Arc<dyn SearchBackend>>,
     pub fetcher: Option<Arc<dyn PaperFetcher>>,
+    /// The node's indexes and model, for `/admin`, `/readyz` and `/metrics`; without
+    /// it they report the store alone.
+    pub node: Option<Arc<dyn NodeStatus>>,
     /// The digest engine behind `/subscribe`, `/subscriptions`, `/unsubscribe` and
     /// `/digest/preview`; without it those pages say digests are not set up.
     pub digests: Option<Arc<Digests>>,
@@ -102,6 +118,10 @@ pub(crate) struct Inner {
     pub latest_day: DataCache<Option<chrono::NaiveDate>>,
     pub auth_limiter: RateLimiter,
     pub vote_limiter: RateLimiter,
+    pub subscribe_limiter: RateLimiter,
+    pub submit_limiter: RateLimiter,
+    /// Renders `/metrics`; `None` when another metrics recorder owns the process.
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// [`AppConfig::search_concurrency`] permits; tokio's semaphore is first come,
     /// first served, so a wait is never longer than the queue ahead of it.
     pub search_slots: Arc<tokio::sync::Semaphore>,
@@ -116,6 +136,8 @@ impl AppState {
         }
         let auth = config.auth_per_minute;
         let votes = config.votes_per_minute;
+        let subscribes = config.subscribe_per_minute;
+        let submissions = config.submissions_per_hour;
         let search_slots = Arc::new(tokio::sync::Semaphore::new(
             config.search_concurrency.max(1),
         ));
@@ -125,6 +147,7 @@ impl AppState {
                 pool: StorePool::new(stores),
                 search: None,
                 fetcher: None,
+                node: None,
                 digests: None,
                 mailer: None,
                 generation: AtomicU64::new(1),
@@ -133,6 +156,9 @@ impl AppState {
                 latest_day: DataCache::new(1),
                 auth_limiter: RateLimiter::per_minute(auth),
                 vote_limiter: RateLimiter::per_minute(votes),
+                subscribe_limiter: RateLimiter::per_minute(subscribes),
+                submit_limiter: RateLimiter::per_period(submissions, Duration::from_secs(3600)),
+                metrics: crate::telemetry::handle(),
                 search_slots,
             }),
         })
@@ -146,6 +172,12 @@ impl AppState {
     /// Adds the hook `/submit` uses for papers the store does not have.
     pub fn with_fetcher(self, fetcher: Arc<dyn PaperFetcher>) -> AppState {
         self.rebuild(|inner| inner.fetcher = Some(fetcher))
+    }
+
+    /// Adds what only the binary knows about this node (its indexes' watermarks, its
+    /// model), which `/admin`, `/readyz` and `/metrics` report.
+    pub fn with_node_status(self, node: Arc<dyn NodeStatus>) -> AppState {
+        self.rebuild(|inner| inner.node = Some(node))
     }
 
     /// Adds the digest engine and, when SMTP is configured, the mailer that sends

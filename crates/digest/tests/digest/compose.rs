@@ -25,7 +25,7 @@ fn period_papers(fixture: &Fixture, from: &str, to: &str) -> Vec<StoredPaper> {
 
 #[test]
 fn members_get_picks_close_to_their_upvotes_with_the_closest_as_reason() {
-    let mut fixture = fixture();
+    let Some(mut fixture) = fixture() else { return };
     // The member upvoted the three later papers closest to a diffusion paper of the week.
     let week = period_papers(&fixture, "2024-01-01", "2024-01-08");
     let target = week
@@ -62,7 +62,7 @@ fn members_get_picks_close_to_their_upvotes_with_the_closest_as_reason() {
         .collect();
 
     let mut member = request("member@example.org", Frequency::Weekly);
-    member.user_id = Some(7);
+    member.owner = Some(7);
     let subscription = fixture.confirmed(member);
     let votes = VotesFn(move |_: &papers_store::Store, user: i64| {
         Ok(if user == 7 {
@@ -124,7 +124,7 @@ fn members_get_picks_close_to_their_upvotes_with_the_closest_as_reason() {
 
 #[test]
 fn saved_searches_and_categories_get_their_sections_and_empty_ones_are_left_out() {
-    let mut fixture = fixture();
+    let Some(mut fixture) = fixture() else { return };
     // An arXiv-only paper announced on the covered day, with categories.
     let mut batch = fixture.store.begin_ingest(now()).expect("batch");
     batch
@@ -189,7 +189,7 @@ fn saved_searches_and_categories_get_their_sections_and_empty_ones_are_left_out(
 
 #[test]
 fn an_empty_digest_is_not_sent_and_a_dry_run_records_nothing() {
-    let mut fixture = fixture();
+    let Some(mut fixture) = fixture() else { return };
     fixture.confirmed(request("alice@example.org", Frequency::Daily));
     let sources = Sources {
         search: &TermSearch,
@@ -232,7 +232,7 @@ fn an_empty_digest_is_not_sent_and_a_dry_run_records_nothing() {
 
 #[test]
 fn preview_renders_the_next_digest_or_nothing() {
-    let mut fixture = fixture();
+    let Some(mut fixture) = fixture() else { return };
     let subscription = fixture.confirmed(request("alice@example.org", Frequency::Weekly));
     let sources = Sources {
         search: &TermSearch,
@@ -270,7 +270,7 @@ fn preview_renders_the_next_digest_or_nothing() {
 
 #[test]
 fn only_one_sender_runs_at_a_time() {
-    let mut fixture = fixture();
+    let Some(mut fixture) = fixture() else { return };
     fixture.confirmed(request("alice@example.org", Frequency::Daily));
     // Another sender (here: this test) holds the claim.
     let holder = fixture

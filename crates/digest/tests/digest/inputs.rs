@@ -2,13 +2,15 @@
 //! gets a clear error and changes nothing.
 
 use chrono::Duration;
-use papers_digest::{DigestError, Frequency, Mail, SmtpConfig, SubscriptionStatus, TokenError};
+use papers_digest::{
+    DigestError, Frequency, Mail, SmtpConfig, SubscribeOutcome, SubscriptionStatus, TokenError,
+};
 
 use crate::support::{BASE, fixture, link, now, request, token_of};
 
 #[test]
 fn an_invalid_address_gets_an_error_naming_it() {
-    let mut fixture = fixture();
+    let Some(mut fixture) = fixture() else { return };
     for bad in [
         "not-an-address",
         "alice@",
@@ -33,7 +35,7 @@ fn an_invalid_address_gets_an_error_naming_it() {
 
 #[test]
 fn line_breaks_are_refused_wherever_they_could_reach_a_header() {
-    let mut fixture = fixture();
+    let Some(mut fixture) = fixture() else { return };
     let mut with_query = request("alice@example.org", Frequency::Daily);
     with_query.queries = vec!["llm\r\nSubject: spam".to_owned()];
     assert!(matches!(
@@ -69,7 +71,7 @@ fn line_breaks_are_refused_wherever_they_could_reach_a_header() {
 
 #[test]
 fn tampered_or_expired_tokens_are_errors_and_change_nothing() {
-    let mut fixture = fixture();
+    let Some(mut fixture) = fixture() else { return };
     let subscribed = fixture
         .digests
         .subscribe(
@@ -78,7 +80,7 @@ fn tampered_or_expired_tokens_are_errors_and_change_nothing() {
             now(),
         )
         .expect("subscribe");
-    let mail: Mail = subscribed.confirmation.expect("confirmation");
+    let mail: Mail = subscribed.mail.expect("confirmation");
     let token = token_of(&link(&mail.text, &format!("{BASE}/subscriptions/confirm/"))).to_owned();
     let id = subscribed.subscription.id;
     let status = |fixture: &crate::support::Fixture| {
@@ -123,12 +125,11 @@ fn tampered_or_expired_tokens_are_errors_and_change_nothing() {
 }
 
 #[test]
-fn resubscribing_updates_the_one_row() {
-    let mut fixture = fixture();
+fn the_owner_changes_the_one_row_through_the_manage_link() {
+    let Some(mut fixture) = fixture() else { return };
     let first = fixture.confirmed(request("alice@example.org", Frequency::Daily));
     let mut change = request("ALICE@example.org ", Frequency::Weekly);
     change.categories = vec!["cs.CL".to_owned()];
-    change.user_id = Some(3);
     let updated = fixture.confirmed_update(change);
     assert_eq!(updated.id, first.id);
     assert_eq!(
@@ -136,14 +137,7 @@ fn resubscribing_updates_the_one_row() {
         (Frequency::Weekly, SubscriptionStatus::Confirmed)
     );
     assert_eq!(updated.categories, ["cs.CL"]);
-    assert_eq!(
-        fixture
-            .store
-            .subscription_of_user(3)
-            .expect("read")
-            .map(|s| s.id),
-        Some(first.id)
-    );
+    assert_eq!(updated.user_id, None, "a manage link links no member");
     assert_eq!(
         fixture
             .store
@@ -160,4 +154,30 @@ fn resubscribing_updates_the_one_row() {
             .len(),
         1
     );
+}
+
+#[test]
+fn a_verified_owner_changes_and_links_their_subscription_directly() {
+    let Some(mut fixture) = fixture() else { return };
+    let first = fixture.confirmed(request("alice@example.org", Frequency::Daily));
+    let mut change = request("alice@example.org", Frequency::Weekly);
+    change.categories = vec!["cs.IR".to_owned()];
+    change.owner = Some(3);
+    let subscribed = fixture
+        .digests
+        .subscribe(&mut fixture.store, &change, now())
+        .expect("owner");
+    assert_eq!(subscribed.outcome, SubscribeOutcome::Owned);
+    assert!(subscribed.mail.is_none());
+    let owned = subscribed.subscription;
+    assert_eq!(
+        (owned.id, owned.frequency, owned.status, owned.user_id),
+        (
+            first.id,
+            Frequency::Weekly,
+            SubscriptionStatus::Confirmed,
+            Some(3)
+        )
+    );
+    assert_eq!(owned.categories, ["cs.IR"]);
 }

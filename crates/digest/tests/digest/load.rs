@@ -14,14 +14,11 @@ pub const HF_DIR: &str = "data/hf-daily-papers-api/2023-11-to-2024-04";
 pub const KAGGLE_FILE: &str = "data/arxiv-kaggle-format/arxiv-archive-2020.jsonl.gz";
 pub const DIMENSION: usize = 384;
 
-/// A path inside the shared data folder: `$PAPERS_SHARED`, else `shared/` beside
-/// the repository, as `scripts/test.sh` and CI lay it out.
+/// A path inside the shared data folder (`papers_testkit::shared_root`: `$PAPERS_SHARED`,
+/// else `shared/` beside the repository). Tests check it with `papers_testkit::shared_dir`
+/// first.
 pub fn shared(relative: &str) -> PathBuf {
-    let root = std::env::var_os("PAPERS_SHARED").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-        PathBuf::from,
-    );
-    root.join(relative)
+    papers_testkit::shared_root().join(relative)
 }
 
 fn text(value: &Value, key: &str) -> Option<String> {

@@ -8,5 +8,7 @@ mod inputs;
     reason = "the bench reads the Kaggle archive too; the tests only the feed days"
 )]
 mod load;
+mod mails;
+mod manage;
 mod smtp;
 mod support;

@@ -10,15 +10,18 @@ use papers_digest::{
 use serde_json::Value;
 
 use crate::load;
-use crate::support::{
-    BASE, Fixture, SmtpServer, fixture, link, now, request, smtp_available, token_of,
-};
+use crate::support::{BASE, Fixture, SmtpServer, fixture, link, now, request, token_of};
 
 fn day(text: &str) -> NaiveDate {
     text.parse().expect("valid date")
 }
 
-fn send(fixture: &mut Fixture, server: &SmtpServer, frequency: Frequency, as_of: &str) -> Report {
+pub(crate) fn send(
+    fixture: &mut Fixture,
+    server: &SmtpServer,
+    frequency: Frequency,
+    as_of: &str,
+) -> Report {
     let sources = Sources {
         search: &TermSearch,
         votes: &NoVotes,
@@ -59,11 +62,11 @@ fn feed_titles_by_upvotes(feed_day: &str) -> Vec<(u64, String)> {
 
 #[test]
 fn subscribe_confirm_receive_and_unsubscribe_in_one_click() {
-    if !smtp_available() {
+    if !papers_testkit::smtp_available() {
         return;
     }
     let server = SmtpServer::start(&[]);
-    let mut fixture = fixture();
+    let Some(mut fixture) = fixture() else { return };
     let subscribed = fixture
         .digests
         .subscribe(
@@ -76,7 +79,7 @@ fn subscribe_confirm_receive_and_unsubscribe_in_one_click() {
     assert_eq!(subscribed.subscription.email, "alice@example.org");
     server
         .mailer()
-        .send(&subscribed.confirmation.expect("confirmation"))
+        .send(&subscribed.mail.expect("confirmation"))
         .expect("confirmation sent");
 
     // Nothing is sent before the address is confirmed.
@@ -204,11 +207,11 @@ fn subscribe_confirm_receive_and_unsubscribe_in_one_click() {
 
 #[test]
 fn running_twice_sends_nothing_twice_and_papers_are_never_repeated() {
-    if !smtp_available() {
+    if !papers_testkit::smtp_available() {
         return;
     }
     let server = SmtpServer::start(&[]);
-    let mut fixture = fixture();
+    let Some(mut fixture) = fixture() else { return };
     fixture.confirmed(request("alice@example.org", Frequency::Daily));
     fixture.confirmed(request("bob@example.org", Frequency::Daily));
     let first = send(&mut fixture, &server, Frequency::Daily, "2024-01-03");
@@ -249,7 +252,7 @@ fn running_twice_sends_nothing_twice_and_papers_are_never_repeated() {
 
 #[test]
 fn a_refused_recipient_does_not_stop_the_others_and_temporary_failures_are_retried() {
-    if !smtp_available() {
+    if !papers_testkit::smtp_available() {
         return;
     }
     let server = SmtpServer::start(&[
@@ -260,7 +263,7 @@ fn a_refused_recipient_does_not_stop_the_others_and_temporary_failures_are_retri
         "--tempfail",
         "dave@example.org=-1",
     ]);
-    let mut fixture = fixture();
+    let Some(mut fixture) = fixture() else { return };
     for name in ["alice", "bob", "carol", "dave", "erin"] {
         fixture.confirmed(request(&format!("{name}@example.org"), Frequency::Daily));
     }
@@ -296,11 +299,11 @@ fn a_refused_recipient_does_not_stop_the_others_and_temporary_failures_are_retri
 
 #[test]
 fn a_server_that_is_down_is_reported_and_the_next_run_catches_up() {
-    if !smtp_available() {
+    if !papers_testkit::smtp_available() {
         return;
     }
     let mut server = SmtpServer::reserved(&[]);
-    let mut fixture = fixture();
+    let Some(mut fixture) = fixture() else { return };
     for name in ["alice", "bob", "carol", "dave", "erin"] {
         fixture.confirmed(request(&format!("{name}@example.org"), Frequency::Daily));
     }
@@ -325,11 +328,11 @@ fn a_server_that_is_down_is_reported_and_the_next_run_catches_up() {
 
 #[test]
 fn a_run_stopped_mid_send_resumes_with_at_most_the_in_flight_digest_repeated() {
-    if !smtp_available() {
+    if !papers_testkit::smtp_available() {
         return;
     }
     let server = SmtpServer::start(&[]);
-    let mut fixture = fixture();
+    let Some(mut fixture) = fixture() else { return };
     let alice = fixture.confirmed(request("alice@example.org", Frequency::Daily));
     fixture.confirmed(request("bob@example.org", Frequency::Daily));
     // A stopped run: it had claimed Alice's digest and died before recording it.
@@ -347,12 +350,12 @@ fn a_run_stopped_mid_send_resumes_with_at_most_the_in_flight_digest_repeated() {
 
 #[test]
 fn one_connection_carries_every_digest_with_one_message_in_flight() {
-    if !smtp_available() {
+    if !papers_testkit::smtp_available() {
         return;
     }
     // Each DATA takes 5 ms on the server, so overlapping transactions would show.
     let server = SmtpServer::start(&["--data-delay-ms", "5"]);
-    let mut fixture = fixture();
+    let Some(mut fixture) = fixture() else { return };
     let readers = 40;
     for n in 0..readers {
         fixture.confirmed(request(&format!("reader{n}@example.org"), Frequency::Daily));

@@ -3,17 +3,17 @@
 
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use papers_digest::{
-    Digests, Frequency, Links, Mail, Mailer, PublicUrl, RetryPolicy, Secret, Settings, SmtpConfig,
-    SubscribeRequest,
+    Digests, Frequency, Links, MAIL_INTERVAL, Mail, Mailer, Preferences, PublicUrl, RetryPolicy,
+    Secret, Settings, SmtpConfig, SubscribeOutcome, SubscribeRequest,
 };
 use papers_store::{Store, Subscription};
-use papers_testkit::ServerProcess;
-use serde::Deserialize;
+pub use papers_testkit::Received;
+use papers_testkit::{ServerProcess, received_mail, received_mail_to};
 use tempfile::TempDir;
 
 use crate::load;
@@ -23,57 +23,6 @@ pub const MODEL: &str = "test-hashed-words-384";
 
 pub fn now() -> DateTime<Utc> {
     "2024-01-03T12:00:00Z".parse().expect("valid time")
-}
-
-/// Whether the SMTP tests can run. Under CI a missing server is a failure, not a skip.
-pub fn smtp_available() -> bool {
-    let found = Command::new("python3")
-        .args(["-c", "import aiosmtpd"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but python3 with aiosmtpd is missing: pip install aiosmtpd==1.4.6"
-        );
-        eprintln!("skipping: python3 -m aiosmtpd not available (pip install aiosmtpd==1.4.6)");
-    }
-    found
-}
-
-#[derive(Debug, Deserialize)]
-pub struct Part {
-    pub content_type: String,
-    pub body: String,
-}
-
-/// A message as Python's email parser read it on the server side.
-#[derive(Debug, Deserialize)]
-pub struct Received {
-    pub rcpt_tos: Vec<String>,
-    pub headers: Vec<(String, String)>,
-    pub raw_headers: Vec<(String, String)>,
-    pub content_type: String,
-    pub parts: Vec<Part>,
-}
-
-impl Received {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn part(&self, content_type: &str) -> &str {
-        self.parts
-            .iter()
-            .find(|p| p.content_type == content_type)
-            .map(|p| p.body.as_str())
-            .unwrap_or_else(|| panic!("no {content_type} part in {:?}", self.content_type))
-    }
 }
 
 pub struct SmtpServer {
@@ -151,29 +100,11 @@ impl SmtpServer {
 
     /// Everything received so far, in arrival order.
     pub fn messages(&self) -> Vec<Received> {
-        let mut files: Vec<(u64, PathBuf)> = std::fs::read_dir(self.dir.path())
-            .expect("mail dir")
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "json"))
-            .filter_map(|p| {
-                let name = p.file_name()?.to_str()?.to_owned();
-                Some((name.split('-').next()?.parse().ok()?, p))
-            })
-            .collect();
-        files.sort();
-        files
-            .into_iter()
-            .map(|(_, p)| {
-                serde_json::from_slice(&std::fs::read(p).expect("readable")).expect("summary JSON")
-            })
-            .collect()
+        received_mail(self.dir.path())
     }
 
     pub fn messages_to(&self, address: &str) -> Vec<Received> {
-        self.messages()
-            .into_iter()
-            .filter(|m| m.rcpt_tos.iter().any(|r| r == address))
-            .collect()
+        received_mail_to(self.dir.path(), address)
     }
 }
 
@@ -184,8 +115,10 @@ pub struct Fixture {
 }
 
 /// A store holding the feed days from 2024-01-01 to 2024-01-12, with stand-in
-/// embeddings for every paper.
-pub fn fixture() -> Fixture {
+/// embeddings for every paper; `None` after a skip message (a failure under CI) when
+/// the shared feed days are missing.
+pub fn fixture() -> Option<Fixture> {
+    papers_testkit::shared_dir(load::HF_DIR)?;
     let dir = TempDir::new().expect("temp dir");
     let mut store = Store::open(dir.path()).expect("store opens");
     let mut batch = store.begin_ingest(now()).expect("batch");
@@ -213,11 +146,11 @@ pub fn fixture() -> Fixture {
         Secret::new(*b"test secret, 32 bytes long......").expect("secret"),
     );
     let digests = Digests::new(links, Settings::new(MODEL)).expect("digests");
-    Fixture {
+    Some(Fixture {
         store,
         digests,
         _dir: dir,
-    }
+    })
 }
 
 pub fn request(email: &str, frequency: Frequency) -> SubscribeRequest {
@@ -226,7 +159,7 @@ pub fn request(email: &str, frequency: Frequency) -> SubscribeRequest {
         frequency,
         categories: Vec::new(),
         queries: Vec::new(),
-        user_id: None,
+        owner: None,
     }
 }
 
@@ -247,29 +180,42 @@ pub fn token_of(url: &str) -> &str {
 }
 
 impl Fixture {
-    /// Subscribes and confirms through the token in the confirmation mail, without SMTP.
+    /// Subscribes and confirms through the token in the confirmation mail, without
+    /// SMTP; an owner's request (`owner` set) is confirmed at once.
     pub fn confirmed(&mut self, request: SubscribeRequest) -> Subscription {
         let subscribed = self
             .digests
             .subscribe(&mut self.store, &request, now())
             .expect("subscribe");
-        let mail: Mail = subscribed.confirmation.expect("confirmation mail");
+        if subscribed.outcome == SubscribeOutcome::Owned {
+            return subscribed.subscription;
+        }
+        let mail: Mail = subscribed.mail.expect("confirmation mail");
         let url = link(&mail.text, &format!("{BASE}/subscriptions/confirm/"));
         self.digests
             .confirm(&self.store, token_of(&url), now())
             .expect("confirm")
     }
 
-    /// Re-subscribes a confirmed address: preferences change, no new confirmation.
+    /// Changes a confirmed address's preferences the way its owner does: asks to
+    /// subscribe it again (after the mail interval), which changes nothing and mails a
+    /// manage link, and saves the new preferences through that link.
     pub fn confirmed_update(&mut self, request: SubscribeRequest) -> Subscription {
+        let later = now() + MAIL_INTERVAL;
         let subscribed = self
             .digests
-            .subscribe(&mut self.store, &request, now())
+            .subscribe(&mut self.store, &request, later)
             .expect("subscribe");
-        assert!(
-            subscribed.confirmation.is_none(),
-            "a confirmed address is not asked again"
-        );
-        subscribed.subscription
+        assert_eq!(subscribed.outcome, SubscribeOutcome::Existing);
+        let mail = subscribed.mail.expect("manage mail");
+        let url = link(&mail.text, &format!("{BASE}/subscriptions/manage/"));
+        let preferences = Preferences {
+            frequency: request.frequency,
+            categories: request.categories,
+            queries: request.queries,
+        };
+        self.digests
+            .update_preferences(&self.store, token_of(&url), &preferences, later)
+            .expect("update through the manage link")
     }
 }

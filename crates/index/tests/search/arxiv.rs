@@ -44,7 +44,7 @@ fn load(shared: &std::path::Path) -> Result<Vec<Update>, Box<dyn std::error::Err
 #[test]
 fn real_papers_find_themselves_their_neighbours_and_their_categories()
 -> Result<(), Box<dyn std::error::Error>> {
-    let Some(shared) = crate::shared_dir("reference/arxiv-2020-minilm/vectors.f16") else {
+    let Some(shared) = papers_testkit::shared_dir("reference/arxiv-2020-minilm/vectors.f16") else {
         return Ok(());
     };
     let updates = load(&shared)?;

@@ -36,7 +36,7 @@ fn top_keys(index: &DenseIndex, query: &[f32]) -> Result<Vec<u64>, papers_index:
 #[test]
 fn quantised_graph_keeps_recall_and_one_byte_per_dimension()
 -> Result<(), Box<dyn std::error::Error>> {
-    let Some(shared) = crate::shared_dir("reference/arxiv-2020-minilm/vectors.f16") else {
+    let Some(shared) = papers_testkit::shared_dir("reference/arxiv-2020-minilm/vectors.f16") else {
         return Ok(());
     };
     let vectors = reference_vectors(&shared)?;

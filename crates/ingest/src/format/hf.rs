@@ -28,6 +28,9 @@ struct DailyEntry {
     num_comments: Option<u32>,
     submitted_by: Option<Who>,
     organization: Option<Who>,
+    thumbnail: Option<String>,
+    #[serde(default)]
+    media_urls: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -47,6 +50,15 @@ struct HfPaper {
     organization: Option<Who>,
     submitted_on_daily_by: Option<Who>,
     submitted_on_daily_at: Option<String>,
+    /// Snake case in the API, unlike the rest.
+    #[serde(rename = "ai_summary")]
+    ai_summary: Option<String>,
+    #[serde(rename = "ai_keywords", default)]
+    ai_keywords: Vec<String>,
+    github_stars: Option<u32>,
+    thumbnail: Option<String>,
+    #[serde(default)]
+    media_urls: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -64,10 +76,21 @@ enum Who {
         name: Option<String>,
         user: Option<String>,
         fullname: Option<String>,
+        avatar: Option<String>,
     },
 }
 
 impl Who {
+    /// The display name and avatar URL (http or https only), when given.
+    fn details(&self) -> (Option<String>, Option<String>) {
+        match self {
+            Who::Name(_) => (None, None),
+            Who::Object {
+                fullname, avatar, ..
+            } => (optional(fullname.as_deref()), web_url(avatar.as_deref())),
+        }
+    }
+
     /// The account name (`ClownRat`), which is stable, before the display name.
     fn into_name(self) -> Option<String> {
         match self {
@@ -76,6 +99,7 @@ impl Who {
                 name,
                 user,
                 fullname,
+                ..
             } => optional(name.or(user).or(fullname).as_deref()),
         }
     }
@@ -101,7 +125,33 @@ pub fn parse_paper(body: &[u8]) -> Result<PaperRecord, ErrorKind> {
         .as_deref()
         .and_then(parse_iso8601);
     let submitted_by = paper.submitted_on_daily_by.take_name();
-    paper_record(paper, None, feed_day, submitted_by, None, None)
+    paper_record(
+        paper,
+        Entry {
+            feed_time: feed_day,
+            submitted_by,
+            ..Entry::default()
+        },
+    )
+}
+
+/// What a daily-feed entry says beside its paper object.
+#[derive(Default)]
+struct Entry {
+    title: Option<String>,
+    feed_time: Option<chrono::DateTime<chrono::Utc>>,
+    submitted_by: Option<String>,
+    organization: Option<Who>,
+    num_comments: Option<u32>,
+    thumbnail: Option<String>,
+    media_urls: Vec<String>,
+}
+
+/// `text` if it is an absolute http or https URL: only those become links or images.
+fn web_url(text: Option<&str>) -> Option<String> {
+    let text = optional(text)?;
+    let lower = text.to_ascii_lowercase();
+    (lower.starts_with("https://") || lower.starts_with("http://")).then_some(text)
 }
 
 trait TakeName {
@@ -115,32 +165,26 @@ impl TakeName for Option<Who> {
 }
 
 fn daily_record(entry: DailyEntry) -> Result<PaperRecord, ErrorKind> {
-    let feed_day = entry.published_at.as_deref().and_then(parse_iso8601);
-    let submitted_by = entry.submitted_by.and_then(Who::into_name);
-    let organization = entry.organization.and_then(Who::into_name);
     paper_record(
         entry.paper,
-        entry.title,
-        feed_day,
-        submitted_by,
-        organization,
-        entry.num_comments,
+        Entry {
+            title: entry.title,
+            feed_time: entry.published_at.as_deref().and_then(parse_iso8601),
+            submitted_by: entry.submitted_by.and_then(Who::into_name),
+            organization: entry.organization,
+            num_comments: entry.num_comments,
+            thumbnail: entry.thumbnail,
+            media_urls: entry.media_urls,
+        },
     )
 }
 
-fn paper_record(
-    mut paper: HfPaper,
-    fallback_title: Option<String>,
-    feed_time: Option<chrono::DateTime<chrono::Utc>>,
-    submitted_by: Option<String>,
-    organization: Option<String>,
-    num_comments: Option<u32>,
-) -> Result<PaperRecord, ErrorKind> {
+fn paper_record(mut paper: HfPaper, entry: Entry) -> Result<PaperRecord, ErrorKind> {
     let id = parse_bare_id(&paper.id)?;
     let title = paper
         .title
         .as_deref()
-        .or(fallback_title.as_deref())
+        .or(entry.title.as_deref())
         .unwrap_or("");
     let metadata = Metadata {
         title: require_title(normalize_whitespace(title))?,
@@ -153,14 +197,39 @@ fn paper_record(
         published: paper.published_at.as_deref().and_then(parse_iso8601),
         ..Metadata::default()
     };
+    // The entry's organisation, else the paper's.
+    let organization = entry.organization.or_else(|| paper.organization.take());
+    let (organization_fullname, organization_avatar) =
+        organization.as_ref().map(Who::details).unwrap_or_default();
+    let media_urls = if entry.media_urls.is_empty() {
+        paper.media_urls
+    } else {
+        entry.media_urls
+    };
     let community = Community {
-        feed_day: feed_time.map(|time| time.date_naive()),
-        submitted_by: submitted_by.or_else(|| paper.submitted_on_daily_by.take_name()),
-        organization: organization.or_else(|| paper.organization.take_name()),
+        feed_day: entry.feed_time.map(|time| time.date_naive()),
+        submitted_by: entry
+            .submitted_by
+            .or_else(|| paper.submitted_on_daily_by.take_name()),
+        organization: organization.and_then(Who::into_name),
         upvotes: paper.upvotes,
-        num_comments: num_comments.or(paper.num_comments),
+        num_comments: entry.num_comments.or(paper.num_comments),
         github_repo: optional(paper.github_repo.as_deref()),
         project_page: optional(paper.project_page.as_deref()),
+        ai_summary: optional(paper.ai_summary.as_deref()),
+        ai_keywords: paper
+            .ai_keywords
+            .iter()
+            .filter_map(|keyword| optional(Some(keyword.as_str())))
+            .collect(),
+        github_stars: paper.github_stars,
+        organization_fullname,
+        organization_avatar,
+        thumbnail: web_url(entry.thumbnail.as_deref().or(paper.thumbnail.as_deref())),
+        media_urls: media_urls
+            .iter()
+            .filter_map(|url| web_url(Some(url)))
+            .collect(),
     };
     Ok(PaperRecord {
         id,
@@ -235,6 +304,58 @@ mod tests {
             community.github_repo.as_deref(),
             Some("https://github.com/DAMO-NLP-SG/Inf-CLIP")
         );
+    }
+
+    /// The fields of today's API that readers see: generated summary and keywords,
+    /// stars, the organisation's display name and avatar, thumbnail and media; only
+    /// http(s) URLs are kept.
+    #[test]
+    fn daily_entry_with_the_readers_fields() {
+        let body = br#"[{"paper":{"id":"2501.00001","title":"T","summary":"S",
+            "ai_summary":"  A model that\n reads papers. ","ai_keywords":["retrieval"," ", "RAG"],
+            "githubRepo":"https://github.com/o/r","githubStars":1234,
+            "organization":{"_id":"x","name":"acme","fullname":"ACME Research","avatar":"https://cdn.example/acme.png"},
+            "mediaUrls":["https://cdn.example/fig.png","javascript:alert(1)"]},
+            "publishedAt":"2025-01-02T10:00:00.000Z","title":"T","numComments":3,
+            "thumbnail":"https://cdn.example/thumb.png"},
+            {"paper":{"id":"2501.00002","title":"U","organization":{"name":"evil","avatar":"data:image/png;base64,AA"}},
+            "thumbnail":"javascript:alert(1)"}]"#;
+        let results = parse_daily_papers(body).expect("valid array");
+        let community = results[0]
+            .as_ref()
+            .expect("entry")
+            .community
+            .clone()
+            .expect("community");
+        assert_eq!(
+            community.ai_summary.as_deref(),
+            Some("A model that reads papers.")
+        );
+        assert_eq!(community.ai_keywords, ["retrieval", "RAG"]);
+        assert_eq!(community.github_stars, Some(1234));
+        assert_eq!(community.organization.as_deref(), Some("acme"));
+        assert_eq!(
+            community.organization_fullname.as_deref(),
+            Some("ACME Research")
+        );
+        assert_eq!(
+            community.organization_avatar.as_deref(),
+            Some("https://cdn.example/acme.png")
+        );
+        assert_eq!(
+            community.thumbnail.as_deref(),
+            Some("https://cdn.example/thumb.png")
+        );
+        assert_eq!(community.media_urls, ["https://cdn.example/fig.png"]);
+        let other = results[1]
+            .as_ref()
+            .expect("entry")
+            .community
+            .clone()
+            .expect("community");
+        assert_eq!(other.thumbnail, None, "javascript: is not a URL to show");
+        assert_eq!(other.organization_avatar, None);
+        assert_eq!(other.organization.as_deref(), Some("evil"));
     }
 
     #[test]

@@ -28,6 +28,9 @@ pub struct OaiPage {
     pub skipped: Vec<IngestError>,
     pub resumption_token: Option<String>,
     pub complete_list_size: Option<u64>,
+    /// The day of the response's `responseDate`, by the server's clock (UTC): where an
+    /// incremental harvest's next `from` can safely start.
+    pub response_date: Option<chrono::NaiveDate>,
 }
 
 /// Parses a whole response body, as the harvester receives it. Errors are fatal ones
@@ -40,6 +43,7 @@ pub fn parse_page(body: &[u8]) -> Result<OaiPage, IngestError> {
         skipped: Vec::new(),
         resumption_token: None,
         complete_list_size: None,
+        response_date: None,
     };
     while let Some(item) = records.next() {
         match item {
@@ -50,6 +54,7 @@ pub fn parse_page(body: &[u8]) -> Result<OaiPage, IngestError> {
     }
     page.resumption_token = records.resumption_token;
     page.complete_list_size = records.complete_list_size;
+    page.response_date = records.response_date;
     Ok(page)
 }
 
@@ -60,6 +65,7 @@ pub(crate) struct OaiRecords<R> {
     done: bool,
     resumption_token: Option<String>,
     complete_list_size: Option<u64>,
+    response_date: Option<chrono::NaiveDate>,
 }
 
 impl OaiRecords<Box<dyn BufRead + Send>> {
@@ -78,6 +84,7 @@ impl<R: BufRead> OaiRecords<R> {
             done: false,
             resumption_token: None,
             complete_list_size: None,
+            response_date: None,
         }
     }
 
@@ -93,10 +100,12 @@ impl<R: BufRead> Iterator for OaiRecords<R> {
 
     fn next(&mut self) -> Option<Item> {
         while !self.done {
-            let element = match self
-                .stream
-                .next_element(&["record", "error", "resumptionToken"])
-            {
+            let element = match self.stream.next_element(&[
+                "record",
+                "error",
+                "resumptionToken",
+                "responseDate",
+            ]) {
                 Ok(Some(element)) => element,
                 Ok(None) => {
                     self.done = true;
@@ -123,6 +132,14 @@ impl<R: BufRead> Iterator for OaiRecords<R> {
                     }
                     let message = normalize_whitespace(&element.text);
                     return self.fatal(ErrorKind::OaiError { code, message });
+                }
+                "responseDate" => {
+                    // `2024-01-03T20:31:06Z`: the day is what `from` takes.
+                    self.response_date = element
+                        .text
+                        .trim()
+                        .get(..10)
+                        .and_then(|day| day.parse().ok());
                 }
                 _ => {
                     let token = element.text.trim();

@@ -37,6 +37,20 @@ pub enum HarvestError {
     Parse { url: String, error: IngestError },
 }
 
+impl HarvestError {
+    /// The OAI-PMH error code the server answered with (`badResumptionToken`,
+    /// `badArgument`), if this is one.
+    pub fn oai_code(&self) -> Option<&str> {
+        match self {
+            HarvestError::Parse { error, .. } => match &error.kind {
+                crate::ErrorKind::OaiError { code, .. } => Some(code),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
 /// A received response with its body read.
 #[derive(Debug)]
 pub struct Response {
@@ -72,25 +86,30 @@ impl Default for Client {
 }
 
 impl Client {
-    /// A client with arXiv's etiquette: 3 s between requests, up to 5 retries.
+    /// A client with arXiv's etiquette: 3 s between requests, up to 5 retries, and
+    /// 300 s for a whole request (a large OAI page is slow).
     pub fn new(clock: Arc<dyn Clock>) -> Self {
-        let config = ureq::Agent::config_builder()
-            // Statuses are data here: 503 means wait, the arXiv API's 400 carries a feed.
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(300)))
-            .user_agent(concat!(
-                "papers/",
-                env!("CARGO_PKG_VERSION"),
-                " (papers-ingest)"
-            ))
-            .build();
         Client {
-            agent: ureq::Agent::new_with_config(config),
+            agent: agent(Duration::from_secs(300)),
             clock,
             min_interval: Duration::from_secs(3),
             max_retries: 5,
             last_request: None,
         }
+    }
+
+    /// Gives up on a request (connecting, sending, reading the whole answer) after
+    /// `timeout`: an interactive lookup cannot wait as long as a bulk harvest.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.agent = agent(timeout);
+        self
+    }
+
+    /// How many `503`s in a row to wait out; 0 answers the first one as
+    /// [`HarvestError::Unavailable`] at once.
+    pub fn with_max_retries(mut self, max_retries: u32) -> Self {
+        self.max_retries = max_retries;
+        self
     }
 
     pub fn with_min_interval(mut self, min_interval: Duration) -> Self {
@@ -150,6 +169,20 @@ impl Client {
         }
         self.last_request = Some(self.clock.now());
     }
+}
+
+fn agent(timeout: Duration) -> ureq::Agent {
+    let config = ureq::Agent::config_builder()
+        // Statuses are data here: 503 means wait, the arXiv API's 400 carries a feed.
+        .http_status_as_error(false)
+        .timeout_global(Some(timeout))
+        .user_agent(concat!(
+            "papers/",
+            env!("CARGO_PKG_VERSION"),
+            " (papers-ingest)"
+        ))
+        .build();
+    ureq::Agent::new_with_config(config)
 }
 
 /// `Retry-After` in seconds (the form arXiv sends); HTTP dates are not used by arXiv.

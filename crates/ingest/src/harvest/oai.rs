@@ -51,6 +51,17 @@ impl OaiHarvester {
         url
     }
 
+    /// Continues a list from the page `resumption_token` fetches, as a harvest that
+    /// stopped in the middle of a list does (OAI-PMH tokens stand for the rest of the
+    /// list, whoever presents them).
+    pub fn resume(base_url: &str, resumption_token: &str, client: Client) -> OaiPages {
+        OaiPages {
+            client,
+            base_url: base_url.to_owned(),
+            next_url: Some(token_url(base_url, resumption_token)),
+        }
+    }
+
     /// The pages of the harvest, fetched lazily so the caller can store each before the
     /// next is requested. Iteration ends after the first error.
     pub fn pages(&self, client: Client) -> OaiPages {
@@ -101,14 +112,19 @@ impl Iterator for OaiPages {
                 complete_list_size = page.complete_list_size,
                 "harvested OAI-PMH page"
             );
-            self.next_url = page.resumption_token.as_ref().map(|token| {
-                format!(
-                    "{}?verb=ListRecords&resumptionToken={}",
-                    self.base_url,
-                    encode(token)
-                )
-            });
+            self.next_url = page
+                .resumption_token
+                .as_ref()
+                .map(|token| token_url(&self.base_url, token));
         }
         Some(result)
     }
+}
+
+/// The request for the page a resumption token stands for.
+fn token_url(base_url: &str, token: &str) -> String {
+    format!(
+        "{base_url}?verb=ListRecords&resumptionToken={}",
+        encode(token)
+    )
 }

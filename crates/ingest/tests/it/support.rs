@@ -4,28 +4,10 @@ use std::path::PathBuf;
 
 use papers_ingest::{Format, IngestError, Positioned};
 
-/// `$PAPERS_SHARED/data`, by default the `shared` folder beside the repository. When it
-/// is missing the test is skipped with a message, except under CI (`CI` set), where a
-/// silently skipped data test would hide a broken setup.
+/// `$PAPERS_SHARED/data`, by default the `shared` folder beside the repository; `None`
+/// after a skip message when it is missing (a failure under CI).
 pub fn data_dir() -> Option<PathBuf> {
-    let shared = std::env::var_os("PAPERS_SHARED").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-        PathBuf::from,
-    );
-    let data = shared.join("data");
-    if data.is_dir() {
-        return Some(data);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "shared data not found at {} (set PAPERS_SHARED)",
-        data.display()
-    );
-    eprintln!(
-        "skipping: shared data not found at {} (set PAPERS_SHARED)",
-        data.display()
-    );
-    None
+    papers_testkit::shared_dir("data").map(|shared| shared.join("data"))
 }
 
 /// Reads every item of a file in the given format, or the detected one when `None`.

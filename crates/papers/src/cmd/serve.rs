@@ -1,5 +1,6 @@
 //! `papers serve`: the web site, JSON API and feeds over the data directory, plus,
-//! when SMTP is configured, the scheduler that sends the digests every day.
+//! when SMTP is configured, the scheduler that sends the digests every day, and with
+//! `--harvest` the scheduled harvesters (`crate::harvester`).
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -7,12 +8,15 @@ use std::sync::Arc;
 use anyhow::Context;
 use chrono::{NaiveTime, Utc};
 use chrono_tz::Tz;
-use papers_digest::{Deliver, Digests, Frequency, Mailer, feed_day, next_send_time};
-use papers_store::{Database, JobClaim, Store};
+use papers_digest::{
+    Deliver, DigestError, Digests, Frequency, Mailer, SENDER_JOB, feed_day, next_send_time,
+};
+use papers_store::{Database, JobClaim, JobFinish, Store};
 use papers_web::{AppConfig, AppState};
 
 use crate::cmd::digest;
 use crate::config::Config;
+use crate::fetcher::ArxivFetcher;
 use crate::search_service::{
     IndexedSavedSearch, SearchService, WebSearch, embed_missing, load_optional_model,
 };
@@ -32,8 +36,12 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
              they must share one key"
         );
     }
-    let app_config = AppConfig::new(config.store.data_dir.clone(), public_url.clone())
+    let mut app_config = AppConfig::new(config.store.data_dir.clone(), public_url.clone())
         .with_database(database.clone());
+    app_config.submit_max_age_days = u32::try_from(config.web.submit_max_age_days)
+        .context("--submit-max-age-days is too large")?;
+    app_config.submissions_per_hour =
+        u32::try_from(config.web.submit_per_hour).context("--submit-per-hour is too large")?;
     let search = open_search(config)?;
     let digests = Arc::new(digest::engine(
         config,
@@ -48,9 +56,12 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     let state = AppState::open(app_config)
         .with_context(|| format!("opening {}", database.describe()))?
         .with_digests(digests.clone(), web_mailer)
-        .with_search(Arc::new(WebSearch(search.clone())));
+        .with_search(Arc::new(WebSearch(search.clone())))
+        .with_node_status(Arc::new(WebSearch(search.clone())))
+        .with_fetcher(Arc::new(ArxivFetcher::new(&config.harvest.arxiv_api_url)));
     let search_for_digests = search.clone();
     spawn_index_follower(database.clone(), search);
+    crate::harvester::spawn(&database, &config.harvest);
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     if let Some(workers) = config.web.workers {
         runtime.worker_threads(workers.max(1));
@@ -100,16 +111,24 @@ async fn schedule(
             digests.clone(),
             mailer.clone(),
         );
-        let result =
-            tokio::task::spawn_blocking(move || send_due(&database, &search, &digests, &mailer))
-                .await;
+        let result = tokio::task::spawn_blocking(move || {
+            send_due(&database, &search, &digests, &mailer, send_at, tz)
+        })
+        .await;
         if let Err(error) = result {
             tracing::error!(%error, "digest send task failed");
         }
     }
 }
 
-fn send_due(database: &Database, search: &SearchService, digests: &Digests, mailer: &Mailer) {
+fn send_due(
+    database: &Database,
+    search: &SearchService,
+    digests: &Digests,
+    mailer: &Mailer,
+    send_at: NaiveTime,
+    tz: Tz,
+) {
     let now = Utc::now();
     let as_of = feed_day(now);
     let mut store = match Store::connect(database) {
@@ -119,6 +138,16 @@ fn send_due(database: &Database, search: &SearchService, digests: &Digests, mail
             return;
         }
     };
+    let run = match store.record_job_start(SENDER_JOB, now) {
+        Ok(run) => run,
+        Err(error) => {
+            tracing::error!(%error, "cannot record the digest run");
+            return;
+        }
+    };
+    let mut sent = 0;
+    let mut errors = Vec::new();
+    let mut busy = false;
     // The weekly period due on any day of a week is the week before, so asking every
     // day sends it on the first run of the week and skips it (already sent) after;
     // a failed Monday is caught up on Tuesday.
@@ -134,16 +163,53 @@ fn send_due(database: &Database, search: &SearchService, digests: &Digests, mail
             now,
             false,
         ) {
-            Ok(report) => tracing::info!(
-                period = %report.period_key,
-                sent = report.sent,
-                skipped_empty = report.skipped_empty,
-                already_sent = report.already_sent,
-                failed = report.failed.len(),
-                "digests sent"
-            ),
-            Err(error) => tracing::error!(error = format!("{error:#}"), "digest send failed"),
+            Ok(report) => {
+                tracing::info!(
+                    period = %report.period_key,
+                    sent = report.sent,
+                    skipped_empty = report.skipped_empty,
+                    already_sent = report.already_sent,
+                    failed = report.failed.len(),
+                    "digests sent"
+                );
+                sent += report.sent as u64;
+                if let Some((address, reason)) = report.failed.first() {
+                    errors.push(format!(
+                        "{}: {} not delivered, first {address}: {reason}",
+                        report.period_key,
+                        report.failed.len()
+                    ));
+                }
+            }
+            // Another node holds the sender claim and sends everything due.
+            Err(error)
+                if matches!(
+                    error.downcast_ref::<DigestError>(),
+                    Some(DigestError::SenderBusy { .. })
+                ) =>
+            {
+                tracing::info!("another node is sending the digests");
+                busy = true;
+            }
+            Err(error) => {
+                tracing::error!(error = format!("{error:#}"), "digest send failed");
+                errors.push(format!("{error:#}"));
+            }
         }
+    }
+    let recorded = if busy && sent == 0 && errors.is_empty() {
+        store.forget_job_run(run)
+    } else {
+        let next = Some(next_send_time(Utc::now(), send_at, tz));
+        let finish = if errors.is_empty() {
+            JobFinish::ok(sent, next)
+        } else {
+            JobFinish::failed(sent, errors.join("; "), next)
+        };
+        store.record_job_finish(run, &finish, Utc::now())
+    };
+    if let Err(error) = recorded {
+        tracing::error!(%error, "cannot record the digest run");
     }
 }
 
@@ -237,7 +303,20 @@ fn embed_step(
     if claim.is_none() {
         return Ok(None);
     }
-    let embedded = embed_missing(store, embedder, Some(1), |_| {})?;
+    let started = Utc::now();
+    let result = embed_missing(store, embedder, Some(1), |_| {});
+    // A step that found nothing to embed is not worth a record; one that embedded or
+    // failed is (one per batch: while a backlog lasts the steps run back to back).
+    let finish = match &result {
+        Ok(embedded) if embedded.is_empty() => None,
+        Ok(embedded) => Some(JobFinish::ok(embedded.len() as u64, None)),
+        Err(error) => Some(JobFinish::failed(0, format!("{error:#}"), None)),
+    };
+    if let Some(finish) = finish {
+        let run = store.record_job_start(EMBEDDER_JOB, started)?;
+        store.record_job_finish(run, &finish, Utc::now())?;
+    }
+    let embedded = result?;
     if !embedded.is_empty() {
         // Storing the vectors logged changes; catching up loads them.
         search.catch_up(store)?;

@@ -237,7 +237,14 @@ macro_rules! from_str {
     )*};
 }
 
-from_str!(SocketAddr, chrono::NaiveTime, chrono_tz::Tz);
+from_str!(
+    SocketAddr,
+    chrono::NaiveTime,
+    chrono::NaiveDate,
+    chrono_tz::Tz,
+    crate::harvester::HarvestSpec,
+    crate::harvester::Interval
+);
 
 impl Parse for Secret<String> {
     fn parse(raw: &OsStr) -> anyhow::Result<Self> {
@@ -300,7 +307,8 @@ required!(
     bool,
     SocketAddr,
     chrono::NaiveTime,
-    chrono_tz::Tz
+    chrono_tz::Tz,
+    crate::harvester::Interval
 );
 
 /// Declares the configuration: one struct per section, one field per setting, each

@@ -1,42 +1,23 @@
 //! `papers digest send` end to end: real Hugging Face days in the store, confirmed
 //! subscribers, and a real SMTP server (aiosmtpd, the digest crate's
 //! `tests/smtp_server.py`): exactly one digest over two runs, at most one duplicate
-//! after the sender is killed mid-send, and saved searches answered by the site's
-//! search index.
+//! after the sender is killed mid-send, saved searches answered by the site's search
+//! index, and `papers serve`'s digest preview listing what the sender then mails.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 use chrono::Utc;
 use papers_digest::{Digests, Frequency, Links, PublicUrl, Secret, Settings, SubscribeRequest};
 use papers_store::Store;
 use papers_testkit::ServerProcess;
 
-use crate::common::{data, hf_days, ingest, ok, papers, shared};
+use crate::common::{data, free_port, hf_days, http_get, ingest, ok, papers, shared};
 
 const SECRET: &str = "an end-to-end test secret, long enough";
 pub const BASE: &str = "http://papers.test";
-
-/// Python with aiosmtpd; under CI its absence is a failure, elsewhere a skip.
-pub fn smtp_available() -> bool {
-    let found = Command::new("python3")
-        .args(["-c", "import aiosmtpd"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but python3 with aiosmtpd is missing: pip install aiosmtpd==1.4.6"
-        );
-        eprintln!("skipping: python3 with aiosmtpd not available");
-    }
-    found
-}
 
 /// The SMTP server process, killed on drop.
 pub struct Server {
@@ -51,10 +32,7 @@ impl Server {
 
     /// A server given extra options of `smtp_server.py` (`--hold N`, …).
     pub fn start_with(dir: &Path, args: &[&str]) -> Server {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
+        let port = free_port();
         let script =
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../digest/tests/smtp_server.py");
         let process = ServerProcess::start(
@@ -103,7 +81,7 @@ pub fn subscribe_confirmed(store: &mut Store, secret: &str, email: &str) {
         frequency: Frequency::Daily,
         categories: Vec::new(),
         queries: Vec::new(),
-        user_id: None,
+        owner: None,
     };
     subscribe_confirmed_with(store, secret, &request);
 }
@@ -147,7 +125,7 @@ fn send(data_dir: &Path, port: u16) -> std::process::Output {
 /// shared data and the SMTP test server are there (under CI their absence fails).
 fn store_with_hf_days(days: usize) -> Option<tempfile::TempDir> {
     let shared = shared()?;
-    if !smtp_available() {
+    if !papers_testkit::smtp_available() {
         return None;
     }
     let dir = tempfile::tempdir().expect("temp dir");
@@ -239,15 +217,13 @@ fn a_sender_killed_mid_send_repeats_at_most_one_digest() {
         .stderr(Stdio::null())
         .spawn()
         .expect("sender starts");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !marker.exists() {
-        assert!(Instant::now() < deadline, "the fifth digest never arrived");
+    papers_testkit::wait_for("the fifth digest", Duration::from_secs(120), || {
         assert!(
             sender.try_wait().expect("sender state").is_none(),
             "the sender ended before the held digest"
         );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+        marker.exists()
+    });
     sender.kill().expect("SIGKILL");
     sender.wait().expect("sender reaped");
     assert_eq!(
@@ -325,7 +301,7 @@ fn saved_searches_in_digests_are_answered_by_the_search_index() {
             frequency: Frequency::Weekly,
             categories: Vec::new(),
             queries: vec![query.to_owned()],
-            user_id: None,
+            owner: None,
         },
     );
     drop(store);
@@ -405,4 +381,135 @@ fn saved_searches_in_digests_are_answered_by_the_search_index() {
         .collect();
     assert!(!expected.is_empty(), "found {found:?}, week {week:?}");
     assert_eq!(listed.iter().collect::<Vec<_>>(), expected, "{text}");
+}
+
+/// `papers serve` over `data_dir` on a free port, killed on drop.
+struct Site {
+    base: String,
+    child: Child,
+}
+
+impl Site {
+    fn start(data_dir: &Path) -> Site {
+        let port = free_port();
+        let child = papers(data_dir)
+            .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+            .env("PAPERS_PUBLIC_URL", BASE)
+            .env("PAPERS_SECRET", SECRET)
+            .env("PAPERS_MODEL", data_dir.join("no-model"))
+            .env_remove("PAPERS_SMTP_URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("papers serve starts");
+        let site = Site {
+            base: format!("http://127.0.0.1:{port}"),
+            child,
+        };
+        papers_testkit::wait_for(
+            &format!("papers serve on port {port}"),
+            Duration::from_secs(120),
+            || site.get("/api/daily_papers").0 == 200,
+        );
+        site
+    }
+
+    fn get(&self, path: &str) -> (u16, String) {
+        http_get(&format!("{}{path}", self.base), Duration::from_secs(60))
+    }
+}
+
+impl Drop for Site {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The arXiv ids a digest's HTML links to, in order.
+fn linked_papers(html: &str) -> Vec<String> {
+    let prefix = format!("href=\"{BASE}/papers/");
+    html.match_indices(&prefix)
+        .filter_map(|(at, _)| html[at + prefix.len()..].split('"').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_preview_lists_the_papers_the_digest_then_mails() {
+    let Some(dir) = store_with_hf_days(usize::MAX) else {
+        return;
+    };
+    // A saved search only the search index answers (see the test above): the term
+    // matching fallback would leave its section out of the preview.
+    let query = r#"author:"Zhangyang Wang""#;
+    let mut store = Store::open(dir.path()).expect("store");
+    subscribe_confirmed_with(
+        &mut store,
+        SECRET,
+        &SubscribeRequest {
+            email: "reader@example.org".into(),
+            frequency: Frequency::Weekly,
+            categories: vec!["cs.CV".to_owned()],
+            queries: vec![query.to_owned()],
+            owner: None,
+        },
+    );
+    let subscription = store
+        .subscription_by_email("reader@example.org")
+        .expect("read")
+        .expect("subscribed");
+    drop(store);
+    let links = Links::new(
+        PublicUrl::parse(BASE).expect("url"),
+        Secret::new(SECRET.as_bytes().to_vec()).expect("secret"),
+    );
+    let preview = links.preview(&subscription, Utc::now());
+    let path = preview.strip_prefix(BASE).expect("on the public URL");
+
+    // The week 2024-W01's digest, as the site previews it.
+    let site = Site::start(dir.path());
+    let (status, preview_html) = site.get(&format!("{path}&as_of=2024-01-08"));
+    assert_eq!(status, 200, "{preview_html}");
+    drop(site);
+    let previewed = linked_papers(&preview_html);
+
+    // And as the sender mails it (also without a model, so both search alike).
+    let mail_dir = tempfile::tempdir().expect("mail dir");
+    let server = Server::start(mail_dir.path());
+    let output = send_command(
+        dir.path(),
+        server.port,
+        &["--period", "weekly", "--as-of", "2024-01-08"],
+    )
+    .env("PAPERS_MODEL", dir.path().join("no-model"))
+    .output()
+    .expect("papers runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("sent           1"), "{stdout}");
+    let messages = received(mail_dir.path());
+    let part = |kind: &str| {
+        messages[0]["parts"]
+            .as_array()
+            .expect("parts")
+            .iter()
+            .find(|part| part["content_type"] == kind)
+            .and_then(|part| part["body"].as_str())
+            .expect("part")
+            .to_owned()
+    };
+    let mailed = linked_papers(&part("text/html"));
+    let searched = sections(&part("text/plain"))
+        .get(&format!("Matching “{query}”"))
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        !searched.is_empty(),
+        "the saved search found papers in the mail"
+    );
+    assert!(
+        searched.iter().all(|id| previewed.contains(id)),
+        "the preview lists the saved search's papers: {searched:?} in {previewed:?}"
+    );
+    assert_eq!(previewed, mailed, "the preview is the digest");
 }

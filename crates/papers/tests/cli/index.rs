@@ -6,11 +6,11 @@
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use papers_store::Store;
 
-use crate::common::{count, data, ingest, model, papers, read_vectors, shared, stats, succeed};
+use crate::common::{count, data, ingest, papers, read_vectors, shared, stats, succeed};
 
 /// Papers ingested: about six batches, so a kill after two lands well inside the run.
 const PAPERS: usize = 1_500;
@@ -41,7 +41,9 @@ fn with_model(data_dir: &Path, model: &Path) -> std::process::Command {
 #[test]
 fn killed_index_resumes_and_stores_each_vector_once() {
     let Some(shared) = shared() else { return };
-    let Some(model) = model() else { return };
+    let Some(model) = papers_testkit::model() else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("temp dir");
     let store_dir = dir.path().join("data");
     let slice = dir.path().join("slice.jsonl");
@@ -68,18 +70,13 @@ fn killed_index_resumes_and_stores_each_vector_once() {
         .spawn()
         .expect("papers index starts");
     let observer = Store::open(&store_dir).expect("store opens beside the indexer");
-    let deadline = Instant::now() + Duration::from_secs(600);
-    loop {
+    papers_testkit::wait_for("two batches of vectors", Duration::from_secs(600), || {
         let stored = total - observer.count_without_embedding(&model_id).expect("count");
-        if stored >= 2 * BATCH {
-            break;
-        }
         if let Some(status) = child.try_wait().expect("child status") {
             panic!("papers index ended ({status}) before it could be killed, at {stored}");
         }
-        assert!(Instant::now() < deadline, "no progress: {stored} vectors");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+        stored >= 2 * BATCH
+    });
     child.kill().expect("SIGKILL");
     let status = child.wait().expect("reaped");
     assert!(!status.success(), "killed, not finished: {status}");

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use papers_testkit::ServerProcess;
 
-use crate::common::{model, papers, read_vectors, succeed};
+use crate::common::{papers, read_vectors, succeed};
 
 /// The fake hub serving `model` as the default repository; killed on drop.
 struct Hub {
@@ -30,9 +30,7 @@ impl Hub {
                 .args(["--repo", "sentence-transformers/all-MiniLM-L6-v2"]),
         );
         let Ok(process) = started else {
-            assert!(std::env::var_os("CI").is_none(), "python3 is missing");
-            eprintln!("skipping: python3 is missing");
-            return None;
+            return papers_testkit::missing("python3 is missing");
         };
         let port = process.port().expect("hub server ready");
         Some(Hub {
@@ -89,7 +87,9 @@ fn encode(mut command: Command, input: &Path, output: &Path) -> Vec<Vec<f32>> {
 
 #[test]
 fn a_missing_model_is_downloaded_once_then_used_offline() {
-    let Some(installed) = model() else { return };
+    let Some(installed) = papers_testkit::model() else {
+        return;
+    };
     let Some(mut hub) = Hub::start(&installed) else {
         return;
     };
@@ -141,7 +141,9 @@ fn a_missing_model_is_downloaded_once_then_used_offline() {
 
 #[test]
 fn model_download_prints_the_directory_it_filled() {
-    let Some(installed) = model() else { return };
+    let Some(installed) = papers_testkit::model() else {
+        return;
+    };
     let Some(hub) = Hub::start(&installed) else {
         return;
     };

@@ -5,15 +5,14 @@
 //! started at once mail each digest once, and killing a node or an ingest midway
 //! loses nothing.
 
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use papers_store::testing::{Engine, TestDatabase};
 
-use crate::common::{data, hf_days, papers, shared, succeed};
-use crate::digest::{BASE, Server as SmtpServer, received, smtp_available, subscribe_confirmed};
+use crate::common::{HELD_BYTES, HeldInput, data, free_port, hf_days, papers, shared, succeed};
+use crate::digest::{BASE, Server as SmtpServer, received, subscribe_confirmed};
 
 const SECRET: &str = "a secret the nodes share, long enough to sign";
 
@@ -37,10 +36,7 @@ struct Node {
 
 impl Node {
     fn start(dir: &Path, url: &str) -> Node {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
+        let port = free_port();
         let child = node_command(dir, url)
             .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
             .args(["--public-url", BASE])
@@ -52,14 +48,12 @@ impl Node {
             base: format!("http://127.0.0.1:{port}"),
             child,
         };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            if get(&node.url("/api/daily_papers"), None).0 == 200 {
-                return node;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("node on port {port} did not come up");
+        papers_testkit::wait_for(
+            &format!("node on port {port} answering"),
+            Duration::from_secs(60),
+            || get(&node.url("/api/daily_papers"), None).0 == 200,
+        );
+        node
     }
 
     fn url(&self, path: &str) -> String {
@@ -145,18 +139,6 @@ fn upvotes(node: &Node, id: &str) -> u64 {
     paper["upvotes"].as_u64().expect("upvotes")
 }
 
-/// Polls `check` until it holds or `limit` passes; returns the time it took.
-fn within(limit: Duration, mut check: impl FnMut() -> bool) -> Option<Duration> {
-    let started = Instant::now();
-    while started.elapsed() <= limit {
-        if check() {
-            return Some(started.elapsed());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    None
-}
-
 #[test]
 fn two_nodes_share_one_postgres_store() {
     let Some(shared) = shared() else { return };
@@ -184,7 +166,8 @@ fn two_nodes_share_one_postgres_store() {
         .send_empty()
         .expect("vote");
     assert_eq!(vote.status().as_u16(), 200);
-    let counted = within(Duration::from_secs(5), || upvotes(&b, id) == before + 1);
+    let counted =
+        papers_testkit::poll_until(Duration::from_secs(5), || upvotes(&b, id) == before + 1);
     let counted = counted.expect("B never counted A's vote");
     eprintln!("vote on A counted on B after {counted:?}");
     let (status, page) = get(&b.url("/submit"), Some(&session));
@@ -207,7 +190,7 @@ fn two_nodes_share_one_postgres_store() {
     let title = shown["title"].as_str().expect("title").to_owned();
     let words: Vec<&str> = title.split_whitespace().take(4).collect();
     let query = words.join("+");
-    let found = within(Duration::from_secs(2), || {
+    let found = papers_testkit::poll_until(Duration::from_secs(2), || {
         let (status, body) = get(&b.url(&format!("/api/papers/search?q={query}")), None);
         status == 200 && body.contains("1111.2011")
     });
@@ -223,7 +206,7 @@ fn two_nodes_share_one_postgres_store() {
 #[test]
 fn two_digest_senders_at_once_mail_each_digest_once() {
     let Some(shared) = shared() else { return };
-    if !smtp_available() {
+    if !papers_testkit::smtp_available() {
         return;
     }
     let Some(database) = TestDatabase::create(Engine::Postgres) else {
@@ -305,26 +288,29 @@ fn an_ingest_killed_midway_leaves_no_partial_file() {
     };
     let before = stats(&dir);
 
-    // 76,803 records in one file, one transaction: killed long before it commits.
-    let big = data(&shared, "arxiv-kaggle-format");
-    let file = std::fs::read_dir(&big)
-        .expect("kaggle format dir")
-        .map(|e| e.expect("entry").path())
-        .find(|p| p.to_string_lossy().contains("2020"))
-        .expect("the 2020 file");
+    // 76,803 records in one file, one transaction: the ingest reads it from a pipe
+    // that is fed part of it and held open, so it is killed inside the transaction,
+    // with thousands of records written and no end of file to commit on.
+    let big = data(&shared, "arxiv-kaggle-format/arxiv-archive-2020.jsonl.gz");
+    let input = HeldInput::create(database.dir.path(), &big, HELD_BYTES);
     let mut child = node_command(&dir, &url)
-        .arg("ingest")
-        .arg(&file)
+        .args(["ingest", "--format", "kaggle"])
+        .arg(&input.path)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("ingest starts");
-    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        input.wait_fed(&mut child, Duration::from_secs(300)),
+        HELD_BYTES
+    );
+    assert_eq!(stats(&dir), before, "uncommitted records are invisible");
     assert!(
         child.try_wait().expect("status").is_none(),
-        "ingest finished before it could be killed"
+        "the ingest ended before it was killed"
     );
     child.kill().expect("kill");
     child.wait().expect("reaped");
+    drop(input);
     assert_eq!(stats(&dir), before, "nothing of the killed file is visible");
 }

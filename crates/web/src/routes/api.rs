@@ -5,7 +5,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, delete, get, post};
 use chrono::Utc;
 use papers_core::ArxivId;
 use papers_store::{FeedPeriod, FeedQuery, FeedSort, ListingOwner, StoredPaper};
@@ -51,7 +51,12 @@ fn method_router(operation: Operation) -> Option<MethodRouter<AppState>> {
         Operation::ListPapers => get(list_papers),
         Operation::SearchPapers => get(search),
         Operation::GetPaper | Operation::SimilarPapers | Operation::Upvote => return None,
+        Operation::SubmitPaper => post(crate::routes::submit::api_submit),
         Operation::Subscribe => post(crate::routes::subscribe::api_subscribe),
+        Operation::ListTokens => get(crate::routes::tokens::api_list),
+        Operation::CreateToken => post(crate::routes::tokens::api_create),
+        Operation::RevokeToken => delete(crate::routes::tokens::api_revoke),
+        Operation::AdminStatus => get(crate::routes::admin::api_status),
         Operation::OpenApi => get(openapi),
     })
 }

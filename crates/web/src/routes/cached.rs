@@ -10,7 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::cache::{Cacheable, CachedResponse};
-use crate::session::has_session_cookie;
+use crate::session::has_credentials;
 use crate::state::AppState;
 
 /// The middleware: serve from the cache, or run the handler and keep what it marked
@@ -21,7 +21,7 @@ pub(crate) async fn respond(
     next: Next,
 ) -> Response {
     let method = request.method();
-    if (method != Method::GET && method != Method::HEAD) || has_session_cookie(request.headers()) {
+    if (method != Method::GET && method != Method::HEAD) || has_credentials(request.headers()) {
         return next.run(request).await;
     }
     let key = request.uri().path_and_query().map_or_else(

@@ -23,7 +23,7 @@ pub(crate) enum Format {
 }
 
 impl Format {
-    fn file(self) -> &'static str {
+    pub(crate) fn file(self) -> &'static str {
         match self {
             Format::Rss => "feed.rss",
             Format::Atom => "feed.atom",
@@ -123,7 +123,7 @@ fn respond(
     finish(&doc, format)
 }
 
-fn finish(doc: &FeedDoc, format: Format) -> Result<Response, HttpError> {
+pub(crate) fn finish(doc: &FeedDoc, format: Format) -> Result<Response, HttpError> {
     let (body, content_type) = match format {
         Format::Rss => (rss(doc), "application/rss+xml; charset=utf-8"),
         Format::Atom => (atom(doc), "application/atom+xml; charset=utf-8"),
@@ -138,7 +138,7 @@ fn finish(doc: &FeedDoc, format: Format) -> Result<Response, HttpError> {
     Ok(response)
 }
 
-fn entry(base: &str, stored: &StoredPaper) -> FeedEntry {
+pub(crate) fn entry(base: &str, stored: &StoredPaper) -> FeedEntry {
     let paper = &stored.paper;
     let updated = paper
         .community

@@ -1,5 +1,6 @@
 //! The route table of the site and the layers around it.
 
+mod admin;
 mod api;
 mod assets;
 mod auth;
@@ -7,11 +8,14 @@ mod cached;
 mod community;
 pub(crate) mod feed;
 mod feeds;
+mod health;
+mod new;
 mod paper;
 mod params;
 pub(crate) mod search;
 mod submit;
 pub(crate) mod subscribe;
+mod tokens;
 mod vote;
 
 use axum::Router;
@@ -23,6 +27,8 @@ use axum::routing::{get, post};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
+pub(crate) use auth::{check_new_account, hash_password};
+
 use crate::error::HttpError;
 use crate::period::PeriodKind;
 use crate::session::MaybeUser;
@@ -33,7 +39,7 @@ use search::RawSearchParams;
 
 /// No inline scripts or styles anywhere, so the policy can forbid them: an injected
 /// `<script>` would not run even if escaping failed.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; \
      object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 pub(crate) fn build(state: AppState) -> Router {
@@ -46,6 +52,8 @@ pub(crate) fn build(state: AppState) -> Router {
         .merge(feed_routes())
         .route("/papers/{*id}", get(paper::show))
         .route("/search", get(search::page))
+        .route("/new", get(new::all))
+        .route("/new/{category}", get(new::in_category))
         .route("/users/{name}", get(community::user))
         .route("/organizations/{name}", get(community::organization))
         .route("/submit", get(submit::form).post(submit::submit))
@@ -57,10 +65,20 @@ pub(crate) fn build(state: AppState) -> Router {
         .route("/subscriptions", get(subscribe::preferences))
         .route("/subscriptions/confirm/{token}", get(subscribe::confirm))
         .route(
+            "/subscriptions/manage/{token}",
+            get(subscribe::manage_page).post(subscribe::manage_save),
+        )
+        .route(
             "/unsubscribe/{token}",
             get(subscribe::unsubscribe_page).post(subscribe::unsubscribe),
         )
         .route("/digest/preview", get(subscribe::preview))
+        .route("/account/tokens", get(tokens::page).post(tokens::create))
+        .route("/account/tokens/{id}/revoke", post(tokens::revoke))
+        .route("/admin", get(admin::page))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
         .route("/static/style.css", get(assets::style))
         .route("/static/app.js", get(assets::script))
         .merge(api::router())
@@ -69,6 +87,9 @@ pub(crate) fn build(state: AppState) -> Router {
             state.clone(),
             cached::respond,
         ))
+        // Outside the cache, so answers from it are counted and timed too; inside the
+        // router, so the matched route template is known.
+        .layer(middleware::from_fn(crate::telemetry::track))
         .layer(RequestBodyLimitLayer::new(body_limit))
         // A handler may set a stricter policy of its own (the digest preview does).
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -127,6 +148,14 @@ fn feed_routes() -> Router<AppState> {
                 get(move |s: State<AppState>, q: Query<RawFeedParams>| {
                     feeds::trending_feed(s, q, format)
                 }),
+            )
+            .route(
+                &format!("/new/{file}"),
+                get(move |s, q| new::all_feed(s, q, format)),
+            )
+            .route(
+                &format!("/new/{{category}}/{file}"),
+                get(move |s, p, q| new::category_feed(s, p, q, format)),
             )
             .route(
                 &format!("/search/{file}"),

@@ -1,11 +1,14 @@
 //! The paper page, `/papers/{id}` (old-style ids keep their slash:
-//! `/papers/hep-th/9901001`), and the similar-papers lookup it shares with the API.
+//! `/papers/hep-th/9901001`), the paper as Markdown at `/papers/{id}.md`, and the
+//! similar-papers lookup the page shares with the API.
 
 use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use papers_core::{ArxivId, VersionedId};
 use papers_store::StoredPaper;
 
+use crate::cache::Cacheable;
 use crate::error::HttpError;
 use crate::html::html_response;
 use crate::routes::feed::viewer;
@@ -21,6 +24,10 @@ pub(crate) async fn show(
     user: MaybeUser,
     Path(raw): Path<String>,
 ) -> Result<Response, HttpError> {
+    // `/papers/{*id}` catches `/papers/hep-th/9901001.md` too; no id ends in `.md`.
+    if let Some(id) = raw.strip_suffix(".md") {
+        return markdown(&state, id).await;
+    }
     let id = match ArxivId::parse(&raw) {
         Ok(id) => id,
         // `2401.01234v2` or a pasted URL: send the reader to the canonical page.
@@ -40,6 +47,32 @@ pub(crate) async fn show(
         views::paper_page(&stored, similar.as_deref(), &viewer),
         cacheable,
     ))
+}
+
+/// `/papers/{id}.md`: the paper as Markdown, for `huggingface_hub`'s `read_paper` and
+/// anything else that reads text. A versioned id or URL redirects to the canonical
+/// one, as the page does.
+async fn markdown(state: &AppState, raw: &str) -> Result<Response, HttpError> {
+    let id = match ArxivId::parse(raw) {
+        Ok(id) => id,
+        Err(_) => {
+            let reference = VersionedId::parse_reference(raw)
+                .map_err(|_| HttpError::not_found("not an arXiv id"))?;
+            let canonical = format!("{}.md", views::paper_path(reference.id.as_str()));
+            return Ok(Redirect::permanent(&canonical).into_response());
+        }
+    };
+    let stored = load(state, id).await?;
+    let body = views::paper_markdown(&stored, &state.config().public_url);
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/markdown; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response.extensions_mut().insert(Cacheable::DEFAULT);
+    Ok(response)
 }
 
 /// A paper by id, or 404.

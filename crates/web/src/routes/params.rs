@@ -1,6 +1,9 @@
 //! Query parameters several routes share, each parsed once: the feed pages, the search
-//! page and the JSON API agree on what a category or a page number is.
+//! page and the JSON API agree on what a category or a page number is; and the JSON
+//! bodies of the API's writes, refused the same way everywhere.
 
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
 use papers_core::Category;
 
 use crate::error::HttpError;
@@ -23,6 +26,13 @@ pub(crate) fn page(text: Option<&str>, end: usize) -> Option<usize> {
         None | Some("") => Some(0),
         Some(text) => text.parse::<usize>().ok().filter(|page| *page < end),
     }
+}
+
+/// A JSON request body, or a 400 that says what is wrong with it (syntax, a missing or
+/// mistyped field, the content type).
+pub(crate) fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, HttpError> {
+    body.map(|Json(value)| value)
+        .map_err(|rejection| HttpError::bad_request(rejection.body_text()))
 }
 
 #[cfg(test)]

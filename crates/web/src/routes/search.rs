@@ -51,6 +51,12 @@ impl RawSearchParams {
                 "q is limited to {MAX_QUERY} characters"
             )));
         }
+        // The query-string decoder replaces bytes that are not UTF-8 with U+FFFD
+        // instead of refusing them; searching for replacement characters would answer
+        // a garbled request with an empty page, so say what is wrong instead.
+        if query.contains(char::REPLACEMENT_CHARACTER) {
+            return Err(HttpError::bad_request("q is not valid UTF-8"));
+        }
         let mode = match self.mode.as_deref().unwrap_or("") {
             "" => Ok(SearchMode::default()),
             text => text.parse(),

@@ -3,7 +3,9 @@
 
 use maud::{Markup, html};
 
-use super::{FeedView, SortChoice, ViewItem, Viewer, encode, one_line, page, paper_path, shorten};
+use super::{
+    FeedView, SortChoice, ViewItem, Viewer, encode, one_line, page, paper_path, shorten, web_url,
+};
 use crate::taxonomy::category_name;
 
 pub(crate) fn feed_page(view: &FeedView, viewer: &Viewer) -> Markup {
@@ -132,6 +134,11 @@ pub(crate) fn paper_card(item: &ViewItem, viewer: &Viewer, back: &str) -> Markup
         article.paper {
             (vote_button(stored.key, id, stored.upvotes(), viewer, back))
             div.body {
+                @if let Some(thumbnail) = web_url(paper.community.thumbnail.as_deref()) {
+                    a.thumbnail href=(paper_path(id)) tabindex="-1" {
+                        img src=(thumbnail) alt="" loading="lazy" referrerpolicy="no-referrer";
+                    }
+                }
                 h2 { a href=(paper_path(id)) { (one_line(&paper.metadata.title)) } }
                 p.authors {
                     @for (index, author) in authors.iter().take(6).enumerate() {
@@ -147,7 +154,18 @@ pub(crate) fn paper_card(item: &ViewItem, viewer: &Viewer, back: &str) -> Markup
                             title=(category_name(category.as_str()).unwrap_or("")) { (category.as_str()) }
                     }
                     a href={ "https://arxiv.org/abs/" (id) } { "arXiv" }
-                    @if let Some(github) = &stored.links.github { a href=(github) rel="nofollow" { "Code" } }
+                    @if let Some(github) = web_url(stored.links.github.as_deref()) {
+                        a href=(github) rel="nofollow" {
+                            "Code"
+                            @if let Some(stars) = paper.community.github_stars { " ★ " (stars) }
+                        }
+                    }
+                    @if let Some(project) = web_url(stored.links.project_page.as_deref()) { a href=(project) rel="nofollow" { "Project" } }
+                    @if let Some(organization) = &paper.community.organization {
+                        a href={ "/organizations/" (encode(organization)) } {
+                            (paper.community.organization_fullname.as_deref().unwrap_or(organization))
+                        }
+                    }
                     @if let Some(submitter) = &paper.community.submitted_by {
                         span { "submitted by " a href={ "/users/" (encode(submitter)) } { (submitter) } }
                     }

@@ -23,10 +23,12 @@ pub(crate) fn page(title: &str, viewer: &Viewer, body: Markup) -> Markup {
                     nav {
                         a href="/papers" { "Today" }
                         a href="/papers/trending" { "Trending" }
+                        a href="/new" { "New" }
                         a href="/search" { "Search" }
                         a href="/submit" { "Submit" }
                         @if let Some(user) = &viewer.user {
                             a.user href={ "/users/" (super::encode(&user.username)) } { (user.username) }
+                            a href="/account/tokens" { "Tokens" }
                             form.inline method="post" action="/logout" {
                                 input type="hidden" name="csrf" value=(user.csrf_token);
                                 button.link type="submit" { "Log out" }

@@ -7,11 +7,15 @@
 //! markup a response.
 
 mod account;
+mod admin;
 mod feed;
 mod layout;
+mod markdown;
+mod new;
 mod paper;
 mod search;
 mod subscribe;
+mod tokens;
 
 use std::collections::HashSet;
 
@@ -20,14 +24,18 @@ use maud::{Markup, html};
 use papers_store::{Session, StoredPaper};
 
 pub(crate) use account::{login_page, signup_page, submit_page};
+pub(crate) use admin::admin_page;
 pub(crate) use feed::feed_page;
 pub(crate) use layout::page;
+pub(crate) use markdown::paper_markdown;
+pub(crate) use new::{NewView, new_page};
 pub(crate) use paper::paper_page;
 pub(crate) use search::{SearchPage, search_page};
 pub(crate) use subscribe::{
-    SubscribeFields, notice_page, preferences_page, subscribe_form, subscribe_page,
-    unsubscribe_confirm_page,
+    ManageLinks, SubscribeFields, check_inbox_page, manage_page, notice_page, preferences_page,
+    saved_page, subscribe_form, subscribe_page, unsubscribe_confirm_page,
 };
+pub(crate) use tokens::tokens_page;
 
 /// How a feed is ordered, as the `sort` parameter spells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -150,6 +158,14 @@ pub(crate) fn one_line(text: &str) -> String {
 /// The page path of a paper; old-style ids keep their slash.
 pub(crate) fn paper_path(id: &str) -> String {
     format!("/papers/{id}")
+}
+
+/// `url` when it is an absolute http or https URL: only those become links or images
+/// (a stored `javascript:` or `data:` URL is shown as nothing).
+pub(crate) fn web_url(url: Option<&str>) -> Option<&str> {
+    let url = url?.trim();
+    let scheme = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    (scheme.starts_with("https://") || scheme.starts_with("http://")).then_some(url)
 }
 
 /// Percent-encodes a query parameter value.

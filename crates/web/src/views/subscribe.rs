@@ -1,5 +1,5 @@
-//! Digest pages: the subscribe form, the preferences page, and the answers to
-//! confirmation and unsubscribe links.
+//! Digest pages: the subscribe form, the preferences page, the page a manage link
+//! opens, and the answers to subscribe requests, confirmation and unsubscribe links.
 
 use maud::{Markup, html};
 use papers_store::{Frequency, Subscription, SubscriptionStatus};
@@ -54,6 +54,7 @@ pub(crate) fn subscribe_form(
         }
         @if viewer.user.is_none() {
             p { "We send a confirmation link first; nothing else arrives until you follow it." }
+            p { "Already subscribed? Enter your address: we mail you a link to change or stop your digest." }
         }
     }
 }
@@ -71,10 +72,13 @@ pub(crate) fn subscribe_page(body: Markup, viewer: &Viewer) -> Markup {
     )
 }
 
-/// The member's preferences: the same form, prefilled, and a way out.
+/// The member's digest page. An owner (verified account address) sees their
+/// subscription, the form prefilled, and a way out; anyone else the form that mails
+/// their account's address a link.
 pub(crate) fn preferences_page(
     viewer: &Viewer,
     form: Markup,
+    owner: bool,
     subscription: Option<&Subscription>,
     unsubscribe_path: Option<&str>,
 ) -> Markup {
@@ -84,10 +88,14 @@ pub(crate) fn preferences_page(
         html! {
             section.form-page {
                 h1 { "Digest preferences" }
-                @match subscription.map(|s| s.status) {
-                    Some(SubscriptionStatus::Confirmed) => p { "Your digest is active. " a href="/digest/preview" { "Preview the next one" } "." },
-                    Some(SubscriptionStatus::Pending) => p { "Waiting for you to follow the confirmation link we mailed." },
-                    _ => p { "You are not subscribed." },
+                @if owner {
+                    @match subscription.map(|s| s.status) {
+                        Some(SubscriptionStatus::Confirmed) => p { "Your digest is active. " a href="/digest/preview" { "Preview the next one" } "." },
+                        Some(SubscriptionStatus::Pending) => p { "Waiting for you to follow the confirmation link we mailed." },
+                        _ => p { "You are not subscribed." },
+                    }
+                } @else {
+                    p { "Your account's address is not verified, so this page cannot show or change its digest. Send the form: if the address has a subscription, we mail it a link to change or stop it; if not, a link to confirm a new one." }
                 }
                 (form)
                 @if let Some(path) = unsubscribe_path {
@@ -96,6 +104,81 @@ pub(crate) fn preferences_page(
                         button type="submit" { "Unsubscribe" }
                     }
                 }
+            }
+        },
+    )
+}
+
+/// The signed paths a manage page links to, one purpose each.
+pub(crate) struct ManageLinks {
+    /// Where the form posts (the manage link itself).
+    pub save: String,
+    pub preview: String,
+    pub unsubscribe: String,
+    /// Only while the subscription waits for confirmation.
+    pub confirm: Option<String>,
+}
+
+/// What a manage link opens: the subscription's preferences, prefilled, for its
+/// owner to change; a preview; confirmation while pending; and unsubscribing.
+pub(crate) fn manage_page(
+    viewer: &Viewer,
+    csrf: &str,
+    subscription: &Subscription,
+    links: &ManageLinks,
+) -> Markup {
+    let fields = SubscribeFields::of(subscription);
+    page(
+        "Manage your digest",
+        viewer,
+        html! {
+            section.form-page {
+                h1 { "Manage your digest" }
+                p { "Digest for " strong { (subscription.email) } "." }
+                @if let Some(confirm) = &links.confirm {
+                    p { "Not confirmed yet: nothing is sent until you " a href=(confirm) { "confirm it" } "." }
+                } @else {
+                    p { "Your " (subscription.frequency.as_str()) " digest is active. " a href=(links.preview) { "Preview the next one" } "." }
+                }
+                form method="post" action=(links.save) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    fieldset {
+                        legend { "How often" }
+                        label { input type="radio" name="frequency" value="daily" checked[!fields.weekly]; " Daily" }
+                        label { input type="radio" name="frequency" value="weekly" checked[fields.weekly]; " Weekly" }
+                    }
+                    label { "Categories (optional, e.g. cs.CL cs.LG)" input #categories type="text" name="categories" value=(fields.categories) maxlength="400"; }
+                    label { "Saved searches (optional, one per line)" textarea #queries name="queries" rows="3" maxlength="2000" { (fields.queries) } }
+                    button type="submit" { "Save" }
+                }
+                form method="post" action=(links.unsubscribe) {
+                    input type="hidden" name="List-Unsubscribe" value="One-Click";
+                    button type="submit" { "Unsubscribe" }
+                }
+            }
+        },
+    )
+}
+
+/// The answer to every subscribe request that is not the owner's own change: the same
+/// whether the address was new, pending or confirmed, or mailed a moment ago.
+pub(crate) fn check_inbox_page(viewer: &Viewer) -> Markup {
+    notice_page(
+        viewer,
+        "Check your inbox",
+        "If the address can receive mail, a link to confirm a new subscription, or to manage the one it already has, is on its way. An address gets at most one such mail every 10 minutes.",
+    )
+}
+
+/// After the manage page's form was saved.
+pub(crate) fn saved_page(viewer: &Viewer, manage_path: &str) -> Markup {
+    page(
+        "Preferences saved",
+        viewer,
+        html! {
+            section.form-page {
+                h1 { "Preferences saved" }
+                p { "Your next digest follows them. " a href=(manage_path) { "Back to your digest" } "." }
             }
         },
     )

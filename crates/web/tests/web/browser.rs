@@ -139,11 +139,9 @@ async fn click_then(client: &Client, css: &str, next_page_has: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_uses_the_site_in_chromium() {
     if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI needs chromium and chromium-driver installed"
-        );
-        eprintln!("skipping the browser test: install chromium and chromium-driver to run it");
+        papers_testkit::missing::<()>(format_args!(
+            "no {CHROMIUM} or {CHROMEDRIVER}: install chromium and chromium-driver (scripts/setup-test-deps.sh)"
+        ));
         return;
     }
     let app = app();

@@ -261,6 +261,28 @@ impl TestApp {
             .await
     }
 
+    /// Any request: `headers` as given, `body` sent as JSON when present.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut builder = Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let body = match body {
+            Some(value) => {
+                builder = builder.header(header::CONTENT_TYPE, "application/json");
+                Body::from(value.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.request(builder.body(body).expect("request")).await
+    }
+
     /// Signs up through the forms; returns the session cookie (`name=value`).
     pub async fn sign_up(&self, username: &str) -> String {
         let form = self.get("/signup").await;

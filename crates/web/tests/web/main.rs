@@ -2,10 +2,17 @@
 //! the router without a socket, and a real headless Chromium against a served app.
 
 mod api;
+mod bad_input;
 mod browser;
 mod common;
 mod digest;
 mod feeds;
+mod mail;
+mod new;
+mod ops;
 mod pages;
 mod real_data;
 mod security;
+mod submit;
+mod subscriptions;
+mod tokens;

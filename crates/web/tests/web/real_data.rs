@@ -1,10 +1,10 @@
 //! The 66 real Hugging Face feed days (from `$PAPERS_SHARED`, default `../shared`
 //! beside the repository) loaded into a store and read back through the API and the
 //! day pages: same papers, same upvotes, highest first. Skipped with a message when the
-//! shared data is absent.
+//! shared data is absent (a failure under CI).
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -12,20 +12,16 @@ use papers_core::{ArxivId, Community, Metadata, PaperRecord, Source};
 use papers_store::Store;
 use serde_json::Value;
 
-fn days_dir() -> PathBuf {
-    std::env::var_os("PAPERS_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
-        .join("data/hf-daily-papers-api/2023-11-to-2024-04")
-}
+const DAYS: &str = "data/hf-daily-papers-api/2023-11-to-2024-04";
 
 /// One file: its day, the `(id, upvotes)` it lists, and its records.
 type Day = (NaiveDate, Vec<(String, u64)>, Vec<PaperRecord>);
 
-fn read_days() -> Vec<Day> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(days_dir())
-        .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default();
+fn read_days(dir: &Path) -> Vec<Day> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("the feed days' directory")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     files.sort();
     let mut days = Vec::new();
     for file in files {
@@ -82,14 +78,10 @@ fn read_days() -> Vec<Day> {
 
 #[tokio::test]
 async fn real_feed_days_round_trip() {
-    let days = read_days();
-    if days.is_empty() {
-        eprintln!(
-            "skipping: no Hugging Face days under {}",
-            days_dir().display()
-        );
+    let Some(shared) = papers_testkit::shared_dir(DAYS) else {
         return;
-    }
+    };
+    let days = read_days(&shared.join(DAYS));
     assert_eq!(days.len(), 66);
     let dir = tempfile::tempdir().expect("dir");
     {

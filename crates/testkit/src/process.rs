@@ -1,0 +1,49 @@
+//! Helper server processes (the tests' Python scripts): started, awaited until they
+//! say they are listening, killed when dropped.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+/// A helper server (one of the tests' Python scripts) that said it is listening; it
+/// is killed when dropped.
+#[derive(Debug)]
+pub struct ServerProcess {
+    child: Child,
+    /// The first line it printed (`READY`, or `READY PORT`), trimmed.
+    pub ready: String,
+}
+
+impl ServerProcess {
+    /// Starts `command` with stdout piped and returns once it printed its first
+    /// line; an error when it cannot be started at all (no python3).
+    pub fn start(command: &mut Command) -> std::io::Result<ServerProcess> {
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let mut line = String::new();
+        if let Some(stdout) = child.stdout.take() {
+            BufReader::new(stdout).read_line(&mut line)?;
+        }
+        Ok(ServerProcess {
+            child,
+            ready: line.trim().to_owned(),
+        })
+    }
+
+    /// The port after `READY `, for servers that pick their own.
+    pub fn port(&self) -> Option<&str> {
+        self.ready.strip_prefix("READY ")
+    }
+
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

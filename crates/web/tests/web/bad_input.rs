@@ -1,0 +1,634 @@
+//! Bad input over HTTP: every route of `routes/mod.rs` (and the API table) given
+//! oversized, truncated, wrongly typed, duplicated and non-UTF-8 parameters and bodies
+//! answers 4xx with a message saying what is wrong: never a 500, never a panic (a
+//! panicking handler fails the test, since the router runs in-process).
+//!
+//! Table-driven: each row is one route and one kind of bad input, sent as a real
+//! request through the router, with a member's session and CSRF token where the route
+//! needs them so the input reaches the route's own parsing.
+
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::http::{Method, Request, header};
+use papers_digest::{Deliver, Digests, Links, Mail, PublicUrl, Secret, SendError, Settings};
+use papers_web::{AppConfig, AppState};
+
+use crate::common::{Reply, TestApp, csrf_in, seed, set_cookie};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Oversized,
+    Truncated,
+    WronglyTyped,
+    Duplicated,
+    NonUtf8,
+}
+
+const KINDS: [Kind; 5] = [
+    Kind::Oversized,
+    Kind::Truncated,
+    Kind::WronglyTyped,
+    Kind::Duplicated,
+    Kind::NonUtf8,
+];
+
+/// Who sends the request: nobody, a visitor holding the pre-session CSRF cookie (log
+/// in, sign up, subscribe), or a logged-in member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum As {
+    Anonymous,
+    Visitor,
+    Member,
+}
+
+/// How the bad input travels.
+#[derive(Debug, Clone, Copy)]
+enum Carrier {
+    None,
+    Form,
+    Json,
+}
+
+/// One route: its method and path, who calls it, and the bad request of each kind.
+/// `{csrf}` in a path or body becomes the caller's valid token, so a refusal is about
+/// the input and not about the token.
+struct Route {
+    method: Method,
+    name: &'static str,
+    caller: As,
+    body: Carrier,
+    cases: fn(Kind) -> (String, Vec<u8>),
+}
+
+/// Longer than any field or parameter the site accepts, shorter than the body limit.
+fn long() -> String {
+    "a".repeat(20_000)
+}
+
+/// Past the body limit (64 KiB by default).
+fn huge() -> Vec<u8> {
+    let mut body = b"csrf={csrf}&x=".to_vec();
+    body.extend(std::iter::repeat_n(b'a', 100 * 1024));
+    body
+}
+
+fn get(path: String) -> (String, Vec<u8>) {
+    (path, Vec::new())
+}
+
+fn post(path: &str, body: impl Into<Vec<u8>>) -> (String, Vec<u8>) {
+    (path.to_owned(), body.into())
+}
+
+/// Query-string cases for a page that takes the feed parameters (`sort`, `category`,
+/// `p`).
+fn feed_query(path: &'static str, kind: Kind) -> (String, Vec<u8>) {
+    get(match kind {
+        Kind::Oversized => format!("{path}?category={}", long()),
+        Kind::Truncated => format!("{path}?p=%2"),
+        Kind::WronglyTyped => format!("{path}?p=two"),
+        Kind::Duplicated => format!("{path}?p=1&p=2"),
+        Kind::NonUtf8 => format!("{path}?category=%FF%FE"),
+    })
+}
+
+/// Path cases for a period page (`/papers/date/{period}` and its feeds).
+fn period_path(
+    prefix: &'static str,
+    suffix: &'static str,
+    valid: &str,
+    kind: Kind,
+) -> (String, Vec<u8>) {
+    get(match kind {
+        Kind::Oversized => format!("{prefix}/{}{suffix}", long()),
+        Kind::Truncated => format!("{prefix}/{}{suffix}", &valid[..valid.len() - 1]),
+        Kind::WronglyTyped => format!("{prefix}/yesterday{suffix}"),
+        Kind::Duplicated => format!("{prefix}/{valid}{suffix}?sort=top&sort=new"),
+        Kind::NonUtf8 => format!("{prefix}/%FF%FE{suffix}"),
+    })
+}
+
+/// Path cases for a route that takes a paper id at `{id}`.
+fn paper_path(template: &'static str, kind: Kind) -> (String, Vec<u8>) {
+    let id = match kind {
+        Kind::Oversized => long(),
+        Kind::Truncated => "2401.".to_owned(),
+        Kind::WronglyTyped => "not-an-id".to_owned(),
+        Kind::Duplicated => "2401.00001/2401.00001".to_owned(),
+        Kind::NonUtf8 => "%FF%FE".to_owned(),
+    };
+    get(template.replace("{id}", &id))
+}
+
+/// Search parameters (`q`, `mode`, `category`).
+fn search_query(path: &'static str, kind: Kind) -> (String, Vec<u8>) {
+    get(match kind {
+        Kind::Oversized => format!("{path}?q={}", long()),
+        Kind::Truncated => format!("{path}?q=attacks&mode=lexi"),
+        Kind::WronglyTyped => format!("{path}?q=attacks&category=42"),
+        Kind::Duplicated => format!("{path}?q=attacks&q=defences"),
+        Kind::NonUtf8 => format!("{path}?q=%FF%FE"),
+    })
+}
+
+/// A token in the path (confirmation and unsubscribe links).
+fn token_path(prefix: &'static str, kind: Kind) -> (String, Vec<u8>) {
+    get(match kind {
+        Kind::Oversized => format!("{prefix}/{}", long()),
+        Kind::Truncated => format!("{prefix}/abc"),
+        Kind::WronglyTyped => format!("{prefix}/%20%20"),
+        Kind::Duplicated => format!("{prefix}/abc/abc"),
+        Kind::NonUtf8 => format!("{prefix}/%FF%FE"),
+    })
+}
+
+/// A form body with `field` bad in each way; `rest` are the other fields.
+fn form(path: &'static str, rest: &str, field: &str, valid: &str, kind: Kind) -> (String, Vec<u8>) {
+    let mut body = format!("csrf={{csrf}}&{rest}").into_bytes();
+    match kind {
+        Kind::Oversized => return post(path, huge()),
+        Kind::Truncated => body.extend(format!("&{field}=%2").bytes()),
+        Kind::WronglyTyped => body.extend(format!("&{field}[]={valid}").bytes()),
+        Kind::Duplicated => body.extend(format!("&{field}={valid}&{field}={valid}").bytes()),
+        Kind::NonUtf8 => {
+            body.extend(format!("&{field}=").bytes());
+            body.extend([0xFF, 0xFE, b'x']);
+        }
+    }
+    post(path, body)
+}
+
+fn routes() -> Vec<Route> {
+    vec![
+        Route {
+            method: Method::GET,
+            name: "/",
+            caller: As::Anonymous,
+            body: Carrier::None,
+            cases: |k| feed_query("/", k),
+        },
+        Route {
+            method: Method::GET,
+            name: "/papers",
+            caller: As::Anonymous,
+            body: Carrier::None,
+            cases: |k| feed_query("/papers", k),
+        },
+        Route {
+            method: Method::GET,
+            name: "/papers/trending",
+            caller: As::Anonymous,
+            body: Carrier::None,
+            cases: |k| feed_query("/papers/trending", k),
+        },
+        Route {
+            method: Method::GET,
+            name: "/papers/date/{period}",
+            caller: As::Anonymous,
+            body: Carrier::None,
+            cases: |k| period_path("/papers/date", "", "2024-01-02", k),
+        },
+        Route {
+            method: Method::GET,
+            name: "/papers/week/{period}",
+            caller: As::Anonymous,
+            body: Carrier::None,
+            cases: |k| period_path("/papers/week", "", "2024-W01", k),
+        },
+        Route {
+            method: Method::GET,
+            name: "/papers/month/{period}",
+            caller: As::Anonymous,
+            body: Carrier::None,
+            cases: |k| period_path("/papers/month", "", "2024-01", k),
+        },
+        Route {
+            method: Method::GET,
+            name: "/papers/feed.rss",
+            caller: As::Anonymous,
+            body: Carrier::None,
+            cases: |k| feed_query("/papers/feed.rss", k),
+        },
+        Route {
+            method: Method::GET,
+            name: "/papers/trending/feed.atom",
+            caller: As::Anonymous,
+            body: Carrier::None,
+            cases: |k| feed_query("/papers/trending/feed.atom", k),
+        },
+        Route {
+            method: Method::GET,
+            name: "/papers/date/{period}/feed.rss",
+            caller: As::Anonymous,
+            body: Carrier::None,
+            cases: |k| period_path("/papers/date", "/feed.rss", "2024-01-02", k),
+        },
+        Route {
+            method: Method::GET,
+            name: "/papers/week/{period}/feed.atom",
+            caller: As::Anonymous,
+            body: Carrier::None,
+            cases: |k| period_path("/papers/week", "/feed.atom", "2024-W01", k),
+        },
+        Route {
+            method: Method::GET,
+            name: "/search/feed.rss",
+            caller: As::Anonymous,
+            body: Carrier::None,
+            cases: |k| search_query("/search/feed.rss", k),
+        },
+        Route {
+            method: Method::GET,
+            name: "/papers/{*id}",
+            caller: As::Anonymous,
+            body: Carrier::None,
+            cases: |k| paper_path("/papers/{id}", k),
+        },
+        Route {
+            method: Method::GET,
+            name: "/search",
+            caller: As::Anonymous,
+            body: Carrier::None,
+            cases: |k| search_query("/search", k),
+        },
+        Route {
+            method: Method::GET,
+            name: "/users/{name}",
+            caller: As::Anonymous,
+            body: Carrier::None,
+            cases: |k| feed_query("/users/alice", k),
+        },
+        Route {
+            method: Method::GET,
+            name: "/organizations/{name}",
+            caller: As::Anonymous,
+            body: Carrier::None,
+            cases: |k| feed_query("/organizations/acme", k),
+        },
+        Route {
+            method: Method::POST,
+            name: "/submit",
+            caller: As::Member,
+            body: Carrier::Form,
+            cases: |k| form("/submit", "x=1", "reference", "2401.00001", k),
+        },
+        Route {
+            method: Method::POST,
+            name: "/login",
+            caller: As::Visitor,
+            body: Carrier::Form,
+            cases: |k| {
+                form(
+                    "/login",
+                    "password=correct-horse-battery",
+                    "username",
+                    "alice",
+                    k,
+                )
+            },
+        },
+        Route {
+            method: Method::POST,
+            name: "/signup",
+            caller: As::Visitor,
+            body: Carrier::Form,
+            cases: |k| {
+                form(
+                    "/signup",
+                    "email=new%40example.org&password=correct-horse-battery",
+                    "username",
+                    "newcomer",
+                    k,
+                )
+            },
+        },
+        Route {
+            method: Method::POST,
+            name: "/logout",
+            caller: As::Member,
+            body: Carrier::Form,
+            cases: |k| match k {
+                // The only field is the token; each kind of bad token.
+                Kind::Oversized => post("/logout", huge()),
+                Kind::Truncated => post("/logout", "csrf=%2"),
+                Kind::WronglyTyped => post("/logout", "csrf[]={csrf}"),
+                Kind::Duplicated => post("/logout", "csrf={csrf}&csrf={csrf}"),
+                Kind::NonUtf8 => post("/logout", b"csrf=\xFF\xFE".to_vec()),
+            },
+        },
+        Route {
+            method: Method::POST,
+            name: "/vote",
+            caller: As::Member,
+            body: Carrier::Form,
+            cases: |k| form("/vote", "back=%2Fpapers", "paper", "2401.00001", k),
+        },
+        Route {
+            method: Method::POST,
+            name: "/subscribe",
+            caller: As::Visitor,
+            body: Carrier::Form,
+            cases: |k| {
+                form(
+                    "/subscribe",
+                    "frequency=daily",
+                    "email",
+                    "reader%40example.org",
+                    k,
+                )
+            },
+        },
+        Route {
+            method: Method::GET,
+            name: "/subscriptions/confirm/{token}",
+            caller: As::Anonymous,
+            body: Carrier::None,
+            cases: |k| token_path("/subscriptions/confirm", k),
+        },
+        Route {
+            method: Method::GET,
+            name: "/unsubscribe/{token}",
+            caller: As::Anonymous,
+            body: Carrier::None,
+            cases: |k| token_path("/unsubscribe", k),
+        },
+        Route {
+            method: Method::POST,
+            name: "/unsubscribe/{token}",
+            caller: As::Anonymous,
+            body: Carrier::Form,
+            cases: |k| match k {
+                Kind::Oversized => post("/unsubscribe/abc", huge()),
+                kind => {
+                    let (path, _) = token_path("/unsubscribe", kind);
+                    (path, b"List-Unsubscribe=One-Click".to_vec())
+                }
+            },
+        },
+        Route {
+            method: Method::GET,
+            name: "/digest/preview",
+            caller: As::Anonymous,
+            body: Carrier::None,
+            cases: |k| {
+                get(match k {
+                    Kind::Oversized => format!("/digest/preview?token={}", long()),
+                    Kind::Truncated => "/digest/preview?token=%2".to_owned(),
+                    Kind::WronglyTyped => "/digest/preview?token=12345".to_owned(),
+                    Kind::Duplicated => "/digest/preview?token=abc&token=abc".to_owned(),
+                    Kind::NonUtf8 => "/digest/preview?token=%FF%FE".to_owned(),
+                })
+            },
+        },
+        Route {
+            method: Method::GET,
+            name: "/api/daily_papers",
+            caller: As::Anonymous,
+            body: Carrier::None,
+            cases: |k| {
+                get(match k {
+                    Kind::Oversized => format!("/api/daily_papers?date={}", long()),
+                    Kind::Truncated => "/api/daily_papers?date=2024-01-".to_owned(),
+                    Kind::WronglyTyped => "/api/daily_papers?limit=ten".to_owned(),
+                    Kind::Duplicated => "/api/daily_papers?limit=1&limit=2".to_owned(),
+                    Kind::NonUtf8 => "/api/daily_papers?week=%FF%FE".to_owned(),
+                })
+            },
+        },
+        Route {
+            method: Method::GET,
+            name: "/api/papers",
+            caller: As::Anonymous,
+            body: Carrier::None,
+            cases: |k| {
+                get(match k {
+                    Kind::Oversized => format!("/api/papers?cursor={}", long()),
+                    Kind::Truncated => "/api/papers?limit=%2".to_owned(),
+                    Kind::WronglyTyped => "/api/papers?limit=-3".to_owned(),
+                    Kind::Duplicated => "/api/papers?limit=1&limit=2".to_owned(),
+                    Kind::NonUtf8 => "/api/papers?cursor=%FF%FE".to_owned(),
+                })
+            },
+        },
+        Route {
+            method: Method::GET,
+            name: "/api/papers/search",
+            caller: As::Anonymous,
+            body: Carrier::None,
+            cases: |k| match k {
+                Kind::WronglyTyped => get("/api/papers/search?q=attacks&limit=1e3".to_owned()),
+                kind => search_query("/api/papers/search", kind),
+            },
+        },
+        Route {
+            method: Method::GET,
+            name: "/api/papers/{id}",
+            caller: As::Anonymous,
+            body: Carrier::None,
+            cases: |k| paper_path("/api/papers/{id}", k),
+        },
+        Route {
+            method: Method::GET,
+            name: "/api/papers/{id}/similar",
+            caller: As::Anonymous,
+            body: Carrier::None,
+            cases: |k| match k {
+                Kind::Duplicated => {
+                    get("/api/papers/2401.00001/similar?limit=1&limit=2".to_owned())
+                }
+                Kind::WronglyTyped => get("/api/papers/2401.00001/similar?limit=many".to_owned()),
+                kind => paper_path("/api/papers/{id}/similar", kind),
+            },
+        },
+        Route {
+            method: Method::POST,
+            name: "/api/papers/{id}/upvote",
+            caller: As::Member,
+            body: Carrier::None,
+            cases: |k| match k {
+                Kind::Oversized => ("/api/papers/2401.00001/upvote".to_owned(), huge()),
+                kind => paper_path("/api/papers/{id}/upvote", kind),
+            },
+        },
+        Route {
+            method: Method::POST,
+            name: "/api/subscriptions",
+            caller: As::Anonymous,
+            body: Carrier::Json,
+            cases: |k| match k {
+                Kind::Oversized => post("/api/subscriptions", huge()),
+                Kind::Truncated => post("/api/subscriptions", r#"{"email": "reader@exa"#),
+                Kind::WronglyTyped => post(
+                    "/api/subscriptions",
+                    r#"{"email": 42, "frequency": ["daily"]}"#,
+                ),
+                Kind::Duplicated => post(
+                    "/api/subscriptions",
+                    r#"{"email": "a@example.org", "email": "b@example.org"}"#,
+                ),
+                Kind::NonUtf8 => post(
+                    "/api/subscriptions",
+                    b"{\"email\": \"\xFF\xFE@example.org\"}".to_vec(),
+                ),
+            },
+        },
+    ]
+}
+
+/// Routes that take no input (static files, the empty forms, the API description):
+/// junk parameters are ignored, as they must be, and never break them.
+const NO_INPUT: &[&str] = &[
+    "/static/style.css",
+    "/static/app.js",
+    "/login",
+    "/signup",
+    "/submit",
+    "/subscribe",
+    "/subscriptions",
+    "/api/openapi.json",
+];
+
+#[derive(Default)]
+struct Outbox(Mutex<Vec<Mail>>);
+
+impl Deliver for Outbox {
+    fn deliver(&self, mail: &Mail) -> Result<(), SendError> {
+        self.0.lock().expect("outbox").push(mail.clone());
+        Ok(())
+    }
+}
+
+/// The seeded site with digests and a mailer, so the subscription routes get as far
+/// as reading their input.
+fn site() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    seed(dir.path());
+    let links = Links::new(
+        PublicUrl::parse("http://papers.test").expect("url"),
+        Secret::new(b"a test secret of enough bytes".to_vec()).expect("secret"),
+    );
+    let digests = Arc::new(Digests::new(links, Settings::new("test-model")).expect("digests"));
+    let mailer: Arc<dyn Deliver + Send + Sync> = Arc::new(Outbox::default());
+    let state = AppState::open(AppConfig::new(dir.path(), "http://papers.test"))
+        .expect("open app")
+        .with_digests(digests, Some(mailer));
+    let router = papers_web::router(state.clone());
+    TestApp { dir, state, router }
+}
+
+/// The cookie header and CSRF token of each kind of caller.
+struct Callers {
+    visitor: (String, String),
+    member: (String, String),
+}
+
+async fn callers(app: &TestApp) -> Callers {
+    let form = app.get("/login").await;
+    let pre = set_cookie(&form.headers, "papers_csrf").expect("pre-session cookie");
+    let token = csrf_in(&form.body).expect("csrf field");
+    let member = app.sign_up("prober").await;
+    let member_csrf = app.csrf_for(&member).await;
+    Callers {
+        visitor: (format!("papers_csrf={pre}"), token),
+        member: (member, member_csrf),
+    }
+}
+
+fn with_token(bytes: &[u8], token: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut rest = bytes;
+    while let Some(at) = rest.windows(6).position(|w| w == b"{csrf}") {
+        out.extend_from_slice(&rest[..at]);
+        out.extend_from_slice(token.as_bytes());
+        rest = &rest[at + 6..];
+    }
+    out.extend_from_slice(rest);
+    out
+}
+
+async fn send(app: &TestApp, route: &Route, callers: &Callers, kind: Kind) -> (String, Reply) {
+    let (path, body) = (route.cases)(kind);
+    let (cookie, token) = match route.caller {
+        As::Anonymous => (None, ""),
+        As::Visitor => (Some(callers.visitor.0.as_str()), callers.visitor.1.as_str()),
+        As::Member => (Some(callers.member.0.as_str()), callers.member.1.as_str()),
+    };
+    let body = with_token(&body, token);
+    let mut builder = Request::builder().method(route.method.clone()).uri(&path);
+    if let Some(cookie) = cookie {
+        builder = builder.header(header::COOKIE, cookie);
+    }
+    if route.caller == As::Member {
+        builder = builder.header("x-csrf-token", token);
+    }
+    builder = match route.body {
+        Carrier::None => builder,
+        Carrier::Form => builder.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded"),
+        Carrier::Json => builder.header(header::CONTENT_TYPE, "application/json"),
+    };
+    // As a real client would say; the body limit refuses on it before reading.
+    if !body.is_empty() {
+        builder = builder.header(header::CONTENT_LENGTH, body.len());
+    }
+    let request = builder.body(Body::from(body)).expect("request");
+    let shown = if path.len() > 80 {
+        format!("{}…", &path[..80])
+    } else {
+        path
+    };
+    (shown, app.request(request).await)
+}
+
+/// The message a refusal carries: the JSON `error`, else the text of the page.
+fn message(reply: &Reply) -> String {
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(&reply.body) {
+        return value["error"].as_str().unwrap_or_default().to_owned();
+    }
+    reply.body.trim().to_owned()
+}
+
+#[tokio::test]
+async fn every_route_refuses_each_kind_of_bad_input_with_a_4xx_and_a_message() {
+    let app = site();
+    let callers = callers(&app).await;
+    let mut problems = Vec::new();
+    for route in &routes() {
+        for kind in KINDS {
+            let (path, reply) = send(&app, route, &callers, kind).await;
+            let text = message(&reply);
+            if !reply.status.is_client_error() || text.is_empty() {
+                problems.push(format!(
+                    "{} {} {kind:?} ({path}): {} {:?}",
+                    route.method,
+                    route.name,
+                    reply.status,
+                    text.chars().take(120).collect::<String>()
+                ));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn routes_without_input_ignore_junk_parameters() {
+    let app = site();
+    let callers = callers(&app).await;
+    for path in NO_INPUT {
+        for junk in [format!("?x={}", long()), "?x=%2&x=%FF%FE&x[]=1".to_owned()] {
+            let uri = format!("{path}{junk}");
+            let reply = app.get_as(&uri, Some(&callers.member.0)).await;
+            assert!(
+                reply.status.is_success() || reply.status.is_redirection(),
+                "{path} with junk: {}",
+                reply.status
+            );
+        }
+    }
+}
