@@ -60,7 +60,7 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
         .with_node_status(Arc::new(WebSearch(search.clone())))
         .with_fetcher(Arc::new(ArxivFetcher::new(&config.harvest.arxiv_api_url)));
     let search_for_digests = search.clone();
-    spawn_index_follower(database.clone(), search);
+    spawn_index_follower(database.clone(), search, state.clone());
     crate::harvester::spawn(&database, &config.harvest);
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     if let Some(workers) = config.web.workers {
@@ -236,8 +236,10 @@ fn open_search(config: &Config) -> anyhow::Result<Arc<SearchService>> {
 /// without a separate `papers index` run. While a backlog lasts (a new installation,
 /// a large ingest) batches follow one another without the wait. Only the node holding
 /// the embedder claim embeds; the others load its vectors through the change log. A
-/// claim dies with its node, so another one takes over.
-fn spawn_index_follower(database: Database, search: Arc<SearchService>) {
+/// claim dies with its node, so another one takes over. Whatever the indexes took in
+/// marks the site's cached pages stale: the store watcher may have seen the change
+/// first, and a search answered between the two would otherwise stay cached without it.
+fn spawn_index_follower(database: Database, search: Arc<SearchService>, state: AppState) {
     std::thread::spawn(move || {
         let mut store = match Store::connect(&database) {
             Ok(store) => store,
@@ -250,12 +252,18 @@ fn spawn_index_follower(database: Database, search: Arc<SearchService>) {
         // Whether the last embedding step found papers to embed (`None` before the first).
         let mut backlog: Option<bool> = None;
         for tick in 0u64.. {
-            if let Err(error) = search.catch_up(&store) {
-                tracing::warn!(error = format!("{error:#}"), "index follower");
+            match search.catch_up(&store) {
+                Ok(0) => {}
+                Ok(_) => state.invalidate(),
+                Err(error) => tracing::warn!(error = format!("{error:#}"), "index follower"),
             }
             if tick.is_multiple_of(4) || backlog == Some(true) {
                 match embed_step(&mut store, &search, &mut claim, tick) {
                     Ok(Some(embedded)) => {
+                        if embedded > 0 {
+                            // The step loaded the new vectors into the index.
+                            state.invalidate();
+                        }
                         if embedded == 0 && backlog != Some(false) {
                             // Said once per backlog; bench/first-run.sh waits for it.
                             tracing::info!(
