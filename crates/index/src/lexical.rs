@@ -18,6 +18,7 @@ use papers_core::ArxivId;
 use papers_rank::fusion::Scored;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
+use tantivy::collector::sort_key::SortByStaticFastValue;
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{Bm25StatisticsProvider, Bm25Weight, BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
@@ -176,7 +177,8 @@ impl LexicalIndex {
     /// of [`best_possible_score`]: raw BM25 grows with the number and rarity of the
     /// query's words, so only the share is comparable across queries, which the
     /// relevance cutoff needs. A query with filters but no text lists the matching
-    /// papers, newest first, at score 0.
+    /// papers, newest first (ties by key, so the order does not depend on how the
+    /// documents fell into segments), at score 0.
     pub fn search(&self, query: &ParsedQuery, limit: usize) -> Result<Vec<Scored>> {
         let searcher = self.reader.searcher();
         let mut analyzers = self.analyzers()?;
@@ -188,8 +190,13 @@ impl LexicalIndex {
             (None, Some(filter)) => searcher
                 .search(
                     &filter,
-                    &TopDocs::with_limit(limit)
-                        .order_by_fast_field::<DateTime>("published", Order::Desc),
+                    &TopDocs::with_limit(limit).order_by((
+                        (
+                            SortByStaticFastValue::<DateTime>::for_field("published"),
+                            Order::Desc,
+                        ),
+                        (SortByStaticFastValue::<u64>::for_field("key"), Order::Asc),
+                    )),
                 )?
                 .into_iter()
                 .map(|(_, address)| (0.0, address))
