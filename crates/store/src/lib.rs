@@ -31,6 +31,7 @@ mod new_papers;
 mod read;
 mod reads;
 mod roles;
+mod rows;
 mod stats;
 mod subscriptions;
 #[cfg(any(test, feature = "testing"))]

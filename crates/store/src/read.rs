@@ -1,5 +1,8 @@
 //! Reading papers back: one by id, or in bulk for the index builders.
 
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+
 use papers_core::{ArxivId, Community, Links, Metadata, Paper, Source, Version};
 
 use crate::codec::{
@@ -108,6 +111,34 @@ pub(crate) fn load_versions(db: &Db, key: i64, id: &str) -> Result<Vec<Version>,
     Ok(versions)
 }
 
+/// The versions of each of `keys`, ascending by number, a statement per few hundred
+/// keys.
+pub(crate) fn load_versions_of(
+    db: &Db,
+    keys: &[i64],
+) -> Result<HashMap<i64, Vec<Version>>, StoreError> {
+    let values: Vec<Value> = keys.iter().map(ToValue::to_value).collect();
+    let mut versions: HashMap<i64, Vec<Version>> = HashMap::with_capacity(keys.len());
+    crate::rows::select_in(
+        db,
+        "SELECT paper_key, number, created, size FROM versions WHERE paper_key",
+        &[],
+        &values,
+        "ORDER BY paper_key, number",
+        |row| {
+            let key: i64 = row.get(0)?;
+            let version = Version {
+                number: row.get(1)?,
+                created: parse_timestamp(&key.to_string(), row.get(2)?)?,
+                size: row.get(3)?,
+            };
+            versions.entry(key).or_default().push(version);
+            Ok(())
+        },
+    )?;
+    Ok(versions)
+}
+
 pub(crate) fn find_by_id(db: &Db, id: &str) -> Result<Option<StoredPaper>, StoreError> {
     let row = db.query_opt(
         &format!("SELECT {PAPER_COLUMNS} FROM papers WHERE id = ?1"),
@@ -155,6 +186,40 @@ impl Store {
         )
     }
 
+    /// Calls `visit` for every paper in key order (without versions) with its vector
+    /// for `model`, if it has one: what a new index is built from, in one streamed
+    /// pass. `visit` may stop the scan early by answering `Break`.
+    pub fn for_each_paper_with_embedding(
+        &self,
+        model: &str,
+        mut visit: impl FnMut(StoredPaper, Option<Vec<f32>>) -> ControlFlow<()>,
+    ) -> Result<(), StoreError> {
+        let columns: Vec<String> = PAPER_COLUMNS
+            .split(',')
+            .map(|column| format!("p.{}", column.trim()))
+            .collect();
+        let vector_column = columns.len();
+        self.db.for_each_until(
+            &format!(
+                "SELECT {}, e.vector FROM papers p LEFT JOIN embeddings e \
+                 ON e.paper_key = p.key AND e.model = ?1 ORDER BY p.key",
+                columns.join(", ")
+            ),
+            crate::db::args![model],
+            |row| {
+                let vector = match row.get::<Option<Vec<u8>>>(vector_column)? {
+                    Some(bytes) => {
+                        let mut vector = Vec::new();
+                        crate::vectors::from_bytes(&bytes, &mut vector);
+                        Some(vector)
+                    }
+                    None => None,
+                };
+                Ok(visit(paper_from_row(&row)?, vector))
+            },
+        )
+    }
+
     /// The highest change sequence number, for index watermarks.
     pub fn last_change(&self) -> Result<i64, StoreError> {
         self.db
@@ -178,19 +243,26 @@ impl Store {
         Ok((keys, last))
     }
 
-    /// Papers by key (for search results), in the order asked, in one query.
+    /// Papers by key (for search results and the index builders), in the order
+    /// asked; a statement per few hundred keys.
     pub fn papers_by_keys(&self, keys: &[i64]) -> Result<Vec<StoredPaper>, StoreError> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let placeholders = vec!["?"; keys.len()].join(", ");
-        let sql = format!("SELECT {PAPER_COLUMNS} FROM papers WHERE key IN ({placeholders})");
         let values: Vec<Value> = keys.iter().map(ToValue::to_value).collect();
-        let mut found = std::collections::HashMap::with_capacity(keys.len());
-        for row in self.db.query(&sql, &values)? {
-            let paper = paper_from_row(&row)?;
-            found.insert(paper.key, paper);
-        }
+        let mut found = HashMap::with_capacity(keys.len());
+        crate::rows::select_in(
+            &self.db,
+            &format!("SELECT {PAPER_COLUMNS} FROM papers WHERE key"),
+            &[],
+            &values,
+            "",
+            |row| {
+                let paper = paper_from_row(&row)?;
+                found.insert(paper.key, paper);
+                Ok(())
+            },
+        )?;
         Ok(keys.iter().filter_map(|key| found.remove(key)).collect())
     }
 }

@@ -129,14 +129,19 @@ pub(crate) async fn load(state: &AppState, id: ArxivId) -> Result<StoredPaper, H
 }
 
 /// Papers similar to `key`, or `None` without a search backend or when it fails (a
-/// paper page is still worth showing without them).
+/// paper page is still worth showing without them). A list the backend keeps in
+/// memory is taken here on the worker; only a list it must compute goes to a
+/// blocking thread.
 pub(crate) async fn similar_items(state: &AppState, key: i64, k: usize) -> Option<Vec<ViewItem>> {
     let backend = state.inner.search.clone()?;
-    let hits = tokio::task::spawn_blocking(move || backend.similar(key, k))
-        .await
-        .ok()?
-        .map_err(|error| tracing::warn!(%error, paper.key = key, "similar papers failed"))
-        .ok()?;
+    let hits = match backend.similar_cached(key, k) {
+        Some(hits) => hits,
+        None => tokio::task::spawn_blocking(move || backend.similar(key, k))
+            .await
+            .ok()?
+            .map_err(|error| tracing::warn!(%error, paper.key = key, "similar papers failed"))
+            .ok()?,
+    };
     let keys: Vec<i64> = hits
         .iter()
         .map(|hit| hit.key)
@@ -146,10 +151,11 @@ pub(crate) async fn similar_items(state: &AppState, key: i64, k: usize) -> Optio
         // No vectors (no model), or nothing near: no store call to make.
         return Some(Vec::new());
     }
+    // A few papers by primary key: a short indexed read.
     let papers = state
         .inner
         .pool
-        .run(move |store| store.papers_by_keys(&keys))
+        .run_quick(move |store| store.papers_by_keys(&keys))
         .await
         .map_err(|error| tracing::warn!(%error, "loading similar papers failed"))
         .ok()?;
