@@ -172,6 +172,14 @@ fn open_sqlite(data_dir: &Path) -> Result<Db, StoreError> {
 /// created readable by its owner only (mode 0600), before SQLite opens it, whatever
 /// the umask. SQLite gives the `-wal` and `-shm` files it creates the database file's
 /// mode; files left wider by an older version are narrowed here.
+///
+/// An existing database file is never opened here, only looked at by path: closing
+/// any descriptor of the file drops every POSIX lock this process holds on it,
+/// including the shared locks of the store's open connections (SQLite's "how to
+/// corrupt" page, 2.2). Another process closing its connection then takes the
+/// database for unused, checkpoints and deletes the WAL that this process keeps
+/// writing to, and every later commit here is lost (the crash campaign's harvest
+/// round found it: a serve opens a connection per job while others are open).
 #[cfg(unix)]
 fn owner_only(path: &Path) -> Result<(), StoreError> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -179,13 +187,17 @@ fn owner_only(path: &Path) -> Result<(), StoreError> {
         let path = path.to_owned();
         move |source| StoreError::Permissions { path, source }
     };
-    std::fs::OpenOptions::new()
+    // `create_new`: a file made here is new, so no connection can hold a lock on it.
+    match std::fs::OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(false)
+        .create_new(true)
         .mode(0o600)
         .open(path)
-        .map_err(error(path))?;
+    {
+        Ok(_) => {}
+        Err(source) if source.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(source) => return Err(error(path)(source)),
+    }
     for suffix in ["", "-wal", "-shm", "-journal"] {
         let mut name = path.as_os_str().to_owned();
         name.push(suffix);

@@ -494,3 +494,58 @@ fn the_database_files_are_readable_by_their_owner_only() {
     let mode = std::fs::metadata(&path).expect("file").permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
 }
+
+/// Opening another connection must not drop the locks of the open ones: closing any
+/// descriptor of the database file releases all of this process's POSIX locks on it,
+/// and then another process closing its connection takes the database for unused,
+/// checkpoints and deletes the WAL the open connections keep writing to, so every
+/// later commit is lost. `papers serve` opens a connection per job while others are
+/// open; the crash campaign's harvest round lost pages this way.
+#[cfg(unix)]
+#[test]
+fn another_connection_keeps_the_locks_of_the_open_ones() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let first = Store::open(dir.path()).expect("open");
+    first
+        .create_user("ada", "ada@example.org", "hash", now())
+        .expect("sql")
+        .expect("created");
+    let second = Store::open(dir.path()).expect("another connection");
+    // Another process opens and closes the database, as a backup or `sqlite3` does.
+    let path = dir.path().join("papers.sqlite3");
+    let reader = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import sqlite3, sys\n\
+             c = sqlite3.connect(sys.argv[1])\n\
+             c.execute('SELECT count(*) FROM users').fetchall()\n\
+             c.close()",
+        )
+        .arg(&path)
+        .status();
+    match reader {
+        Ok(status) => assert!(status.success(), "python3's sqlite3 reads the store"),
+        Err(error) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "python3 is needed: {error}"
+            );
+            eprintln!("skipping: no python3 to read the store from another process");
+            return;
+        }
+    }
+    assert!(
+        dir.path().join("papers.sqlite3-wal").exists(),
+        "the WAL of the open connections is still there"
+    );
+    first
+        .create_user("bob", "bob@example.org", "hash", now())
+        .expect("sql")
+        .expect("created");
+    drop(second);
+    let fresh = Store::open(dir.path()).expect("a fresh connection");
+    assert!(
+        fresh.user_by_name("bob").expect("sql").is_some(),
+        "a commit after the other process left is seen by a new connection"
+    );
+}
