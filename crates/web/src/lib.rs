@@ -47,6 +47,7 @@ mod client;
 mod csrf;
 mod error;
 mod feeds;
+mod form_text;
 mod html;
 mod node;
 mod openapi;

@@ -90,6 +90,7 @@ pub(crate) fn build(state: AppState) -> Router {
         .route("/static/app.js", get(assets::script))
         .merge(api::router())
         .fallback(fallback)
+        .layer(middleware::from_fn(crate::form_text::check))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             cached::respond,

@@ -143,6 +143,35 @@ fn token_path(prefix: &'static str, kind: Kind) -> (String, Vec<u8>) {
     })
 }
 
+/// An id in the path (`{prefix}/{id}{suffix}`): comments, collections, tokens,
+/// follows and sessions, whose ids are numbers or short handles.
+fn id_path(prefix: &str, suffix: &str, kind: Kind) -> String {
+    match kind {
+        Kind::Oversized => format!("{prefix}/{}{suffix}", "9".repeat(5_000)),
+        Kind::Truncated => format!("{prefix}/%2{suffix}"),
+        Kind::WronglyTyped => format!("{prefix}/-1.5e3{suffix}"),
+        Kind::Duplicated => format!("{prefix}/1,1{suffix}"),
+        Kind::NonUtf8 => format!("{prefix}/%FF%FE{suffix}"),
+    }
+}
+
+/// A form route whose only input besides the token is the id in its path; the
+/// oversized case is the body, the others the path.
+fn id_form(prefix: &'static str, suffix: &'static str, kind: Kind) -> (String, Vec<u8>) {
+    match kind {
+        Kind::Oversized => post(&format!("{prefix}/1{suffix}"), huge()),
+        kind => post(&id_path(prefix, suffix, kind), "csrf={csrf}"),
+    }
+}
+
+/// A JSON route whose only input is the id in its path.
+fn id_json(prefix: &'static str, suffix: &'static str, kind: Kind) -> (String, Vec<u8>) {
+    match kind {
+        Kind::Oversized => post(&format!("{prefix}/1{suffix}"), huge()),
+        kind => (id_path(prefix, suffix, kind), Vec::new()),
+    }
+}
+
 /// A form body with `field` bad in each way; `rest` are the other fields.
 fn form(path: &'static str, rest: &str, field: &str, valid: &str, kind: Kind) -> (String, Vec<u8>) {
     let mut body = format!("csrf={{csrf}}&{rest}").into_bytes();
@@ -563,6 +592,346 @@ fn routes() -> Vec<Route> {
     ]
 }
 
+/// The routes of `/new`, the account pages, tokens, comments, collections, follows and
+/// the rest of the API (issues 15 and 16), in the order of `routes/mod.rs`.
+fn newer_routes() -> Vec<Route> {
+    let page = |name: &'static str, cases: fn(Kind) -> (String, Vec<u8>)| Route {
+        method: Method::GET,
+        name,
+        caller: As::Anonymous,
+        body: Carrier::None,
+        cases,
+    };
+    let member = |method: Method,
+                  name: &'static str,
+                  body: Carrier,
+                  cases: fn(Kind) -> (String, Vec<u8>)| Route {
+        method,
+        name,
+        caller: As::Member,
+        body,
+        cases,
+    };
+    vec![
+        page("/new", |k| new_query("/new", k)),
+        page("/new/{category}", new_category),
+        page("/new/feed.rss", |k| new_query("/new/feed.rss", k)),
+        page("/new/{category}/feed.atom", |k| match k {
+            Kind::Duplicated => get("/new/cs.CL/feed.atom?p=1&p=2".to_owned()),
+            kind => {
+                let (path, body) = new_category(kind);
+                (format!("{path}/feed.atom"), body)
+            }
+        }),
+        page("/papers/month/{period}/feed.atom", |k| {
+            period_path("/papers/month", "/feed.atom", "2024-01", k)
+        }),
+        page("/search/feed.atom", |k| {
+            search_query("/search/feed.atom", k)
+        }),
+        page("/subscriptions/manage/{token}", |k| {
+            token_path("/subscriptions/manage", k)
+        }),
+        Route {
+            method: Method::POST,
+            name: "/subscriptions/manage/{token}",
+            caller: As::Anonymous,
+            body: Carrier::Form,
+            cases: |k| match k {
+                Kind::Oversized => post("/subscriptions/manage/abc", huge()),
+                kind => {
+                    let (path, _) = token_path("/subscriptions/manage", kind);
+                    (path, b"frequency=weekly".to_vec())
+                }
+            },
+        },
+        member(Method::POST, "/account/tokens", Carrier::Form, |k| {
+            form("/account/tokens", "x=1", "label", "laptop", k)
+        }),
+        member(
+            Method::POST,
+            "/account/tokens/{id}/revoke",
+            Carrier::Form,
+            |k| id_form("/account/tokens", "/revoke", k),
+        ),
+        member(Method::GET, "/comments/{cid}/edit", Carrier::None, |k| {
+            get(id_path("/comments", "/edit", k))
+        }),
+        member(
+            Method::POST,
+            "/comments/{cid}/edit",
+            Carrier::Form,
+            |k| match k {
+                Kind::Truncated | Kind::NonUtf8 | Kind::Duplicated | Kind::WronglyTyped => {
+                    form("/comments/1/edit", "x=1", "body", "hello", k)
+                }
+                Kind::Oversized => post("/comments/1/edit", huge()),
+            },
+        ),
+        member(Method::POST, "/comments/{cid}/delete", Carrier::Form, |k| {
+            id_form("/comments", "/delete", k)
+        }),
+        member(
+            Method::POST,
+            "/comments/{cid}/report",
+            Carrier::Form,
+            |k| match k {
+                Kind::Oversized => id_form("/comments", "/report", k),
+                kind => form("/comments/1/report", "x=1", "reason", "spam", kind),
+            },
+        ),
+        member(Method::POST, "/comments/{cid}/hide", Carrier::Form, |k| {
+            id_form("/comments", "/hide", k)
+        }),
+        member(
+            Method::POST,
+            "/comments/{cid}/restore",
+            Carrier::Form,
+            |k| id_form("/comments", "/restore", k),
+        ),
+        member(Method::POST, "/follows/{id}/delete", Carrier::Form, |k| {
+            id_form("/follows", "/delete", k)
+        }),
+        member(Method::POST, "/collections", Carrier::Form, |k| {
+            form("/collections", "description=d", "title", "Reading", k)
+        }),
+        member(
+            Method::POST,
+            "/collections/{id}/edit",
+            Carrier::Form,
+            |k| match k {
+                Kind::Oversized => id_form("/collections", "/edit", k),
+                kind => form("/collections/read-later/edit", "x=1", "title", "T", kind),
+            },
+        ),
+        member(
+            Method::POST,
+            "/collections/{id}/delete",
+            Carrier::Form,
+            |k| id_form("/collections", "/delete", k),
+        ),
+        member(
+            Method::POST,
+            "/collections/{id}/remove",
+            Carrier::Form,
+            |k| form("/collections/1/remove", "x=1", "paper", "2401.00001", k),
+        ),
+        member(
+            Method::GET,
+            "/collections/{id}/export",
+            Carrier::None,
+            |k| {
+                get(match k {
+                    Kind::Oversized => format!("/collections/1/export?format={}", long()),
+                    Kind::Truncated => "/collections/1/export?format=bib%2".to_owned(),
+                    Kind::WronglyTyped => "/collections/1/export?format=42".to_owned(),
+                    Kind::Duplicated => "/collections/1/export?format=csv&format=json".to_owned(),
+                    Kind::NonUtf8 => "/collections/1/export?format=%FF%FE".to_owned(),
+                })
+            },
+        ),
+        page("/collections/{id}/feed.rss", |k| {
+            get(id_path("/collections", "/feed.rss", k))
+        }),
+        member(Method::POST, "/account/password", Carrier::Form, |k| {
+            form(
+                "/account/password",
+                "current=correct-horse-battery",
+                "new_password",
+                "another-long-password",
+                k,
+            )
+        }),
+        member(Method::POST, "/account/email", Carrier::Form, |k| {
+            form(
+                "/account/email",
+                "password=correct-horse-battery",
+                "email",
+                "new%40example.org",
+                k,
+            )
+        }),
+        page("/account/email/confirm/{token}", |k| {
+            token_path("/account/email/confirm", k)
+        }),
+        member(
+            Method::POST,
+            "/account/verify/resend",
+            Carrier::Form,
+            |k| match k {
+                Kind::Oversized => post("/account/verify/resend", huge()),
+                Kind::Truncated => post("/account/verify/resend", "csrf=%2"),
+                Kind::WronglyTyped => post("/account/verify/resend", "csrf[]={csrf}"),
+                Kind::Duplicated => post("/account/verify/resend", "csrf=a&csrf=b"),
+                Kind::NonUtf8 => post("/account/verify/resend", b"csrf=\xFF\xFE".to_vec()),
+            },
+        ),
+        page("/account/verify/{token}", |k| {
+            token_path("/account/verify", k)
+        }),
+        member(Method::POST, "/account/delete", Carrier::Form, |k| {
+            form("/account/delete", "x=1", "password", "wrong-password", k)
+        }),
+        member(
+            Method::POST,
+            "/account/sessions/end-others",
+            Carrier::Form,
+            |k| match k {
+                Kind::Oversized => post("/account/sessions/end-others", huge()),
+                Kind::Truncated => post("/account/sessions/end-others", "csrf=%2"),
+                Kind::WronglyTyped => post("/account/sessions/end-others", "csrf[]={csrf}"),
+                Kind::Duplicated => post("/account/sessions/end-others", "csrf=a&csrf=b"),
+                Kind::NonUtf8 => post("/account/sessions/end-others", b"csrf=\xFF\xFE".to_vec()),
+            },
+        ),
+        member(
+            Method::POST,
+            "/account/sessions/{handle}/end",
+            Carrier::Form,
+            |k| id_form("/account/sessions", "/end", k),
+        ),
+        Route {
+            method: Method::POST,
+            name: "/account/password-reset",
+            caller: As::Visitor,
+            body: Carrier::Form,
+            cases: |k| {
+                form(
+                    "/account/password-reset",
+                    "x=1",
+                    "email",
+                    "a%40example.org",
+                    k,
+                )
+            },
+        },
+        page("/account/password-reset/{token}", |k| {
+            token_path("/account/password-reset", k)
+        }),
+        Route {
+            method: Method::POST,
+            name: "/account/password-reset/{token}",
+            caller: As::Anonymous,
+            body: Carrier::Form,
+            cases: |k| match k {
+                Kind::Oversized => post("/account/password-reset/abc", huge()),
+                kind => {
+                    let (path, _) = token_path("/account/password-reset", kind);
+                    (path, b"password=another-long-password".to_vec())
+                }
+            },
+        },
+        Route {
+            method: Method::POST,
+            name: "/api/account/password-reset",
+            caller: As::Anonymous,
+            body: Carrier::Json,
+            cases: |k| json_cases("/api/account/password-reset", "email", k),
+        },
+        member(Method::POST, "/api/papers/submit", Carrier::Json, |k| {
+            json_cases("/api/papers/submit", "id", k)
+        }),
+        member(Method::POST, "/api/tokens", Carrier::Json, |k| {
+            json_cases("/api/tokens", "label", k)
+        }),
+        member(Method::DELETE, "/api/tokens/{id}", Carrier::None, |k| {
+            id_json("/api/tokens", "", k)
+        }),
+        page("/api/papers/{id}/comments", |k| {
+            paper_path("/api/papers/{id}/comments", k)
+        }),
+        member(Method::PATCH, "/api/comments/{id}", Carrier::Json, |k| {
+            json_cases("/api/comments/1", "body", k)
+        }),
+        member(Method::DELETE, "/api/comments/{id}", Carrier::None, |k| {
+            id_json("/api/comments", "", k)
+        }),
+        member(
+            Method::POST,
+            "/api/comments/{id}/report",
+            Carrier::Json,
+            |k| json_cases("/api/comments/1/report", "reason", k),
+        ),
+        member(
+            Method::POST,
+            "/api/comments/{id}/hide",
+            Carrier::None,
+            |k| id_json("/api/comments", "/hide", k),
+        ),
+        member(
+            Method::POST,
+            "/api/comments/{id}/restore",
+            Carrier::None,
+            |k| id_json("/api/comments", "/restore", k),
+        ),
+        member(
+            Method::POST,
+            "/api/papers/{id}/read",
+            Carrier::None,
+            |k| match k {
+                Kind::Oversized => ("/api/papers/2401.00001/read".to_owned(), huge()),
+                kind => paper_path("/api/papers/{id}/read", kind),
+            },
+        ),
+        member(
+            Method::DELETE,
+            "/api/papers/{id}/read",
+            Carrier::None,
+            |k| paper_path("/api/papers/{id}/read", k),
+        ),
+        member(Method::GET, "/api/collections/{id}", Carrier::None, |k| {
+            get(id_path("/api/collections", "", k))
+        }),
+        member(
+            Method::POST,
+            "/api/collections/{id}/papers",
+            Carrier::Json,
+            |k| json_cases("/api/collections/read-later/papers", "id", k),
+        ),
+        member(
+            Method::GET,
+            "/api/collections/{id}/export",
+            Carrier::None,
+            |k| {
+                get(match k {
+                    Kind::Oversized => format!("/api/collections/1/export?format={}", long()),
+                    Kind::Truncated => "/api/collections/1/export?format=cs%2".to_owned(),
+                    Kind::WronglyTyped => "/api/collections/1/export?format=7".to_owned(),
+                    Kind::Duplicated => {
+                        "/api/collections/1/export?format=csv&format=json".to_owned()
+                    }
+                    Kind::NonUtf8 => id_path("/api/collections", "/export", Kind::NonUtf8),
+                })
+            },
+        ),
+        member(Method::DELETE, "/api/follows/{id}", Carrier::None, |k| {
+            id_json("/api/follows", "", k)
+        }),
+    ]
+}
+
+/// Query cases of the `/new` listings (`p`, `day`).
+fn new_query(path: &'static str, kind: Kind) -> (String, Vec<u8>) {
+    get(match kind {
+        Kind::Oversized => format!("{path}?day={}", long()),
+        Kind::Truncated => format!("{path}?day=2024-01-"),
+        Kind::WronglyTyped => format!("{path}?p=two"),
+        Kind::Duplicated => format!("{path}?p=1&p=2"),
+        Kind::NonUtf8 => format!("{path}?day=%FF%FE"),
+    })
+}
+
+/// A category in the path of `/new/{category}`.
+fn new_category(kind: Kind) -> (String, Vec<u8>) {
+    get(match kind {
+        Kind::Oversized => format!("/new/{}", long()),
+        Kind::Truncated => "/new/cs.".to_owned(),
+        Kind::WronglyTyped => "/new/42".to_owned(),
+        Kind::Duplicated => "/new/cs.CL?p=1&p=2".to_owned(),
+        Kind::NonUtf8 => "/new/%FF%FE".to_owned(),
+    })
+}
+
 /// Routes that take no input (static files, the empty forms, the API description):
 /// junk parameters are ignored, as they must be, and never break them.
 const NO_INPUT: &[&str] = &[
@@ -574,6 +943,22 @@ const NO_INPUT: &[&str] = &[
     "/subscribe",
     "/subscriptions",
     "/api/openapi.json",
+    "/account",
+    "/account/tokens",
+    "/account/sessions",
+    "/account/export",
+    "/account/password-reset",
+    "/admin",
+    "/moderation",
+    "/following",
+    "/collections",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/api/tokens",
+    "/api/admin/status",
+    "/api/collections",
+    "/api/follows",
 ];
 
 #[derive(Default)]
@@ -616,6 +1001,16 @@ async fn callers(app: &TestApp) -> Callers {
     let token = csrf_in(&form.body).expect("csrf field");
     let member = app.sign_up("prober").await;
     let member_csrf = app.csrf_for(&member).await;
+    // An admin (and so a moderator), so the admin and moderation routes get as far as
+    // their input too.
+    let store = papers_store::Store::open(app.dir.path()).expect("store");
+    let prober = store
+        .user_by_name("prober")
+        .expect("sql")
+        .expect("the member");
+    store
+        .grant_role(prober.id, papers_store::Role::Admin, chrono::Utc::now())
+        .expect("grant");
     Callers {
         visitor: (format!("papers_csrf={pre}"), token),
         member: (member, member_csrf),
@@ -680,7 +1075,7 @@ async fn every_route_refuses_each_kind_of_bad_input_with_a_4xx_and_a_message() {
     let app = site();
     let callers = callers(&app).await;
     let mut problems = Vec::new();
-    for route in &routes() {
+    for route in routes().iter().chain(&newer_routes()) {
         for kind in KINDS {
             let (path, reply) = send(&app, route, &callers, kind).await;
             let text = message(&reply);
