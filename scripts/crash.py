@@ -8,17 +8,28 @@ Each round starts one of
           `papers reindex`
   digest  `papers digest send` to fresh confirmed subscribers, over the real SMTP
           server the tests use (crates/digest/tests/smtp_server.py)
-  serve   `papers serve` while logged-in members vote and submit stored papers through
-          the site's API and forms
+  harvest `papers serve --harvest arxiv:cs` on an empty store, paging through a recorded
+          OAI-PMH list (real arXiv records, served on 127.0.0.1 by
+          crates/papers/tests/oai_server.py)
+  serve   `papers serve` while logged-in members vote, comment, save papers to a
+          collection and submit stored papers through the site's API and forms
 kills it with SIGKILL at a random moment, then restarts the work and checks:
   integrity   PRAGMA integrity_check is ok (SQLite)
   committed   every file whose ingest finished is in the store, no file is half there,
               and re-running the ingest reaches the full count
   index       after `papers index` the lexical index holds exactly the store's papers,
               every paper has a vector, and sampled titles are found by `papers search`
+  harvest     the store holds exactly the records of the pages committed before the
+              kill (whole pages, each record once), the stored position names the next
+              page's resumption token (or the next day once the list was complete), the
+              restarted serve asks for that page first and never again for a committed
+              one, and ends with every record of the list stored once
   votes       every acknowledged upvote is stored exactly once, nothing unasked is,
               every paper's member_upvotes equals its vote rows, acknowledged
               submissions are stored
+  community   every acknowledged comment is stored once with its text and author, no
+              comment the member did not send is, and every acknowledged collection
+              entry is in the member's collection
   digest      each subscriber gets one digest, at most one subscriber per kill a second
               one (the one in flight, ARCHITECTURE.md), no `sending` row is left
   claims      after the kill a new run claims the job and finishes (exit 0)
@@ -54,6 +65,13 @@ PUBLIC_URL = "http://papers.test"
 # Hugging Face days hold.
 DIGEST_AS_OF = "2024-01-03"
 DIGEST_SUBSCRIBERS = 12
+# The recorded OAI-PMH list of the harvest rounds: real arXiv records, listed from
+# HARVEST_FROM with the next day as the server's day, in pages of HARVEST_PAGE.
+HARVEST_FROM = "2021-02-01"
+HARVEST_NEXT = "2021-02-02"
+HARVEST_TOKEN = "crash"
+HARVEST_PAGE = 100
+HARVEST_JOB = "harvest:arxiv:cs"
 
 
 def log(text):
@@ -288,6 +306,8 @@ class Campaign:
         site.run("reindex")
         self.estimate["reindex"] = time.monotonic() - started
 
+        self.prepare_harvest(archive)
+
         self.mail_dir = os.path.join(self.work, "mail")
         os.makedirs(self.mail_dir, exist_ok=True)
         self.smtp_port = free_port()
@@ -307,6 +327,194 @@ class Campaign:
         self.estimate["digest"] = time.monotonic() - started
         self.check_digest_mail(emails, kills=0, kind="setup")
         log("setup: estimates %s" % {k: round(v, 1) for k, v in self.estimate.items()})
+
+    def prepare_harvest(self, archive):
+        """The recorded OAI-PMH list and its server, and one uncut harvest of it to time
+        the kills by (and to check the round's own expectations once)."""
+        self.recorded = os.path.join(self.work, "recorded")
+        os.makedirs(self.recorded, exist_ok=True)
+        with open(os.path.join(self.recorded, "today"), "w") as file:
+            file.write(HARVEST_NEXT)
+        pages = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../bench/harvest_pages.py")
+        # Records past the ingest parts and the index batches: none of them is in a
+        # round's store before its harvest.
+        skip = self.arguments.ingest_records + 400 * self.arguments.index_batch + 1000
+        ids = subprocess.run(
+            [sys.executable, pages, archive, self.recorded, str(skip),
+             str(self.arguments.harvest_records), str(HARVEST_PAGE), HARVEST_FROM,
+             HARVEST_NEXT, HARVEST_TOKEN],
+            check=True, capture_output=True, text=True).stdout.split()
+        self.harvest_pages = [ids[i:i + HARVEST_PAGE] for i in range(0, len(ids), HARVEST_PAGE)]
+        server = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                              "../crates/papers/tests/oai_server.py")
+        self.oai = subprocess.Popen([sys.executable, server, self.recorded],
+                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.oai_url = "http://127.0.0.1:%s/oai" % self.oai.stdout.readline().split()[1]
+        started = time.monotonic()
+        violations = len(self.violations)
+        self.fresh_store("harvest")
+        serve = self.harvest_serve("harvest-setup.err")
+        try:
+            self.wait_for_harvest("setup", serve)
+        finally:
+            serve.terminate()
+            serve.wait()
+        self.estimate["harvest"] = time.monotonic() - started
+        # The archive holds ids it mangled (trailing zeros lost: "1208.027"; about
+        # 40% of these records), which the harvester rightly skips: each page's
+        # records are those it keeps.
+        kept = {row[0] for row in self.database("harvest").rows("SELECT id FROM papers")}
+        skipped = len(ids) - len(kept)
+        if not kept <= set(ids) or len(kept) < len(ids) // 4:
+            raise RuntimeError("the uncut harvest kept %d of %d records, %d unknown" % (
+                len(kept), len(ids), len(kept - set(ids))))
+        self.harvest_pages = [[paper for paper in page if paper in kept]
+                              for page in self.harvest_pages]
+        self.check_harvested("setup", len(self.harvest_pages), during="uncut")
+        if len(self.violations) > violations:
+            raise RuntimeError("the uncut harvest already breaks the invariants")
+        log("setup: a harvest of %d records (%d skipped as invalid) in %d pages took %.1fs" % (
+            len(ids), skipped, len(self.harvest_pages), self.estimate["harvest"]))
+
+    def harvest_serve(self, stderr_name):
+        """`papers serve --harvest arxiv:cs` on the harvest store, from the recorded list."""
+        harvest = self.papers("harvest")
+        harvest.env = dict(harvest.env, PAPERS_MODEL=os.path.join(self.work, "no-model"))
+        return harvest.start(
+            "serve", "--addr", "127.0.0.1:%d" % free_port(), "--harvest", "arxiv:cs",
+            "--harvest-since", HARVEST_FROM, "--arxiv-oai-url", self.oai_url,
+            "--harvest-request-delay-ms", "0", "--harvest-retry-delay", "1s",
+            stdout_path=os.path.join(self.work, "harvest.out"),
+            stderr_path=os.path.join(self.work, stderr_name))
+
+    def wait_for_harvest(self, name, serve, seconds=600):
+        """Waits for the harvest job's first success in the store."""
+        database = self.database("harvest")
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if serve.poll() is not None:
+                raise RuntimeError("the harvesting serve exited (%d)" % serve.returncode)
+            try:
+                if database.papers() is not None and self.harvest_succeeded(database):
+                    return
+            except (sqlite3.Error, subprocess.CalledProcessError):
+                pass  # the serve is still creating the store
+            time.sleep(0.1)
+        raise RuntimeError("%s: no successful harvest in %d s" % (name, seconds))
+
+    def harvest_succeeded(self, database):
+        tables = database.rows(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'job_runs'"
+            if self.arguments.engine == "sqlite" else
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'job_runs'")
+        return int(tables[0][0]) and database.scalar(
+            "SELECT count(*) FROM job_runs WHERE job = ? AND outcome = 'ok'", (HARVEST_JOB,))
+
+    def harvest_position(self, database):
+        """(next_from, resumption_token) of the stored position, or None."""
+        if self.arguments.engine == "sqlite" and not os.path.exists(database.path()):
+            return None
+        if not self.harvest_state_table(database):
+            return None
+        rows = database.rows(
+            "SELECT next_from, resumption_token FROM harvest_state WHERE name = 'arxiv:cs'")
+        return (rows[0][0] or None, rows[0][1] or None) if rows else None
+
+    def harvest_state_table(self, database):
+        tables = database.rows(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'harvest_state'"
+            if self.arguments.engine == "sqlite" else
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'harvest_state'")
+        return int(tables[0][0])
+
+    def check_harvested(self, name, committed=None, during="after the kill"):
+        """The store holds whole pages, each record once, and its position agrees:
+        returns how many pages were committed (`committed` asserts the number)."""
+        database = self.database("harvest")
+        stored = [row[0] for row in database.rows("SELECT id FROM papers")] \
+            if database.papers() else []
+        if len(stored) != len(set(stored)):
+            self.violation(name, "%s: a record stored twice" % during)
+        stored = set(stored)
+        full = 0
+        while full < len(self.harvest_pages) and set(self.harvest_pages[full]) <= stored:
+            full += 1
+        expected = {paper for page in self.harvest_pages[:full] for paper in page}
+        if stored != expected:
+            extra = sorted(stored - expected)
+            self.violation(name, "%s: the store holds part of a page: %d papers beyond the %d "
+                           "whole pages, e.g. %s" % (during, len(extra), full, extra[:3]))
+        # Pages whose records were all skipped leave no trace but the position: any
+        # count from the last page with records up to `full` fits what is stored.
+        low = full
+        while low > 0 and not self.harvest_pages[low - 1]:
+            low -= 1
+        position = self.harvest_position(database)
+        if position is None or (position[1] is None and position[0] is None):
+            pages = 0
+        elif position[1] is None:
+            pages = {HARVEST_FROM: 0, HARVEST_NEXT: len(self.harvest_pages)}.get(position[0], -1)
+        elif position[1].startswith(HARVEST_TOKEN + "|") and position[1].split("|")[1].isdigit():
+            pages = int(position[1].split("|")[1])
+        else:
+            pages = -1
+        if not low <= pages <= full:
+            self.violation(name, "%s: pages 1 to %d stored (or to %d) but the position is %s" % (
+                during, full, low, position))
+            pages = full
+        if committed is not None and pages != committed:
+            self.violation(name, "%s: %d of %d pages stored" % (during, pages, committed))
+        return pages
+
+    def round_harvest(self, name):
+        self.fresh_store("harvest")
+        log_path = os.path.join(self.recorded, "requests.log")
+        process = self.harvest_serve("harvest.err")
+        killed = kill_at(process, self.delay("harvest"))
+        if not killed:
+            self.violation(name, "the harvesting serve exited by itself (%s)" % process.returncode)
+            return False, ""
+        self.check_integrity("harvest", name)
+        pages = self.check_harvested(name)
+        finished = bool(self.harvest_succeeded(self.database("harvest"))) \
+            if pages == len(self.harvest_pages) else False
+        with open(log_path) as file:
+            before = len(file.readlines())
+        serve = self.harvest_serve("harvest2.err")
+        try:
+            self.wait_for_harvest(name, serve)
+        finally:
+            serve.terminate()
+            serve.wait()
+        with open(log_path) as file:
+            after = [line.split("\t")[0] for line in file.readlines()[before:]]
+        # What each page's request says: the first page by its day, the others by token.
+        def asks_for(request, page):
+            if page == 0:
+                return "from=%s" % HARVEST_FROM in request
+            token = "%s|%d" % (HARVEST_TOKEN, page)
+            query = urllib.parse.unquote(request.split("?", 1)[-1])
+            return "resumptionToken=" + token in query.split("&")
+        if 0 < pages < len(self.harvest_pages):
+            ok = bool(after) and asks_for(after[0], pages)
+        elif finished:
+            # The run recorded its success before the kill: the next is a day away.
+            ok = not after or "from=%s" % HARVEST_NEXT in after[0]
+        elif pages:
+            ok = bool(after) and "from=%s" % HARVEST_NEXT in after[0]
+        else:
+            ok = bool(after) and asks_for(after[0], 0)
+        if not ok:
+            self.violation(name, "%d pages committed, but the restart asked first for %s" % (
+                pages, after[:1]))
+        again = [request for request in after for page in range(pages)
+                 if asks_for(request, page)]
+        if again:
+            self.violation(name, "the restart fetched committed pages again: %s" % again[:3])
+        self.check_integrity("harvest", name)
+        self.check_harvested(name, len(self.harvest_pages), during="after the restart")
+        return killed, "%d of %d pages committed before the kill, %d requests after" % (
+            pages, len(self.harvest_pages), len(after))
 
     def add_index_batch(self, site):
         batch = self.pool[self.pool_next % len(self.pool)]
@@ -524,8 +732,10 @@ class Campaign:
         finally:
             again.terminate()
             again.wait()
-        return killed, "%d acknowledged votes, %d submissions" % (
-            acknowledged, sum(len(writer.submitted) for writer in writers))
+        return killed, "%d acknowledged votes, %d submissions, %d comments, %d saves" % (
+            acknowledged, sum(len(writer.submitted) for writer in writers),
+            sum(len(writer.comments) for writer in writers),
+            sum(len(writer.saved) for writer in writers))
 
     def check_writer(self, name, database, writer):
         if not writer.user_known:
@@ -541,12 +751,46 @@ class Campaign:
         unasked = stored - set(writer.attempted)
         if unasked:
             self.violation(name, "%s: votes never sent: %s" % (writer.username, sorted(unasked)))
+        self.check_community(name, database, writer)
         # An upvote asked for but not acknowledged (in flight at the kill) may be either.
         for paper in writer.submitted:
             by = database.rows("SELECT submitted_by, feed_day FROM papers WHERE id = ?", (paper,))
             if not by or by[0][0] != writer.username or not by[0][1]:
                 self.violation(name, "%s: acknowledged submission of %s is %s" % (
                     writer.username, paper, by))
+
+    def check_community(self, name, database, writer):
+        """Acknowledged comments and collection entries are there once; nothing unsent."""
+        stored = database.rows(
+            "SELECT c.id, p.id, c.body FROM comments c JOIN users u ON u.id = c.user_id "
+            "JOIN papers p ON p.key = c.paper_key WHERE u.username = ?", (writer.username,))
+        by_id = {int(row[0]): (row[1], row[2]) for row in stored}
+        for comment, (paper, text) in writer.comments.items():
+            if by_id.get(int(comment)) != (paper, text):
+                self.violation(name, "%s: acknowledged comment %s on %s is %s" % (
+                    writer.username, comment, paper, by_id.get(int(comment))))
+        bodies = [row[2] for row in stored]
+        doubled = sorted({text for text in bodies if bodies.count(text) > 1})
+        if doubled:
+            self.violation(name, "%s: comments stored twice: %s" % (writer.username, doubled[:3]))
+        unsent = sorted(set(bodies) - set(writer.comments_sent))
+        if unsent:
+            self.violation(name, "%s: comments never sent: %s" % (writer.username, unsent[:3]))
+        if writer.collection is None:
+            return
+        entries = [row[0] for row in database.rows(
+            "SELECT p.id FROM collection_papers cp JOIN papers p ON p.key = cp.paper_key "
+            "WHERE cp.collection_id = ?", (writer.collection,))]
+        lost = sorted(set(writer.saved) - set(entries))
+        if lost:
+            self.violation(name, "%s: acknowledged collection entries lost: %s" % (
+                writer.username, lost[:5]))
+        if len(entries) != len(set(entries)):
+            self.violation(name, "%s: a collection entry stored twice" % writer.username)
+        unsent = sorted(set(entries) - set(writer.saves_sent))
+        if unsent:
+            self.violation(name, "%s: collection entries never sent: %s" % (
+                writer.username, unsent[:5]))
 
     # ---- the campaign -------------------------------------------------------------
 
@@ -557,9 +801,10 @@ class Campaign:
         except Stopped:
             log("crash: stopped by a signal after %d rounds" % self.rounds)
         finally:
-            if getattr(self, "smtp", None) is not None:
-                self.smtp.terminate()
-                self.smtp.wait()
+            for server in (getattr(self, "smtp", None), getattr(self, "oai", None)):
+                if server is not None:
+                    server.terminate()
+                    server.wait()
         log("kills by kind: %s; rounds %d" % (self.kills_by_kind, self.rounds))
         for text in self.violations:
             log("violation: " + text)
@@ -567,9 +812,10 @@ class Campaign:
         return 0 if not self.violations and self.kills >= self.arguments.kills else 1
 
     def rounds_until_done(self):
-        kinds = ["ingest", "index", "digest", "serve"]
+        kinds = ["ingest", "index", "digest", "serve", "harvest"]
         handlers = {"ingest": self.round_ingest, "index": self.round_index,
-                    "digest": self.round_digest, "serve": self.round_serve}
+                    "digest": self.round_digest, "serve": self.round_serve,
+                    "harvest": self.round_harvest}
         target = self.arguments.kills
         while self.kills < target and self.rounds < 3 * target:
             self.rounds += 1
@@ -634,8 +880,9 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 class Writer:
-    """A member who signs up, then upvotes and submits papers until told to stop or the
-    server goes away, logging every write the server acknowledged."""
+    """A member who signs up, then upvotes, comments on, saves to a collection and
+    submits papers until told to stop or the server goes away, logging every write the
+    server acknowledged."""
 
     def __init__(self, base, username, ids, unfed):
         self.base = base
@@ -648,6 +895,11 @@ class Writer:
         self.attempted = []
         self.votes = []
         self.submitted = []
+        self.comments_sent = []  # bodies of every comment posted, acknowledged or not
+        self.comments = {}  # acknowledged: comment id -> (paper, body)
+        self.collection = None
+        self.saves_sent = []
+        self.saved = []  # acknowledged collection entries (paper ids)
         self.cookies = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(self.cookies), NoRedirect)
@@ -678,11 +930,24 @@ class Writer:
         status, _, _ = self.request("/signup", {
             "csrf": token, "username": self.username,
             "email": self.username + "@example.org", "password": "correct-horse-battery"})
-        if status != 303:
+        # Signing up answers "check your inbox" (200); the member then logs in.
+        if status not in (200, 303):
             return
         self.user_known = True
+        status, page, _ = self.request("/login")
+        status, _, _ = self.request("/login", {
+            "csrf": self.csrf_in(page), "username": self.username,
+            "password": "correct-horse-battery"})
+        if status != 303:
+            return
         status, page, _ = self.request("/submit")
         self.csrf = self.csrf_in(page)
+        json_headers = {"X-CSRF-Token": self.csrf, "Content-Type": "application/json"}
+        status, body, _ = self.request(
+            "/api/collections", json.dumps({"title": "Crash " + self.username}).encode(),
+            json_headers)
+        if status == 201:
+            self.collection = json.loads(body)["id"]
         ids = list(self.ids)
         unfed = list(self.unfed)
         step = 0
@@ -693,6 +958,25 @@ class Writer:
                 status, _, headers = self.request("/submit", {"csrf": self.csrf, "reference": paper})
                 if status == 303 and headers.get("Location", "").startswith("/papers/"):
                     self.submitted.append(paper)
+                continue
+            if step % 7 == 0 and ids:
+                paper = ids[-1]
+                text = "Crash comment %d by %s." % (step, self.username)
+                self.comments_sent.append(text)
+                status, body, _ = self.request(
+                    "/api/papers/%s/comments" % paper, json.dumps({"body": text}).encode(),
+                    json_headers)
+                if status == 201:
+                    self.comments[json.loads(body)["id"]] = (paper, text)
+                continue
+            if step % 4 == 0 and ids and self.collection is not None:
+                paper = ids[(step // 4) % len(ids)]
+                self.saves_sent.append(paper)
+                status, _, _ = self.request(
+                    "/api/collections/%s/papers" % self.collection,
+                    json.dumps({"id": paper}).encode(), json_headers)
+                if status in (200, 201):
+                    self.saved.append(paper)
                 continue
             if not ids:
                 break
@@ -722,6 +1006,7 @@ def main():
     parser.add_argument("--ingest-records", type=int, default=40000)
     parser.add_argument("--ingest-parts", type=int, default=4)
     parser.add_argument("--index-batch", type=int, default=20)
+    parser.add_argument("--harvest-records", type=int, default=2000)
     arguments = parser.parse_args()
     if arguments.engine == "postgres" and not arguments.database_url:
         parser.error("--engine postgres needs --database-url")

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The crash campaign: N rounds (default 100) that each start `papers ingest` of the
 # large Kaggle-format archive, `papers index`/`reindex`, `papers digest send` to the
-# real SMTP server the tests use, or `papers serve` under logged-in votes and
-# submissions, SIGKILL it at a random moment, restart the work and check the
-# invariants (integrity_check, committed papers kept, indexes agreeing with the store,
-# acknowledged votes stored exactly once, at most the one in-flight digest repeated,
-# no job claim left stuck). scripts/crash.py does the rounds and says what each checks.
+# real SMTP server the tests use, `papers serve --harvest` paging through recorded
+# OAI-PMH pages served on 127.0.0.1, or `papers serve` under logged-in votes, comments,
+# collection saves and submissions, SIGKILL it at a random moment, restart the work
+# and check the invariants (integrity_check, committed papers kept, indexes agreeing
+# with the store, the harvest holding whole committed pages once and resuming at the
+# next one, acknowledged votes, comments and collection entries stored exactly once,
+# at most the one in-flight digest repeated, no job claim left stuck).
+# scripts/crash.py does the rounds and says what each checks.
 # The last line is `crash: N kills, V invariant violations`; the exit status is
 # non-zero when any invariant was violated.
 #
@@ -16,6 +19,8 @@
 #   PAPERS_CRASH_DIR     the working directory (default: a temporary one, removed)
 #   PAPERS_CRASH_RECORDS records of the archive the ingest rounds load (default 40000;
 #                        fewer on PostgreSQL, where a part takes minutes on a busy host)
+#   PAPERS_CRASH_HARVEST records of the recorded OAI-PMH list of the harvest rounds, in
+#                        pages of 100 (default 2000)
 #   PAPERS_BIN           the binary to test (default: $CARGO_TARGET_DIR/release/papers
 #                        if built, else a debug build made here)
 #   PAPERS_MODEL         the embedding model (default: scripts/install-model.sh's)
@@ -69,4 +74,5 @@ seed_args=()
 
 python3 -u scripts/crash.py --papers "$binary" --work "$work" --kills "$kills" \
     --ingest-records "${PAPERS_CRASH_RECORDS:-40000}" \
+    --harvest-records "${PAPERS_CRASH_HARVEST:-2000}" \
     "${engine_args[@]}" "${seed_args[@]}"
