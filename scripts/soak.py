@@ -1,0 +1,468 @@
+"""The soak behind scripts/soak.sh: hold `papers serve` under a steady mixed load for a
+number of minutes, with a background harvest and digest runs, and watch its memory,
+open files and latency.
+
+Set-up: a SQLite store seeded from the shared data (the recorded Hugging Face days,
+the Kaggle sample and the first N papers of the 2020 arXiv archive), indexed with the
+model; members with personal access tokens (`papers user create`, `papers token
+create`); confirmed digest subscribers; a recorded OAI-PMH server on 127.0.0.1
+(crates/papers/tests/oai_server.py) and the real SMTP server of the digest tests.
+
+The load (aiohttp, one client session per member and one for anonymous readers):
+  reads    anonymous feed, trending, "new" and paper pages, /api/daily_papers,
+           /api/papers/{id}, /api/papers/{id}/similar, and searches (page and API),
+           issued open-loop at a fixed rate: half the peak that a calibration phase
+           (the same read mix, closed-loop on SOAK_CONNECTIONS connections, 20 s)
+           measures. Latency counts from the moment a request was due, so a stall
+           of the server shows in the p99 rather than slowing the load down.
+  writes   every member, at a steady pace under the site's per-member limits:
+           an upvote toggle every 2 s (the vote limit is 60 a minute), a comment every
+           20 s, a save to their collection every 10 s, a submission of a stored paper
+           every 30 s (the comment and submission limits are raised for the soak).
+  harvest  `papers serve --harvest arxiv:cs` every 30 s against the recorded server,
+           to which a new day of 200 real arXiv records is added every minute; their
+           embedding runs in the server's background, as on a real node.
+  digest   `papers digest send --as-of DAY` for a new recorded day every two minutes,
+           to the subscribers, over SMTP.
+An error is a request that fails to connect or answers anything but the expected
+status (5xx, a 4xx, a 429), a harvest or digest run that fails, or a panic in the
+server's log. Every 10 s: requests, errors, rate, p99 of the window, RSS and open files
+of the server. The last line: `soak: R requests, E errors, p99 X ms, RSS start S MB end
+T MB` (the start is the first sample, after the calibration warmed the server up).
+
+Usage: python3 scripts/soak.py --papers BIN --work DIR --minutes M [--records N]
+       [--connections C]
+"""
+
+import argparse
+import asyncio
+import datetime
+import gzip
+import json
+import os
+import random
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+
+import aiohttp
+
+MEMBERS = 12
+SUBSCRIBERS = 40
+HARVEST_DAY_RECORDS = 200
+# Pairs of these make the searches, nearly all different (no help from the cache).
+WORDS = (
+    "retrieval neural speech robot learning language graph query ranking model network "
+    "image audio music semantic database software testing agent game brain recommendation "
+    "search index parsing translation dialogue summarization question answering embedding "
+    "clustering classification robust control planning motion vision signal compression "
+    "privacy security optimization reinforcement bayesian inference topic entity knowledge "
+    "citation code program verification transaction stream spatial temporal visualization"
+).split()
+
+
+def log(text):
+    print(text, flush=True)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(values, p):
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+class Soak:
+    def __init__(self, arguments):
+        self.arguments = arguments
+        self.work = os.path.abspath(arguments.work)
+        self.data = os.path.join(self.work, "data")
+        self.shared = os.environ["PAPERS_SHARED"]
+        self.root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        self.env = dict(os.environ)
+        self.env.update({
+            "PAPERS_SECRET": "soak-secret-0123456789abcdef0123456789",
+            "PAPERS_MAIL_FROM": "Daily Papers <papers@papers.test>",
+            "PAPERS_PUBLIC_URL": "http://papers.test",
+            "HF_HUB_OFFLINE": "1",
+            "NO_COLOR": "1",
+        })
+        for name in ("PAPERS_DATABASE_URL", "PAPERS_SMTP_URL", "PAPERS_CONFIG", "PAPERS_HARVEST"):
+            self.env.pop(name, None)
+        self.random = random.Random(7)
+        self.processes = []
+        self.failures = []  # harvest, digest and set-up problems
+        self.latencies = []  # (finish time, ms) of every request
+        self.requests = 0
+        self.errors = 0
+        self.error_kinds = {}
+
+    # ---- set-up -----------------------------------------------------------------
+
+    def papers(self, *args, stdin=None):
+        done = subprocess.run([self.arguments.papers, "--data-dir", self.data, *args],
+                              env=self.env, input=stdin, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError("papers %s failed: %s" % (" ".join(args), done.stderr[-1500:]))
+        return done.stdout
+
+    def database(self):
+        return sqlite3.connect(os.path.join(self.data, "papers.sqlite3"), timeout=30)
+
+    def prepare(self):
+        os.makedirs(self.data, exist_ok=True)
+        self.archive = os.path.join(
+            self.shared, "data/arxiv-kaggle-format/arxiv-archive-2020.jsonl.gz")
+        seed = os.path.join(self.work, "seed.jsonl")
+        with gzip.open(self.archive, "rt", encoding="utf-8") as source, \
+                open(seed, "w", encoding="utf-8") as out:
+            for _ in range(self.arguments.records):
+                out.write(source.readline())
+        days = os.path.join(self.shared, "data/hf-daily-papers-api/2023-11-to-2024-04")
+        self.hf_days = sorted(name[-15:-5] for name in os.listdir(days) if name.endswith(".json"))
+        started = time.monotonic()
+        self.papers("ingest", "--skip-invalid", seed, days,
+                    os.path.join(self.shared, "data/arxiv-kaggle-snapshot"))
+        self.papers("index")
+        with self.database() as db:
+            count = db.execute("SELECT count(*) FROM papers").fetchone()[0]
+            self.unfed = [row[0] for row in db.execute(
+                "SELECT id FROM papers WHERE feed_day IS NULL ORDER BY random() LIMIT 2000")]
+            self.paper_ids = [row[0] for row in db.execute(
+                "SELECT id FROM papers ORDER BY random() LIMIT 5000")]
+            self.feed_ids = [row[0] for row in db.execute(
+                "SELECT id FROM papers WHERE feed_day IS NOT NULL ORDER BY random() LIMIT 2000")]
+        log("setup: %d papers ingested and indexed in %.0fs" % (count, time.monotonic() - started))
+
+        self.tokens = []
+        for n in range(MEMBERS):
+            name = "soak%02d" % n
+            self.papers("user", "create", name, "--email", name + "@example.org",
+                        "--password-stdin", stdin="correct-horse-battery\n")
+            self.tokens.append(self.papers("token", "create", name).strip())
+        with self.database() as db:
+            for n in range(SUBSCRIBERS):
+                db.execute(
+                    "INSERT INTO subscriptions (email, frequency, categories, queries, status, "
+                    "created_at, confirmed_at, token_nonce) VALUES (?, 'daily', '[]', '[]', "
+                    "'confirmed', '2023-11-01T00:00:00Z', '2023-11-01T00:00:00Z', ?)",
+                    ("reader%d@example.org" % n, "soak-nonce-%d" % n))
+
+        # The recorded OAI-PMH server, its first day written before the serve starts.
+        self.recorded = os.path.join(self.work, "recorded")
+        os.makedirs(self.recorded)
+        self.harvest_day = datetime.date(2021, 1, 4)
+        self.harvest_skip = self.arguments.records
+        self.harvested_ids = []
+        self.add_harvest_day()
+        oai = self.spawn([sys.executable, os.path.join(self.root, "crates/papers/tests/oai_server.py"),
+                          self.recorded])
+        self.oai_url = "http://127.0.0.1:%s/oai" % oai.stdout.readline().split()[1]
+
+        self.mail = os.path.join(self.work, "mail")
+        os.makedirs(self.mail)
+        smtp_port = free_port()
+        smtp = self.spawn([sys.executable, os.path.join(self.root, "crates/digest/tests/smtp_server.py"),
+                           "--port", str(smtp_port), "--dir", self.mail])
+        if smtp.stdout.readline().strip() != "READY":
+            raise RuntimeError("the SMTP server did not start")
+        self.smtp_url = "smtp://127.0.0.1:%d" % smtp_port
+
+        self.port = free_port()
+        self.base = "http://127.0.0.1:%d" % self.port
+        self.server_log = os.path.join(self.work, "serve.log")
+        self.server = subprocess.Popen(
+            [self.arguments.papers, "--data-dir", self.data, "serve",
+             "--addr", "127.0.0.1:%d" % self.port,
+             "--harvest", "arxiv:cs", "--harvest-since", str(datetime.date(2021, 1, 4)),
+             "--harvest-request-delay-ms", "0", "--arxiv-interval", "30s",
+             # The soak's members write more than the defaults allow a member an hour.
+             "--comments-per-hour", "100000", "--submit-per-hour", "100000",
+             "--submit-max-age-days", "0"],
+            env=dict(self.env, PAPERS_ARXIV_OAI_URL=self.oai_url),
+            stdout=subprocess.DEVNULL, stderr=open(self.server_log, "w"))
+        self.processes.append(self.server)
+
+    def spawn(self, command):
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                   text=True)
+        self.processes.append(process)
+        return process
+
+    def add_harvest_day(self):
+        """Writes the next recorded day: HARVEST_DAY_RECORDS new arXiv records listed
+        from the current day, with the next day as the response date."""
+        following = self.harvest_day + datetime.timedelta(days=1)
+        out = subprocess.run(
+            [sys.executable, os.path.join(self.root, "bench/harvest_pages.py"), self.archive,
+             self.recorded, str(self.harvest_skip), str(HARVEST_DAY_RECORDS), "100",
+             str(self.harvest_day), str(following), "soak%s" % self.harvest_day],
+            check=True, capture_output=True, text=True).stdout.split()
+        self.harvested_ids += out
+        self.harvest_skip += HARVEST_DAY_RECORDS
+        with open(os.path.join(self.recorded, ".today"), "w") as file:
+            file.write(str(following))
+        os.rename(os.path.join(self.recorded, ".today"), os.path.join(self.recorded, "today"))
+        self.harvest_day = following
+
+    def stop(self):
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+    # ---- the load -----------------------------------------------------------------
+
+    def read_request(self):
+        """One request of the read mix: (method, path, expected statuses)."""
+        r = self.random.random()
+        paper = self.random.choice(self.paper_ids)
+        words = "%s+%s" % (self.random.choice(WORDS), self.random.choice(WORDS))
+        if r < 0.20:
+            return "/papers"
+        if r < 0.25:
+            return "/papers/trending"
+        if r < 0.30:
+            return "/new"
+        if r < 0.50:
+            return "/papers/" + paper
+        if r < 0.60:
+            return "/api/daily_papers?date=" + self.random.choice(self.hf_days)
+        if r < 0.75:
+            return "/api/papers/" + paper
+        if r < 0.82:
+            return "/api/papers/%s/similar?limit=6" % paper
+        if r < 0.94:
+            return "/api/papers/search?q=%s&limit=20" % words
+        return "/search?q=" + words
+
+    async def send(self, session, method, path, expect=(200,), due=None, body=None, headers=None):
+        due = time.monotonic() if due is None else due
+        try:
+            async with session.request(method, self.base + path, json=body, headers=headers,
+                                       allow_redirects=False) as reply:
+                payload = await reply.read()
+                status = reply.status
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
+            status, payload = type(error).__name__, b""
+        finished = time.monotonic()
+        self.requests += 1
+        self.latencies.append((finished, (finished - due) * 1000))
+        if status not in expect:
+            self.errors += 1
+            kind = "%s %s" % (status, path.split("?")[0].rsplit("/", 1)[0] or path)
+            self.error_kinds[kind] = self.error_kinds.get(kind, 0) + 1
+            if self.error_kinds[kind] <= 3:
+                log("  error: %s %s -> %s %s" % (method, path, status, payload[:200]))
+            return None
+        return payload
+
+    async def calibrate(self, session, seconds=20):
+        count = 0
+        deadline = time.monotonic() + seconds
+
+        async def worker():
+            nonlocal count
+            while time.monotonic() < deadline:
+                await self.send(session, "GET", self.read_request())
+                count += 1
+        await asyncio.gather(*(worker() for _ in range(self.arguments.connections)))
+        return count / seconds
+
+    async def reads(self, session, rate, until):
+        """Open loop: a request is due every 1/rate s whether the last one answered."""
+        interval = 1.0 / rate
+        due = time.monotonic()
+        pending = set()
+        while due < until:
+            now = time.monotonic()
+            if due > now:
+                await asyncio.sleep(due - now)
+            task = asyncio.ensure_future(self.send(session, "GET", self.read_request(), due=due))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+            due += interval
+        if pending:
+            await asyncio.gather(*pending)
+
+    async def member(self, n, until):
+        headers = {"Authorization": "Bearer " + self.tokens[n]}
+        rng = random.Random(n)
+        async with aiohttp.ClientSession(headers=headers) as session:
+            made = await self.send(session, "POST", "/api/collections", expect=(201,),
+                                   body={"title": "Soak %d" % n})
+            collection = json.loads(made)["id"] if made else None
+            step = 0
+            start = time.monotonic()
+            while time.monotonic() < until:
+                # One tick every 2 s, offset per member so the writes spread out.
+                await asyncio.sleep(max(0.0, start + 2 * step + n * 0.16 - time.monotonic()))
+                step += 1
+                paper = rng.choice(self.feed_ids)
+                await self.send(session, "POST", "/api/papers/%s/upvote" % paper)
+                if step % 10 == 0:
+                    await self.send(session, "POST", "/api/papers/%s/comments" % paper,
+                                    expect=(201,), body={"body": "Soak comment %d by %d." % (step, n)})
+                if step % 5 == 0 and collection is not None:
+                    await self.send(session, "POST", "/api/collections/%s/papers" % collection,
+                                    expect=(200, 201), body={"id": rng.choice(self.paper_ids)})
+                if step % 15 == 0 and self.unfed:
+                    await self.send(session, "POST", "/api/papers/submit", expect=(200, 201),
+                                    body={"id": self.unfed.pop()})
+
+    async def harvest_days(self, until):
+        while time.monotonic() + 60 < until:
+            await asyncio.sleep(60)
+            await asyncio.get_running_loop().run_in_executor(None, self.add_harvest_day)
+
+    async def digests(self, until):
+        # A daily digest due on D covers feed day D-1: the day after each recorded one.
+        days = [str(datetime.date.fromisoformat(d) + datetime.timedelta(days=1))
+                for d in self.hf_days if d >= "2023-12-01"]
+        runs = 0
+        while time.monotonic() + 30 < until and days:
+            await asyncio.sleep(120 if runs else 45)
+            day = days.pop(0)
+            process = await asyncio.create_subprocess_exec(
+                self.arguments.papers, "--data-dir", self.data, "digest", "send", "--as-of", day,
+                env=dict(self.env, PAPERS_SMTP_URL=self.smtp_url),
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+            _, stderr = await process.communicate()
+            runs += 1
+            if process.returncode != 0:
+                self.failures.append("digest send --as-of %s: %s" % (day, stderr.decode()[-500:]))
+        self.digest_runs = runs
+
+    def rss_mb(self):
+        with open("/proc/%d/status" % self.server.pid) as file:
+            for line in file:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        return 0.0
+
+    def open_files(self):
+        return len(os.listdir("/proc/%d/fd" % self.server.pid))
+
+    async def sample(self, until, started):
+        self.rss = []
+        last_requests, last_errors = 0, 0
+        while time.monotonic() < until:
+            await asyncio.sleep(min(10, max(0.1, until - time.monotonic())))
+            now = time.monotonic()
+            window = [ms for at, ms in self.latencies if at > now - 10]
+            if self.server.poll() is not None:
+                self.failures.append("the server exited (%s)" % self.server.returncode)
+                return
+            rss = self.rss_mb()
+            self.rss.append(rss)
+            log("t=%4ds requests %7d (+%5d, %5.0f/s) errors %d p99 %7.1f ms RSS %6.1f MB open files %d"
+                % (now - started, self.requests, self.requests - last_requests,
+                   (self.requests - last_requests) / 10, self.errors - last_errors + 0,
+                   percentile(window, 99), rss, self.open_files()))
+            last_requests, last_errors = self.requests, self.errors
+            # Keep only the window the next sample needs; the totals keep their own list.
+            self.all_ms.extend(ms for at, ms in self.latencies if at <= now)
+            self.latencies = [(at, ms) for at, ms in self.latencies if at > now]
+
+    async def run(self):
+        timeout = aiohttp.ClientTimeout(total=30)
+        connector = aiohttp.TCPConnector(limit=256)
+        async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+            for _ in range(600):
+                if self.server.poll() is not None:
+                    with open(self.server_log, errors="replace") as file:
+                        raise RuntimeError("the server exited: %s" % file.read()[-1500:])
+                try:
+                    async with session.get(self.base + "/healthz") as reply:
+                        if reply.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.2)
+            else:
+                raise RuntimeError("the server did not come up: see %s" % self.server_log)
+            peak = await self.calibrate(session)
+            # The calibration's own requests are not part of the soak's figures.
+            self.requests, self.errors, self.latencies, self.all_ms = 0, 0, [], []
+            calibration_errors = dict(self.error_kinds)
+            self.error_kinds = {}
+            rate = peak / 2
+            log("calibration: %.0f req/s closed-loop on %d connections (20 s); soak at %.0f req/s"
+                " of reads plus %d members' writes%s" % (
+                    peak, self.arguments.connections, rate, MEMBERS,
+                    ", calibration errors %s" % calibration_errors if calibration_errors else ""))
+            started = time.monotonic()
+            until = started + self.arguments.minutes * 60
+            await asyncio.gather(
+                self.reads(session, rate, until),
+                self.sample(until, started),
+                self.harvest_days(until),
+                self.digests(until),
+                *(self.member(n, until) for n in range(MEMBERS)))
+            self.all_ms.extend(ms for _, ms in self.latencies)
+
+    def report(self):
+        with open(self.server_log, errors="replace") as file:
+            server_log = file.read()
+        panics = server_log.count("panicked")
+        if panics:
+            self.failures.append("%d panics in the server log" % panics)
+        with self.database() as db:
+            harvest_runs = db.execute(
+                "SELECT count(*), sum(outcome = 'ok') FROM job_runs WHERE job LIKE 'harvest:%'"
+            ).fetchone()
+            stored = db.execute("SELECT count(*) FROM papers WHERE id IN (%s)" % ",".join(
+                "?" * len(self.harvested_ids)), self.harvested_ids).fetchone()[0]
+            comments = db.execute("SELECT count(*) FROM comments").fetchone()[0]
+            embedded = db.execute(
+                "SELECT count(*) FROM papers p WHERE NOT EXISTS "
+                "(SELECT 1 FROM embeddings e WHERE e.paper_key = p.key)").fetchone()[0]
+        mails = sum(1 for name in os.listdir(self.mail) if name.endswith(".eml"))
+        log("harvest: %d runs (%s ok), %d of %d recorded records stored (the last day may"
+            " still be unread)" % (harvest_runs[0], harvest_runs[1], stored, len(self.harvested_ids)))
+        log("digest: %d runs, %d mails accepted by the SMTP server" % (
+            getattr(self, "digest_runs", 0), mails))
+        log("writes: %d comments stored; papers without a vector at the end: %d" % (
+            comments, embedded))
+        if self.error_kinds:
+            log("errors by kind: %s" % self.error_kinds)
+        for failure in self.failures:
+            log("failure: " + failure)
+        log("soak: %d requests, %d errors, p99 %.1f ms, RSS start %.1f MB end %.1f MB" % (
+            self.requests, self.errors + len(self.failures), percentile(self.all_ms, 99),
+            self.rss[0] if self.rss else 0, self.rss[-1] if self.rss else 0))
+        return 0 if self.errors == 0 and not self.failures else 1
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--papers", required=True)
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--minutes", type=float, default=10)
+    parser.add_argument("--records", type=int, default=5000)
+    parser.add_argument("--connections", type=int, default=32)
+    arguments = parser.parse_args()
+    soak = Soak(arguments)
+    try:
+        soak.prepare()
+        asyncio.run(soak.run())
+        status = soak.report()
+    finally:
+        soak.stop()
+    sys.exit(status)
+
+
+if __name__ == "__main__":
+    main()
