@@ -20,14 +20,14 @@ const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/oai"
 const SERVER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oai_server.py");
 
 /// The recorded endpoint, serving a copy of the fixtures the test may change.
-struct Recorded {
+pub(crate) struct Recorded {
     dir: PathBuf,
     base: String,
     _server: ServerProcess,
 }
 
 impl Recorded {
-    fn start(root: &Path) -> Recorded {
+    pub(crate) fn start(root: &Path) -> Recorded {
         let dir = root.join("recorded");
         std::fs::create_dir_all(&dir).expect("recorded dir");
         for entry in std::fs::read_dir(FIXTURES).expect("fixtures") {
@@ -49,7 +49,7 @@ impl Recorded {
     }
 
     /// Every request received so far, in order.
-    fn requests(&self) -> Vec<String> {
+    pub(crate) fn requests(&self) -> Vec<String> {
         std::fs::read_to_string(self.dir.join("requests.log"))
             .unwrap_or_default()
             .lines()
@@ -57,7 +57,7 @@ impl Recorded {
             .collect()
     }
 
-    fn count(&self, needle: &str) -> usize {
+    pub(crate) fn count(&self, needle: &str) -> usize {
         self.requests()
             .iter()
             .filter(|r| r.contains(needle))
@@ -75,24 +75,24 @@ impl Recorded {
         std::fs::write(self.dir.join("today"), "2024-01-04").expect("today");
     }
 
-    fn set_file(&self, name: &str, content: &str) {
+    pub(crate) fn set_file(&self, name: &str, content: &str) {
         std::fs::write(self.dir.join(name), content).expect("control file");
     }
 
-    fn remove_file(&self, name: &str) {
+    pub(crate) fn remove_file(&self, name: &str) {
         std::fs::remove_file(self.dir.join(name)).expect("remove control file");
     }
 }
 
 /// A `papers serve` that harvests `spec` from the recorded endpoint; killed on drop.
-struct Serve {
+pub(crate) struct Serve {
     child: Child,
     base: String,
     log: PathBuf,
 }
 
 impl Serve {
-    fn start(data_dir: &Path, recorded: &Recorded, spec: &str, extra: &[&str]) -> Serve {
+    pub(crate) fn start(data_dir: &Path, recorded: &Recorded, spec: &str, extra: &[&str]) -> Serve {
         let port = free_port();
         std::fs::create_dir_all(data_dir).expect("data dir");
         let log = data_dir.join(format!("serve-{port}.log"));
@@ -136,11 +136,11 @@ impl Serve {
         let _ = self.child.wait();
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    fn get(&self, path: &str) -> (u16, String) {
+    pub(crate) fn get(&self, path: &str) -> (u16, String) {
         http_get(&format!("{}{path}", self.base), Duration::from_secs(20))
     }
 }
@@ -155,7 +155,7 @@ fn open(database: &Database) -> Store {
     Store::connect(database).expect("store opens")
 }
 
-fn ids(database: &Database) -> BTreeSet<String> {
+pub(crate) fn ids(database: &Database) -> BTreeSet<String> {
     let mut ids = BTreeSet::new();
     open(database)
         .for_each_paper(|paper| {
@@ -165,21 +165,21 @@ fn ids(database: &Database) -> BTreeSet<String> {
     ids
 }
 
-fn runs(database: &Database, job: &str) -> Vec<JobRun> {
+pub(crate) fn runs(database: &Database, job: &str) -> Vec<JobRun> {
     open(database).job_history(job, 100).expect("runs")
 }
 
-fn succeeded(database: &Database, job: &str) -> bool {
+pub(crate) fn succeeded(database: &Database, job: &str) -> bool {
     runs(database, job)
         .iter()
         .any(|run| run.outcome == Some(JobOutcome::Ok))
 }
 
-fn set(ids: &[&str]) -> BTreeSet<String> {
+pub(crate) fn set(ids: &[&str]) -> BTreeSet<String> {
     ids.iter().map(|id| (*id).to_owned()).collect()
 }
 
-fn python_available() -> bool {
+pub(crate) fn python_available() -> bool {
     let found = std::process::Command::new("python3")
         .arg("--version")
         .output()
