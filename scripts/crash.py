@@ -350,15 +350,17 @@ class Campaign:
         self.oai = subprocess.Popen([sys.executable, server, self.recorded],
                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.oai_url = "http://127.0.0.1:%s/oai" % self.oai.stdout.readline().split()[1]
-        started = time.monotonic()
         violations = len(self.violations)
         self.fresh_store("harvest")
         serve = self.harvest_serve("harvest-setup.err")
         try:
+            self.wait_for_first_request(0, serve)
+            started = time.monotonic()
             self.wait_for_harvest("setup", serve)
         finally:
             serve.terminate()
             serve.wait()
+        # The kills aim at the paging, from the list's first request on.
         self.estimate["harvest"] = time.monotonic() - started
         # The archive holds ids it mangled (trailing zeros lost: "1208.027"; about
         # 40% of these records), which the harvester rightly skips: each page's
@@ -401,6 +403,21 @@ class Campaign:
                 pass  # the serve is still creating the store
             time.sleep(0.1)
         raise RuntimeError("%s: no successful harvest in %d s" % (name, seconds))
+
+    def requests_logged(self):
+        try:
+            with open(os.path.join(self.recorded, "requests.log")) as file:
+                return len(file.readlines())
+        except FileNotFoundError:
+            return 0
+
+    def wait_for_first_request(self, before, serve, seconds=120):
+        """Waits until the recorded server has a request beyond the first `before`."""
+        deadline = time.monotonic() + seconds
+        while self.requests_logged() <= before:
+            if serve.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the serve asked for no page")
+            time.sleep(0.01)
 
     def harvest_succeeded(self, database):
         tables = database.rows(
@@ -469,8 +486,15 @@ class Campaign:
     def round_harvest(self, name):
         self.fresh_store("harvest")
         log_path = os.path.join(self.recorded, "requests.log")
+        requested = self.requests_logged()
         process = self.harvest_serve("harvest.err")
-        killed = kill_at(process, self.delay("harvest"))
+        try:
+            self.wait_for_first_request(requested, process)
+        except RuntimeError:
+            process.kill()
+            process.wait()
+            raise
+        killed = kill_at(process, self.random.uniform(0, 1.2 * self.estimate["harvest"]))
         if not killed:
             self.violation(name, "the harvesting serve exited by itself (%s)" % process.returncode)
             return False, ""
@@ -685,7 +709,9 @@ class Campaign:
         site = self.papers("site")
         database = self.database("site")
         port = free_port()
+        # The stored papers are years old: no submission window, so they can be sent.
         process = site.start("serve", "--addr", "127.0.0.1:%d" % port,
+                             "--submit-max-age-days", "0",
                              stdout_path=os.path.join(self.work, "serve.out"),
                              stderr_path=os.path.join(self.work, "serve.err"))
         base = "http://127.0.0.1:%d" % port
