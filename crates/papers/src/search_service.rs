@@ -235,6 +235,12 @@ impl SearchService {
         self.embedder.as_deref()
     }
 
+    /// The model whose vectors the dense index holds (the loaded model's, else the
+    /// index's own).
+    pub fn model_id(&self) -> &str {
+        &self.model_id
+    }
+
     pub fn embedder_model_id(&self) -> Option<String> {
         self.embedder.as_ref().map(|e| e.model_id().to_owned())
     }

@@ -57,6 +57,8 @@ fn method_router(operation: Operation) -> Option<MethodRouter<AppState>> {
         Operation::CreateToken => post(crate::routes::tokens::api_create),
         Operation::RevokeToken => delete(crate::routes::tokens::api_revoke),
         Operation::AdminStatus => get(crate::routes::admin::api_status),
+        Operation::ListTopics => get(crate::routes::topics::api_list),
+        Operation::GetTopic => get(crate::routes::topics::api_get),
         Operation::OpenApi => get(openapi),
     })
 }
@@ -123,7 +125,7 @@ async fn paper_post(
     }
 }
 
-fn json<T: Serialize>(value: &T, cacheable: bool) -> Result<Response, HttpError> {
+pub(crate) fn json<T: Serialize>(value: &T, cacheable: bool) -> Result<Response, HttpError> {
     let body = serde_json::to_string(value).map_err(HttpError::internal)?;
     let mut response = (
         [(
@@ -416,7 +418,9 @@ async fn search(
 async fn paper(State(state): State<AppState>, id: &str) -> Result<Response, HttpError> {
     async {
         let stored = load(&state, parse_id(id)?).await?;
-        json(&api_model::paper(&stored), true)
+        let mut paper = api_model::paper(&stored);
+        paper.topics = crate::routes::topics::paper_topics(&state, stored.key);
+        json(&paper, true)
     }
     .await
     .json_errors()

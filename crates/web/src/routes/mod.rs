@@ -16,6 +16,7 @@ pub(crate) mod search;
 mod submit;
 pub(crate) mod subscribe;
 mod tokens;
+pub(crate) mod topics;
 mod vote;
 
 use axum::Router;
@@ -54,6 +55,8 @@ pub(crate) fn build(state: AppState) -> Router {
         .route("/search", get(search::page))
         .route("/new", get(new::all))
         .route("/new/{category}", get(new::in_category))
+        .route("/topics", get(topics::index))
+        .route("/topics/{id}", get(topics::show))
         .route("/users/{name}", get(community::user))
         .route("/organizations/{name}", get(community::organization))
         .route("/submit", get(submit::form).post(submit::submit))
@@ -156,6 +159,10 @@ fn feed_routes() -> Router<AppState> {
             .route(
                 &format!("/new/{{category}}/{file}"),
                 get(move |s, p, q| new::category_feed(s, p, q, format)),
+            )
+            .route(
+                &format!("/topics/{{id}}/{file}"),
+                get(move |s, p| topics::feed(s, p, format)),
             )
             .route(
                 &format!("/search/{file}"),

@@ -41,10 +41,17 @@ pub(crate) async fn show(
     };
     let stored = load(&state, id).await?;
     let similar = similar_items(&state, stored.key, SIMILAR_ON_PAGE).await;
+    let topics: Vec<views::NavLink> = crate::routes::topics::paper_topics(&state, stored.key)
+        .into_iter()
+        .map(|topic| views::NavLink {
+            label: topic.name,
+            href: format!("/topics/{}", topic.id),
+        })
+        .collect();
     let viewer = viewer(&state, user).await?;
     let cacheable = viewer.user.is_none();
     Ok(html_response(
-        views::paper_page(&stored, similar.as_deref(), &viewer),
+        views::paper_page(&stored, similar.as_deref(), &topics, &viewer),
         cacheable,
     ))
 }

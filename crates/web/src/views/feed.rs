@@ -30,6 +30,12 @@ pub(crate) fn feed_page(view: &FeedView, viewer: &Viewer) -> Markup {
                     }
                 }
                 @if let Some(text) = &view.explanation { p.explanation { (text) } }
+                @if let Some((id, name)) = &view.topic {
+                    p.topic-filter {
+                        "In the topic " a href={ "/topics/" (id) } { (name) } " · "
+                        a href=(view.path) { "all topics" }
+                    }
+                }
                 (controls(view))
             }
             @if view.items.is_empty() {
@@ -46,6 +52,9 @@ pub(crate) fn feed_page(view: &FeedView, viewer: &Viewer) -> Markup {
 fn controls(view: &FeedView) -> Markup {
     html! {
         form.controls method="get" action=(view.path) {
+            @if let Some((id, _)) = &view.topic {
+                input type="hidden" name="topic" value=(id);
+            }
             @if view.sortable {
                 label { "Sort "
                     select name="sort" {
@@ -86,9 +95,17 @@ fn controls(view: &FeedView) -> Markup {
 }
 
 fn with_query(base: &str, view: &FeedView) -> String {
-    match &view.category {
-        Some(category) => format!("{base}?category={}", encode(category)),
-        None => base.to_owned(),
+    let mut query = Vec::new();
+    if let Some(category) = &view.category {
+        query.push(format!("category={}", encode(category)));
+    }
+    if let Some((id, _)) = &view.topic {
+        query.push(format!("topic={id}"));
+    }
+    if query.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", query.join("&"))
     }
 }
 
@@ -100,6 +117,9 @@ fn current_link(view: &FeedView, number: usize) -> String {
     }
     if let Some(category) = &view.category {
         query.push(format!("category={}", encode(category)));
+    }
+    if let Some((id, _)) = &view.topic {
+        query.push(format!("topic={id}"));
     }
     if number > 0 {
         query.push(format!("p={number}"));

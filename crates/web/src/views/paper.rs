@@ -5,12 +5,13 @@ use maud::{Markup, html};
 use papers_store::StoredPaper;
 
 use super::feed::{paper_card, vote_button};
-use super::{ViewItem, Viewer, encode, one_line, page, paper_path, web_url};
+use super::{NavLink, ViewItem, Viewer, encode, one_line, page, paper_path, web_url};
 use crate::taxonomy::category_name;
 
 pub(crate) fn paper_page(
     stored: &StoredPaper,
     similar: Option<&[ViewItem]>,
+    topics: &[NavLink],
     viewer: &Viewer,
 ) -> Markup {
     let paper = &stored.paper;
@@ -55,6 +56,14 @@ pub(crate) fn paper_page(
                             }
                             a href={ "/organizations/" (encode(organization)) } {
                                 (paper.community.organization_fullname.as_deref().unwrap_or(organization))
+                            }
+                        }
+                    }
+                    @if !topics.is_empty() {
+                        dt { "Topics" } dd.topics {
+                            @for (index, topic) in topics.iter().enumerate() {
+                                @if index > 0 { " › " }
+                                a href=(topic.href) { (topic.label) }
                             }
                         }
                     }

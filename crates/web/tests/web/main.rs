@@ -16,3 +16,4 @@ mod security;
 mod submit;
 mod subscriptions;
 mod tokens;
+mod topics;
