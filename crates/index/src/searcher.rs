@@ -182,6 +182,28 @@ impl Searcher {
         hits(&fusion::single(&scored, false)).map(Some)
     }
 
+    /// Papers like `key` and unlike `minus` (see [`DenseIndex::similar_unlike`]),
+    /// within `filters`; `None` when either has no vector.
+    pub fn similar_unlike(
+        &self,
+        key: i64,
+        minus: i64,
+        k: usize,
+        filters: &Filters,
+    ) -> Result<Option<Vec<Hit>>> {
+        let allowed = self
+            .lexical
+            .allowed_keys(filters)?
+            .map(|keys| self.dense.row_set(&keys));
+        let Some(scored) =
+            self.dense
+                .similar_unlike(index_key(key)?, index_key(minus)?, k, allowed.as_ref())?
+        else {
+            return Ok(None);
+        };
+        hits(&fusion::single(&scored, false)).map(Some)
+    }
+
     /// The snippet of each hit's abstract with `query`'s words marked, in the order of
     /// `hits`; `None` for a paper the lexical index does not have.
     pub fn snippets(&self, hits: &[Hit], query: &ParsedQuery) -> Result<Vec<Option<Snippet>>> {

@@ -359,6 +359,24 @@ impl SearchService {
             .similar(key, limit, &papers_index::Filters::default())?)
     }
 
+    /// Similar papers under conditions: published from `after` on, within
+    /// `category`, moved away from `minus` (see `Searcher::similar_unlike`).
+    pub fn similar_with(
+        &self,
+        request: &papers_web::SimilarRequest,
+    ) -> Result<Option<Vec<Hit>>, SearchServiceError> {
+        let filters = papers_index::Filters {
+            after: request.after,
+            within: request.category.clone(),
+            ..papers_index::Filters::default()
+        };
+        let searcher = self.read()?;
+        Ok(match request.minus {
+            Some(minus) => searcher.similar_unlike(request.key, minus, request.k, &filters)?,
+            None => searcher.similar(request.key, request.k, &filters)?,
+        })
+    }
+
     fn read(&self) -> Result<std::sync::RwLockReadGuard<'_, Searcher>, SearchServiceError> {
         self.searcher
             .read()
@@ -455,6 +473,18 @@ impl papers_web::SearchBackend for WebSearch {
         k: usize,
     ) -> Result<Vec<papers_web::SearchHit>, papers_web::SearchError> {
         let hits = self.0.similar(key, k).map_err(web_error)?;
+        Ok(hits
+            .unwrap_or_default()
+            .iter()
+            .map(|hit| web_hit(hit, None))
+            .collect())
+    }
+
+    fn similar_to(
+        &self,
+        request: &papers_web::SimilarRequest,
+    ) -> Result<Vec<papers_web::SearchHit>, papers_web::SearchError> {
+        let hits = self.0.similar_with(request).map_err(web_error)?;
         Ok(hits
             .unwrap_or_default()
             .iter()

@@ -18,9 +18,10 @@ use crate::error::{HttpError, JsonErrors};
 use crate::openapi::{API_ROUTES, Operation, openapi_document};
 use crate::period::{PeriodKind, PeriodSpec};
 use crate::routes::feed::{latest_feed_day, trending_clock};
-use crate::routes::paper::{load, similar_items};
+use crate::routes::paper::load;
 use crate::routes::params;
 use crate::routes::search::{RawSearchParams, run_search};
+use crate::routes::similar::{RawConditions, similar_items};
 use crate::routes::vote::toggle;
 use crate::session::MaybeUser;
 use crate::state::AppState;
@@ -429,6 +430,8 @@ async fn paper(State(state): State<AppState>, id: &str) -> Result<Response, Http
 #[derive(Debug, Default, Deserialize)]
 struct SimilarParams {
     limit: Option<String>,
+    #[serde(flatten)]
+    conditions: RawConditions,
 }
 
 async fn similar(
@@ -443,8 +446,9 @@ async fn similar(
         if state.inner.search.is_none() {
             return Err(HttpError::unavailable(crate::routes::search::NO_INDEX));
         }
-        let items = similar_items(&state, stored.key, limit)
-            .await
+        let conditions = params.conditions.parse(&state).await?;
+        let items = similar_items(&state, &stored, &conditions, limit)
+            .await?
             .ok_or_else(|| HttpError::unavailable("similar papers are unavailable"))?;
         let papers: Vec<_> = items
             .iter()

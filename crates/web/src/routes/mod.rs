@@ -13,6 +13,7 @@ mod new;
 mod paper;
 mod params;
 pub(crate) mod search;
+pub(crate) mod similar;
 mod submit;
 pub(crate) mod subscribe;
 mod tokens;

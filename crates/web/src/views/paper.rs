@@ -12,6 +12,7 @@ pub(crate) fn paper_page(
     stored: &StoredPaper,
     similar: Option<&[ViewItem]>,
     topics: &[NavLink],
+    refine: &[NavLink],
     viewer: &Viewer,
 ) -> Markup {
     let paper = &stored.paper;
@@ -113,8 +114,16 @@ pub(crate) fn paper_page(
                     textarea #bibtex readonly rows="10" { (bibtex(stored)) }
                     button.copy type="button" data-copy="bibtex" hidden { "Copy" }
                 }
-                section.similar {
+                section.similar #similar {
                     h2 { "Similar papers" }
+                    @if !refine.is_empty() && similar.is_some() {
+                        p.refine {
+                            @for (index, link) in refine.iter().enumerate() {
+                                @if index > 0 { " · " }
+                                a href=(link.href) rel="nofollow" { (link.label) }
+                            }
+                        }
+                    }
                     @match similar {
                         None => p.empty { "Similar papers appear once the search index is built (papers reindex)." },
                         Some([]) => p.empty { "No similar papers found." },

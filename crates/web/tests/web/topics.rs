@@ -104,7 +104,7 @@ fn json(body: &str) -> Value {
 fn linked_ids(html: &str) -> Vec<String> {
     let mut ids: Vec<String> = Vec::new();
     for part in html.split("href=\"/papers/").skip(1) {
-        let id = part.split('"').next().unwrap_or("");
+        let id = part.split(['"', '?', '#']).next().unwrap_or("");
         if id.chars().next().is_some_and(|c| c.is_ascii_digit()) && !ids.iter().any(|i| i == id) {
             ids.push(id.to_owned());
         }
@@ -372,5 +372,148 @@ async fn without_a_map_the_pages_say_how_to_build_one() {
     assert_eq!(
         app.get("/papers?topic=1").await.status,
         StatusCode::NOT_FOUND
+    );
+}
+
+/// The ids `/api/papers/{id}/similar` answers with `query`, and their JSON.
+async fn similar(app: &TestApp, id: &str, query: &str) -> (StatusCode, Vec<Value>) {
+    let reply = app
+        .get(&format!("/api/papers/{id}/similar?limit=50&{query}"))
+        .await;
+    let items = serde_json::from_str::<Value>(&reply.body)
+        .ok()
+        .and_then(|v| v.as_array().cloned())
+        .unwrap_or_default();
+    (reply.status, items)
+}
+
+#[tokio::test]
+async fn similar_papers_answer_under_each_condition() {
+    let Some((app, map)) = site() else {
+        return;
+    };
+    let ids = ids_by_key(&app);
+    let store = Store::open(app.dir.path()).expect("store");
+    let topic = map.broad().next().expect("topic");
+    let member = map.members(topic.id)[0];
+    let paper = store
+        .papers_by_keys(&[member.key])
+        .expect("paper")
+        .remove(0);
+    let id = paper.paper.id.to_string();
+    let by_id = |item: &Value| {
+        let id = papers_core::ArxivId::parse(item["id"].as_str().expect("id")).expect("valid");
+        store.paper(&id).expect("read").expect("stored")
+    };
+    let (status, plain) = similar(&app, &id, "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(plain.len(), 50);
+
+    let (status, newer) = similar(&app, &id, "after=2024-02-01").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!newer.is_empty());
+    let day = chrono::NaiveDate::from_ymd_opt(2024, 2, 1).expect("day");
+    assert!(newer.iter().all(|p| {
+        by_id(p)
+            .paper
+            .metadata
+            .published
+            .is_some_and(|t| t.date_naive() >= day)
+    }));
+
+    let (_, in_topic) = similar(&app, &id, &format!("topic={}", topic.id)).await;
+    assert!(!in_topic.is_empty());
+    assert!(
+        in_topic
+            .iter()
+            .all(|p| map.contains(topic.id, by_id(p).key))
+    );
+
+    let authors: Vec<String> = paper
+        .paper
+        .metadata
+        .authors
+        .iter()
+        .map(|a| a.to_lowercase())
+        .collect();
+    let (_, others) = similar(&app, &id, "exclude_authors=1").await;
+    assert!(!others.is_empty());
+    assert!(others.iter().all(|p| {
+        by_id(p)
+            .paper
+            .metadata
+            .authors
+            .iter()
+            .all(|a| !authors.contains(&a.to_lowercase()))
+    }));
+
+    let (_, with_code) = similar(&app, &id, "has_code=1").await;
+    assert!(!with_code.is_empty(), "some papers link their code");
+    assert!(with_code.iter().all(|p| p["githubRepo"].is_string()));
+
+    let minus = plain[0]["id"].as_str().expect("id").to_owned();
+    let (status, unlike) = similar(&app, &id, &format!("minus={minus}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(unlike.iter().all(|p| p["id"] != minus.as_str()));
+    assert!(!unlike.is_empty());
+
+    assert_eq!(
+        similar(&app, &id, "after=February").await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        similar(&app, &id, "exclude_authors=maybe").await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        similar(&app, &id, "minus=2401.99999").await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        similar(&app, &id, "topic=999999").await.0,
+        StatusCode::NOT_FOUND
+    );
+
+    // The page offers the conditions as links, and applies them.
+    let page = app.get(&format!("/papers/{id}")).await.body;
+    for label in [
+        "Newer only",
+        "Not by these authors",
+        "With code",
+        "Less like",
+    ] {
+        assert!(page.contains(label), "{label}");
+    }
+    assert!(page.contains(&format!("?topic={}#similar", topic.id)));
+    let narrowed = app.get(&format!("/papers/{id}?topic={}", topic.id)).await;
+    assert_eq!(narrowed.status, StatusCode::OK);
+    assert!(narrowed.body.contains("All similar papers"));
+    let listed: Vec<String> = linked_ids(&narrowed.body)
+        .into_iter()
+        .filter(|other| *other != id)
+        .collect();
+    assert!(!listed.is_empty());
+    let keys: HashMap<&String, i64> = ids.iter().map(|(k, v)| (v, *k)).collect();
+    assert!(
+        listed
+            .iter()
+            .all(|other| map.contains(topic.id, keys[other]))
+    );
+}
+
+#[tokio::test]
+async fn similar_papers_within_a_category() {
+    // The feed days' papers carry no categories; the seeded site's do.
+    let app = crate::common::app();
+    let (status, all) = similar(&app, "2401.00001", "").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, in_ir) = similar(&app, "2401.00001", "category=cs.IR").await;
+    assert_eq!(status, StatusCode::OK);
+    let ids: Vec<&str> = in_ir.iter().filter_map(|p| p["id"].as_str()).collect();
+    assert_eq!(ids, ["2401.00004"]);
+    assert!(all.len() > ids.len());
+    assert_eq!(
+        similar(&app, "2401.00001", "category=nonsense!").await.0,
+        StatusCode::BAD_REQUEST
     );
 }
