@@ -117,17 +117,21 @@ fn seed(dir: &std::path::Path) {
     batch.commit().expect("commit");
 }
 
-/// Signs a member up through the forms and reads their CSRF token off a member page.
+/// Signs a member up and logs them in through the forms (sign-up answers "check your
+/// inbox" and opens no session), and reads their CSRF token off a member page.
 async fn sign_up(router: &Router) -> (String, String) {
-    let body = format!(
-        "csrf={PRE_SESSION}&username=fuzzer&email=fuzzer%40example.org&password=correct-horse-battery"
-    );
-    let request = Request::post("/signup")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::COOKIE, format!("papers_csrf={PRE_SESSION}"))
-        .body(Body::from(body))
-        .expect("request");
-    let response = router.clone().oneshot(request).await.expect("infallible");
+    post_form(
+        router,
+        "/signup",
+        "username=fuzzer&email=fuzzer%40example.org&password=correct-horse-battery",
+    )
+    .await;
+    let response = post_form(
+        router,
+        "/login",
+        "username=fuzzer&password=correct-horse-battery",
+    )
+    .await;
     let session = response
         .headers()
         .get_all(header::SET_COOKIE)
@@ -135,7 +139,7 @@ async fn sign_up(router: &Router) -> (String, String) {
         .filter_map(|value| value.to_str().ok())
         .filter_map(|value| value.split(';').next())
         .find(|pair| pair.starts_with("papers_session="))
-        .expect("a session cookie after signing up")
+        .expect("a session cookie after logging in")
         .to_owned();
     let request = Request::get("/submit")
         .header(header::COOKIE, &session)
@@ -153,6 +157,16 @@ async fn sign_up(router: &Router) -> (String, String) {
     let at = page.find(field).expect("a csrf field on the member page") + field.len();
     let csrf = page[at..].split('"').next().unwrap_or_default().to_owned();
     (session, csrf)
+}
+
+/// Posts `fields` to the form at `path` with the pre-session cookie and token.
+async fn post_form(router: &Router, path: &str, fields: &str) -> axum::response::Response {
+    let request = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, format!("papers_csrf={PRE_SESSION}"))
+        .body(Body::from(format!("csrf={PRE_SESSION}&{fields}")))
+        .expect("request");
+    router.clone().oneshot(request).await.expect("infallible")
 }
 
 /// Title substring search (ASCII case-insensitive, so highlight ranges stay on

@@ -141,7 +141,14 @@ impl Digests {
         let started = Instant::now();
         let period = Period::due(request.frequency, request.as_of);
         let data = PeriodData::load(store, &self.settings, period.clone())?;
-        let subscriptions = store.confirmed_subscriptions(request.frequency)?;
+        // A subscription made through an account waits until the account's address is
+        // verified: an account made with someone else's address gets no digests.
+        let awaiting = store.subscriptions_awaiting_verification()?;
+        let subscriptions: Vec<Subscription> = store
+            .confirmed_subscriptions(request.frequency)?
+            .into_iter()
+            .filter(|subscription| !awaiting.contains(&subscription.id))
+            .collect();
         let mut progress = Progress {
             report: Report {
                 period_key: period.key.clone(),

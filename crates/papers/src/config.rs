@@ -115,6 +115,12 @@ settings! {
             flag: "public-url", on: MAILING,
             env: "PAPERS_PUBLIC_URL",
         }
+        /// Proxies whose `X-Forwarded-For` names the client: addresses or networks such
+        /// as `10.0.0.0/8, ::1` (default: none; the connection's peer is the client).
+        trusted_proxies: Option<papers_web::TrustedProxies> {
+            flag: "trusted-proxies", on: SERVE,
+            env: "PAPERS_TRUSTED_PROXIES",
+        }
         /// Worker threads for HTTP (default: the number of cores).
         workers: Option<usize> {
             flag: "workers", on: SERVE,

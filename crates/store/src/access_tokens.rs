@@ -24,6 +24,8 @@ pub struct TokenOwner {
     pub token_id: i64,
     pub user_id: i64,
     pub username: String,
+    /// Whether the member's address is verified (as [`crate::Session::email_verified`]).
+    pub email_verified: bool,
 }
 
 /// How stale `last_used` may get: recording every request would make each API call a
@@ -97,7 +99,7 @@ impl Store {
         )?;
         self.db
             .query_opt(
-                "SELECT t.id, t.user_id, u.username FROM access_tokens t \
+                "SELECT t.id, t.user_id, u.username, u.email_verified FROM access_tokens t \
                  JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?1",
                 args![token_hash],
             )?
@@ -106,6 +108,7 @@ impl Store {
                     token_id: row.get(0)?,
                     user_id: row.get(1)?,
                     username: row.get(2)?,
+                    email_verified: row.get::<Option<String>>(3)?.is_some(),
                 })
             })
             .transpose()

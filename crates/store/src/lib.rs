@@ -7,6 +7,10 @@
 //! the last committed state and are never blocked by a writer.
 
 mod access_tokens;
+mod account_control;
+mod account_data;
+mod account_erase;
+mod account_tokens;
 mod accounts;
 mod codec;
 mod db;
@@ -36,7 +40,11 @@ use std::path::{Path, PathBuf};
 use db::Db;
 
 pub use access_tokens::{AccessToken, TokenOwner};
-pub use accounts::{Session, SignUpConflict, User};
+pub use account_control::{EmailChangeRefused, EmailChanged, SessionInfo, VerifiedEmail};
+pub use account_data::{MemberSubmission, MemberVote};
+pub use account_erase::DELETED_MEMBER;
+pub use account_tokens::{AccountToken, NewAccountToken, TokenPurpose};
+pub use accounts::{NewSession, Session, SignUpConflict, User};
 pub use digests::SendState;
 pub use error::{Corruption, StoreError};
 pub use feed::{FeedItem, FeedPeriod, FeedQuery, FeedSort, rank_trending};
@@ -133,6 +141,7 @@ fn open_sqlite(data_dir: &Path) -> Result<Db, StoreError> {
         source,
     })?;
     let path = data_dir.join(DATABASE_FILE);
+    owner_only(&path)?;
     let conn = rusqlite::Connection::open(&path).map_err(|source| StoreError::Open {
         path: path.clone(),
         source,
@@ -149,6 +158,46 @@ fn open_sqlite(data_dir: &Path) -> Result<Db, StoreError> {
     )?;
     conn.set_prepared_statement_cache_capacity(128);
     Ok(Db::Sqlite(conn))
+}
+
+/// The database holds password hashes, addresses and session digests: its file is
+/// created readable by its owner only (mode 0600), before SQLite opens it, whatever
+/// the umask. SQLite gives the `-wal` and `-shm` files it creates the database file's
+/// mode; files left wider by an older version are narrowed here.
+#[cfg(unix)]
+fn owner_only(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let error = |path: &Path| {
+        let path = path.to_owned();
+        move |source| StoreError::Permissions { path, source }
+    };
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .map_err(error(path))?;
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let file = PathBuf::from(name);
+        match std::fs::metadata(&file) {
+            Ok(metadata) if metadata.permissions().mode() & 0o077 != 0 => {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                    .map_err(error(&file))?;
+            }
+            Ok(_) => {}
+            Err(source) if source.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => return Err(error(&file)(source)),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn owner_only(_path: &Path) -> Result<(), StoreError> {
+    Ok(())
 }
 
 pub(crate) fn connect_postgres(url: &str) -> Result<postgres::Client, StoreError> {

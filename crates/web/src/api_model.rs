@@ -165,7 +165,12 @@ pub(crate) fn daily_paper(stored: &StoredPaper) -> ApiDailyPaper {
         num_comments: community.num_comments.unwrap_or(0),
         submitted_by: community.submitted_by.as_ref().map(|name| ApiUser {
             name: name.clone(),
-            fullname: name.clone(),
+            // A deleted member keeps the placeholder name; readers see who it is.
+            fullname: if name == papers_store::DELETED_MEMBER {
+                "A deleted member".to_owned()
+            } else {
+                name.clone()
+            },
             kind: "user",
         }),
         organization: organization(stored),

@@ -51,11 +51,12 @@ pub(crate) async fn resolve(state: &AppState, token: &str) -> Result<SessionUser
     }
     let token_hash = digest(token);
     let lookup = token_hash.clone();
+    let now = Utc::now();
     // Not `run_quick`: the lookup records the token's use, a write.
     let owner = state
         .inner
         .pool
-        .run(move |store| store.token_owner(&lookup, Utc::now()))
+        .run(move |store| store.token_owner(&lookup, now))
         .await?
         .ok_or_else(refused)?;
     Ok(SessionUser {
@@ -65,6 +66,8 @@ pub(crate) async fn resolve(state: &AppState, token: &str) -> Result<SessionUser
             // Never matches a sent token; bearer requests skip the check instead.
             csrf_token: String::new(),
             expires: DateTime::<Utc>::MAX_UTC,
+            last_seen: now,
+            email_verified: owner.email_verified,
         },
         token_hash,
         bearer: Some(owner.token_id),

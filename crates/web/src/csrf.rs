@@ -1,15 +1,16 @@
 //! CSRF protection. A logged-in member's forms and API calls echo the synchronizer
-//! token stored with their session. The log-in and sign-up forms, used before there is
-//! a session, carry a token that must equal the one in a short-lived `papers_csrf`
-//! cookie (double submit): a cross-site page can neither read that cookie nor set it.
+//! token stored with their session. The forms used before there is a session (log in,
+//! sign up, password reset, subscribe) carry a token that must equal the one in a
+//! short-lived pre-session cookie (double submit): a cross-site page can neither read
+//! that cookie nor, with the `__Host-` prefix on https, set it from a subdomain.
 
 use axum::http::HeaderMap;
 
 use crate::error::HttpError;
-use crate::session::{SessionUser, cookie};
+use crate::session::{SessionUser, cookie, pre_session_cookie};
+use crate::state::AppState;
 
 pub(crate) const HEADER: &str = "x-csrf-token";
-pub(crate) const PRE_SESSION_COOKIE: &str = "papers_csrf";
 
 /// Compares in time independent of where the strings first differ.
 fn same(a: &str, b: &str) -> bool {
@@ -35,9 +36,13 @@ pub(crate) fn check_session(user: &SessionUser, sent: Option<&str>) -> Result<()
     }
 }
 
-/// Checks a log-in or sign-up form's token against the pre-session cookie.
-pub(crate) fn check_pre_session(headers: &HeaderMap, sent: Option<&str>) -> Result<(), HttpError> {
-    match (cookie(headers, PRE_SESSION_COOKIE), sent) {
+/// Checks a pre-session form's token against the pre-session cookie.
+pub(crate) fn check_pre_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    sent: Option<&str>,
+) -> Result<(), HttpError> {
+    match (cookie(headers, pre_session_cookie(state)), sent) {
         (Some(expected), Some(token)) if token.len() == 64 && same(expected, token) => Ok(()),
         _ => Err(HttpError::forbidden(
             "missing or wrong CSRF token; reload the page and try again",
@@ -57,7 +62,7 @@ mod tests {
     #[test]
     fn comparison_needs_equal_strings() {
         assert!(same("abc", "abc"));
-        assert!(!same("abc", "abd"));
         assert!(!same("abc", "ab"));
+        assert!(!same("abc", "abd"));
     }
 }

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use papers_core::ArxivId;
 
 use crate::html::html_with_status;
+use crate::password::PasswordError;
 use crate::pool::PoolError;
 use crate::search::{FetchError, SearchError};
 use crate::views::error_page;
@@ -36,8 +37,10 @@ impl HttpError {
 
     /// Tells the client when to try again.
     pub fn retry_after(mut self, wait: std::time::Duration) -> HttpError {
-        // Rounded up: a client retrying on the second must not arrive early.
-        self.retry_after = Some(wait.as_secs() + u64::from(wait.subsec_nanos() > 0));
+        // Rounded up: a client retrying on the second must not arrive early; at least
+        // 1, since `Retry-After: 0` invites an immediate retry.
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        self.retry_after = Some(seconds.max(1));
         self
     }
 
@@ -109,6 +112,12 @@ impl HttpError {
     pub fn into_json(mut self) -> HttpError {
         self.json = true;
         self
+    }
+}
+
+impl From<PasswordError> for HttpError {
+    fn from(error: PasswordError) -> HttpError {
+        HttpError::internal(error)
     }
 }
 

@@ -28,10 +28,11 @@
 //! `search` and `node` (the backend traits), `status` (the operators' report, read
 //! from a store connection and the node), `telemetry` (the metrics recorder and the
 //! request-counting middleware), `pool`, `rate_limit`, `period`, `taxonomy`, `feeds`,
-//! `openapi`; then `html` (responses) and `error` (the one error type); then `state`,
-//! which holds the caches and backends; then `session`, `bearer` (access tokens) and
-//! `csrf`, which read requests against the state; and `routes` over all of them,
-//! including the response-cache layer.
+//! `openapi`, `client` (addresses through trusted proxies), `redirect` (same-origin
+//! targets), `password` (hashing and strength); then `html` (responses) and `error`
+//! (the one error type); then `state`, which holds the caches and backends; then
+//! `session`, `bearer` (access tokens) and `csrf`, which read requests against the
+//! state; and `routes` over all of them, including the response-cache layer.
 //!
 //! Invariants: untrusted text (titles, abstracts, names, queries) reaches HTML only
 //! through maud's escaping; every `POST` checks a CSRF token before doing anything,
@@ -42,15 +43,18 @@
 mod api_model;
 mod bearer;
 mod cache;
+mod client;
 mod csrf;
 mod error;
 mod feeds;
 mod html;
 mod node;
 mod openapi;
+mod password;
 mod period;
 mod pool;
 mod rate_limit;
+mod redirect;
 mod routes;
 mod search;
 mod session;
@@ -62,6 +66,7 @@ mod views;
 
 use std::net::SocketAddr;
 
+pub use client::{TrustedProxies, TrustedProxiesError};
 pub use error::HttpError;
 pub use node::{IndexWatermark, NodeStatus};
 pub use openapi::{API_ROUTES, ApiParam, ApiRoute, Operation, openapi_document};
@@ -76,7 +81,7 @@ pub use taxonomy::category_name;
 /// Hashes a password as sign-up does (Argon2id, a PHC string), for `papers user
 /// create`; the error says why hashing failed.
 pub fn hash_password(password: &str) -> Result<String, String> {
-    routes::hash_password(password).map_err(|error| error.message)
+    password::hash_password(password).map_err(|error| error.to_string())
 }
 
 /// A new personal access token and the digest the store keeps, for `papers token
@@ -88,7 +93,7 @@ pub fn new_access_token() -> Result<(String, String), String> {
 /// Checks a new account's username, email and password against the sign-up rules,
 /// for `papers user create`; the error says what to fix.
 pub fn check_new_account(username: &str, email: &str, password: &str) -> Result<(), String> {
-    routes::check_new_account(username, email, password).map_err(str::to_owned)
+    routes::check_new_account(username, email, password)
 }
 
 /// The whole site as an axum router, ready for `axum::serve` or `oneshot` tests.

@@ -10,9 +10,10 @@ use papers_store::{Database, Store, StoreError};
 use papers_topics::{SharedTopics, TopicMap};
 
 use crate::cache::{DataCache, ResponseCache};
+use crate::client::TrustedProxies;
 use crate::node::NodeStatus;
 use crate::pool::StorePool;
-use crate::rate_limit::RateLimiter;
+use crate::rate_limit::{Backoff, RateLimiter};
 use crate::search::{PaperFetcher, SearchBackend};
 use crate::views::FeedView;
 
@@ -33,8 +34,16 @@ pub struct AppConfig {
     pub session_lifetime: Duration,
     /// Largest request body accepted; larger ones get 413.
     pub body_limit: usize,
-    /// Requests per minute for sign-up and log-in attempts per client address.
+    /// Requests per minute for sign-up, log-in and password-reset attempts per client
+    /// address.
     pub auth_per_minute: u32,
+    /// Failed log-ins per account before each further attempt must wait (1 s, then
+    /// twice as long each time, up to `login_max_delay`): slowed, never locked out.
+    pub login_free_failures: u32,
+    pub login_max_delay: Duration,
+    /// The proxies whose `X-Forwarded-For` names the client (`PAPERS_TRUSTED_PROXIES`);
+    /// empty: the connection's peer is the client.
+    pub trusted_proxies: TrustedProxies,
     /// Votes per minute per member.
     pub votes_per_minute: u32,
     /// Subscribe requests (form and API) per minute per client address. Each address
@@ -64,6 +73,9 @@ impl AppConfig {
             session_lifetime: Duration::from_secs(30 * 24 * 3600),
             body_limit: 64 * 1024,
             auth_per_minute: 10,
+            login_free_failures: 5,
+            login_max_delay: Duration::from_secs(5 * 60),
+            trusted_proxies: TrustedProxies::default(),
             votes_per_minute: 60,
             subscribe_per_minute: 5,
             submissions_per_hour: 20,
@@ -78,6 +90,8 @@ impl AppConfig {
         self
     }
 
+    /// An `https` public URL: cookies are `Secure` with the `__Host-` prefix, and every
+    /// answer carries HSTS. Plain `http` (a laptop, `127.0.0.1`) keeps plain cookies.
     pub(crate) fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
     }
@@ -106,7 +120,7 @@ pub(crate) struct Inner {
     /// The digest engine behind `/subscribe`, `/subscriptions`, `/unsubscribe` and
     /// `/digest/preview`; without it those pages say digests are not set up.
     pub digests: Option<Arc<Digests>>,
-    /// Sends confirmation mails; `None` when the site has no SMTP settings.
+    /// Sends confirmation and account mails; `None` when the site has no SMTP settings.
     pub mailer: Option<Arc<dyn Deliver + Send + Sync>>,
     /// The topic map behind `/topics`, `topic=` filters and each paper's topics;
     /// `None` (or an empty handle) until one is built.
@@ -121,6 +135,11 @@ pub(crate) struct Inner {
     /// generation.
     pub latest_day: DataCache<Option<chrono::NaiveDate>>,
     pub auth_limiter: RateLimiter,
+    /// Failed log-ins per account.
+    pub login_backoff: Backoff,
+    /// Account mails (verification, reset, notices) per address: one a minute, so
+    /// nobody can flood an inbox through the forms.
+    pub mail_limiter: RateLimiter,
     pub vote_limiter: RateLimiter,
     pub subscribe_limiter: RateLimiter,
     pub submit_limiter: RateLimiter,
@@ -139,6 +158,7 @@ impl AppState {
             stores.push(Store::connect(&config.database)?);
         }
         let auth = config.auth_per_minute;
+        let login_backoff = Backoff::new(config.login_free_failures, config.login_max_delay);
         let votes = config.votes_per_minute;
         let subscribes = config.subscribe_per_minute;
         let submissions = config.submissions_per_hour;
@@ -160,6 +180,8 @@ impl AppState {
                 feeds: DataCache::new(1024),
                 latest_day: DataCache::new(1),
                 auth_limiter: RateLimiter::per_minute(auth),
+                login_backoff,
+                mail_limiter: RateLimiter::per_minute(1),
                 vote_limiter: RateLimiter::per_minute(votes),
                 subscribe_limiter: RateLimiter::per_minute(subscribes),
                 submit_limiter: RateLimiter::per_period(submissions, Duration::from_secs(3600)),
@@ -204,8 +226,16 @@ impl AppState {
     ) -> AppState {
         self.rebuild(|inner| {
             inner.digests = Some(digests);
-            inner.mailer = mailer;
+            if mailer.is_some() {
+                inner.mailer = mailer;
+            }
         })
+    }
+
+    /// Adds the mailer for account mails (verification, password reset, notices)
+    /// without the digest engine; [`AppState::with_digests`] sets both.
+    pub fn with_mailer(self, mailer: Arc<dyn Deliver + Send + Sync>) -> AppState {
+        self.rebuild(|inner| inner.mailer = Some(mailer))
     }
 
     fn rebuild(self, change: impl FnOnce(&mut Inner)) -> AppState {
@@ -241,7 +271,7 @@ impl AppState {
 
     /// Polls the store's data version (change log and vote clock) twice a second and
     /// invalidates the caches when another process or node has written (`papers
-    /// ingest`, votes cast elsewhere); purges expired sessions hourly. Needs a tokio
+    /// ingest`, votes cast elsewhere); purges expired sessions and mailed links hourly. Needs a tokio
     /// runtime.
     pub fn watch_store(&self) {
         let state = self.clone();
@@ -254,10 +284,14 @@ impl AppState {
                     let purged = state
                         .inner
                         .pool
-                        .run(|store| store.purge_sessions(chrono::Utc::now()))
+                        .run(|store| {
+                            let now = chrono::Utc::now();
+                            store.purge_sessions(now)?;
+                            store.purge_account_tokens(now)
+                        })
                         .await;
                     if let Err(error) = purged {
-                        tracing::warn!(%error, "cannot purge expired sessions");
+                        tracing::warn!(%error, "cannot purge expired sessions and links");
                     }
                 }
                 rounds += 1;

@@ -404,3 +404,59 @@ fn weekly_digests_list_the_rising_topics_and_daily_ones_do_not() {
         .expect("compose");
     assert!(digest.rising.is_empty());
 }
+
+/// Issue 14: an account made with someone else's address must not get digests. A
+/// subscription made through an account waits until the account's address is
+/// verified; one made without an account was verified by its own confirmation.
+#[test]
+fn a_subscription_through_an_unverified_account_gets_no_digest() {
+    let Some(mut fixture) = fixture() else { return };
+    let member = fixture
+        .store
+        .create_user("mallory", "victim@example.org", "hash", now())
+        .expect("sql")
+        .expect("created");
+    fixture.confirmed(papers_digest::SubscribeRequest {
+        owner: Some(member),
+        ..request("victim@example.org", Frequency::Daily)
+    });
+    fixture.confirmed(request("plain@example.org", Frequency::Daily));
+    let sources = Sources {
+        search: &TermSearch,
+        votes: &NoVotes,
+    };
+    let dry = SendRequest {
+        frequency: Frequency::Daily,
+        as_of: day("2024-01-03"),
+        now: now(),
+        dry_run: true,
+    };
+    let report = fixture
+        .digests
+        .send_digests(&mut fixture.store, &NoDelivery, &sources, &dry)
+        .expect("runs");
+    assert_eq!((report.sent, report.failed.len()), (1, 0), "{report:?}");
+
+    let token = "a verification token digest";
+    fixture
+        .store
+        .issue_account_token(&papers_store::NewAccountToken {
+            token_hash: token,
+            user_id: member,
+            purpose: papers_store::TokenPurpose::VerifyEmail,
+            email: "victim@example.org",
+            now: now(),
+            expires: now() + chrono::Duration::hours(1),
+        })
+        .expect("issue");
+    fixture
+        .store
+        .verify_email(token, now())
+        .expect("sql")
+        .expect("verified");
+    let report = fixture
+        .digests
+        .send_digests(&mut fixture.store, &NoDelivery, &sources, &dry)
+        .expect("runs");
+    assert_eq!((report.sent, report.failed.len()), (2, 0), "{report:?}");
+}

@@ -39,6 +39,7 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     }
     let mut app_config = AppConfig::new(config.store.data_dir.clone(), public_url.clone())
         .with_database(database.clone());
+    app_config.trusted_proxies = config.web.trusted_proxies.clone().unwrap_or_default();
     app_config.submit_max_age_days = u32::try_from(config.web.submit_max_age_days)
         .context("--submit-max-age-days is too large")?;
     app_config.submissions_per_hour =

@@ -242,6 +242,7 @@ from_str!(
     chrono::NaiveTime,
     chrono::NaiveDate,
     chrono_tz::Tz,
+    papers_web::TrustedProxies,
     crate::harvester::HarvestSpec,
     crate::harvester::Interval
 );

@@ -195,3 +195,27 @@ fn secrets_stay_out_of_debug_and_shown_values() {
         Some(&b"link-signing-key"[..])
     );
 }
+
+#[test]
+fn trusted_proxies_are_networks() {
+    let config = load(
+        &["serve"],
+        &[("PAPERS_TRUSTED_PROXIES", "10.0.0.0/8, ::1")],
+        None,
+    )
+    .expect("loads");
+    let proxies = config.web.trusted_proxies.expect("set");
+    assert!(proxies.contains("10.2.3.4".parse().expect("ip")));
+    assert!(proxies.contains("::1".parse().expect("ip")));
+    assert!(!proxies.contains("192.0.2.1".parse().expect("ip")));
+    let config = load(&["serve", "--trusted-proxies", "192.0.2.7"], &[], None).expect("flag");
+    assert!(config.web.trusted_proxies.is_some());
+    let error = load(
+        &["serve"],
+        &[("PAPERS_TRUSTED_PROXIES", "proxy.example")],
+        None,
+    )
+    .expect_err("not a network");
+    let message = format!("{error:#}");
+    assert!(message.contains("PAPERS_TRUSTED_PROXIES"), "{message}");
+}

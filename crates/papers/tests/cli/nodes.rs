@@ -112,24 +112,37 @@ fn csrf_in(html: &str) -> String {
     html[at..].split('"').next().expect("csrf value").to_owned()
 }
 
-/// Signs up through the node's forms; returns the session cookie.
+/// Signs up and logs in through the node's forms; returns the session cookie.
+/// Sign-up answers "check your inbox" whether or not the name or address is taken,
+/// so the session comes from the log-in form.
 fn sign_up(node: &Node, name: &str) -> String {
-    let mut form = agent()
-        .get(&node.url("/signup"))
-        .call()
-        .expect("signup page");
+    let reply = post_form(
+        node,
+        "/signup",
+        &format!("username={name}&email={name}%40example.org&password=correct-horse-battery"),
+    );
+    assert_eq!(reply.status().as_u16(), 200, "sign-up answers");
+    let reply = post_form(
+        node,
+        "/login",
+        &format!("username={name}&password=correct-horse-battery"),
+    );
+    assert_eq!(reply.status().as_u16(), 303, "log-in redirects");
+    cookie_named(&reply, "papers_session").expect("session cookie")
+}
+
+/// Posts `fields` to the form at `path` with the pre-session cookie and token its
+/// page hands out.
+fn post_form(node: &Node, path: &str, fields: &str) -> ureq::http::Response<ureq::Body> {
+    let mut form = agent().get(&node.url(path)).call().expect("form page");
     let pre = cookie_named(&form, "papers_csrf").expect("pre-session cookie");
     let token = csrf_in(&form.body_mut().read_to_string().expect("body"));
-    let reply = agent()
-        .post(&node.url("/signup"))
+    agent()
+        .post(&node.url(path))
         .header("Cookie", &pre)
         .content_type("application/x-www-form-urlencoded")
-        .send(format!(
-            "csrf={token}&username={name}&email={name}%40example.org&password=correct-horse-battery"
-        ))
-        .expect("signup");
-    assert_eq!(reply.status().as_u16(), 303, "sign-up redirects");
-    cookie_named(&reply, "papers_session").expect("session cookie")
+        .send(format!("csrf={token}&{fields}"))
+        .expect("form post")
 }
 
 fn upvotes(node: &Node, id: &str) -> u64 {

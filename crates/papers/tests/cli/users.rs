@@ -75,9 +75,28 @@ fn members_are_created_listed_granted_and_revoked() {
     );
     assert!(!weak.status.success());
     assert!(
-        stderr(&weak).contains("Passwords are 8 to 256 characters"),
+        stderr(&weak).contains("Passwords are at least 12 characters"),
         "{}",
         stderr(&weak)
+    );
+    // Long enough but guessable: the strength estimator refuses it, as sign-up does.
+    let guessable = with_stdin(
+        dir.path(),
+        &[
+            "user",
+            "create",
+            "cy",
+            "--email",
+            "cy@example.org",
+            "--password-stdin",
+        ],
+        "password1234\n",
+    );
+    assert!(!guessable.status.success());
+    assert!(
+        stderr(&guessable).contains("too easy to guess"),
+        "{}",
+        stderr(&guessable)
     );
     let taken = create_member(dir.path(), "ANN", false);
     assert!(!taken.status.success());

@@ -1,58 +1,31 @@
 //! Sign-up, log-in and log-out. Passwords are hashed with Argon2id on a blocking
 //! thread; a session is a random cookie token whose digest the store keeps.
+//!
+//! Sign-up answers the same whether or not the address already has an account (its
+//! owner is mailed instead), and does the same work either way: a username may say
+//! "taken" (usernames are public), an address may not. Log-in is limited per client
+//! address and, with a growing delay, per account.
 
-use std::net::SocketAddr;
-
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use axum::extract::{ConnectInfo, Form, State};
+use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use papers_store::SignUpConflict;
 use serde::Deserialize;
 
-use crate::csrf::{self, PRE_SESSION_COOKIE};
+use crate::csrf;
 use crate::error::HttpError;
 use crate::html::html_response;
-use crate::session::{self, MaybeUser, SESSION_COOKIE, add_cookie, cookie, set_cookie};
+use crate::password;
+use crate::redirect::safe_next;
+use crate::routes::account::jobs::{self, Job};
+use crate::session::{self, Client, MaybeUser, cookie, pre_session_cookie, set_cookie};
 use crate::state::AppState;
 use crate::views;
 
-/// The client address, when the server was started with connection info (tests
-/// driving the router directly have none and share one bucket).
-pub(crate) fn client_key(request_extensions: &axum::http::Extensions) -> String {
-    request_extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "local".to_owned(), |info| info.0.ip().to_string())
-}
-
-/// Extracts the client key before the body is read.
-pub(crate) struct ClientKey(pub String);
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientKey {
-    type Rejection = std::convert::Infallible;
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        _: &S,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(ClientKey(client_key(&parts.extensions)))
-    }
-}
-
-/// Only same-site paths are followed after log-in, so `next` cannot redirect away.
-pub(crate) fn safe_next(next: &str) -> &str {
-    let ok = next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.contains('\\')
-        // Control characters (not only CR/LF) cannot go in a Location header.
-        && !next.chars().any(char::is_control);
-    if ok { next } else { "/papers" }
-}
-
 /// The pre-session token: the existing cookie's, or a new one to set.
-fn pre_session_token(headers: &HeaderMap) -> Result<(String, bool), HttpError> {
-    match cookie(headers, PRE_SESSION_COOKIE) {
+fn pre_session_token(state: &AppState, headers: &HeaderMap) -> Result<(String, bool), HttpError> {
+    match cookie(headers, pre_session_cookie(state)) {
         Some(token) if token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit()) => {
             Ok((token.to_owned(), false))
         }
@@ -66,16 +39,69 @@ pub(crate) fn form_page(
     status: StatusCode,
     render: impl FnOnce(&str) -> maud::Markup,
 ) -> Result<Response, HttpError> {
-    let (token, fresh) = pre_session_token(headers)?;
+    let (token, fresh) = pre_session_token(state, headers)?;
     let mut response = html_response(render(&token), false);
     *response.status_mut() = status;
     if fresh {
-        add_cookie(
+        session::add_cookie(
             response.headers_mut(),
-            set_cookie(state, PRE_SESSION_COOKIE, &token, 3600),
+            set_cookie(state, pre_session_cookie(state), &token, 3600),
         );
     }
     Ok(response)
+}
+
+/// Takes one attempt from the client address's bucket for `action`.
+pub(crate) fn limit_client(
+    state: &AppState,
+    action: &str,
+    client: &Client,
+) -> Result<(), HttpError> {
+    state
+        .inner
+        .auth_limiter
+        .check(&format!("{action}:{}", client.key()))
+        .map_err(|wait| {
+            HttpError::too_many_because("Too many attempts from your address; try again shortly.")
+                .retry_after(wait)
+        })
+}
+
+/// The per-account back-off key: log-ins and password checks on the account pages
+/// share it, so a stolen session cannot guess the password faster than a log-in form.
+pub(crate) fn account_key(username: &str) -> String {
+    format!("account:{}", username.trim().to_lowercase())
+}
+
+/// Refuses while the account must wait after failed attempts.
+pub(crate) fn check_backoff(state: &AppState, username: &str) -> Result<(), HttpError> {
+    let wait = state.inner.login_backoff.wait(&account_key(username));
+    if wait.is_zero() {
+        return Ok(());
+    }
+    Err(HttpError::too_many_because(format!(
+        "Too many wrong passwords for this account. Try again in {} seconds.",
+        wait.as_secs().max(1)
+    ))
+    .retry_after(wait))
+}
+
+/// Checks a member's password (the dummy hash when the name is unknown, so the work
+/// is the same) and counts a failure against the account.
+pub(crate) async fn check_password(
+    state: &AppState,
+    username: &str,
+    hash: Option<String>,
+    password: String,
+) -> Result<bool, HttpError> {
+    let ok = password::verify_blocking(password, hash).await?;
+    let key = account_key(username);
+    if ok {
+        state.inner.login_backoff.succeeded(&key);
+    } else {
+        state.inner.login_backoff.failed(&key);
+    }
+    Ok(ok)
 }
 
 #[derive(Debug, Deserialize)]
@@ -89,7 +115,7 @@ pub(crate) async fn login_form(
     axum::extract::Query(query): axum::extract::Query<NextParam>,
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
-    let next = safe_next(query.next.as_deref().unwrap_or("/papers")).to_owned();
+    let next = safe_next(query.next.as_deref().unwrap_or("/papers"));
     if user.0.is_some() {
         return Ok(Redirect::to(&next).into_response());
     }
@@ -108,66 +134,30 @@ pub(crate) struct LoginForm {
 
 pub(crate) async fn login(
     State(state): State<AppState>,
-    ClientKey(client): ClientKey,
+    client: Client,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, HttpError> {
-    csrf::check_pre_session(&headers, form.csrf.as_deref())?;
-    if !state.inner.auth_limiter.allow(&format!("login:{client}")) {
-        return Err(HttpError::too_many());
-    }
-    let next = safe_next(form.next.as_deref().unwrap_or("/papers")).to_owned();
+    csrf::check_pre_session(&state, &headers, form.csrf.as_deref())?;
+    limit_client(&state, "login", &client)?;
     let name = form.username.trim().to_owned();
+    // Before the password is looked at: during the wait no guess is checked at all.
+    check_backoff(&state, &name)?;
+    let next = safe_next(form.next.as_deref().unwrap_or("/papers"));
+    let lookup = name.clone();
     let user = state
         .inner
         .pool
-        .run(move |store| store.user_by_name(&name))
+        .run(move |store| store.user_by_name(&lookup))
         .await?;
-    // An unknown username costs the same hash verification as a wrong password, so
-    // response times do not reveal which usernames exist.
-    let password = form.password;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
-    let ok = tokio::task::spawn_blocking(move || match hash {
-        Some(hash) => verify_password(&password, &hash),
-        None => {
-            let _ = verify_password(&password, dummy_hash());
-            false
-        }
-    })
-    .await
-    .map_err(HttpError::internal)?;
-    let verified = user.filter(|_| ok);
-    let Some(user) = verified else {
+    let ok = check_password(&state, &name, hash, form.password).await?;
+    let Some(user) = user.filter(|_| ok) else {
         return form_page(&state, &headers, StatusCode::UNAUTHORIZED, |token| {
             views::login_page(token, &next, Some("Wrong username or password."))
         });
     };
-    start_session(&state, user.id, &next).await
-}
-
-/// Creates a session and answers with its cookie and a redirect.
-async fn start_session(state: &AppState, user_id: i64, next: &str) -> Result<Response, HttpError> {
-    let token = session::random_token()?;
-    let csrf_token = session::random_token()?;
-    let token_hash = session::digest(&token);
-    let now = Utc::now();
-    let lifetime = state.config().session_lifetime;
-    let expires = now + chrono::Duration::from_std(lifetime).unwrap_or(chrono::Duration::days(30));
-    state
-        .inner
-        .pool
-        .run(move |store| store.create_session(&token_hash, user_id, &csrf_token, now, expires))
-        .await?;
-    let mut response = Redirect::to(next).into_response();
-    add_cookie(
-        response.headers_mut(),
-        set_cookie(state, SESSION_COOKIE, &token, lifetime.as_secs()),
-    );
-    add_cookie(
-        response.headers_mut(),
-        set_cookie(state, PRE_SESSION_COOKIE, "", 0),
-    );
-    Ok(response)
+    session::start(&state, user.id, &client, &next).await
 }
 
 pub(crate) async fn signup_form(
@@ -192,37 +182,27 @@ pub(crate) struct SignUpForm {
 }
 
 /// Checks the sign-up fields; the message says what to fix.
-fn validate(form: &SignUpForm) -> Result<(), &'static str> {
+fn validate(form: &SignUpForm) -> Result<(), String> {
     let username = form.username.trim();
     if !(2..=32).contains(&username.len())
         || !username
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     {
-        return Err("Usernames are 2–32 letters, digits, '-' or '_'.");
+        return Err("Usernames are 2–32 letters, digits, '-' or '_'.".to_owned());
     }
-    let email = form.email.trim();
-    let shaped = email.len() <= 254
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
-        })
-        && !email.contains(char::is_whitespace);
-    if !shaped {
-        return Err("That email address does not look right.");
+    if papers_digest::Email::parse(form.email.trim()).is_err() {
+        return Err("That email address does not look right.".to_owned());
     }
-    if form.password.chars().count() < 8 || form.password.len() > 256 {
-        return Err("Passwords are 8 to 256 characters.");
+    if let Some(problem) = password::weakness(&form.password, &[username, form.email.trim()]) {
+        return Err(problem);
     }
     Ok(())
 }
 
 /// The sign-up rules for an account made elsewhere (`papers user create`), so both
 /// ways to make one take the same names, addresses and passwords.
-pub(crate) fn check_new_account(
-    username: &str,
-    email: &str,
-    password: &str,
-) -> Result<(), &'static str> {
+pub(crate) fn check_new_account(username: &str, email: &str, password: &str) -> Result<(), String> {
     validate(&SignUpForm {
         csrf: None,
         username: username.to_owned(),
@@ -233,48 +213,60 @@ pub(crate) fn check_new_account(
 
 pub(crate) async fn signup(
     State(state): State<AppState>,
-    ClientKey(client): ClientKey,
+    client: Client,
     headers: HeaderMap,
     Form(form): Form<SignUpForm>,
 ) -> Result<Response, HttpError> {
-    csrf::check_pre_session(&headers, form.csrf.as_deref())?;
-    if !state.inner.auth_limiter.allow(&format!("signup:{client}")) {
-        return Err(HttpError::too_many());
-    }
+    csrf::check_pre_session(&state, &headers, form.csrf.as_deref())?;
+    limit_client(&state, "signup", &client)?;
     let username = form.username.trim().to_owned();
     let email = form.email.trim().to_owned();
     if let Err(problem) = validate(&form) {
         return form_page(&state, &headers, StatusCode::BAD_REQUEST, |token| {
-            views::signup_page(token, &username, &email, Some(problem))
+            views::signup_page(token, &username, &email, Some(&problem))
         });
     }
-    let password = form.password;
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(HttpError::internal)??;
+    let hash = password::hash_blocking(form.password).await?;
     let (name, mail) = (username.clone(), email.clone());
     let created = state
         .inner
         .pool
         .run(move |store| store.create_user(&name, &mail, &hash, Utc::now()))
         .await?;
+    // Either way the mail is made and sent in the background, so neither the answer
+    // nor its timing says which happened.
     match created {
-        Ok(user_id) => start_session(&state, user_id, "/papers").await,
-        Err(conflict) => {
-            let message = match conflict {
-                SignUpConflict::UsernameTaken => "That username is taken.",
-                SignUpConflict::EmailTaken => "An account with that email exists; log in instead.",
-            };
-            form_page(&state, &headers, StatusCode::CONFLICT, |token| {
-                views::signup_page(token, &username, &email, Some(message))
-            })
+        Ok(user_id) => jobs::spawn(
+            &state,
+            Job::Verify {
+                user_id,
+                username,
+                email: email.clone(),
+            },
+        ),
+        Err(SignUpConflict::EmailTaken) => jobs::spawn(
+            &state,
+            Job::SignUpAttempt {
+                email: email.clone(),
+            },
+        ),
+        Err(SignUpConflict::UsernameTaken) => {
+            return form_page(&state, &headers, StatusCode::CONFLICT, |token| {
+                views::signup_page(token, &username, &email, Some("That username is taken."))
+            });
         }
     }
+    let mut response = html_response(views::check_email_page(&email), false);
+    session::add_cookie(
+        response.headers_mut(),
+        set_cookie(&state, pre_session_cookie(&state), "", 0),
+    );
+    Ok(response)
 }
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct TokenForm {
-    csrf: Option<String>,
+    pub(crate) csrf: Option<String>,
 }
 
 pub(crate) async fn logout(
@@ -293,60 +285,6 @@ pub(crate) async fn logout(
         .run(move |store| store.delete_session(&hash))
         .await?;
     let mut response = Redirect::to("/papers").into_response();
-    add_cookie(
-        response.headers_mut(),
-        set_cookie(&state, SESSION_COOKIE, "", 0),
-    );
+    session::clear(&state, &mut response);
     Ok(response)
-}
-
-pub(crate) fn hash_password(password: &str) -> Result<String, HttpError> {
-    let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(HttpError::internal)?;
-    let salt = SaltString::encode_b64(&salt).map_err(HttpError::internal)?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(HttpError::internal)
-}
-
-/// A hash of a random password with the same parameters as real ones, made once.
-fn dummy_hash() -> &'static str {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DUMMY.get_or_init(|| hash_password("not-a-real-password").unwrap_or_default())
-}
-
-fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::safe_next;
-
-    #[test]
-    fn safe_next_keeps_same_site_paths() {
-        assert_eq!(safe_next("/papers/2401.00001"), "/papers/2401.00001");
-        assert_eq!(safe_next("/search?q=bärlauch"), "/search?q=bärlauch");
-    }
-
-    #[test]
-    fn safe_next_refuses_other_sites_and_unsendable_locations() {
-        for bad in [
-            "https://evil.example/",
-            "//evil.example/",
-            "/\\evil.example",
-            "/a\r\nSet-Cookie: x=1",
-            // Found by the web fuzz target: a NUL made the redirect a 500.
-            "/pa/subscriptions\u{0}\u{1}",
-            "/a\u{7f}",
-            "",
-        ] {
-            assert_eq!(safe_next(bad), "/papers", "{bad:?}");
-        }
-    }
 }

@@ -46,7 +46,8 @@ async fn listing(
     name: String,
     raw: RawFeedParams,
 ) -> Result<Arc<FeedView>, HttpError> {
-    if name.is_empty() || name.len() > 100 {
+    // Deleted members have no page: their submissions are no one's listing.
+    if name.is_empty() || name.len() > 100 || name == papers_store::DELETED_MEMBER {
         return Err(HttpError::not_found("no such name"));
     }
     let params = raw.parse()?;

@@ -1,5 +1,6 @@
 //! The route table of the site and the layers around it.
 
+pub(crate) mod account;
 mod admin;
 mod api;
 mod assets;
@@ -29,7 +30,7 @@ use axum::routing::{get, post};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-pub(crate) use auth::{check_new_account, hash_password};
+pub(crate) use auth::check_new_account;
 
 use crate::error::HttpError;
 use crate::period::PeriodKind;
@@ -64,6 +65,7 @@ pub(crate) fn build(state: AppState) -> Router {
         .route("/login", get(auth::login_form).post(auth::login))
         .route("/signup", get(auth::signup_form).post(auth::signup))
         .route("/logout", post(auth::logout))
+        .merge(account_routes())
         .route("/vote", post(vote::vote))
         .route("/subscribe", get(subscribe::form).post(subscribe::submit))
         .route("/subscriptions", get(subscribe::preferences))
@@ -106,7 +108,53 @@ pub(crate) fn build(state: AppState) -> Router {
             "strict-origin-when-cross-origin",
         ))
         .layer(header_layer(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(middleware::map_response_with_state(
+            state.clone(),
+            strict_transport,
+        ))
         .with_state(state)
+}
+
+/// The member's account pages and the landing pages of mailed account links.
+fn account_routes() -> Router<AppState> {
+    use account::{export, recovery, sessions, verify};
+    Router::new()
+        .route("/account", get(account::page))
+        .route("/account/password", post(account::change_password))
+        .route("/account/email", post(account::change_email))
+        .route(
+            "/account/email/confirm/{token}",
+            get(verify::confirm_new_email),
+        )
+        .route("/account/verify/resend", post(account::resend_verification))
+        .route("/account/verify/{token}", get(verify::verify_email))
+        .route("/account/delete", post(account::delete))
+        .route("/account/sessions", get(sessions::list))
+        .route("/account/sessions/end-others", post(sessions::end_others))
+        .route("/account/sessions/{handle}/end", post(sessions::end_one))
+        .route("/account/export", get(export::download))
+        .route(
+            "/account/password-reset",
+            get(recovery::form).post(recovery::submit),
+        )
+        .route(
+            "/account/password-reset/{token}",
+            get(recovery::link_form).post(recovery::link_submit),
+        )
+        .route("/api/account/password-reset", post(recovery::api_request))
+}
+
+/// HSTS on every answer when the site is served over https: browsers then refuse
+/// plain http to it for a year, so a network attacker cannot strip TLS from a later
+/// visit. Never on plain http (a laptop), where it would mean nothing.
+async fn strict_transport(State(state): State<AppState>, mut response: Response) -> Response {
+    if state.config().secure_cookies() {
+        response.headers_mut().insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    response
 }
 
 fn header_layer(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {

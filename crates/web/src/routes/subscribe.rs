@@ -28,9 +28,9 @@ use serde::Deserialize;
 use crate::csrf;
 use crate::error::HttpError;
 use crate::html::html_response;
-use crate::routes::auth::{ClientKey, form_page};
+use crate::routes::auth::form_page;
 use crate::routes::params::json_body;
-use crate::session::{MaybeUser, SessionUser};
+use crate::session::{Client, MaybeUser, SessionUser};
 use crate::state::AppState;
 use crate::views::{self, ManageLinks, SubscribeFields, Viewer};
 
@@ -71,13 +71,12 @@ fn viewer_of(user: Option<&SessionUser>) -> Viewer {
     }
 }
 
-/// Whether the member has proven they read mail at their account's address. Sign-up
-/// does not verify addresses yet, so no account has: until it does, a member's
-/// subscribe is handled like anyone's (a link mailed to the address), and no
-/// subscription is shown or changed on the member's own pages, because an account can
-/// be made with someone else's address.
-fn address_verified(_user: &User) -> bool {
-    false
+/// Whether the member has proven they read mail at their account's current address
+/// (a mailed link, which an address change resets). Until they have, no subscription
+/// is shown or changed on the member's own pages, because an account can be made with
+/// someone else's address.
+fn address_verified(user: &User) -> bool {
+    user.is_verified()
 }
 
 /// The logged-in member's account address, and whether they own it (verified).
@@ -184,16 +183,17 @@ fn form_queries(text: Option<&str>) -> Vec<String> {
 }
 
 /// One subscribe request per client address and token of the limiter.
-fn limit(state: &AppState, client: &str) -> Result<(), HttpError> {
-    if state
+fn limit(state: &AppState, client: &Client) -> Result<(), HttpError> {
+    state
         .inner
         .subscribe_limiter
-        .allow(&format!("subscribe:{client}"))
-    {
-        Ok(())
-    } else {
-        Err(HttpError::too_many())
-    }
+        .check(&format!("subscribe:{}", client.key()))
+        .map_err(|wait| {
+            HttpError::too_many_because(
+                "Too many subscribe requests from your address; try again shortly.",
+            )
+            .retry_after(wait)
+        })
 }
 
 /// Runs the request and sends the mail it calls for. Refuses up front when the site
@@ -244,14 +244,14 @@ async fn subscribe_and_mail(
 
 pub(crate) async fn submit(
     State(state): State<AppState>,
-    ClientKey(client): ClientKey,
+    client: Client,
     user: MaybeUser,
     headers: HeaderMap,
     Form(form): Form<SubscribeForm>,
 ) -> Result<Response, HttpError> {
     match &user.0 {
         Some(member) => csrf::check_session(member, form.csrf.as_deref())?,
-        None => csrf::check_pre_session(&headers, form.csrf.as_deref())?,
+        None => csrf::check_pre_session(&state, &headers, form.csrf.as_deref())?,
     }
     limit(&state, &client)?;
     let (email, owner) = match &user.0 {
@@ -293,7 +293,7 @@ pub(crate) struct ApiSubscribeBody {
 
 pub(crate) async fn api_subscribe(
     State(state): State<AppState>,
-    ClientKey(client): ClientKey,
+    client: Client,
     body: Result<Json<ApiSubscribeBody>, JsonRejection>,
 ) -> Result<Response, HttpError> {
     async {
@@ -406,7 +406,7 @@ pub(crate) async fn manage_save(
     Path(token): Path<String>,
     Form(form): Form<ManageForm>,
 ) -> Result<Response, HttpError> {
-    csrf::check_pre_session(&headers, form.csrf.as_deref())?;
+    csrf::check_pre_session(&state, &headers, form.csrf.as_deref())?;
     let digests = engine(&state)?;
     let preferences = Preferences {
         frequency: frequency(form.frequency.as_deref())?,

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use crate::csrf;
 use crate::error::HttpError;
-use crate::routes::auth::safe_next;
+use crate::redirect::safe_next;
 use crate::session::{MaybeUser, SessionUser};
 use crate::state::AppState;
 use crate::views::encode;
@@ -26,7 +26,7 @@ pub(crate) async fn vote(
     user: MaybeUser,
     Form(form): Form<VoteForm>,
 ) -> Result<Response, HttpError> {
-    let back = safe_next(form.back.as_deref().unwrap_or("/papers")).to_owned();
+    let back = safe_next(form.back.as_deref().unwrap_or("/papers"));
     let Some(user) = user.0 else {
         return Ok(Redirect::to(&format!("/login?next={}", encode(&back))).into_response());
     };

@@ -1,4 +1,4 @@
-//! Forms: log in, sign up, submit a paper.
+//! Forms: log in, sign up (and what it answers), submit a paper.
 
 use maud::{Markup, html};
 
@@ -19,6 +19,7 @@ pub(crate) fn login_page(csrf: &str, next: &str, error: Option<&str>) -> Markup 
                     label { "Password" input #password type="password" name="password" required autocomplete="current-password" maxlength="256"; }
                     button type="submit" { "Log in" }
                 }
+                p { a href="/account/password-reset" { "Forgot your password?" } }
                 p { "No account? " a href="/signup" { "Sign up" } }
             }
         },
@@ -38,11 +39,29 @@ pub(crate) fn signup_page(csrf: &str, username: &str, email: &str, error: Option
                     label { "Username" input #username type="text" name="username" value=(username) required
                         autocomplete="username" minlength="2" maxlength="32" pattern="[A-Za-z0-9_-]+"; }
                     label { "Email" input #email type="email" name="email" value=(email) required autocomplete="email" maxlength="254"; }
-                    label { "Password (at least 8 characters)" input #password type="password" name="password" required
-                        autocomplete="new-password" minlength="8" maxlength="256"; }
+                    label { "Password (at least 12 characters, hard to guess: a phrase of unrelated words works well)"
+                        input #password type="password" name="password" required
+                        autocomplete="new-password" minlength="12" maxlength="128"; }
                     button type="submit" { "Create account" }
                 }
                 p { "Have an account? " a href="/login" { "Log in" } }
+            }
+        },
+    )
+}
+
+/// What sign-up answers, whether or not the address already had an account (its owner
+/// is mailed instead): the answer never tells which.
+pub(crate) fn check_email_page(email: &str) -> Markup {
+    page(
+        "Check your inbox",
+        &Viewer::anonymous(),
+        html! {
+            section.form-page {
+                h1 #check-email { "Check your inbox" }
+                p { "We sent a message to " strong { (email) } ". Follow the link in it to verify your address." }
+                p { "You can " a href="/login" { "log in" } " now. Until your address is verified, your account works but cannot subscribe to digests." }
+                p.hint { "Nothing arrived? Check the spam folder, or log in and ask for a new link on your account page." }
             }
         },
     )

@@ -4,7 +4,8 @@
 use maud::{Markup, html};
 
 use super::{
-    FeedView, SortChoice, ViewItem, Viewer, encode, one_line, page, paper_path, shorten, web_url,
+    FeedView, SortChoice, ViewItem, Viewer, encode, one_line, page, paper_path, shorten, submitter,
+    web_url,
 };
 use crate::taxonomy::category_name;
 
@@ -154,7 +155,7 @@ pub(crate) fn paper_card(item: &ViewItem, viewer: &Viewer, back: &str) -> Markup
         article.paper {
             (vote_button(stored.key, id, stored.upvotes(), viewer, back))
             div.body {
-                @if let Some(thumbnail) = web_url(paper.community.thumbnail.as_deref()) {
+                @if let Some(thumbnail) = paper.community.thumbnail.as_deref().and_then(web_url) {
                     a.thumbnail href=(paper_path(id)) tabindex="-1" {
                         img src=(thumbnail) alt="" loading="lazy" referrerpolicy="no-referrer";
                     }
@@ -174,20 +175,20 @@ pub(crate) fn paper_card(item: &ViewItem, viewer: &Viewer, back: &str) -> Markup
                             title=(category_name(category.as_str()).unwrap_or("")) { (category.as_str()) }
                     }
                     a href={ "https://arxiv.org/abs/" (id) } { "arXiv" }
-                    @if let Some(github) = web_url(stored.links.github.as_deref()) {
-                        a href=(github) rel="nofollow" {
+                    @if let Some(github) = stored.links.github.as_deref().and_then(web_url) {
+                        a href=(github) rel="nofollow noopener" {
                             "Code"
                             @if let Some(stars) = paper.community.github_stars { " ★ " (stars) }
                         }
                     }
-                    @if let Some(project) = web_url(stored.links.project_page.as_deref()) { a href=(project) rel="nofollow" { "Project" } }
+                    @if let Some(project) = stored.links.project_page.as_deref().and_then(web_url) { a href=(project) rel="nofollow noopener" { "Project" } }
                     @if let Some(organization) = &paper.community.organization {
                         a href={ "/organizations/" (encode(organization)) } {
                             (paper.community.organization_fullname.as_deref().unwrap_or(organization))
                         }
                     }
-                    @if let Some(submitter) = &paper.community.submitted_by {
-                        span { "submitted by " a href={ "/users/" (encode(submitter)) } { (submitter) } }
+                    @if let Some(name) = &paper.community.submitted_by {
+                        span { "submitted by " (submitter(name)) }
                     }
                     @if let Some(score) = item.trending { span.score { "score " (format!("{score:.3}")) } }
                 }

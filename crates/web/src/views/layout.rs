@@ -29,6 +29,7 @@ pub(crate) fn page(title: &str, viewer: &Viewer, body: Markup) -> Markup {
                         a href="/submit" { "Submit" }
                         @if let Some(user) = &viewer.user {
                             a.user href={ "/users/" (super::encode(&user.username)) } { (user.username) }
+                            a.account href="/account" { "Account" }
                             a href="/account/tokens" { "Tokens" }
                             form.inline method="post" action="/logout" {
                                 input type="hidden" name="csrf" value=(user.csrf_token);

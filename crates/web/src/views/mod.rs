@@ -7,6 +7,8 @@
 //! markup a response.
 
 mod account;
+mod account_mail;
+mod account_settings;
 mod admin;
 mod feed;
 mod layout;
@@ -24,7 +26,12 @@ use axum::http::StatusCode;
 use maud::{Markup, html};
 use papers_store::{Session, StoredPaper};
 
-pub(crate) use account::{login_page, signup_page, submit_page};
+pub(crate) use account::{check_email_page, login_page, signup_page, submit_page};
+pub(crate) use account_mail::{AccountMail, account_mail};
+pub(crate) use account_settings::{
+    AccountView, Flash, account_notice_page, account_page, reset_form_page, reset_request_page,
+    sessions_page,
+};
 pub(crate) use admin::admin_page;
 pub(crate) use feed::feed_page;
 pub(crate) use layout::page;
@@ -164,12 +171,25 @@ pub(crate) fn paper_path(id: &str) -> String {
     format!("/papers/{id}")
 }
 
-/// `url` when it is an absolute http or https URL: only those become links or images
-/// (a stored `javascript:` or `data:` URL is shown as nothing).
-pub(crate) fn web_url(url: Option<&str>) -> Option<&str> {
-    let url = url?.trim();
-    let scheme = url.get(..8).unwrap_or(url).to_ascii_lowercase();
-    (scheme.starts_with("https://") || scheme.starts_with("http://")).then_some(url)
+/// A stored URL (from imported data, Hugging Face or a member) as a link or image
+/// target: only an `http` or `https` URL, in the form the browser will read it, becomes
+/// a link. Anything else (`javascript:`, `data:`, a relative path) is shown as text or
+/// not at all by the caller, so no imported value can run script even without the
+/// content security policy.
+pub(crate) fn web_url(stored: &str) -> Option<String> {
+    let parsed = url::Url::parse(stored.trim()).ok()?;
+    matches!(parsed.scheme(), "http" | "https").then(|| parsed.to_string())
+}
+
+/// A submitter as a link to their page, or "a deleted member" (no page, no name).
+pub(crate) fn submitter(name: &str) -> Markup {
+    html! {
+        @if name == papers_store::DELETED_MEMBER {
+            span.deleted-member { "a deleted member" }
+        } @else {
+            a href={ "/users/" (encode(name)) } { (name) }
+        }
+    }
 }
 
 /// Percent-encodes a query parameter value.

@@ -5,7 +5,7 @@ use maud::{Markup, html};
 use papers_store::StoredPaper;
 
 use super::feed::{paper_card, vote_button};
-use super::{NavLink, ViewItem, Viewer, encode, one_line, page, paper_path, web_url};
+use super::{NavLink, ViewItem, Viewer, encode, one_line, page, paper_path, submitter, web_url};
 use crate::taxonomy::category_name;
 
 pub(crate) fn paper_page(
@@ -46,12 +46,12 @@ pub(crate) fn paper_page(
                     @if let Some(day) = paper.community.feed_day {
                         dt { "In the feed" } dd { a href={ "/papers/date/" (day.format("%Y-%m-%d")) } { (day.format("%-d %B %Y")) } }
                     }
-                    @if let Some(submitter) = &paper.community.submitted_by {
-                        dt { "Submitted by" } dd { a href={ "/users/" (encode(submitter)) } { (submitter) } }
+                    @if let Some(name) = &paper.community.submitted_by {
+                        dt { "Submitted by" } dd { (submitter(name)) }
                     }
                     @if let Some(organization) = &paper.community.organization {
                         dt { "Organization" } dd.organization {
-                            @if let Some(avatar) = web_url(paper.community.organization_avatar.as_deref()) {
+                            @if let Some(avatar) = paper.community.organization_avatar.as_deref().and_then(web_url) {
                                 img.avatar src=(avatar) alt="" width="20" height="20" loading="lazy" referrerpolicy="no-referrer";
                                 " "
                             }
@@ -83,13 +83,21 @@ pub(crate) fn paper_page(
                 p.links {
                     a.button href={ "https://arxiv.org/abs/" (id) } { "arXiv page" }
                     a.button href={ "https://arxiv.org/pdf/" (id) } { "PDF" }
-                    @if let Some(github) = web_url(stored.links.github.as_deref()) {
-                        a.button href=(github) rel="nofollow" {
-                            "GitHub"
-                            @if let Some(stars) = paper.community.github_stars { " ★ " (stars) }
+                    @if let Some(github) = &stored.links.github {
+                        @match web_url(github) {
+                            Some(href) => a.button href=(href) rel="nofollow noopener" {
+                                "GitHub"
+                                @if let Some(stars) = paper.community.github_stars { " ★ " (stars) }
+                            },
+                            None => span.unlinked { "GitHub: " (github) },
                         }
                     }
-                    @if let Some(project) = web_url(stored.links.project_page.as_deref()) { a.button href=(project) rel="nofollow" { "Project page" } }
+                    @if let Some(project) = &stored.links.project_page {
+                        @match web_url(project) {
+                            Some(href) => a.button href=(href) rel="nofollow noopener" { "Project page" },
+                            None => span.unlinked { "Project page: " (project) },
+                        }
+                    }
                 }
                 @if paper.community.ai_summary.is_some() || !paper.community.ai_keywords.is_empty() {
                     section.ai-summary {

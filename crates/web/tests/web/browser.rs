@@ -1,6 +1,7 @@
 //! A real headless Chromium, driven through chromedriver with fantoccini, against the
 //! app served on 127.0.0.1:0: sign up, log in, upvote, search, open a paper, follow
-//! previous/next, and check that a `<script>` in a title never runs. Screenshots go to
+//! previous/next, and check that a `<script>` in a title never runs; and a member who
+//! forgot their password resets it by mail, then deletes the account. Screenshots go to
 //! `$PAPERS_SCREENSHOTS` (default: the target directory's `screenshots`).
 //!
 //! Without Chromium the test is skipped with a message, unless `CI` is set: there it
@@ -200,6 +201,11 @@ async fn run(client: &Client, base: &str, shots: &Path) {
     fill(client, "#username", "browser").await;
     fill(client, "#email", "browser@example.org").await;
     fill(client, "#password", "correct-horse-battery").await;
+    // Sign-up answers "check your inbox" (it says the same for a taken address).
+    click_then(client, ".form-page button[type=submit]", "h1#check-email").await;
+    client.goto(&format!("{base}/login")).await.expect("login");
+    fill(client, "#username", "browser").await;
+    fill(client, "#password", "correct-horse-battery").await;
     click_then(client, ".form-page button[type=submit]", "header a.user").await;
     assert_eq!(text_of(client, "header a.user").await, "browser");
     click_then(
@@ -277,4 +283,123 @@ async fn run(client: &Client, base: &str, shots: &Path) {
     assert!(text_of(client, "h1").await.starts_with("<script>"));
     assert_no_script_ran(client).await;
     eprintln!("screenshots in {}", shots.display());
+}
+
+/// Chromium and chromedriver, or `false` (after saying why) outside CI.
+fn browser_available() -> bool {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI needs chromium and chromium-driver installed"
+    );
+    eprintln!("skipping the browser test: install chromium and chromium-driver to run it");
+    false
+}
+
+/// A member who forgot their password resets it through the mailed link (read from
+/// the real SMTP server), logs in with the new one, and deletes the account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_resets_the_password_and_deletes_the_account_in_chromium() {
+    if !browser_available() {
+        return;
+    }
+    let Some(mail) = crate::mailbox::start_mail() else {
+        return;
+    };
+    let app = crate::mailbox::mail_app(&mail, |_| {});
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let server = tokio::spawn(papers_web::serve_on(listener, app.state.clone()));
+    let (_driver, port) = start_driver();
+    let profile = tempfile::tempdir().expect("profile dir");
+    let client = connect(port, profile.path()).await;
+    let shots = screenshot_dir();
+    reset_and_delete(&client, &base, &mail, &shots).await;
+    let _ = client.close().await;
+    server.abort();
+    // The account is gone from the store.
+    let store = papers_store::Store::open(app.dir.path()).expect("store");
+    assert!(store.user_by_name("forgetful").expect("read").is_none());
+}
+
+async fn reset_and_delete(
+    client: &Client,
+    base: &str,
+    mail: &crate::mailbox::MailServer,
+    shots: &Path,
+) {
+    let address = "forgetful@example.org";
+    let new_password = "lantern-orchard-quietly-seven";
+    client
+        .goto(&format!("{base}/signup"))
+        .await
+        .expect("signup");
+    fill(client, "#username", "forgetful").await;
+    fill(client, "#email", address).await;
+    fill(client, "#password", "correct-horse-battery").await;
+    click_then(client, ".form-page button[type=submit]", "h1#check-email").await;
+    mail.wait_for(address, 1).await;
+
+    // Forgot it: from the log-in page to the reset form.
+    client.goto(&format!("{base}/login")).await.expect("login");
+    click_then(
+        client,
+        "a[href='/account/password-reset']",
+        "form[action='/account/password-reset'] #email",
+    )
+    .await;
+    fill(client, "#email", address).await;
+    click_then(client, ".form-page button[type=submit]", "p.notice").await;
+    assert!(
+        text_of(client, "p.notice")
+            .await
+            .contains("If an account uses that address")
+    );
+    save(client, shots, "reset-requested.png").await;
+
+    // The link from the mail, opened in the browser.
+    let link = mail.link_to(address, 2, "/account/password-reset/").await;
+    client
+        .goto(&format!("{base}{link}"))
+        .await
+        .expect("reset link");
+    fill(client, "#password", new_password).await;
+    save(client, shots, "reset-form.png").await;
+    click_then(client, ".form-page button[type=submit]", ".account-notice").await;
+    assert_eq!(text_of(client, "h1").await, "Password changed");
+
+    // The old password no longer works; the new one does.
+    client.goto(&format!("{base}/login")).await.expect("login");
+    fill(client, "#username", "forgetful").await;
+    fill(client, "#password", "correct-horse-battery").await;
+    click_then(client, ".form-page button[type=submit]", "p.error").await;
+    client.goto(&format!("{base}/login")).await.expect("login");
+    fill(client, "#username", "forgetful").await;
+    fill(client, "#password", new_password).await;
+    click_then(client, ".form-page button[type=submit]", "header a.user").await;
+    assert_eq!(text_of(client, "header a.user").await, "forgetful");
+
+    // Delete the account from the account page, password asked again.
+    click_then(client, "header a.account", "#delete-account").await;
+    save(client, shots, "account.png").await;
+    fill(client, "#delete-password", new_password).await;
+    click_then(client, "#delete-account button", ".account-notice").await;
+    assert_eq!(text_of(client, "h1").await, "Account deleted");
+    assert!(
+        client
+            .find(Locator::Css("header a[href='/signup']"))
+            .await
+            .is_ok()
+    );
+    save(client, shots, "deleted.png").await;
+
+    // Nobody can log in as the member any more.
+    client.goto(&format!("{base}/login")).await.expect("login");
+    fill(client, "#username", "forgetful").await;
+    fill(client, "#password", new_password).await;
+    click_then(client, ".form-page button[type=submit]", "p.error").await;
 }

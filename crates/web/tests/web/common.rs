@@ -310,21 +310,49 @@ impl TestApp {
         self.request(builder.body(body).expect("request")).await
     }
 
-    /// Signs up through the forms; returns the session cookie (`name=value`).
+    /// Signs up through the forms, then logs in; returns the session cookie
+    /// (`name=value`).
     pub async fn sign_up(&self, username: &str) -> String {
+        self.sign_up_with(username, &format!("{username}@example.org"), PASSWORD)
+            .await;
+        self.log_in(username, PASSWORD).await
+    }
+
+    /// Signs up through the form; returns the answer (the same whether or not the
+    /// address had an account).
+    pub async fn sign_up_with(&self, username: &str, email: &str, password: &str) -> Reply {
         let form = self.get("/signup").await;
         assert_eq!(form.status, StatusCode::OK);
         let pre = set_cookie(&form.headers, "papers_csrf").expect("pre-session cookie");
         let token = csrf_in(&form.body).expect("csrf field");
         let body = format!(
-            "csrf={token}&username={username}&email={username}%40example.org&password=correct-horse-battery"
+            "csrf={token}&username={username}&email={}&password={}",
+            form_encode(email),
+            form_encode(password)
         );
-        let reply = self
-            .post_form("/signup", &body, Some(&format!("papers_csrf={pre}")))
-            .await;
+        self.post_form("/signup", &body, Some(&format!("papers_csrf={pre}")))
+            .await
+    }
+
+    /// Logs in through the form; returns the session cookie (`name=value`).
+    pub async fn log_in(&self, username: &str, password: &str) -> String {
+        let reply = self.try_log_in(username, password).await;
         assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
         let session = set_cookie(&reply.headers, "papers_session").expect("session cookie");
         format!("papers_session={session}")
+    }
+
+    /// Posts the log-in form; returns the answer.
+    pub async fn try_log_in(&self, username: &str, password: &str) -> Reply {
+        let form = self.get("/login").await;
+        let pre = set_cookie(&form.headers, "papers_csrf").expect("pre-session cookie");
+        let token = csrf_in(&form.body).expect("csrf field");
+        let body = format!(
+            "csrf={token}&username={username}&password={}",
+            form_encode(password)
+        );
+        self.post_form("/login", &body, Some(&format!("papers_csrf={pre}")))
+            .await
     }
 
     /// The CSRF token a logged-in page carries.
@@ -332,6 +360,45 @@ impl TestApp {
         let page = self.get_as("/submit", Some(cookie)).await;
         csrf_in(&page.body).expect("csrf on member page")
     }
+}
+
+/// Marks the member's address verified, as following the mailed link does, for tests
+/// whose site has no SMTP server to mail the link through.
+pub fn verify_address(app: &TestApp, username: &str) {
+    let mut store = Store::open(app.dir.path()).expect("store");
+    let user = store.user_by_name(username).expect("sql").expect("member");
+    let now = Utc::now();
+    store
+        .issue_account_token(&papers_store::NewAccountToken {
+            token_hash: "test verification",
+            user_id: user.id,
+            purpose: papers_store::TokenPurpose::VerifyEmail,
+            email: &user.email,
+            now,
+            expires: now + chrono::Duration::hours(1),
+        })
+        .expect("issue");
+    store
+        .verify_email("test verification", now)
+        .expect("sql")
+        .expect("verified");
+}
+
+/// The password the helpers sign up with: long and unrelated words, so it passes the
+/// strength check.
+pub const PASSWORD: &str = "correct-horse-battery";
+
+/// Percent-encodes a form value.
+pub fn form_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.') {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 pub fn set_cookie(headers: &HeaderMap, name: &str) -> Option<String> {

@@ -290,6 +290,44 @@ async fn members_subscribe_with_their_address_but_see_it_only_once_verified() {
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }
 
+/// Once the account's address is verified the member owns the subscription of that
+/// address: their own request changes it at once (no mailed link), it is linked to
+/// the account, and their pages show it.
+#[tokio::test]
+async fn a_verified_member_owns_the_subscription_of_their_address() {
+    let (app, outbox) = digest_app(true);
+    let cookie = app.sign_up("dora").await;
+    crate::common::verify_address(&app, "dora");
+    let mailed_before = outbox.0.lock().expect("outbox").len();
+    let page = app.get_as("/subscribe", Some(&cookie)).await;
+    let csrf = csrf_in(&page.body).expect("csrf");
+    let reply = app
+        .post_form(
+            "/subscribe",
+            &format!("csrf={csrf}&frequency=weekly&categories=cs.IR"),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert!(reply.body.contains("Preferences saved"), "{}", reply.body);
+    assert_eq!(
+        outbox.0.lock().expect("outbox").len(),
+        mailed_before,
+        "the owner's own request mails nothing"
+    );
+    let store = Store::open(app.dir.path()).expect("store");
+    let row = store
+        .subscription_by_email("dora@example.org")
+        .expect("read")
+        .expect("row");
+    assert_eq!(row.status, SubscriptionStatus::Confirmed);
+    let member = store.user_by_name("dora").expect("read").expect("member");
+    assert_eq!(row.user_id, Some(member.id));
+    let preferences = app.get_as("/subscriptions", Some(&cookie)).await;
+    assert_eq!(preferences.status, StatusCode::OK);
+    assert!(preferences.body.contains("cs.IR"), "{}", preferences.body);
+}
+
 #[tokio::test]
 async fn the_subscription_api_is_in_the_openapi_document() {
     let (app, _) = digest_app(true);

@@ -1,6 +1,8 @@
 //! Integration tests of papers-web: pages, the JSON API, feeds and security through
 //! the router without a socket, and a real headless Chromium against a served app.
 
+mod account_holes;
+mod accounts;
 mod api;
 mod bad_input;
 mod browser;
@@ -8,6 +10,7 @@ mod common;
 mod digest;
 mod feeds;
 mod mail;
+mod mailbox;
 mod new;
 mod ops;
 mod pages;
