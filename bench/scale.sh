@@ -51,6 +51,8 @@ timed() {
     cat "$work/time"
 }
 rate() { python3 -c "print(f'{$1 / $2:,.0f}')"; }
+# Other work on the machine slows every step: the load is printed before each.
+load() { echo "    machine load before $1: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"; }
 
 echo "== SCALE TEST: $n synthetic papers (recombined real metadata, random vectors) on $(nproc) cores"
 if [[ "$search_only" != 1 ]]; then
@@ -62,6 +64,7 @@ if [[ "$search_only" != 1 ]]; then
 rm -rf "$work/parts" && mkdir "$work/parts"
 split -l 100000 -d --additional-suffix=.jsonl "$work/records.jsonl" "$work/parts/records-"
 rm -f "$work/records.jsonl"
+load "papers ingest"
 read -r seconds rss < <(timed "$papers" --data-dir "$data" ingest "$work"/parts/*.jsonl | tail -1)
 echo "store build (papers ingest):   ${seconds}s = $(rate "$n" "$seconds") records/s, peak RSS $((rss / 1024)) MB"
 rm -rf "$work/parts"
@@ -69,10 +72,11 @@ rm -rf "$work/parts"
 timed "$scale" vectors "$data" "$model" | sed -n 1p
 read -r seconds rss < <(tail -1 "$work/time")
 
+load "papers index"
 PAPERS_LOG=info timed "$papers" --data-dir "$data" --model "$model" index >/dev/null
 read -r seconds rss < <(tail -1 "$work/time")
 echo "index build (papers index):    ${seconds}s = $(rate "$n" "$seconds") papers/s (lexical + dense, store reads included), peak RSS $((rss / 1024)) MB"
-grep -o "dense index moved into an HNSW graph.*" "$work/err" | sed 's/^/    /' || true
+grep -o "dense index moved into an HNSW graph.*\|indexes loaded in bulk.*" "$work/err" | sed 's/^/    /' || true
 fi
 du -sh "$data/papers.sqlite3" "$data/index/lexical" "$data/index/vectors.papers" "$data"/index/vectors.hnsw 2>/dev/null | sed 's/^/    on disk: /' || true
 
@@ -80,6 +84,7 @@ du -sh "$data/papers.sqlite3" "$data/index/lexical" "$data/index/vectors.papers"
 # from 50,000 papers on), then the exact scan (forced) as the baseline.
 for method in hnsw exact; do
     echo "== search, dense path: $method"
+    load "the searches"
     timed "$scale" search "$data" "$model" "$kaggle" "$queries" "$method" | tee "$work/$method.txt" | sed '$d'
     read -r _ rss < <(tail -1 "$work/time")
     echo "search process peak RSS (time -v): $((rss / 1024)) MB"

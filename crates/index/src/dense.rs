@@ -20,7 +20,7 @@ mod exact;
 mod file;
 mod full;
 pub mod hnsw;
-mod kernel;
+pub(crate) mod kernel;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -65,6 +65,8 @@ impl Default for DenseOptions {
 /// scoring the allowed papers exactly: a graph walk would have to visit about
 /// n × k nodes to find k allowed ones.
 const EXACT_FILTER_DIVISOR: usize = 32;
+/// Changed keys listed for [`DenseIndex::take_changes`] before it answers "many".
+const MAX_LISTED_CHANGES: usize = 65_536;
 /// The graph snapshot is rewritten when the log has grown past it by this many
 /// rows, or by a tenth of the graph, whichever is more: replaying the tail on open
 /// costs graph inserts, writing the snapshot costs a full write of the graph.
@@ -104,6 +106,11 @@ pub struct DenseIndex {
     options: DenseOptions,
     /// Whether open used a graph snapshot (rather than the log alone).
     opened_from_snapshot: bool,
+    /// In a bulk load (see [`DenseIndex::begin_bulk`]): commits write no snapshot.
+    bulk: bool,
+    /// Keys whose vector was added, replaced or removed since
+    /// [`DenseIndex::take_changes`] last asked, unless there were too many to list.
+    changed: Option<Vec<u64>>,
     dots: kernel::DotsFn,
     kernel_name: &'static str,
 }
@@ -298,6 +305,8 @@ impl DenseIndex {
             snapshot_rows: 0,
             options,
             opened_from_snapshot: false,
+            bulk: false,
+            changed: Some(Vec::new()),
             dots,
             kernel_name,
         }
@@ -375,7 +384,7 @@ impl DenseIndex {
     }
 
     /// `key`'s stored vector.
-    fn vector(&self, key: u64) -> Option<Vec<f16>> {
+    pub(crate) fn vector(&self, key: u64) -> Option<Vec<f16>> {
         match &self.vectors {
             Vectors::Exact(rows) => rows.vector(key).map(<[f16]>::to_vec),
             Vectors::Graph(_, full) => full.vector(key),
@@ -409,7 +418,35 @@ impl DenseIndex {
         if self.path.is_some() {
             self.pending.push((key, halves));
         }
+        self.note_change(key);
         Ok(())
+    }
+
+    fn note_change(&mut self, key: u64) {
+        if let Some(changed) = &mut self.changed {
+            if changed.len() < MAX_LISTED_CHANGES {
+                changed.push(key);
+            } else {
+                self.changed = None;
+            }
+        }
+    }
+
+    /// What changed since the last call: the keys whose vector was added, replaced
+    /// or removed, or `Many` when there were too many to list.
+    pub(crate) fn take_changes(&mut self) -> crate::similar::Changes {
+        match self.changed.replace(Vec::new()) {
+            Some(mut keys) => {
+                keys.sort_unstable();
+                keys.dedup();
+                crate::similar::Changes::Keys(keys)
+            }
+            None => crate::similar::Changes::Many,
+        }
+    }
+
+    pub(crate) fn dots_kernel(&self) -> kernel::DotsFn {
+        self.dots
     }
 
     pub fn remove(&mut self, key: u64) {
@@ -429,6 +466,9 @@ impl DenseIndex {
         if removed && self.path.is_some() {
             self.pending
                 .push((key | TOMBSTONE, vec![f16::ZERO; self.header.dim]));
+        }
+        if removed {
+            self.note_change(key);
         }
     }
 
@@ -465,7 +505,7 @@ impl DenseIndex {
             return self.grow_into_graph();
         }
         let tail = self.header.rows.saturating_sub(self.snapshot_rows);
-        if compact || tail > SNAPSHOT_MIN_TAIL.max(self.len() as u64 / 10) {
+        if !self.bulk && (compact || tail > SNAPSHOT_MIN_TAIL.max(self.len() as u64 / 10)) {
             self.snapshot()?;
         }
         Ok(())
@@ -508,6 +548,34 @@ impl DenseIndex {
         graph.add_parallel(&adds, threads)
     }
 
+    /// Prepares for about `expected` more vectors arriving over several commits (a
+    /// new index, a rebuild, a node far behind): the graph reserves room for all of
+    /// them at once, a collection that will pass the threshold moves into the graph
+    /// now instead of growing through the exact scan first, and commits write no
+    /// graph snapshot until [`DenseIndex::end_bulk`], which writes one. (A snapshot
+    /// rewrites the whole graph; during a load that would be the work of every
+    /// tenth commit again and again.)
+    pub fn begin_bulk(&mut self, expected: usize) -> Result<()> {
+        self.bulk = true;
+        match &self.vectors {
+            Vectors::Graph(graph, _) => graph.make_room(expected),
+            // Rows not appended yet are not in the log the graph rescores from.
+            Vectors::Exact(rows)
+                if self.pending.is_empty()
+                    && rows.len() + expected >= self.options.graph_threshold =>
+            {
+                self.move_into_graph(rows.len() + expected)
+            }
+            Vectors::Exact(_) => Ok(()),
+        }
+    }
+
+    /// Ends a bulk load: snapshots the graph if the log has grown past it.
+    pub fn end_bulk(&mut self) -> Result<()> {
+        self.bulk = false;
+        self.checkpoint()
+    }
+
     /// Writes a graph snapshot now if the log has rows it does not cover (for a
     /// clean shutdown or the end of a bulk build, so the next open replays
     /// nothing).
@@ -542,14 +610,22 @@ impl DenseIndex {
 
     /// Moves the exact rows into a graph when there are enough of them.
     fn grow_into_graph(&mut self) -> Result<()> {
+        match &self.vectors {
+            Vectors::Exact(rows) if rows.len() >= self.options.graph_threshold => {
+                self.move_into_graph(rows.len())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Moves the exact rows into a new graph with room for `capacity` vectors. The
+    /// log must hold every row (nothing pending).
+    fn move_into_graph(&mut self, capacity: usize) -> Result<()> {
         let Vectors::Exact(rows) = &self.vectors else {
             return Ok(());
         };
-        if rows.len() < self.options.graph_threshold {
-            return Ok(());
-        }
         let started = std::time::Instant::now();
-        let graph = Graph::new(self.header.dim, self.options.hnsw, rows.len())?;
+        let graph = Graph::new(self.header.dim, self.options.hnsw, capacity.max(rows.len()))?;
         let all: Vec<(u64, &[f16])> = rows.iter().collect();
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         graph.add_parallel(&all, threads)?;
@@ -569,6 +645,9 @@ impl DenseIndex {
             },
         };
         self.vectors = Vectors::Graph(graph, full);
+        if self.bulk {
+            return Ok(());
+        }
         self.snapshot()
     }
 
@@ -680,9 +759,19 @@ impl DenseIndex {
         let Some(vector) = self.vector(key) else {
             return Ok(None);
         };
+        self.similar_to(key, &vector, k, allowed).map(Some)
+    }
+
+    /// [`DenseIndex::similar`] with `key`'s vector already read.
+    pub(crate) fn similar_to(
+        &self,
+        key: u64,
+        vector: &[f16],
+        k: usize,
+        allowed: Option<&RowSet>,
+    ) -> Result<Vec<Scored>> {
         let query: Vec<f32> = vector.iter().map(|x| x.to_f32()).collect();
         self.search_excluding(&query, k, allowed, Some(key))
-            .map(Some)
     }
 
     /// "Like `key`, not like `minus`": the papers nearest to `key`'s vector moved away

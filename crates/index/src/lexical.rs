@@ -18,6 +18,7 @@ use papers_core::ArxivId;
 use papers_rank::fusion::Scored;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
+use tantivy::collector::sort_key::SortByStaticFastValue;
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{Bm25StatisticsProvider, Bm25Weight, BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
@@ -39,6 +40,13 @@ use crate::snippet::{self, Snippet};
 
 /// Writer heap: ample for batches of thousands of abstracts on one thread.
 const WRITER_MEMORY: usize = 100_000_000;
+/// A bulk writer's heap per indexing thread: a thread writes a segment each time its
+/// heap fills, so a larger one means fewer, larger segments and less merging later,
+/// at this much memory per core.
+const BULK_MEMORY_PER_THREAD: usize = 192_000_000;
+/// tantivy runs at most this many indexing threads usefully (and it is the memory
+/// bound above times this).
+const BULK_MAX_THREADS: usize = 8;
 
 /// An open lexical index (reader side).
 pub struct LexicalIndex {
@@ -122,6 +130,30 @@ impl LexicalIndex {
         })
     }
 
+    /// A writer with one indexing thread per core, for loading many papers at once
+    /// (see [`crate::BulkLoad`]). Takes the directory's writer lock like
+    /// [`LexicalIndex::writer`].
+    pub fn bulk_writer(&self) -> Result<LexicalWriter> {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(BULK_MAX_THREADS);
+        Ok(LexicalWriter {
+            writer: self
+                .index
+                .writer_with_num_threads(threads, threads * BULK_MEMORY_PER_THREAD)?,
+            fields: self.fields,
+        })
+    }
+
+    /// Whether the last commit holds no documents.
+    pub fn is_empty(&self) -> Result<bool> {
+        Ok(self
+            .index
+            .searchable_segment_metas()?
+            .iter()
+            .all(|segment| segment.num_docs() == 0))
+    }
+
     /// Makes the last commit visible to searches.
     pub fn reload(&self) -> Result<()> {
         Ok(self.reader.reload()?)
@@ -145,7 +177,8 @@ impl LexicalIndex {
     /// of [`best_possible_score`]: raw BM25 grows with the number and rarity of the
     /// query's words, so only the share is comparable across queries, which the
     /// relevance cutoff needs. A query with filters but no text lists the matching
-    /// papers, newest first, at score 0.
+    /// papers, newest first (ties by key, so the order does not depend on how the
+    /// documents fell into segments), at score 0.
     pub fn search(&self, query: &ParsedQuery, limit: usize) -> Result<Vec<Scored>> {
         let searcher = self.reader.searcher();
         let mut analyzers = self.analyzers()?;
@@ -157,8 +190,13 @@ impl LexicalIndex {
             (None, Some(filter)) => searcher
                 .search(
                     &filter,
-                    &TopDocs::with_limit(limit)
-                        .order_by_fast_field::<DateTime>("published", Order::Desc),
+                    &TopDocs::with_limit(limit).order_by((
+                        (
+                            SortByStaticFastValue::<DateTime>::for_field("published"),
+                            Order::Desc,
+                        ),
+                        (SortByStaticFastValue::<u64>::for_field("key"), Order::Asc),
+                    )),
                 )?
                 .into_iter()
                 .map(|(_, address)| (0.0, address))
@@ -333,6 +371,16 @@ impl LexicalWriter {
     pub fn upsert(&mut self, doc: &IndexDoc) -> Result<()> {
         let key = index_key(doc.key)?;
         self.delete(key);
+        self.writer
+            .add_document(schema::document(&self.fields, key, doc))?;
+        Ok(())
+    }
+
+    /// Adds the paper without first deleting what its key held: for an index known
+    /// not to have it (a bulk load into an empty index, keys ascending). Takes effect at
+    /// the next commit.
+    pub fn add(&mut self, doc: &IndexDoc) -> Result<()> {
+        let key = index_key(doc.key)?;
         self.writer
             .add_document(schema::document(&self.fields, key, doc))?;
         Ok(())

@@ -8,14 +8,16 @@
 //! * [`query`]: the search box's query language.
 //! * [`Searcher`]: the facade the binary calls: both indexes, fusion and the
 //!   relevance cutoff from `papers-rank`, ranked store keys, and snippets for the
-//!   hits a surface shows; [`Searcher::apply`] for incremental updates and
-//!   [`reindex`] for rebuilds.
+//!   hits a surface shows; [`Searcher::apply`] for incremental updates,
+//!   [`BulkLoad`] for many papers at once on every core, and [`Reindex`] for
+//!   rebuilds.
 //! * [`eval`]: BEIR evaluation (nDCG@10, Recall@100, MRR@10, cutoff figures).
 //!
 //! Architecture invariant: the store is the source of truth. Everything here can be
 //! deleted and rebuilt by `papers reindex`; after a crash, the binary replays the
 //! store's change log from the watermark each index reports.
 
+mod bulk;
 pub mod dense;
 mod doc;
 mod error;
@@ -24,13 +26,15 @@ pub mod lexical;
 mod maintain;
 pub mod query;
 mod searcher;
+mod similar;
 mod snippet;
 
+pub use bulk::BulkLoad;
 pub use dense::DenseOptions;
 pub use doc::IndexDoc;
 pub use error::{IndexError, Result};
 pub use lexical::Described;
-pub use maintain::{Update, reindex};
+pub use maintain::{Reindex, Update, reindex};
 pub use papers_core::SearchMode;
 pub use query::{Filters, ParsedQuery};
 pub use searcher::{Hit, Ranking, SearchConfig, SearchResults, Searcher};

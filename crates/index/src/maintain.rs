@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::IndexDoc;
+use crate::bulk::BulkLoad;
 use crate::dense::{DenseIndex, DenseOptions};
 use crate::doc::index_key;
 use crate::error::{IndexError, Result};
@@ -136,14 +137,69 @@ impl Searcher {
             self.dense.remove(key);
         }
         writer.commit(watermark)?;
-        self.dense.commit(watermark)?;
+        self.commit_dense(watermark)?;
         self.lexical.reload()
     }
 }
 
 /// Rebuilds `dir`'s indexes from scratch (`papers reindex`): builds beside the
-/// live ones, then swaps them in, so a crash midway leaves the old indexes intact.
-/// Returns the number of papers indexed. Run it with no other writer open.
+/// live ones with a bulk load, then swaps them in, so a crash midway leaves the old
+/// indexes intact. Run it with no other writer open.
+pub struct Reindex {
+    dir: PathBuf,
+    staging: PathBuf,
+    searcher: Searcher,
+    load: BulkLoad,
+}
+
+impl Reindex {
+    /// Starts a rebuild of about `expected` papers.
+    pub fn begin(dir: &Path, model: &str, dim: usize, expected: usize) -> Result<Reindex> {
+        let staging = dir.join("reindex.tmp");
+        if staging.exists() {
+            std::fs::remove_dir_all(&staging).map_err(IndexError::io(&staging))?;
+        }
+        let mut searcher = Searcher::open(&staging, model, dim)?;
+        let writer = searcher.lexical.bulk_writer()?;
+        // Intermediate commits carry watermark 0: a crash leaves a staging directory
+        // that is never swapped in.
+        let load = searcher.begin_bulk(writer, expected)?;
+        Ok(Reindex {
+            dir: dir.to_owned(),
+            staging,
+            searcher,
+            load,
+        })
+    }
+
+    pub fn add(&mut self, updates: &[Update]) -> Result<()> {
+        self.load.add(&mut self.searcher, updates)
+    }
+
+    /// Commits the new indexes at `watermark` and swaps them in. Returns the number
+    /// of papers indexed.
+    pub fn finish(self, watermark: u64) -> Result<usize> {
+        let Reindex {
+            dir,
+            staging,
+            mut searcher,
+            load,
+        } = self;
+        let count = load.finish(&mut searcher, watermark)?;
+        drop(searcher);
+        swap_in(&dir, &staging, LEXICAL_DIR)?;
+        // A crash between these leaves a graph snapshot naming another log id: it is
+        // then rebuilt from the new log, never used.
+        swap_in(&dir, &staging, VECTORS_FILE)?;
+        for name in GRAPH_FILES {
+            swap_in(&dir, &staging, name)?;
+        }
+        std::fs::remove_dir_all(&staging).map_err(IndexError::io(&staging))?;
+        Ok(count)
+    }
+}
+
+/// [`Reindex`] over an iterator of updates, committed at `watermark`.
 pub fn reindex(
     dir: &Path,
     model: &str,
@@ -151,38 +207,12 @@ pub fn reindex(
     updates: impl Iterator<Item = Update>,
     watermark: u64,
 ) -> Result<usize> {
-    let staging = dir.join("reindex.tmp");
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging).map_err(IndexError::io(&staging))?;
+    let updates: Vec<Update> = updates.collect();
+    let mut rebuild = Reindex::begin(dir, model, dim, updates.len())?;
+    for chunk in updates.chunks(crate::bulk::DENSE_COMMIT) {
+        rebuild.add(chunk)?;
     }
-    let mut count = 0;
-    {
-        let mut searcher = Searcher::open(&staging, model, dim)?;
-        let mut writer = searcher.writer()?;
-        let mut batch = Vec::with_capacity(5_000);
-        for update in updates {
-            batch.push(update);
-            count += 1;
-            if batch.len() == batch.capacity() {
-                // Intermediate commits carry watermark 0: a crash here leaves a
-                // staging directory that is never swapped in.
-                searcher.apply(&mut writer, &batch, &[], 0)?;
-                batch.clear();
-            }
-        }
-        searcher.apply(&mut writer, &batch, &[], watermark)?;
-        searcher.checkpoint()?;
-        writer.finish()?;
-    }
-    swap_in(dir, &staging, LEXICAL_DIR)?;
-    // A crash between these leaves a graph snapshot naming another log id: it is
-    // then rebuilt from the new log, never used.
-    swap_in(dir, &staging, VECTORS_FILE)?;
-    for name in GRAPH_FILES {
-        swap_in(dir, &staging, name)?;
-    }
-    std::fs::remove_dir_all(&staging).map_err(IndexError::io(&staging))?;
-    Ok(count)
+    rebuild.finish(watermark)
 }
 
 fn swap_in(dir: &Path, staging: &Path, name: &str) -> Result<()> {

@@ -13,6 +13,7 @@ use crate::doc::{index_key, store_key};
 use crate::error::Result;
 use crate::lexical::{Described, LexicalIndex};
 use crate::query::{Filters, ParsedQuery};
+use crate::similar::{self, SimilarCache};
 use crate::snippet::Snippet;
 
 /// Tunables of the search pipeline; the defaults are the measured choices.
@@ -61,11 +62,12 @@ pub struct Ranking {
     pub fell_back: bool,
 }
 
-/// Both indexes and the pipeline's settings.
+/// Both indexes, the pipeline's settings, and the similar-paper lists kept.
 pub struct Searcher {
     pub(crate) lexical: LexicalIndex,
     pub(crate) dense: DenseIndex,
     pub(crate) config: SearchConfig,
+    similar_lists: SimilarCache,
 }
 
 impl Searcher {
@@ -74,7 +76,21 @@ impl Searcher {
             lexical,
             dense,
             config,
+            similar_lists: SimilarCache::default(),
         }
+    }
+
+    /// Commits the dense index at `watermark` and drops the similar-paper lists its
+    /// changes can affect.
+    pub(crate) fn commit_dense(&mut self, watermark: u64) -> Result<()> {
+        // Whether or not the commit went through, what changed is in memory already,
+        // and searches see it.
+        let committed = self.dense.commit(watermark);
+        let changes = self.dense.take_changes();
+        let dense = &self.dense;
+        self.similar_lists
+            .invalidate(changes, |key| dense.vector(key), dense.dots_kernel());
+        committed
     }
 
     pub fn lexical(&self) -> &LexicalIndex {
@@ -170,8 +186,34 @@ impl Searcher {
     }
 
     /// The `k` papers nearest to `key`, excluding itself, within `filters`.
-    /// `None` when the paper has no vector.
+    /// `None` when the paper has no vector. Without filters, the list is kept until
+    /// a change to the vectors can affect it (see `similar.rs`).
     pub fn similar(&self, key: i64, k: usize, filters: &Filters) -> Result<Option<Vec<Hit>>> {
+        if filters.is_empty() {
+            return self.similar_unconditioned(key, k);
+        }
+        self.similar_searched(key, k, filters)
+    }
+
+    /// [`Searcher::similar`] that reads a kept list but never keeps what it computes:
+    /// for the deep candidate lists a caller narrows further itself (by topic,
+    /// authors or code), which would crowd out the kept lists of paper pages.
+    pub fn similar_unkept(
+        &self,
+        key: i64,
+        k: usize,
+        filters: &Filters,
+    ) -> Result<Option<Vec<Hit>>> {
+        if filters.is_empty()
+            && let Some(kept) = self.similar_cached(key, k)?
+        {
+            return Ok(Some(kept));
+        }
+        self.similar_searched(key, k, filters)
+    }
+
+    /// The `k` papers nearest to `key` within `filters`, from the index every time.
+    fn similar_searched(&self, key: i64, k: usize, filters: &Filters) -> Result<Option<Vec<Hit>>> {
         let allowed = self
             .lexical
             .allowed_keys(filters)?
@@ -202,6 +244,31 @@ impl Searcher {
             return Ok(None);
         };
         hits(&fusion::single(&scored, false)).map(Some)
+    }
+
+    /// [`Searcher::similar`] without filters, from the kept list when there is one.
+    fn similar_unconditioned(&self, key: i64, k: usize) -> Result<Option<Vec<Hit>>> {
+        if let Some(kept) = self.similar_cached(key, k)? {
+            return Ok(Some(kept));
+        }
+        let index_key = index_key(key)?;
+        let Some(vector) = self.dense.vector(index_key) else {
+            return Ok(None);
+        };
+        let depth = k.max(similar::DEPTH);
+        let scored = self.dense.similar_to(index_key, &vector, depth, None)?;
+        let shown = hits(&fusion::single(&scored[..k.min(scored.len())], false))?;
+        self.similar_lists.put(index_key, depth, vector, scored);
+        Ok(Some(shown))
+    }
+
+    /// The kept unconditioned list of `key`'s `k` similar papers, if one is kept: a
+    /// lookup in memory, never a search.
+    pub fn similar_cached(&self, key: i64, k: usize) -> Result<Option<Vec<Hit>>> {
+        match self.similar_lists.get(index_key(key)?, k) {
+            Some(scored) => hits(&fusion::single(&scored, false)).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// The snippet of each hit's abstract with `query`'s words marked, in the order of

@@ -139,6 +139,12 @@ settings! {
             env: "PAPERS_SUBMIT_PER_HOUR",
             default: Text("20"),
         }
+        /// Comments (with edits of comments and reports) one member may write per hour.
+        comments_per_hour: usize {
+            flag: "comments-per-hour", on: SERVE,
+            env: "PAPERS_COMMENTS_PER_HOUR",
+            default: Text("30"),
+        }
     }
 
     /// Mail: SMTP, the sender, and the key that signs mailed links.

@@ -6,6 +6,7 @@
 //! `papers reindex` (or the next catch-up from watermark 0) rebuilds it.
 
 use std::io::IsTerminal;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -13,8 +14,8 @@ use anyhow::Context;
 use papers_digest::{SavedSearch, TermSearch};
 use papers_embed::{EmbedOptions, Embedder, Hub, Kernel};
 use papers_index::{
-    Described, Hit, IndexDoc, IndexError, ParsedQuery, SearchMode, SearchResults, Searcher,
-    Snippet, Update,
+    Described, Hit, IndexDoc, IndexError, ParsedQuery, Reindex, SearchMode, SearchResults,
+    Searcher, Snippet, Update,
 };
 use papers_store::{Store, StoredPaper};
 
@@ -148,13 +149,28 @@ pub fn index_doc(stored: &StoredPaper) -> IndexDoc {
     }
 }
 
-/// A paper as the indexes take it: its fields and its vector for `model`, if embedded.
-fn index_update(store: &Store, model: &str, paper: &StoredPaper) -> anyhow::Result<Update> {
-    Ok(Update {
-        doc: index_doc(paper),
-        vector: store.embedding(model, paper.key)?,
-    })
+/// The papers of `keys` as the indexes take them: fields and, when embedded, the
+/// vector for `model`. Two statements per few hundred keys.
+fn index_updates(store: &Store, model: &str, keys: &[i64]) -> anyhow::Result<Vec<Update>> {
+    let papers = store.papers_by_keys(keys)?;
+    let mut vectors = store.embeddings_of(model, keys)?;
+    Ok(papers
+        .iter()
+        .map(|paper| Update {
+            doc: index_doc(paper),
+            vector: vectors.remove(&paper.key),
+        })
+        .collect())
 }
+
+/// Changed papers from which on a catch-up is a bulk load (every core, few commits,
+/// see [`papers_index::BulkLoad`]) rather than batches of [`Searcher::apply`].
+const BULK_FROM: usize = 20_000;
+/// Papers read from the store per step of a bulk load. The searcher is locked for
+/// writing during each step's index work, so searches wait at most that long.
+const BULK_STEP: usize = 8_192;
+/// Papers per [`Searcher::apply`] when catching up incrementally.
+const APPLY_STEP: usize = 5_000;
 
 /// Why a search could not be answered. Typed, because it crosses into the web crate
 /// (as [`papers_web::SearchError`]) and into the CLI's messages. (Written out rather
@@ -246,43 +262,128 @@ impl SearchService {
     }
 
     /// Applies every store change past the index's watermark. Returns how many papers
-    /// were (re)indexed.
+    /// were (re)indexed. An index that covers nothing yet is built in one streamed
+    /// pass over the store; many changes are loaded in bulk; a few are applied.
     pub fn catch_up(&self, store: &Store) -> anyhow::Result<usize> {
         let watermark = self.read()?.watermark()?;
-        let (keys, last) = store.changed_since(watermark as i64)?;
-        if keys.is_empty() {
+        let last = store.last_change()?.max(0) as u64;
+        if last <= watermark {
             return Ok(0);
+        }
+        if watermark == 0 {
+            return self.load_all(store, last);
+        }
+        let (keys, last) = store.changed_since(watermark as i64)?;
+        if keys.len() >= BULK_FROM {
+            return self.load_keys(store, &keys, last as u64);
         }
         self.update_keys(store, &keys, last as u64)?;
         Ok(keys.len())
     }
 
     /// Re-indexes the given papers (for example after they were embedded) and commits at
-    /// `watermark`.
+    /// `watermark`. Batches before the last commit at the watermark the index had, so a
+    /// crash midway replays them.
     pub fn update_keys(&self, store: &Store, keys: &[i64], watermark: u64) -> anyhow::Result<()> {
-        for chunk in keys.chunks(5_000) {
-            let papers = store.papers_by_keys(chunk)?;
-            let updates = papers
-                .iter()
-                .map(|paper| index_update(store, &self.model_id, paper))
-                .collect::<anyhow::Result<Vec<_>>>()?;
+        let chunks: Vec<&[i64]> = keys.chunks(APPLY_STEP).collect();
+        for (i, chunk) in chunks.iter().enumerate() {
+            let updates = index_updates(store, &self.model_id, chunk)?;
             let mut writer_slot = self
                 .writer
                 .lock()
                 .map_err(|_| anyhow::anyhow!("index writer poisoned"))?;
-            let mut searcher = self
-                .searcher
-                .write()
-                .map_err(|_| anyhow::anyhow!("index poisoned"))?;
+            let mut searcher = self.write()?;
             if writer_slot.is_none() {
                 *writer_slot = Some(searcher.writer()?);
             }
             if let Some(writer) = writer_slot.as_mut() {
                 let current = searcher.watermark()?;
-                searcher.apply(writer, &updates, &[], watermark.max(current))?;
+                let commit_at = if i + 1 == chunks.len() {
+                    watermark.max(current)
+                } else {
+                    current
+                };
+                searcher.apply(writer, &updates, &[], commit_at)?;
             }
         }
         Ok(())
+    }
+
+    /// Builds the indexes from every paper in the store, streamed in key order with
+    /// its vector, and commits at `last` (the store's last change before the scan,
+    /// so anything written meanwhile is caught up next time).
+    fn load_all(&self, store: &Store, last: u64) -> anyhow::Result<usize> {
+        let expected = store.paper_count()? as usize;
+        self.load(expected, last, |step| {
+            let mut batch = Vec::with_capacity(BULK_STEP);
+            let mut failure = None;
+            store.for_each_paper_with_embedding(&self.model_id, |paper, vector| {
+                batch.push(Update {
+                    doc: index_doc(&paper),
+                    vector,
+                });
+                if batch.len() < BULK_STEP {
+                    return ControlFlow::Continue(());
+                }
+                match step(std::mem::take(&mut batch)) {
+                    Ok(()) => ControlFlow::Continue(()),
+                    Err(error) => {
+                        failure = Some(error);
+                        ControlFlow::Break(())
+                    }
+                }
+            })?;
+            match failure {
+                Some(error) => Err(error),
+                None => step(batch),
+            }
+        })
+    }
+
+    /// Loads the changed papers `keys` in bulk and commits at `last`.
+    fn load_keys(&self, store: &Store, keys: &[i64], last: u64) -> anyhow::Result<usize> {
+        self.load(keys.len(), last, |step| {
+            for chunk in keys.chunks(BULK_STEP) {
+                step(index_updates(store, &self.model_id, chunk)?)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// A bulk load of about `expected` papers that `feed` hands over step by step,
+    /// committed at `watermark`. The incremental writer is dropped first (a directory
+    /// has one writer); the next incremental update makes a new one.
+    fn load(
+        &self,
+        expected: usize,
+        watermark: u64,
+        feed: impl FnOnce(&mut dyn FnMut(Vec<Update>) -> anyhow::Result<()>) -> anyhow::Result<()>,
+    ) -> anyhow::Result<usize> {
+        let mut writer_slot = self
+            .writer
+            .lock()
+            .map_err(|_| anyhow::anyhow!("index writer poisoned"))?;
+        if let Some(writer) = writer_slot.take() {
+            writer.finish()?;
+        }
+        let started = std::time::Instant::now();
+        let writer = self.read()?.lexical().bulk_writer()?;
+        let mut load = self.write()?.begin_bulk(writer, expected)?;
+        let fed = feed(&mut |updates| {
+            load.add(&mut *self.write()?, &updates)?;
+            Ok(())
+        });
+        if let Err(error) = fed {
+            load.abandon(&mut *self.write()?)?;
+            return Err(error);
+        }
+        let loaded = load.finish(&mut *self.write()?, watermark)?;
+        tracing::info!(
+            papers = loaded,
+            duration_ms = started.elapsed().as_millis() as u64,
+            "indexes loaded in bulk"
+        );
+        Ok(loaded)
     }
 
     /// Releases the index writer (and its lock) so another process can write, after
@@ -360,7 +461,10 @@ impl SearchService {
     }
 
     /// Similar papers under conditions: published from `after` on, within
-    /// `category`, moved away from `minus` (see `Searcher::similar_unlike`).
+    /// `category`, moved away from `minus` (see `Searcher::similar_unlike`). What
+    /// this computes is never kept: only the plain list is (`similar_cached`); a
+    /// request narrowed by the site alone (topic, authors, code) reads a kept list
+    /// when one is deep enough.
     pub fn similar_with(
         &self,
         request: &papers_web::SimilarRequest,
@@ -373,13 +477,26 @@ impl SearchService {
         let searcher = self.read()?;
         Ok(match request.minus {
             Some(minus) => searcher.similar_unlike(request.key, minus, request.k, &filters)?,
-            None => searcher.similar(request.key, request.k, &filters)?,
+            None => searcher.similar_unkept(request.key, request.k, &filters)?,
         })
+    }
+
+    /// The kept list of the papers nearest to `key`, if there is one and the index is
+    /// not being written just now: never waits (the web worker asks this).
+    pub fn similar_cached(&self, key: i64, limit: usize) -> Option<Vec<Hit>> {
+        let searcher = self.searcher.try_read().ok()?;
+        searcher.similar_cached(key, limit).ok().flatten()
     }
 
     fn read(&self) -> Result<std::sync::RwLockReadGuard<'_, Searcher>, SearchServiceError> {
         self.searcher
             .read()
+            .map_err(|_| SearchServiceError::Poisoned)
+    }
+
+    fn write(&self) -> Result<std::sync::RwLockWriteGuard<'_, Searcher>, SearchServiceError> {
+        self.searcher
+            .write()
             .map_err(|_| SearchServiceError::Poisoned)
     }
 }
@@ -415,27 +532,44 @@ pub fn embed_missing(
     Ok(done)
 }
 
-/// Rebuilds the indexes from the store: every paper, with its vector when it has one.
+/// Rebuilds the indexes from the store: every paper, with its vector when it has one,
+/// streamed in key order into a bulk load beside the live indexes, then swapped in.
 pub fn rebuild(
     data_dir: &Path,
     store: &Store,
     model_id: &str,
     dim: usize,
 ) -> anyhow::Result<usize> {
-    let mut papers = Vec::new();
-    store.for_each_paper(|paper| papers.push(paper))?;
-    let updates = papers
-        .iter()
-        .map(|paper| index_update(store, model_id, paper))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let watermark = store.last_change()? as u64;
-    Ok(papers_index::reindex(
-        &index_dir(data_dir),
-        model_id,
-        dim,
-        updates.into_iter(),
-        watermark,
-    )?)
+    // Read before the scan: a change made during it is replayed by the next catch-up.
+    let watermark = store.last_change()?.max(0) as u64;
+    let expected = store.paper_count()? as usize;
+    let mut rebuild = Reindex::begin(&index_dir(data_dir), model_id, dim, expected)?;
+    let mut batch = Vec::with_capacity(BULK_STEP);
+    let mut failure = None;
+    store.for_each_paper_with_embedding(model_id, |paper, vector| {
+        batch.push(Update {
+            doc: index_doc(&paper),
+            vector,
+        });
+        if batch.len() < BULK_STEP {
+            return ControlFlow::Continue(());
+        }
+        match rebuild.add(&batch) {
+            Ok(()) => {
+                batch.clear();
+                ControlFlow::Continue(())
+            }
+            Err(error) => {
+                failure = Some(error);
+                ControlFlow::Break(())
+            }
+        }
+    })?;
+    if let Some(error) = failure {
+        return Err(error.into());
+    }
+    rebuild.add(&batch)?;
+    Ok(rebuild.finish(watermark)?)
 }
 
 /// The web crate's view of search, and of the digests' saved searches for its preview.
@@ -490,6 +624,11 @@ impl papers_web::SearchBackend for WebSearch {
             .iter()
             .map(|hit| web_hit(hit, None))
             .collect())
+    }
+
+    fn similar_cached(&self, key: i64, k: usize) -> Option<Vec<papers_web::SearchHit>> {
+        let hits = self.0.similar_cached(key, k)?;
+        Some(hits.iter().map(|hit| web_hit(hit, None)).collect())
     }
 
     /// The digest preview answers saved searches as the sender does.

@@ -1,7 +1,9 @@
 //! Deleting an account. Personal data goes; what others see keeps its shape: votes
 //! stay in the papers' counts (`member_upvotes`) but the rows saying who voted go,
-//! papers the member submitted through the site show as from a deleted member, and
-//! subscriptions made through the account are unsubscribed and unlinked.
+//! papers the member submitted through the site show as from a deleted member,
+//! subscriptions made through the account are unsubscribed and unlinked, comments stay
+//! in their threads as from a deleted member, and collections, reading state and
+//! follows go.
 //!
 //! The work is a list of steps run in order in one transaction, so an account is
 //! erased whole or not at all. A feature that keeps data about members adds its step
@@ -54,9 +56,52 @@ const STEPS: &[EraseStep] = &[
             )
         },
     },
-    // Comments (a later feature) add their step here: detach them from the account
-    // (`UPDATE comments SET user_id = NULL WHERE user_id = ?1`) so they stay in their
-    // threads, shown as from a deleted member.
+    EraseStep {
+        what: "comments, kept in their threads and shown as from a deleted member",
+        run: |db, member| {
+            db.execute(
+                "UPDATE comments SET user_id = NULL WHERE user_id = ?1",
+                args![member.id],
+            )
+        },
+    },
+    EraseStep {
+        what: "reports of comments the member made",
+        run: |db, member| {
+            db.execute(
+                "DELETE FROM comment_reports WHERE user_id = ?1",
+                args![member.id],
+            )
+        },
+    },
+    EraseStep {
+        what: "collections (Read later among them) and the papers and notes in them",
+        run: |db, member| {
+            let entries = db.execute(
+                "DELETE FROM collection_papers WHERE collection_id IN \
+                 (SELECT id FROM collections WHERE user_id = ?1)",
+                args![member.id],
+            )?;
+            let lists = db.execute(
+                "DELETE FROM collections WHERE user_id = ?1",
+                args![member.id],
+            )?;
+            Ok(entries + lists)
+        },
+    },
+    EraseStep {
+        what: "reading state",
+        run: |db, member| {
+            db.execute(
+                "DELETE FROM paper_reads WHERE user_id = ?1",
+                args![member.id],
+            )
+        },
+    },
+    EraseStep {
+        what: "follows",
+        run: |db, member| db.execute("DELETE FROM follows WHERE user_id = ?1", args![member.id]),
+    },
     EraseStep {
         what: "personal access tokens (the API refuses them from now on)",
         run: |db, member| {

@@ -8,6 +8,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
@@ -115,6 +116,19 @@ impl Db {
         args: &[Value],
         mut visit: impl FnMut(Row) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
+        self.for_each_until(sql, args, |row| {
+            visit(row)?;
+            Ok(ControlFlow::Continue(()))
+        })
+    }
+
+    /// [`Db::for_each`] that `visit` can stop early with `Break`.
+    pub(crate) fn for_each_until(
+        &self,
+        sql: &str,
+        args: &[Value],
+        mut visit: impl FnMut(Row) -> Result<ControlFlow<()>, StoreError>,
+    ) -> Result<(), StoreError> {
         match self {
             Db::Sqlite(conn) => {
                 let mut statement = conn.prepare_cached(sql)?;
@@ -125,7 +139,9 @@ impl Db {
                     for index in 0..width {
                         values.push(Value::from(row.get_ref(index)?));
                     }
-                    visit(Row { values })?;
+                    if visit(Row { values })?.is_break() {
+                        break;
+                    }
                 }
                 Ok(())
             }
@@ -139,7 +155,9 @@ impl Db {
                     for index in 0..width {
                         values.push(row.try_get::<_, Value>(index)?);
                     }
-                    visit(Row { values })?;
+                    if visit(Row { values })?.is_break() {
+                        break;
+                    }
                 }
                 Ok(())
             }

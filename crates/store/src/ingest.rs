@@ -1,11 +1,25 @@
 //! Writing records: each batch is one transaction that lands whole or not at all.
+//!
+//! Records are merged in bulk: [`IngestBatch::upsert_all`] reads every paper a chunk
+//! of records names in one statement per few hundred ids, merges the records onto
+//! them in memory in the order given (so a chunk that names a paper twice gives what
+//! two upserts one after the other would), and writes the papers that changed with
+//! multi-row statements (see `rows.rs`). A chunk of a thousand records costs a few
+//! dozen statements instead of several thousand, which is what PostgreSQL needs: each
+//! statement there is a round trip to the server.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use papers_core::{Paper, PaperRecord};
+use papers_core::{Paper, PaperRecord, Source};
 
-use crate::codec::{authors, categories, count_param, day, string_list, timestamp};
-use crate::db::{Db, ToValue, Value, WriteOrder, args};
-use crate::read::find_by_id;
+use crate::codec::{
+    authors, categories, count_param, day, parse_categories, parse_timestamp, string_list,
+    timestamp,
+};
+use crate::db::{Db, ToValue, Value, WriteOrder};
+use crate::read::{PAPER_COLUMNS, load_versions_of, paper_from_row};
+use crate::rows;
 use crate::{Store, StoreError};
 
 /// What an upsert did to the store.
@@ -36,45 +50,91 @@ impl Store {
     }
 }
 
+/// One paper a chunk of records touches, as merged so far.
+struct Merged {
+    /// The store key, for a paper the store already had.
+    key: Option<i64>,
+    paper: Paper,
+    /// Title and abstract as stored before this chunk: their vectors embed this text.
+    stored_text: Option<(String, String)>,
+    changed: bool,
+}
+
 impl IngestBatch<'_> {
     /// Merges one record into the store. Re-sending a record already merged writes
     /// nothing.
     pub fn upsert(&mut self, record: PaperRecord) -> Result<UpsertOutcome, StoreError> {
-        let source = record.source;
-        let (key, outcome) = match find_by_id(self.db, record.id.as_str())? {
-            None => {
-                let paper = Paper::from_record(record);
-                (self.insert(&paper)?, UpsertOutcome::Inserted)
-            }
-            Some(mut stored) => {
-                let text_before = (
-                    stored.paper.metadata.title.clone(),
-                    stored.paper.metadata.abstract_text.clone(),
-                );
-                if stored.paper.merge(record) {
-                    let metadata = &stored.paper.metadata;
-                    if (&metadata.title, &metadata.abstract_text)
-                        != (&text_before.0, &text_before.1)
-                    {
-                        // The vectors embed the old text; drop them so `papers index` redoes them.
-                        self.db.execute(
-                            "DELETE FROM embeddings WHERE paper_key = ?1",
-                            args![stored.key],
-                        )?;
-                    }
-                    self.update(stored.key, &stored.paper)?;
-                    (stored.key, UpsertOutcome::Updated)
-                } else {
-                    (stored.key, UpsertOutcome::Unchanged)
+        let outcomes = self.upsert_all(vec![record])?;
+        Ok(outcomes
+            .first()
+            .copied()
+            .unwrap_or(UpsertOutcome::Unchanged))
+    }
+
+    /// Merges records into the store in order, as [`IngestBatch::upsert`] on each
+    /// would, with a few statements for the whole slice: the outcome of each record,
+    /// in order. Callers pass chunks of about a thousand records.
+    pub fn upsert_all(
+        &mut self,
+        records: Vec<PaperRecord>,
+    ) -> Result<Vec<UpsertOutcome>, StoreError> {
+        let mut order: Vec<String> = Vec::new();
+        let mut merged: HashMap<String, Merged> = HashMap::new();
+        let mut stored = self.stored_papers(&records)?;
+        let mut outcomes = Vec::with_capacity(records.len());
+        let mut sources: Vec<(String, Source)> = Vec::with_capacity(records.len());
+        for record in records {
+            let id = record.id.as_str().to_owned();
+            sources.push((id.clone(), record.source));
+            let entry = match merged.get_mut(&id) {
+                Some(entry) => entry,
+                None => {
+                    order.push(id.clone());
+                    let Some(found) = stored.remove(&id) else {
+                        let mut paper = Paper::from_record(record);
+                        stored_form(&mut paper)?;
+                        merged.insert(
+                            id,
+                            Merged {
+                                key: None,
+                                paper,
+                                stored_text: None,
+                                changed: true,
+                            },
+                        );
+                        outcomes.push(UpsertOutcome::Inserted);
+                        continue;
+                    };
+                    let metadata = &found.paper.metadata;
+                    let stored_text = (metadata.title.clone(), metadata.abstract_text.clone());
+                    merged.entry(id).or_insert(Merged {
+                        key: Some(found.key),
+                        paper: found.paper,
+                        stored_text: Some(stored_text),
+                        changed: false,
+                    })
                 }
+            };
+            if entry.paper.merge(record) {
+                // The next record for this paper merges onto what the store would
+                // give back, as it would after a separate upsert.
+                stored_form(&mut entry.paper)?;
+                entry.changed = true;
+                outcomes.push(UpsertOutcome::Updated);
+            } else {
+                outcomes.push(UpsertOutcome::Unchanged);
             }
-        };
-        self.db.execute(
-            "INSERT INTO paper_sources (paper_key, source, first_seen) VALUES (?1, ?2, ?3) \
-             ON CONFLICT DO NOTHING",
-            args![key, source.as_str(), self.now],
-        )?;
-        Ok(outcome)
+        }
+        let written: Vec<Merged> = order
+            .iter()
+            .filter_map(|id| merged.remove(id))
+            .filter(|entry| entry.changed)
+            .collect();
+        let mut keys = self.write_papers(&written)?;
+        // Unchanged papers still record who mentioned them.
+        keys.extend(stored_keys(&order, &merged));
+        self.write_sources(&sources, &keys)?;
+        Ok(outcomes)
     }
 
     /// The transaction's connection, for other store modules that write in it.
@@ -92,101 +152,198 @@ impl IngestBatch<'_> {
         self.db.commit()
     }
 
-    fn insert(&mut self, paper: &Paper) -> Result<i64, StoreError> {
-        let key: i64 = self
-            .db
-            .query_one(
-                "INSERT INTO papers (id, title, abstract, authors, categories, primary_category, doi, \
-                 journal_ref, comments, report_no, license, submitter, published, updated, latest_version, \
-                 metadata_source, feed_day, submitted_by, organization, source_upvotes, num_comments, \
-                 github_repo, project_page, github_url, project_url, ai_summary, ai_keywords, \
-                 github_stars, organization_fullname, organization_avatar, thumbnail, media_urls) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
-                 ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32) RETURNING key",
-                &paper_params(paper),
-            )?
-            .get(0)?;
-        self.write_children(key, paper)?;
-        Ok(key)
-    }
-
-    fn update(&mut self, key: i64, paper: &Paper) -> Result<(), StoreError> {
-        let mut values = paper_params(paper);
-        values.push(Value::Int(key));
-        self.db.execute(
-                "UPDATE papers SET id = ?1, title = ?2, abstract = ?3, authors = ?4, categories = ?5, \
-                 primary_category = ?6, doi = ?7, journal_ref = ?8, comments = ?9, report_no = ?10, \
-                 license = ?11, submitter = ?12, published = ?13, updated = ?14, latest_version = ?15, \
-                 metadata_source = ?16, feed_day = ?17, submitted_by = ?18, organization = ?19, \
-                 source_upvotes = ?20, num_comments = ?21, github_repo = ?22, project_page = ?23, \
-                 github_url = ?24, project_url = ?25, ai_summary = ?26, ai_keywords = ?27, \
-                 github_stars = ?28, organization_fullname = ?29, organization_avatar = ?30, \
-                 thumbnail = ?31, media_urls = ?32 WHERE key = ?33",
-                &values,
-            )?;
-        self.db
-            .execute("DELETE FROM versions WHERE paper_key = ?1", args![key])?;
-        self.db.execute(
-            "DELETE FROM paper_categories WHERE paper_key = ?1",
-            args![key],
+    /// The stored papers (with versions) that `records` name, by id.
+    fn stored_papers(
+        &self,
+        records: &[PaperRecord],
+    ) -> Result<HashMap<String, crate::StoredPaper>, StoreError> {
+        let mut ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let values: Vec<Value> = ids.iter().map(ToValue::to_value).collect();
+        let mut found = HashMap::new();
+        rows::select_in(
+            self.db,
+            &format!("SELECT {PAPER_COLUMNS} FROM papers WHERE id"),
+            &[],
+            &values,
+            "",
+            |row| {
+                let paper = paper_from_row(&row)?;
+                found.insert(paper.paper.id.as_str().to_owned(), paper);
+                Ok(())
+            },
         )?;
-        self.write_children(key, paper)
+        let keys: Vec<i64> = found.values().map(|paper| paper.key).collect();
+        let mut versions = load_versions_of(self.db, &keys)?;
+        for paper in found.values_mut() {
+            paper.paper.metadata.versions = versions.remove(&paper.key).unwrap_or_default();
+        }
+        Ok(found)
     }
 
-    /// Versions, categories and the change-log entry: one statement each, whatever
-    /// the counts, because on PostgreSQL every statement is a round trip.
-    fn write_children(&mut self, key: i64, paper: &Paper) -> Result<(), StoreError> {
-        let versions = &paper.metadata.versions;
-        if !versions.is_empty() {
-            let mut values = Vec::with_capacity(versions.len() * 4);
-            for version in versions {
-                values.extend([
+    /// Writes the changed papers: new ones inserted (keys assigned in order), known
+    /// ones replaced by key, then their versions, categories and change-log entries.
+    /// Returns the key of every paper written, by id.
+    fn write_papers(&mut self, written: &[Merged]) -> Result<HashMap<String, i64>, StoreError> {
+        let mut keys = HashMap::with_capacity(written.len());
+        let (known, new): (Vec<&Merged>, Vec<&Merged>) =
+            written.iter().partition(|entry| entry.key.is_some());
+        let values: Vec<Value> = new
+            .iter()
+            .flat_map(|entry| paper_params(&entry.paper))
+            .collect();
+        rows::insert_returning(
+            self.db,
+            &format!("papers ({WRITTEN_COLUMNS})"),
+            PARAMS,
+            &values,
+            "RETURNING key, id",
+            |row| {
+                keys.insert(row.get::<String>(1)?, row.get::<i64>(0)?);
+                Ok(())
+            },
+        )?;
+        let mut values = Vec::with_capacity(known.len() * (PARAMS + 1));
+        let mut replaced = Vec::with_capacity(known.len());
+        let mut new_text = Vec::new();
+        for entry in &known {
+            let key = entry.key.unwrap_or_default();
+            keys.insert(entry.paper.id.as_str().to_owned(), key);
+            values.push(Value::Int(key));
+            values.extend(paper_params(&entry.paper));
+            replaced.push(Value::Int(key));
+            let metadata = &entry.paper.metadata;
+            if entry.stored_text.as_ref()
+                != Some(&(metadata.title.clone(), metadata.abstract_text.clone()))
+            {
+                new_text.push(Value::Int(key));
+            }
+        }
+        // Every row names a key the table has, so each insert becomes the update:
+        // one statement per few hundred papers instead of an UPDATE each. (The key is
+        // given, so PostgreSQL draws no identity value for it.)
+        rows::insert(
+            self.db,
+            &format!("papers (key, {WRITTEN_COLUMNS})"),
+            PARAMS + 1,
+            &values,
+            &format!("ON CONFLICT (key) DO UPDATE SET {}", update_assignments()),
+        )?;
+        // The vectors embed the old text; dropped, so `papers index` redoes them.
+        rows::delete_in(self.db, "embeddings", "paper_key", &new_text)?;
+        rows::delete_in(self.db, "versions", "paper_key", &replaced)?;
+        rows::delete_in(self.db, "paper_categories", "paper_key", &replaced)?;
+        self.write_children(written, &keys)?;
+        Ok(keys)
+    }
+
+    /// Versions, categories and the change-log entry of every written paper.
+    fn write_children(
+        &mut self,
+        written: &[Merged],
+        keys: &HashMap<String, i64>,
+    ) -> Result<(), StoreError> {
+        let (mut versions, mut categories, mut changes) = (Vec::new(), Vec::new(), Vec::new());
+        for entry in written {
+            let Some(&key) = keys.get(entry.paper.id.as_str()) else {
+                return Err(StoreError::NoRow {
+                    sql: format!("INSERT INTO papers … RETURNING key ({})", entry.paper.id),
+                });
+            };
+            let metadata = &entry.paper.metadata;
+            for version in &metadata.versions {
+                versions.extend([
                     key.to_value(),
                     version.number.to_value(),
                     timestamp(version.created).to_value(),
                     version.size.to_value(),
                 ]);
             }
-            self.db.execute(
-                &multi_row_insert(
-                    "versions (paper_key, number, created, size)",
-                    4,
-                    versions.len(),
-                ),
-                &values,
-            )?;
-        }
-        let categories = &paper.metadata.categories;
-        if !categories.is_empty() {
-            let mut values = Vec::with_capacity(categories.len() * 3);
-            for (position, category) in categories.iter().enumerate() {
-                values.extend([
+            for (position, category) in metadata.categories.iter().enumerate() {
+                categories.extend([
                     key.to_value(),
                     position.to_value(),
                     category.as_str().to_value(),
                 ]);
             }
-            self.db.execute(
-                &multi_row_insert(
-                    "paper_categories (paper_key, position, category)",
-                    3,
-                    categories.len(),
-                ),
-                &values,
-            )?;
+            changes.extend([key.to_value(), self.now.to_value()]);
         }
-        self.db.execute(
-            "INSERT INTO changes (paper_key, at) VALUES (?1, ?2)",
-            args![key, self.now],
+        rows::insert(
+            self.db,
+            "versions (paper_key, number, created, size)",
+            4,
+            &versions,
+            "",
         )?;
-        Ok(())
+        rows::insert(
+            self.db,
+            "paper_categories (paper_key, position, category)",
+            3,
+            &categories,
+            "",
+        )?;
+        rows::insert(self.db, "changes (paper_key, at)", 2, &changes, "")
+    }
+
+    /// Who mentioned each paper: one row per paper and source, kept from the first
+    /// time.
+    fn write_sources(
+        &mut self,
+        sources: &[(String, Source)],
+        keys: &HashMap<String, i64>,
+    ) -> Result<(), StoreError> {
+        let mut pairs: Vec<(i64, Source)> = sources
+            .iter()
+            .filter_map(|(id, source)| Some((*keys.get(id)?, *source)))
+            .collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        let values: Vec<Value> = pairs
+            .iter()
+            .flat_map(|(key, source)| {
+                [
+                    key.to_value(),
+                    source.as_str().to_value(),
+                    self.now.to_value(),
+                ]
+            })
+            .collect();
+        rows::insert(
+            self.db,
+            "paper_sources (paper_key, source, first_seen)",
+            3,
+            &values,
+            "ON CONFLICT DO NOTHING",
+        )
     }
 }
 
-/// `INSERT INTO <target> VALUES (?, …), (?, …)` for `rows` rows of `width` values.
-fn multi_row_insert(target: &str, width: usize, rows: usize) -> String {
-    let row = format!("({})", vec!["?"; width].join(", "));
-    format!("INSERT INTO {target} VALUES {}", vec![row; rows].join(", "))
+/// The keys of the papers a chunk named but left unchanged, by id.
+fn stored_keys<'a>(
+    order: &'a [String],
+    unchanged: &'a HashMap<String, Merged>,
+) -> impl Iterator<Item = (String, i64)> + 'a {
+    order.iter().filter_map(|id| {
+        let entry = unchanged.get(id)?;
+        Some((id.clone(), entry.key?))
+    })
+}
+
+/// A paper as the store gives it back: timestamps to the second, categories through
+/// their column. Merging onto this form is merging onto what a separate upsert would
+/// have read.
+fn stored_form(paper: &mut Paper) -> Result<(), StoreError> {
+    let id = paper.id.as_str().to_owned();
+    let metadata = &mut paper.metadata;
+    let round = |time| parse_timestamp(&id, timestamp(time));
+    metadata.published = round(metadata.published)?;
+    metadata.updated = round(metadata.updated)?;
+    for version in &mut metadata.versions {
+        version.created = round(version.created)?;
+    }
+    metadata.categories = parse_categories(&id, &categories(&metadata.categories))?;
+    Ok(())
 }
 
 impl Drop for IngestBatch<'_> {
@@ -199,7 +356,29 @@ impl Drop for IngestBatch<'_> {
     }
 }
 
-/// The 25 column values shared by insert and update, in statement order.
+/// The columns an ingest writes, in [`paper_params`] order (everything but the key and
+/// the votes members cast here).
+const WRITTEN_COLUMNS: &str = "id, title, abstract, authors, categories, primary_category, doi, \
+     journal_ref, comments, report_no, license, submitter, published, updated, latest_version, \
+     metadata_source, feed_day, submitted_by, organization, source_upvotes, num_comments, \
+     github_repo, project_page, github_url, project_url, ai_summary, ai_keywords, github_stars, \
+     organization_fullname, organization_avatar, thumbnail, media_urls";
+/// How many they are.
+const PARAMS: usize = 32;
+
+/// `column = excluded.column` for each of [`WRITTEN_COLUMNS`].
+fn update_assignments() -> String {
+    WRITTEN_COLUMNS
+        .split(',')
+        .map(|column| {
+            let column = column.trim();
+            format!("{column} = excluded.{column}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The 32 values of [`WRITTEN_COLUMNS`] for one paper.
 fn paper_params(paper: &Paper) -> Vec<Value> {
     let metadata = &paper.metadata;
     let community = &paper.community;

@@ -17,6 +17,7 @@ const SQLITE: &[&str] = &[
     include_str!("../migrations/sqlite/0006_subscription_owners.sql"),
     include_str!("../migrations/sqlite/0007_harvest.sql"),
     include_str!("../migrations/sqlite/0008_roles_tokens.sql"),
+    include_str!("../migrations/sqlite/0009_community.sql"),
 ];
 
 const POSTGRES: &[&str] = &[
@@ -28,6 +29,7 @@ const POSTGRES: &[&str] = &[
     include_str!("../migrations/postgres/0006_subscription_owners.sql"),
     include_str!("../migrations/postgres/0007_harvest.sql"),
     include_str!("../migrations/postgres/0008_roles_tokens.sql"),
+    include_str!("../migrations/postgres/0009_community.sql"),
 ];
 
 const MIGRATION_LOCK: i64 = 0x7061_7065_7273_0002;

@@ -1,5 +1,8 @@
 //! Reading papers back: one by id, or in bulk for the index builders.
 
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+
 use papers_core::{ArxivId, Community, Links, Metadata, Paper, Source, Version};
 
 use crate::codec::{
@@ -16,6 +19,8 @@ pub struct StoredPaper {
     pub key: i64,
     pub paper: Paper,
     pub member_upvotes: u32,
+    /// Members' visible comments here (neither deleted nor hidden).
+    pub member_comments: u32,
     pub links: Links,
 }
 
@@ -24,13 +29,18 @@ impl StoredPaper {
     pub fn upvotes(&self) -> u32 {
         self.paper.community.upvotes.unwrap_or(0) + self.member_upvotes
     }
+
+    /// Comments shown to readers: those counted by the source plus members' here.
+    pub fn comments(&self) -> u32 {
+        self.paper.community.num_comments.unwrap_or(0) + self.member_comments
+    }
 }
 
 pub(crate) const PAPER_COLUMNS: &str = "key, id, title, abstract, authors, categories, doi, journal_ref, \
      comments, report_no, license, submitter, published, updated, metadata_source, feed_day, \
      submitted_by, organization, source_upvotes, member_upvotes, num_comments, github_repo, \
      project_page, github_url, project_url, ai_summary, ai_keywords, github_stars, \
-     organization_fullname, organization_avatar, thumbnail, media_urls";
+     organization_fullname, organization_avatar, thumbnail, media_urls, member_comments";
 
 /// Decodes a row selected with [`PAPER_COLUMNS`]; versions are filled in separately.
 pub(crate) fn paper_from_row(row: &Row) -> Result<StoredPaper, StoreError> {
@@ -77,6 +87,7 @@ pub(crate) fn paper_from_row(row: &Row) -> Result<StoredPaper, StoreError> {
             community,
         },
         member_upvotes: count(row.get(19)?).unwrap_or(0),
+        member_comments: count(row.get(32)?).unwrap_or(0),
         links: Links {
             github: row.get(23)?,
             project_page: row.get(24)?,
@@ -97,6 +108,34 @@ pub(crate) fn load_versions(db: &Db, key: i64, id: &str) -> Result<Vec<Version>,
             size: row.get(2)?,
         });
     }
+    Ok(versions)
+}
+
+/// The versions of each of `keys`, ascending by number, a statement per few hundred
+/// keys.
+pub(crate) fn load_versions_of(
+    db: &Db,
+    keys: &[i64],
+) -> Result<HashMap<i64, Vec<Version>>, StoreError> {
+    let values: Vec<Value> = keys.iter().map(ToValue::to_value).collect();
+    let mut versions: HashMap<i64, Vec<Version>> = HashMap::with_capacity(keys.len());
+    crate::rows::select_in(
+        db,
+        "SELECT paper_key, number, created, size FROM versions WHERE paper_key",
+        &[],
+        &values,
+        "ORDER BY paper_key, number",
+        |row| {
+            let key: i64 = row.get(0)?;
+            let version = Version {
+                number: row.get(1)?,
+                created: parse_timestamp(&key.to_string(), row.get(2)?)?,
+                size: row.get(3)?,
+            };
+            versions.entry(key).or_default().push(version);
+            Ok(())
+        },
+    )?;
     Ok(versions)
 }
 
@@ -147,6 +186,40 @@ impl Store {
         )
     }
 
+    /// Calls `visit` for every paper in key order (without versions) with its vector
+    /// for `model`, if it has one: what a new index is built from, in one streamed
+    /// pass. `visit` may stop the scan early by answering `Break`.
+    pub fn for_each_paper_with_embedding(
+        &self,
+        model: &str,
+        mut visit: impl FnMut(StoredPaper, Option<Vec<f32>>) -> ControlFlow<()>,
+    ) -> Result<(), StoreError> {
+        let columns: Vec<String> = PAPER_COLUMNS
+            .split(',')
+            .map(|column| format!("p.{}", column.trim()))
+            .collect();
+        let vector_column = columns.len();
+        self.db.for_each_until(
+            &format!(
+                "SELECT {}, e.vector FROM papers p LEFT JOIN embeddings e \
+                 ON e.paper_key = p.key AND e.model = ?1 ORDER BY p.key",
+                columns.join(", ")
+            ),
+            crate::db::args![model],
+            |row| {
+                let vector = match row.get::<Option<Vec<u8>>>(vector_column)? {
+                    Some(bytes) => {
+                        let mut vector = Vec::new();
+                        crate::vectors::from_bytes(&bytes, &mut vector);
+                        Some(vector)
+                    }
+                    None => None,
+                };
+                Ok(visit(paper_from_row(&row)?, vector))
+            },
+        )
+    }
+
     /// The highest change sequence number, for index watermarks.
     pub fn last_change(&self) -> Result<i64, StoreError> {
         self.db
@@ -170,19 +243,26 @@ impl Store {
         Ok((keys, last))
     }
 
-    /// Papers by key (for search results), in the order asked, in one query.
+    /// Papers by key (for search results and the index builders), in the order
+    /// asked; a statement per few hundred keys.
     pub fn papers_by_keys(&self, keys: &[i64]) -> Result<Vec<StoredPaper>, StoreError> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let placeholders = vec!["?"; keys.len()].join(", ");
-        let sql = format!("SELECT {PAPER_COLUMNS} FROM papers WHERE key IN ({placeholders})");
         let values: Vec<Value> = keys.iter().map(ToValue::to_value).collect();
-        let mut found = std::collections::HashMap::with_capacity(keys.len());
-        for row in self.db.query(&sql, &values)? {
-            let paper = paper_from_row(&row)?;
-            found.insert(paper.key, paper);
-        }
+        let mut found = HashMap::with_capacity(keys.len());
+        crate::rows::select_in(
+            &self.db,
+            &format!("SELECT {PAPER_COLUMNS} FROM papers WHERE key"),
+            &[],
+            &values,
+            "",
+            |row| {
+                let paper = paper_from_row(&row)?;
+                found.insert(paper.key, paper);
+                Ok(())
+            },
+        )?;
         Ok(keys.iter().filter_map(|key| found.remove(key)).collect())
     }
 }

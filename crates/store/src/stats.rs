@@ -28,6 +28,15 @@ pub struct Stats {
 }
 
 impl Store {
+    /// How many papers the store holds.
+    pub fn paper_count(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .db
+            .query_one("SELECT COUNT(*) FROM papers", &[])?
+            .get::<i64>(0)?
+            .max(0) as u64)
+    }
+
     pub fn stats(&self) -> Result<Stats, StoreError> {
         let scalar = |sql: &str| -> Result<u64, StoreError> {
             Ok(self.db.query_one(sql, &[])?.get::<i64>(0)?.max(0) as u64)

@@ -1,8 +1,10 @@
 //! Stored sentence embeddings: which papers still need one, and the vectors themselves.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 
-use crate::db::{WriteOrder, args};
+use crate::db::{ToValue, Value, WriteOrder, args};
 use crate::{Store, StoreError};
 
 /// The text a paper is embedded from.
@@ -107,6 +109,31 @@ impl Store {
         )
     }
 
+    /// The vectors of `model` that `keys` have, by key; a statement per few hundred
+    /// keys.
+    pub fn embeddings_of(
+        &self,
+        model: &str,
+        keys: &[i64],
+    ) -> Result<HashMap<i64, Vec<f32>>, StoreError> {
+        let values: Vec<Value> = keys.iter().map(ToValue::to_value).collect();
+        let mut found = HashMap::with_capacity(keys.len());
+        crate::rows::select_in(
+            &self.db,
+            "SELECT paper_key, vector FROM embeddings WHERE model = ? AND paper_key",
+            &[model.to_value()],
+            &values,
+            "",
+            |row| {
+                let mut vector = Vec::new();
+                from_bytes(row.blob(1)?, &mut vector);
+                found.insert(row.get(0)?, vector);
+                Ok(())
+            },
+        )?;
+        Ok(found)
+    }
+
     pub fn embedding(&self, model: &str, key: i64) -> Result<Option<Vec<f32>>, StoreError> {
         let row = self.db.query_opt(
             "SELECT vector FROM embeddings WHERE model = ?1 AND paper_key = ?2",
@@ -127,7 +154,7 @@ fn to_bytes(vector: &[f32]) -> Vec<u8> {
     vector.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
-fn from_bytes(bytes: &[u8], out: &mut Vec<f32>) {
+pub(crate) fn from_bytes(bytes: &[u8], out: &mut Vec<f32>) {
     out.clear();
     out.extend(
         bytes

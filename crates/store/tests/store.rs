@@ -326,7 +326,111 @@ fn concurrent_writers_commit_change_numbers_in_order(engine: Engine) {
     assert_eq!(store.stats().expect("stats").papers, 40);
 }
 
+/// Records that merge in every way: a paper named twice, community onto metadata,
+/// Hugging Face metadata replaced by arXiv's, a new version changing the text, a
+/// timestamp finer than the store keeps, and enough papers to need several
+/// statements per table.
+fn mixed_records() -> Vec<PaperRecord> {
+    let mut fine = arxiv("2401.00004", 1, "Fine");
+    fine.metadata.published = Utc
+        .timestamp_opt(1_704_103_200, 500_000_000)
+        .single()
+        .map(|t| t.with_timezone(&Utc));
+    let mut records = vec![
+        hf("2401.00001", 2, 5),
+        arxiv("2401.00001", 2, "A, revised"),
+        arxiv("2401.00002", 1, "B"),
+        arxiv("2401.00002", 1, "B"),
+        hf("2401.00003", 4, 7),
+        arxiv("2401.00003", 1, "C"),
+        hf("2401.00003", 3, 9),
+        fine.clone(),
+        fine,
+    ];
+    for n in 0..1300 {
+        let id = format!("2402.{:05}", n + 1);
+        records.push(arxiv(&id, 1 + n % 3, &format!("Paper {n}")));
+        if n % 7 == 0 {
+            records.push(hf(&id, 1 + n % 28, n));
+        }
+    }
+    records
+}
+
+/// Everything the store holds about `ids`, for comparing two stores.
+fn snapshot(store: &Store, ids: &[ArxivId]) -> Vec<String> {
+    ids.iter()
+        .map(|id| {
+            let paper = store.paper(id).expect("read").expect("present");
+            let sources = store.sources_of(paper.key).expect("sources");
+            format!("{paper:?} {sources:?}")
+        })
+        .collect()
+}
+
+fn a_bulk_upsert_equals_one_upsert_per_record(engine: Engine) {
+    let (Some((_a, mut one_by_one)), Some((_b, mut bulk))) = (open(engine), open(engine)) else {
+        return;
+    };
+    for store in [&mut one_by_one, &mut bulk] {
+        ingest(store, vec![arxiv("2401.00001", 1, "A")]);
+        let key = store.papers_without_embedding("m", 1).expect("missing")[0].key;
+        store
+            .put_embeddings("m", &[(key, vec![1.0])], now())
+            .expect("put");
+    }
+    let records = mixed_records();
+    let expected = ingest(&mut one_by_one, records.clone());
+    let mut batch = bulk.begin_ingest(now()).expect("begin");
+    let outcomes = batch.upsert_all(records.clone()).expect("upsert_all");
+    batch.commit().expect("commit");
+    assert_eq!(outcomes, expected);
+    assert_eq!(
+        &outcomes[..9],
+        [
+            UpsertOutcome::Updated,
+            UpsertOutcome::Updated,
+            UpsertOutcome::Inserted,
+            UpsertOutcome::Unchanged,
+            UpsertOutcome::Inserted,
+            UpsertOutcome::Updated,
+            UpsertOutcome::Updated,
+            UpsertOutcome::Inserted,
+            // The same record again merges onto what the store gives back (to the
+            // second) and changes nothing, as a separate upsert would.
+            UpsertOutcome::Unchanged,
+        ]
+    );
+    let mut ids: Vec<ArxivId> = records.iter().map(|r| r.id.clone()).collect();
+    ids.dedup();
+    assert_eq!(snapshot(&bulk, &ids), snapshot(&one_by_one, &ids));
+    assert_eq!(
+        bulk.stats().expect("stats"),
+        one_by_one.stats().expect("stats")
+    );
+    // The new text dropped the vector in both.
+    for store in [&one_by_one, &bulk] {
+        assert_eq!(store.count_without_embedding("m").expect("count"), 1304);
+    }
+    let (changed, _) = bulk.changed_since(0).expect("changes");
+    assert_eq!(changed.len(), 1304);
+    // Re-ingesting answers as re-ingesting record by record does, and changes at
+    // most the paper whose time is finer than a second.
+    let expected_again = ingest(&mut one_by_one, records.clone());
+    let mut batch = bulk.begin_ingest(now()).expect("begin");
+    let again = batch.upsert_all(records).expect("again");
+    batch.commit().expect("commit");
+    assert_eq!(again, expected_again);
+    let updated = again
+        .iter()
+        .filter(|o| **o == UpsertOutcome::Updated)
+        .count();
+    assert!(updated <= 2, "{again:?}");
+    assert_eq!(snapshot(&bulk, &ids), snapshot(&one_by_one, &ids));
+}
+
 on_both_engines!(
+    a_bulk_upsert_equals_one_upsert_per_record,
     round_trips_a_paper_and_reingest_changes_nothing,
     huggingface_community_merges_onto_the_arxiv_record,
     an_uncommitted_batch_leaves_no_trace,

@@ -136,7 +136,9 @@ pub(crate) fn paper(stored: &StoredPaper) -> ApiPaper {
         ai_keywords: paper.community.ai_keywords.clone(),
         organization: organization(stored),
         media_urls: paper.community.media_urls.clone(),
-        num_comments: paper.community.num_comments,
+        // Imported plus members', as upvotes are.
+        num_comments: (paper.community.num_comments.is_some() || stored.member_comments > 0)
+            .then(|| stored.comments()),
         categories: paper
             .metadata
             .categories
@@ -162,7 +164,7 @@ pub(crate) fn daily_paper(stored: &StoredPaper) -> ApiDailyPaper {
         published_at: feed_day(stored),
         title: crate::views::one_line(&stored.paper.metadata.title),
         summary: stored.paper.metadata.abstract_text.clone(),
-        num_comments: community.num_comments.unwrap_or(0),
+        num_comments: stored.comments(),
         submitted_by: community.submitted_by.as_ref().map(|name| ApiUser {
             name: name.clone(),
             // A deleted member keeps the placeholder name; readers see who it is.

@@ -113,6 +113,14 @@ pub trait SearchBackend: Send + Sync {
         self.similar(request.key, request.k)
     }
 
+    /// [`SearchBackend::similar`] if the answer is at hand in memory (a list kept
+    /// since it was last computed), else `None`. It must not block, because it runs
+    /// on the async worker: a paper page asks this first and goes to a blocking
+    /// thread for [`SearchBackend::similar`] only when it answers `None`.
+    fn similar_cached(&self, _key: i64, _k: usize) -> Option<Vec<SearchHit>> {
+        None
+    }
+
     /// How the digest sender answers saved searches with this index, so that
     /// `/digest/preview` composes the digest exactly as the mail will. `None` (the
     /// default, for backends that do not serve digests) falls back to the term

@@ -50,6 +50,8 @@ pub struct AppConfig {
     /// is mailed at most once per 10 minutes whatever this is; this bounds how many
     /// addresses one client can have mailed.
     pub subscribe_per_minute: u32,
+    /// Comments (and edits and reports of comments) a member may write per hour.
+    pub comments_per_hour: u32,
     /// Papers a member may submit per hour (`/submit`, `POST /api/papers/submit`).
     pub submissions_per_hour: u32,
     /// How old (days since arXiv's v1) a paper may be and still enter the daily feed
@@ -79,6 +81,7 @@ impl AppConfig {
             votes_per_minute: 60,
             subscribe_per_minute: 5,
             submissions_per_hour: 20,
+            comments_per_hour: 30,
             submit_max_age_days: 14,
             search_concurrency: 8 * std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
@@ -143,6 +146,7 @@ pub(crate) struct Inner {
     pub vote_limiter: RateLimiter,
     pub subscribe_limiter: RateLimiter,
     pub submit_limiter: RateLimiter,
+    pub comment_limiter: RateLimiter,
     /// Renders `/metrics`; `None` when another metrics recorder owns the process.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// [`AppConfig::search_concurrency`] permits; tokio's semaphore is first come,
@@ -162,6 +166,7 @@ impl AppState {
         let votes = config.votes_per_minute;
         let subscribes = config.subscribe_per_minute;
         let submissions = config.submissions_per_hour;
+        let comments = config.comments_per_hour;
         let search_slots = Arc::new(tokio::sync::Semaphore::new(
             config.search_concurrency.max(1),
         ));
@@ -185,6 +190,7 @@ impl AppState {
                 vote_limiter: RateLimiter::per_minute(votes),
                 subscribe_limiter: RateLimiter::per_minute(subscribes),
                 submit_limiter: RateLimiter::per_period(submissions, Duration::from_secs(3600)),
+                comment_limiter: RateLimiter::per_period(comments, Duration::from_secs(3600)),
                 metrics: crate::telemetry::handle(),
                 search_slots,
             }),

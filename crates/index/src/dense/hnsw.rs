@@ -138,7 +138,7 @@ impl Graph {
     /// Grows the capacity (by half again, so growth is amortised) to take `extra`
     /// more vectors. Removed slots are reused before new ones, so live size plus
     /// `extra` is what must fit.
-    fn make_room(&self, extra: usize) -> Result<()> {
+    pub(crate) fn make_room(&self, extra: usize) -> Result<()> {
         let needed = self.index.size() + extra;
         if needed > self.index.capacity() {
             self.reserve(needed.max(self.index.capacity() * 3 / 2))?;

@@ -16,7 +16,7 @@ pub fn vector(axis: usize, tilt: f32) -> Vec<f32> {
     v.iter().map(|x| x / norm).collect()
 }
 
-fn doc(
+pub fn doc(
     key: i64,
     id: &str,
     title: &str,

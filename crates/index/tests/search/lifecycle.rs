@@ -5,7 +5,7 @@ use papers_core::{ArxivId, Category};
 use papers_index::{Hit, ParsedQuery, SearchConfig, SearchMode, Searcher, Update, reindex};
 use papers_rank::cutoff::Cutoff;
 
-use crate::fixtures::{DIM, corpus, vector};
+use crate::fixtures::{DIM, corpus, doc, vector};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -72,6 +72,42 @@ fn filters_apply_during_lexical_dense_and_hybrid_search() -> TestResult {
     assert_eq!(
         listed.hits.iter().map(|h| h.key).collect::<Vec<_>>(),
         vec![5, 3, 1]
+    );
+    Ok(())
+}
+
+#[test]
+fn papers_listed_by_filters_alone_tie_on_their_date_by_key() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut searcher = Searcher::open(dir.path(), "fixture", DIM)?;
+    let mut writer = searcher.writer()?;
+    // One commit each, in descending key order: the documents sit in the index in the
+    // reverse of their keys' order, as a bulk load's threads may leave them.
+    for key in [3, 2, 1] {
+        let update = Update {
+            doc: doc(
+                key,
+                &format!("2401.0000{key}"),
+                "One day's paper",
+                "Three papers published on one day.",
+                &["Ada Lovelace"],
+                "cs.IR",
+                "2024-01-10",
+            ),
+            vector: None,
+        };
+        searcher.apply(&mut writer, &[update], &[], key.unsigned_abs())?;
+    }
+    writer.finish()?;
+    let listed = searcher.search(
+        &ParsedQuery::parse("cat:cs.IR"),
+        None,
+        SearchMode::Lexical,
+        10,
+    )?;
+    assert_eq!(
+        listed.hits.iter().map(|h| h.key).collect::<Vec<_>>(),
+        vec![1, 2, 3]
     );
     Ok(())
 }

@@ -102,7 +102,8 @@ impl std::fmt::Display for FileSummary {
     }
 }
 
-/// Records handed from the parsing thread to the writer at a time.
+/// Records handed from the parsing thread to the writer, and merged into the store, at
+/// a time.
 const PARSE_CHUNK: usize = 1024;
 
 /// Ingests one file in one transaction. On a bad record, without `skip_invalid`, the
@@ -146,30 +147,34 @@ pub fn ingest_file(
                 }
             }
         });
-        for item in receiver.into_iter().flatten() {
-            match item {
-                Ok(positioned) => {
-                    summary.records += 1;
-                    match batch.upsert(positioned.record)? {
-                        UpsertOutcome::Inserted => summary.inserted += 1,
-                        UpsertOutcome::Updated => summary.updated += 1,
-                        UpsertOutcome::Unchanged => summary.unchanged += 1,
+        // Each chunk's valid records are merged in one call, so the store reads and
+        // writes them with a few multi-row statements (see `IngestBatch::upsert_all`).
+        for chunk in receiver {
+            let mut records = Vec::with_capacity(chunk.len());
+            for item in chunk {
+                match item {
+                    Ok(positioned) => records.push(positioned.record),
+                    Err(error) if skip_invalid => {
+                        summary.skipped += 1;
+                        eprintln!("skipped: {error}");
+                    }
+                    Err(error) => {
+                        return Err(anyhow::Error::new(error).context(format!(
+                            "nothing from {} was stored (use --skip-invalid to store its valid records)",
+                            path.display()
+                        )));
                     }
                 }
-                Err(error) if skip_invalid => {
-                    summary.skipped += 1;
-                    eprintln!("skipped: {error}");
-                }
-                Err(error) => {
-                    return Err(anyhow::Error::new(error).context(format!(
-                        "nothing from {} was stored (use --skip-invalid to store its valid records)",
-                        path.display()
-                    )));
+            }
+            summary.records += records.len() as u64;
+            for outcome in batch.upsert_all(records)? {
+                match outcome {
+                    UpsertOutcome::Inserted => summary.inserted += 1,
+                    UpsertOutcome::Updated => summary.updated += 1,
+                    UpsertOutcome::Unchanged => summary.unchanged += 1,
                 }
             }
-            if summary.records.is_multiple_of(4096) {
-                progress.set(reader_progress.bytes_read(), summary.records);
-            }
+            progress.set(reader_progress.bytes_read(), summary.records);
         }
         Ok(())
     })?;

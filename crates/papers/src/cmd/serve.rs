@@ -44,6 +44,8 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
         .context("--submit-max-age-days is too large")?;
     app_config.submissions_per_hour =
         u32::try_from(config.web.submit_per_hour).context("--submit-per-hour is too large")?;
+    app_config.comments_per_hour =
+        u32::try_from(config.web.comments_per_hour).context("--comments-per-hour is too large")?;
     let search = open_search(config)?;
     // The topic map on disk serves at once; a missing or outgrown one is rebuilt
     // in the background.
@@ -77,7 +79,7 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
         topics,
         config.topics.rebuild_percent,
     );
-    spawn_index_follower(database.clone(), search);
+    spawn_index_follower(database.clone(), search, state.clone());
     crate::harvester::spawn(&database, &config.harvest);
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     if let Some(workers) = config.web.workers {
@@ -250,10 +252,13 @@ fn open_search(config: &Config) -> anyhow::Result<Arc<SearchService>> {
 /// Follows the store from a background thread: twice a second, papers ingested by any
 /// process or node are indexed; every two seconds, with a model, a small batch of
 /// papers without a vector is embedded, so new papers become findable by meaning
-/// without a separate `papers index` run. Only the node holding the embedder claim
-/// embeds; the others load its vectors through the change log. A claim dies with its
-/// node, so another one takes over.
-fn spawn_index_follower(database: Database, search: Arc<SearchService>) {
+/// without a separate `papers index` run. While a backlog lasts (a new installation,
+/// a large ingest) batches follow one another without the wait. Only the node holding
+/// the embedder claim embeds; the others load its vectors through the change log. A
+/// claim dies with its node, so another one takes over. Whatever the indexes took in
+/// marks the site's cached pages stale: the store watcher may have seen the change
+/// first, and a search answered between the two would otherwise stay cached without it.
+fn spawn_index_follower(database: Database, search: Arc<SearchService>, state: AppState) {
     std::thread::spawn(move || {
         let mut store = match Store::connect(&database) {
             Ok(store) => store,
@@ -263,16 +268,39 @@ fn spawn_index_follower(database: Database, search: Arc<SearchService>) {
             }
         };
         let mut claim = None;
+        // Whether the last embedding step found papers to embed (`None` before the first).
+        let mut backlog: Option<bool> = None;
         for tick in 0u64.. {
-            if let Err(error) = search.catch_up(&store) {
-                tracing::warn!(error = format!("{error:#}"), "index follower");
+            match search.catch_up(&store) {
+                Ok(0) => {}
+                Ok(_) => state.invalidate(),
+                Err(error) => tracing::warn!(error = format!("{error:#}"), "index follower"),
             }
-            if tick.is_multiple_of(4)
-                && let Err(error) = embed_step(&mut store, &search, &mut claim, tick)
-            {
-                tracing::warn!(error = format!("{error:#}"), "embedding new papers");
+            if tick.is_multiple_of(4) || backlog == Some(true) {
+                match embed_step(&mut store, &search, &mut claim, tick) {
+                    Ok(Some(embedded)) => {
+                        if embedded > 0 {
+                            // The step loaded the new vectors into the index.
+                            state.invalidate();
+                        }
+                        if embedded == 0 && backlog != Some(false) {
+                            // Said once per backlog; bench/first-run.sh waits for it.
+                            tracing::info!(
+                                "every paper has a vector and the indexes cover the store"
+                            );
+                        }
+                        backlog = Some(embedded > 0);
+                    }
+                    Ok(None) => {}
+                    Err(error) => {
+                        tracing::warn!(error = format!("{error:#}"), "embedding new papers");
+                        backlog = None;
+                    }
+                }
             }
-            std::thread::sleep(std::time::Duration::from_millis(500));
+            if backlog != Some(true) {
+                std::thread::sleep(std::time::Duration::from_millis(500));
+            }
         }
     });
 }
@@ -280,14 +308,16 @@ fn spawn_index_follower(database: Database, search: Arc<SearchService>) {
 /// The job name under which one node embeds new papers for all.
 const EMBEDDER_JOB: &str = "embedder";
 
+/// Embeds one batch if this node holds the embedder claim: the number of papers
+/// embedded, or `None` when this node does not embed.
 fn embed_step(
     store: &mut Store,
     search: &SearchService,
     claim: &mut Option<JobClaim>,
     tick: u64,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<usize>> {
     let Some(embedder) = search.embedder() else {
-        return Ok(());
+        return Ok(None);
     };
     // Asking for the claim costs a connection on PostgreSQL: a node without it asks
     // again every 20 seconds, so a dead holder is replaced within that.
@@ -297,26 +327,27 @@ fn embed_step(
             tracing::info!("this node embeds new papers");
         }
     }
-    if claim.is_some() {
-        let started = Utc::now();
-        let result = embed_missing(store, embedder, Some(1), |_| {});
-        // A step that found nothing to embed is not worth a record; one that embedded
-        // or failed is (every two seconds at most).
-        let finish = match &result {
-            Ok(embedded) if embedded.is_empty() => None,
-            Ok(embedded) => Some(JobFinish::ok(embedded.len() as u64, None)),
-            Err(error) => Some(JobFinish::failed(0, format!("{error:#}"), None)),
-        };
-        if let Some(finish) = finish {
-            let run = store.record_job_start(EMBEDDER_JOB, started)?;
-            store.record_job_finish(run, &finish, Utc::now())?;
-        }
-        let embedded = result?;
-        if !embedded.is_empty() {
-            // Storing the vectors logged changes; catching up loads them.
-            search.catch_up(store)?;
-            tracing::info!(papers = embedded.len(), "embedded new papers");
-        }
+    if claim.is_none() {
+        return Ok(None);
     }
-    Ok(())
+    let started = Utc::now();
+    let result = embed_missing(store, embedder, Some(1), |_| {});
+    // A step that found nothing to embed is not worth a record; one that embedded or
+    // failed is (one per batch: while a backlog lasts the steps run back to back).
+    let finish = match &result {
+        Ok(embedded) if embedded.is_empty() => None,
+        Ok(embedded) => Some(JobFinish::ok(embedded.len() as u64, None)),
+        Err(error) => Some(JobFinish::failed(0, format!("{error:#}"), None)),
+    };
+    if let Some(finish) = finish {
+        let run = store.record_job_start(EMBEDDER_JOB, started)?;
+        store.record_job_finish(run, &finish, Utc::now())?;
+    }
+    let embedded = result?;
+    if !embedded.is_empty() {
+        // Storing the vectors logged changes; catching up loads them.
+        search.catch_up(store)?;
+        tracing::info!(papers = embedded.len(), "embedded new papers");
+    }
+    Ok(Some(embedded.len()))
 }

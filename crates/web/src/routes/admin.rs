@@ -43,6 +43,7 @@ pub(crate) async fn page(
     let viewer = Viewer {
         user: Some(member.session),
         votes: Default::default(),
+        ..Viewer::default()
     };
     Ok(html_response(views::admin_page(&viewer, &report), false))
 }

@@ -1,11 +1,13 @@
 //! The JSON API. Routes come from [`crate::openapi::API_ROUTES`]; every error is JSON.
 
+use axum::Json;
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, delete, get, post};
+use axum::routing::{MethodRouter, delete, get, patch, post};
 use chrono::Utc;
 use papers_core::ArxivId;
 use papers_store::{FeedPeriod, FeedQuery, FeedSort, ListingOwner, StoredPaper};
@@ -23,6 +25,7 @@ use crate::routes::params;
 use crate::routes::search::{RawSearchParams, run_search};
 use crate::routes::similar::{RawConditions, similar_items};
 use crate::routes::vote::toggle;
+use crate::routes::{collections, comments, follows, reads};
 use crate::session::MaybeUser;
 use crate::state::AppState;
 use crate::views::encode;
@@ -38,10 +41,13 @@ pub(crate) fn router() -> Router<AppState> {
                 None => router,
             }
         })
-        .route(PAPER_ROUTE, get(paper_get).post(paper_post))
+        .route(
+            PAPER_ROUTE,
+            get(paper_get).post(paper_post).delete(paper_delete),
+        )
 }
 
-/// `/api/papers/{id}`, `…/similar` and `…/upvote` as one catch-all: an old-style id keeps
+/// `/api/papers/{id}`, `…/similar`, `…/upvote`, `…/comments` and `…/read` as one catch-all: an old-style id keeps
 /// its slash (`/api/papers/hep-th/9901001/similar`), which a `{id}` segment cannot
 /// match. The static routes beside it (`/api/papers/search`) win over a catch-all.
 const PAPER_ROUTE: &str = "/api/papers/{*rest}";
@@ -51,7 +57,34 @@ fn method_router(operation: Operation) -> Option<MethodRouter<AppState>> {
         Operation::DailyPapers => get(daily_papers),
         Operation::ListPapers => get(list_papers),
         Operation::SearchPapers => get(search),
-        Operation::GetPaper | Operation::SimilarPapers | Operation::Upvote => return None,
+        Operation::GetPaper
+        | Operation::SimilarPapers
+        | Operation::Upvote
+        | Operation::ListComments
+        | Operation::PostComment
+        | Operation::MarkRead
+        | Operation::MarkUnread => return None,
+        Operation::ListCollections => get(collections::api_list),
+        Operation::CreateCollection => post(collections::api_create),
+        Operation::GetCollection => get(collections::api_get),
+        Operation::AddToCollection => post(collections::api_add),
+        Operation::ExportCollection => get(collections::api_export),
+        Operation::ListFollows => get(follows::api_list),
+        Operation::Follow => post(follows::api_create),
+        Operation::Unfollow => delete(follows::api_delete),
+        Operation::EditComment => patch(comments::api_edit),
+        Operation::DeleteComment => delete(comments::api_delete),
+        Operation::ReportComment => post(comments::api_report),
+        Operation::HideComment => post(
+            |s: State<AppState>, u: MaybeUser, h: HeaderMap, Path(c): Path<String>| {
+                comments::api_moderate(s.0, u, h, c, true)
+            },
+        ),
+        Operation::RestoreComment => post(
+            |s: State<AppState>, u: MaybeUser, h: HeaderMap, Path(c): Path<String>| {
+                comments::api_moderate(s.0, u, h, c, false)
+            },
+        ),
         Operation::SubmitPaper => post(crate::routes::submit::api_submit),
         Operation::Subscribe => post(crate::routes::subscribe::api_subscribe),
         Operation::ListTokens => get(crate::routes::tokens::api_list),
@@ -69,10 +102,12 @@ enum PaperAction<'a> {
     Paper(&'a str),
     Similar(&'a str),
     Upvote(&'a str),
+    Comments(&'a str),
+    Read(&'a str),
 }
 
 impl PaperAction<'_> {
-    /// `None` for a path no route documents (`/api/papers/2401.00001/comments`): a
+    /// `None` for a path no route documents (`/api/papers/2401.00001/likes`): a
     /// slash that is not part of an old-style id means another path, answered as the
     /// fallback answers, not as a bad id.
     fn parse(rest: &str) -> Option<PaperAction<'_>> {
@@ -80,10 +115,18 @@ impl PaperAction<'_> {
             PaperAction::Similar(id)
         } else if let Some(id) = rest.strip_suffix("/upvote") {
             PaperAction::Upvote(id)
+        } else if let Some(id) = rest.strip_suffix("/comments") {
+            PaperAction::Comments(id)
+        } else if let Some(id) = rest.strip_suffix("/read") {
+            PaperAction::Read(id)
         } else {
             PaperAction::Paper(rest)
         };
-        let (PaperAction::Paper(id) | PaperAction::Similar(id) | PaperAction::Upvote(id)) = action;
+        let (PaperAction::Paper(id)
+        | PaperAction::Similar(id)
+        | PaperAction::Upvote(id)
+        | PaperAction::Comments(id)
+        | PaperAction::Read(id)) = action;
         (!id.contains('/') || ArxivId::parse(id).is_ok()).then_some(action)
     }
 }
@@ -104,13 +147,16 @@ fn method_not_allowed(allow: &'static str) -> Response {
 
 async fn paper_get(
     state: State<AppState>,
+    user: MaybeUser,
     Path(rest): Path<String>,
     raw: Result<Query<SimilarParams>, QueryRejection>,
 ) -> Result<Response, HttpError> {
     match PaperAction::parse(&rest).ok_or_else(no_such_page)? {
         PaperAction::Paper(id) => paper(state, id).await,
         PaperAction::Similar(id) => similar(state, id, raw).await,
+        PaperAction::Comments(id) => comments::api_list(&state, user, parse_id(id)?).await,
         PaperAction::Upvote(_) => Ok(method_not_allowed("POST")),
+        PaperAction::Read(_) => Ok(method_not_allowed("POST, DELETE")),
     }
 }
 
@@ -119,9 +165,29 @@ async fn paper_post(
     user: MaybeUser,
     headers: HeaderMap,
     Path(rest): Path<String>,
+    body: Bytes,
 ) -> Result<Response, HttpError> {
     match PaperAction::parse(&rest).ok_or_else(no_such_page)? {
         PaperAction::Upvote(id) => upvote(state, user, headers, id).await,
+        PaperAction::Comments(id) => {
+            let id = parse_id(id)?;
+            comments::api_create(&state, user, &headers, id, Json::from_bytes(&body)).await
+        }
+        PaperAction::Read(id) => reads::api(&state, user, &headers, parse_id(id)?, true).await,
+        PaperAction::Paper(_) | PaperAction::Similar(_) => Ok(method_not_allowed("GET")),
+    }
+}
+
+async fn paper_delete(
+    state: State<AppState>,
+    user: MaybeUser,
+    headers: HeaderMap,
+    Path(rest): Path<String>,
+) -> Result<Response, HttpError> {
+    match PaperAction::parse(&rest).ok_or_else(no_such_page)? {
+        PaperAction::Read(id) => reads::api(&state, user, &headers, parse_id(id)?, false).await,
+        PaperAction::Comments(_) => Ok(method_not_allowed("GET, POST")),
+        PaperAction::Upvote(_) => Ok(method_not_allowed("POST")),
         PaperAction::Paper(_) | PaperAction::Similar(_) => Ok(method_not_allowed("GET")),
     }
 }

@@ -20,8 +20,9 @@ pub(crate) async fn user(
     Path(name): Path<String>,
     Query(raw): Query<RawFeedParams>,
 ) -> Result<Response, HttpError> {
+    let hide = raw.hide_read();
     let view = listing(&state, Owner::Submitter, name, raw).await?;
-    render(&state, &view, user).await
+    render(&state, &view, user, hide).await
 }
 
 pub(crate) async fn organization(
@@ -30,8 +31,9 @@ pub(crate) async fn organization(
     Path(name): Path<String>,
     Query(raw): Query<RawFeedParams>,
 ) -> Result<Response, HttpError> {
+    let hide = raw.hide_read();
     let view = listing(&state, Owner::Organization, name, raw).await?;
-    render(&state, &view, user).await
+    render(&state, &view, user, hide).await
 }
 
 #[derive(Debug, Clone, Copy)]

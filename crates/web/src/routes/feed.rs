@@ -33,6 +33,7 @@ pub(crate) struct RawFeedParams {
     category: Option<String>,
     topic: Option<String>,
     p: Option<String>,
+    hide_read: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -56,6 +57,18 @@ impl FeedParams {
             .as_ref()
             .is_none_or(|(map, id)| map.contains(*id, key))
     }
+}
+
+impl RawFeedParams {
+    /// `hide_read=1`: leave out the papers the member has read.
+    pub(crate) fn hide_read(&self) -> bool {
+        hide_read(self.hide_read.as_deref())
+    }
+}
+
+/// `hide_read=1` (or `on`, from a checkbox).
+pub(crate) fn hide_read(text: Option<&str>) -> bool {
+    matches!(text, Some("1" | "on" | "true"))
 }
 
 impl RawFeedParams {
@@ -87,8 +100,9 @@ pub(crate) async fn latest(
     Query(raw): Query<RawFeedParams>,
 ) -> Result<Response, HttpError> {
     let params = raw.parse_with(&state)?;
+    let raw_hide = raw.hide_read();
     let view = latest_view(&state, &params).await?;
-    render(&state, &view, user).await
+    render(&state, &view, user, raw_hide).await
 }
 
 /// A day's, week's or month's page: `kind` says which the route serves.
@@ -102,8 +116,9 @@ pub(crate) async fn period(
     let spec = kind
         .parse(&text)
         .ok_or_else(|| HttpError::not_found(kind.not_found()))?;
+    let raw_hide = raw.hide_read();
     let view = period_view(&state, spec, &raw.parse_with(&state)?).await?;
-    render(&state, &view, user).await
+    render(&state, &view, user, raw_hide).await
 }
 
 pub(crate) async fn trending(
@@ -111,36 +126,49 @@ pub(crate) async fn trending(
     user: MaybeUser,
     Query(raw): Query<RawFeedParams>,
 ) -> Result<Response, HttpError> {
+    let raw_hide = raw.hide_read();
     let view = trending_view(&state, &raw.parse_with(&state)?).await?;
-    render(&state, &view, user).await
+    render(&state, &view, user, raw_hide).await
 }
 
 /// Renders a view for the reader: shared and cacheable when anonymous, with the
-/// member's own votes otherwise.
+/// member's own votes, saves and reads otherwise (and without the papers they read,
+/// when `hide_read`).
 pub(crate) async fn render(
     state: &AppState,
     view: &FeedView,
     user: MaybeUser,
+    hide_read: bool,
 ) -> Result<Response, HttpError> {
-    let viewer = viewer(state, user).await?;
+    let mut viewer = viewer(state, user).await?;
     let cacheable = viewer.user.is_none();
+    viewer.hide_read = hide_read && viewer.user.is_some();
     Ok(html_response(views::feed_page(view, &viewer), cacheable))
 }
 
-/// The reader with their vote set (one indexed query).
+/// The reader with the papers they upvoted, saved and read (three indexed queries).
 pub(crate) async fn viewer(state: &AppState, user: MaybeUser) -> Result<Viewer, HttpError> {
     let Some(user) = user.0 else {
         return Ok(Viewer::anonymous());
     };
     let id = user.session.user_id;
-    let votes = state
+    let (votes, saved, read) = state
         .inner
         .pool
-        .run_quick(move |store| store.voted_keys(id))
+        .run_quick(move |store| {
+            Ok((
+                store.voted_keys(id)?,
+                store.saved_keys(id)?,
+                store.read_keys(id)?,
+            ))
+        })
         .await?;
     Ok(Viewer {
         user: Some(user.session),
         votes,
+        saved,
+        read,
+        hide_read: false,
     })
 }
 

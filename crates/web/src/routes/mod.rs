@@ -6,13 +6,17 @@ mod api;
 mod assets;
 mod auth;
 mod cached;
+mod collections;
+mod comments;
 mod community;
 pub(crate) mod feed;
 mod feeds;
+mod follows;
 mod health;
 mod new;
 mod paper;
 mod params;
+mod reads;
 pub(crate) mod search;
 pub(crate) mod similar;
 mod submit;
@@ -67,6 +71,7 @@ pub(crate) fn build(state: AppState) -> Router {
         .route("/logout", post(auth::logout))
         .merge(account_routes())
         .route("/vote", post(vote::vote))
+        .merge(community_routes())
         .route("/subscribe", get(subscribe::form).post(subscribe::submit))
         .route("/subscriptions", get(subscribe::preferences))
         .route("/subscriptions/confirm/{token}", get(subscribe::confirm))
@@ -113,6 +118,60 @@ pub(crate) fn build(state: AppState) -> Router {
             strict_transport,
         ))
         .with_state(state)
+}
+
+/// Comments, moderation, collections, reading state and following: the forms behind
+/// the paper page, the cards, `/collections` and `/following`, and author pages.
+fn community_routes() -> Router<AppState> {
+    use axum::extract::Form;
+    let moderate = |hidden: bool| {
+        post(
+            move |s: State<AppState>,
+                  u: MaybeUser,
+                  c: Path<String>,
+                  f: Form<comments::ActionForm>| {
+                comments::moderate_form(s, u, c, f, hidden)
+            },
+        )
+    };
+    Router::new()
+        .route("/comments", post(comments::create))
+        .route(
+            "/comments/{cid}/edit",
+            get(comments::edit_form).post(comments::edit),
+        )
+        .route("/comments/{cid}/delete", post(comments::delete))
+        .route("/comments/{cid}/report", post(comments::report_form))
+        .route("/comments/{cid}/hide", moderate(true))
+        .route("/comments/{cid}/restore", moderate(false))
+        .route("/moderation", get(comments::queue))
+        .route("/read", post(reads::form))
+        .route("/follow", post(follows::follow_form))
+        .route("/follows/{id}/delete", post(follows::unfollow_form))
+        .route("/following", get(follows::page))
+        .route("/authors/{name}", get(follows::author))
+        .route(
+            "/collections",
+            get(collections::list).post(collections::create),
+        )
+        .route("/collections/save", post(collections::save))
+        .route("/collections/{id}", get(collections::show))
+        .route("/collections/{id}/edit", post(collections::edit))
+        .route("/collections/{id}/delete", post(collections::delete))
+        .route("/collections/{id}/remove", post(collections::remove))
+        .route("/collections/{id}/export", get(collections::export))
+        .route(
+            "/collections/{id}/feed.rss",
+            get(|s: State<AppState>, Path(id): Path<String>| async move {
+                collections::feed(&s, &id, Format::Rss).await
+            }),
+        )
+        .route(
+            "/collections/{id}/feed.atom",
+            get(|s: State<AppState>, Path(id): Path<String>| async move {
+                collections::feed(&s, &id, Format::Atom).await
+            }),
+        )
 }
 
 /// The member's account pages and the landing pages of mailed account links.

@@ -5,17 +5,19 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Utc;
 use papers_core::{ArxivId, VersionedId};
 use papers_store::StoredPaper;
 
 use crate::cache::Cacheable;
 use crate::error::HttpError;
 use crate::html::html_response;
+use crate::routes::comments::threads_for;
 use crate::routes::feed::viewer;
 use crate::routes::similar::{Conditions, RawConditions, similar_items};
-use crate::session::MaybeUser;
+use crate::session::{MaybeUser, SessionUser};
 use crate::state::AppState;
-use crate::views::{self, ViewItem};
+use crate::views::{self, PaperCommunity, ViewItem};
 
 /// How many similar papers a paper page lists.
 const SIMILAR_ON_PAGE: usize = 6;
@@ -29,6 +31,11 @@ pub(crate) async fn show(
     // `/papers/{*id}` catches `/papers/hep-th/9901001.md` too; no id ends in `.md`.
     if let Some(id) = raw.strip_suffix(".md") {
         return markdown(&state, id).await;
+    }
+    if let Some(id) = raw.strip_suffix("/comments.atom") {
+        let id = ArxivId::parse(id).map_err(|_| HttpError::not_found("not an arXiv id"))?;
+        let stored = load(&state, id).await?;
+        return crate::routes::comments::atom(&state, stored).await;
     }
     let id = match ArxivId::parse(&raw) {
         Ok(id) => id,
@@ -52,12 +59,54 @@ pub(crate) async fn show(
         })
         .collect();
     let refine = refine_links(&stored, &conditions, &topics, similar.as_deref());
+    let community = community(&state, &stored, user.0.as_ref()).await?;
     let viewer = viewer(&state, user).await?;
     let cacheable = viewer.user.is_none();
     Ok(html_response(
-        views::paper_page(&stored, similar.as_deref(), &topics, &refine, &viewer),
+        views::paper_page(
+            &stored,
+            similar.as_deref(),
+            &topics,
+            &refine,
+            &viewer,
+            &community,
+        ),
         cacheable,
     ))
+}
+
+/// The discussion and, for a member, their collections and reading state. Opening the
+/// page marks the paper read for them.
+async fn community(
+    state: &AppState,
+    stored: &StoredPaper,
+    member: Option<&SessionUser>,
+) -> Result<PaperCommunity, HttpError> {
+    let (threads, moderator) = threads_for(state, stored.key, member).await?;
+    let mut community = PaperCommunity {
+        threads,
+        moderator,
+        ..PaperCommunity::default()
+    };
+    let Some(member) = member else {
+        return Ok(community);
+    };
+    let (user_id, key) = (member.session.user_id, stored.key);
+    let (collections, containing) = state
+        .inner
+        .pool
+        .run(move |store| {
+            store.mark_read(user_id, key, Utc::now())?;
+            Ok((
+                store.collections_of(user_id)?,
+                store.collections_holding(user_id, key)?,
+            ))
+        })
+        .await?;
+    community.collections = collections;
+    community.containing = containing;
+    community.read = true;
+    Ok(community)
 }
 
 /// `/papers/{id}.md`: the paper as Markdown, for `huggingface_hub`'s `read_paper` and

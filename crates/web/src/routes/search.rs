@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::error::HttpError;
 use crate::html::html_response;
-use crate::routes::feed::viewer;
+use crate::routes::feed::{hide_read, viewer};
 use crate::routes::params;
 use crate::routes::topics::topic_param;
 use crate::search::{SearchMode, SearchRequest, Snippet};
@@ -29,6 +29,7 @@ pub(crate) struct RawSearchParams {
     mode: Option<String>,
     category: Option<String>,
     topic: Option<String>,
+    hide_read: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -53,6 +54,7 @@ impl RawSearchParams {
             mode,
             category: None,
             topic: None,
+            hide_read: None,
         }
     }
 
@@ -174,8 +176,9 @@ pub(crate) async fn page(
     Query(raw): Query<RawSearchParams>,
 ) -> Result<Response, HttpError> {
     let params = raw.parse_with(&state)?;
-    let viewer = viewer(&state, user).await?;
+    let mut viewer = viewer(&state, user).await?;
     let cacheable = viewer.user.is_none();
+    viewer.hide_read = viewer.user.is_some() && hide_read(raw.hide_read.as_deref());
     let mut search = SearchPage {
         query: params.query.clone(),
         mode: params.mode,

@@ -165,6 +165,14 @@ fn normalise(name: &str) -> String {
 /// Papers similar to `of` under `conditions`, at most `k`; `None` without a search
 /// backend or when it fails (a paper page is still worth showing without them).
 /// A condition the backend refuses is an error for the API to report.
+///
+/// Without conditions this is the plain list, which the backend may keep in memory
+/// ([`SearchBackend::similar_cached`]): taken here on the worker, and only a list
+/// it must compute goes to a blocking thread. Conditions always go to
+/// [`SearchBackend::similar_to`] on a blocking thread.
+///
+/// [`SearchBackend::similar_cached`]: crate::search::SearchBackend::similar_cached
+/// [`SearchBackend::similar_to`]: crate::search::SearchBackend::similar_to
 pub(crate) async fn similar_items(
     state: &AppState,
     of: &StoredPaper,
@@ -174,31 +182,49 @@ pub(crate) async fn similar_items(
     let Some(backend) = state.inner.search.clone() else {
         return Ok(None);
     };
-    let wanted = if conditions.filters_here() {
-        (k * DEPTH).clamp(k, MAX_CANDIDATES)
-    } else {
-        k
-    };
-    let request = SimilarRequest {
-        key: of.key,
-        k: wanted,
-        after: conditions.after,
-        category: conditions.category.clone(),
-        minus: conditions.minus.as_ref().map(|(_, key)| *key),
-    };
     let key = of.key;
-    let hits = match tokio::task::spawn_blocking(move || backend.similar_to(&request)).await {
-        Ok(Ok(hits)) => hits,
-        Ok(Err(crate::search::SearchError::Query(message))) => {
-            return Err(HttpError::bad_request(message));
-        }
-        Ok(Err(error)) => {
-            tracing::warn!(%error, paper.key = key, "similar papers failed");
-            return Ok(None);
-        }
-        Err(error) => {
-            tracing::warn!(%error, paper.key = key, "similar papers task failed");
-            return Ok(None);
+    let kept = if conditions.is_empty() {
+        backend.similar_cached(key, k)
+    } else {
+        None
+    };
+    let hits = match kept {
+        Some(hits) => hits,
+        None => {
+            let wanted = if conditions.filters_here() {
+                (k * DEPTH).clamp(k, MAX_CANDIDATES)
+            } else {
+                k
+            };
+            let request = SimilarRequest {
+                key,
+                k: wanted,
+                after: conditions.after,
+                category: conditions.category.clone(),
+                minus: conditions.minus.as_ref().map(|(_, key)| *key),
+            };
+            let plain = conditions.is_empty();
+            let task = tokio::task::spawn_blocking(move || {
+                if plain {
+                    backend.similar(key, wanted)
+                } else {
+                    backend.similar_to(&request)
+                }
+            });
+            match task.await {
+                Ok(Ok(hits)) => hits,
+                Ok(Err(crate::search::SearchError::Query(message))) => {
+                    return Err(HttpError::bad_request(message));
+                }
+                Ok(Err(error)) => {
+                    tracing::warn!(%error, paper.key = key, "similar papers failed");
+                    return Ok(None);
+                }
+                Err(error) => {
+                    tracing::warn!(%error, paper.key = key, "similar papers task failed");
+                    return Ok(None);
+                }
+            }
         }
     };
     let keys: Vec<i64> = hits
@@ -210,10 +236,11 @@ pub(crate) async fn similar_items(
         // No vectors (no model), or nothing near: no store call to make.
         return Ok(Some(Vec::new()));
     }
+    // A few papers by primary key: a short indexed read.
     let papers = match state
         .inner
         .pool
-        .run(move |store| store.papers_by_keys(&keys))
+        .run_quick(move |store| store.papers_by_keys(&keys))
         .await
     {
         Ok(papers) => papers,

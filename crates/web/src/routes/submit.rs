@@ -59,6 +59,7 @@ pub(crate) async fn submit(
             let viewer = Viewer {
                 user: Some(member.session.clone()),
                 votes: Default::default(),
+                ..Viewer::default()
             };
             let mut response = html_response(
                 views::submit_page(&viewer, Some(&error.message), &form.reference),

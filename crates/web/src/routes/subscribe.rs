@@ -68,6 +68,7 @@ fn viewer_of(user: Option<&SessionUser>) -> Viewer {
     Viewer {
         user: user.map(|user| user.session.clone()),
         votes: Default::default(),
+        ..Viewer::default()
     }
 }
 

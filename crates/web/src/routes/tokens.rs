@@ -105,6 +105,7 @@ async fn render(
     let viewer = Viewer {
         user: Some(member.session.clone()),
         votes: Default::default(),
+        ..Viewer::default()
     };
     // Not cacheable anywhere: it may carry a new token.
     let mut response = html_response(views::tokens_page(&viewer, &tokens, created, error), false);

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use maud::{Markup, html};
 use papers_store::SessionInfo;
 
-use super::{Viewer, page};
+use super::{CommunitySummary, Viewer, community_section, page};
 use crate::password::{MAX_CHARS, MIN_CHARS};
 
 /// What the account page shows.
@@ -13,6 +13,8 @@ use crate::password::{MAX_CHARS, MIN_CHARS};
 pub(crate) struct AccountView {
     pub email: String,
     pub verified: bool,
+    /// Profile, collections, follows, activity, tokens and digest (`views::member`).
+    pub community: CommunitySummary,
 }
 
 /// A message at the top of a page: good news or a problem.
@@ -57,6 +59,7 @@ pub(crate) fn account_page(
             section.form-page.account {
                 h1 { "Your account" }
                 (flash(message))
+                (community_section(&account.community))
                 h2 { "Email address" }
                 p {
                     strong #account-email { (account.email) }
@@ -91,7 +94,7 @@ pub(crate) fn account_page(
                 h2 { "Delete your account" }
                 form #delete-account method="post" action="/account/delete" {
                     input type="hidden" name="csrf" value=(csrf);
-                    p { "Your profile, address, sessions and the record of your votes are deleted; your votes stay in the papers' counts, papers you submitted show as from a deleted member, and subscriptions made through the account end. This cannot be undone." }
+                    p { "Your profile, address, sessions, collections, follows, reading state and the record of your votes are deleted; your votes stay in the papers' counts, your comments and the papers you submitted show as from a deleted member, and subscriptions made through the account end. This cannot be undone." }
                     label { "Your password" input #delete-password type="password" name="password" required autocomplete="current-password" maxlength=(MAX_CHARS); }
                     button.danger type="submit" { "Delete my account" }
                 }

@@ -3,6 +3,8 @@
 
 use maud::{Markup, html};
 
+use super::collections::save_button;
+use super::follows::author_path;
 use super::{
     FeedView, SortChoice, ViewItem, Viewer, encode, one_line, page, paper_path, shorten, submitter,
     web_url,
@@ -10,7 +12,7 @@ use super::{
 use crate::taxonomy::category_name;
 
 pub(crate) fn feed_page(view: &FeedView, viewer: &Viewer) -> Markup {
-    let back = current_link(view, view.page);
+    let back = current_link(view, view.page, viewer.hide_read);
     page(
         &view.heading,
         viewer,
@@ -37,20 +39,22 @@ pub(crate) fn feed_page(view: &FeedView, viewer: &Viewer) -> Markup {
                         a href=(view.path) { "all topics" }
                     }
                 }
-                (controls(view))
+                (controls(view, viewer))
             }
             @if view.items.is_empty() {
                 p.empty { "No papers here." }
             }
             ol.papers start=(view.page * view.page_size + 1) {
-                @for item in &view.items { li { (paper_card(item, viewer, &back)) } }
+                @for item in view.items.iter().filter(|item| viewer.shows(item.paper.key)) {
+                    li { (paper_card(item, viewer, &back)) }
+                }
             }
-            (pages(view))
+            (pages(view, viewer.hide_read))
         },
     )
 }
 
-fn controls(view: &FeedView) -> Markup {
+fn controls(view: &FeedView, viewer: &Viewer) -> Markup {
     html! {
         form.controls method="get" action=(view.path) {
             @if let Some((id, _)) = &view.topic {
@@ -82,7 +86,10 @@ fn controls(view: &FeedView) -> Markup {
                     }
                 }
             }
-            @if view.sortable || !view.categories.is_empty() {
+            @if viewer.user.is_some() {
+                label.hide-read { input #hide-read type="checkbox" name="hide_read" value="1" checked[viewer.hide_read]; " Hide read" }
+            }
+            @if view.sortable || !view.categories.is_empty() || viewer.user.is_some() {
                 button type="submit" { "Apply" }
             }
             @if let Some(base) = &view.feed_base {
@@ -110,8 +117,8 @@ fn with_query(base: &str, view: &FeedView) -> String {
     }
 }
 
-/// The page's own URL with its sort and filter, at page `number`.
-fn current_link(view: &FeedView, number: usize) -> String {
+/// The page's own URL with its sort and filters, at page `number`.
+fn current_link(view: &FeedView, number: usize, hide_read: bool) -> String {
     let mut query = Vec::new();
     if view.sortable && view.sort != SortChoice::Upvotes {
         query.push(format!("sort={}", view.sort.as_str()));
@@ -121,6 +128,9 @@ fn current_link(view: &FeedView, number: usize) -> String {
     }
     if let Some((id, _)) = &view.topic {
         query.push(format!("topic={id}"));
+    }
+    if hide_read {
+        query.push("hide_read=1".to_owned());
     }
     if number > 0 {
         query.push(format!("p={number}"));
@@ -132,14 +142,14 @@ fn current_link(view: &FeedView, number: usize) -> String {
     }
 }
 
-fn pages(view: &FeedView) -> Markup {
+fn pages(view: &FeedView, hide_read: bool) -> Markup {
     let count = view.total.div_ceil(view.page_size.max(1));
     html! {
         @if count > 1 {
             nav.pages aria-label="pages" {
-                @if view.page > 0 { a rel="prev" href=(current_link(view, view.page - 1)) { "← Previous page" } }
+                @if view.page > 0 { a rel="prev" href=(current_link(view, view.page - 1, hide_read)) { "← Previous page" } }
                 span { "Page " (view.page + 1) " of " (count) " · " (view.total) " papers" }
-                @if view.page + 1 < count { a rel="next" href=(current_link(view, view.page + 1)) { "Next page →" } }
+                @if view.page + 1 < count { a rel="next" href=(current_link(view, view.page + 1, hide_read)) { "Next page →" } }
             }
         }
     }
@@ -151,8 +161,9 @@ pub(crate) fn paper_card(item: &ViewItem, viewer: &Viewer, back: &str) -> Markup
     let paper = &stored.paper;
     let id = paper.id.as_str();
     let authors = &paper.metadata.authors;
+    let read = viewer.read.contains(&stored.key);
     html! {
-        article.paper {
+        article.paper.read[read] {
             (vote_button(stored.key, id, stored.upvotes(), viewer, back))
             div.body {
                 @if let Some(thumbnail) = paper.community.thumbnail.as_deref().and_then(web_url) {
@@ -164,7 +175,7 @@ pub(crate) fn paper_card(item: &ViewItem, viewer: &Viewer, back: &str) -> Markup
                 p.authors {
                     @for (index, author) in authors.iter().take(6).enumerate() {
                         @if index > 0 { ", " }
-                        (author)
+                        a.author href=(author_path(author)) { (author) }
                     }
                     @if authors.len() > 6 { " and " (authors.len() - 6) " more" }
                 }
@@ -190,6 +201,11 @@ pub(crate) fn paper_card(item: &ViewItem, viewer: &Viewer, back: &str) -> Markup
                     @if let Some(name) = &paper.community.submitted_by {
                         span { "submitted by " (submitter(name)) }
                     }
+                    a.comments href={ (paper_path(id)) "#discussion" } {
+                        (stored.comments()) " comment" @if stored.comments() != 1 { "s" }
+                    }
+                    @if read { span.read-mark { "read" } }
+                    (save_button(stored.key, id, viewer, back))
                     @if let Some(score) = item.trending { span.score { "score " (format!("{score:.3}")) } }
                 }
             }

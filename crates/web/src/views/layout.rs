@@ -28,8 +28,11 @@ pub(crate) fn page(title: &str, viewer: &Viewer, body: Markup) -> Markup {
                         a href="/search" { "Search" }
                         a href="/submit" { "Submit" }
                         @if let Some(user) = &viewer.user {
-                            a.user href={ "/users/" (super::encode(&user.username)) } { (user.username) }
+                            // The name leads to the member's own page, which has everything.
+                            a.user href="/account" title="Your account" { (user.username) }
                             a.account href="/account" { "Account" }
+                            a.following href="/following" { "Following" }
+                            a.collections href="/collections" { "Collections" }
                             a href="/account/tokens" { "Tokens" }
                             form.inline method="post" action="/logout" {
                                 input type="hidden" name="csrf" value=(user.csrf_token);
@@ -48,6 +51,9 @@ pub(crate) fn page(title: &str, viewer: &Viewer, body: Markup) -> Markup {
                         a href="/api/openapi.json" { "API" } " · "
                         a href="/papers/feed.rss" { "RSS" } " · "
                         a href="/papers/feed.atom" { "Atom" }
+                    }
+                    p.subscribe {
+                        a href="/subscribe" { "Get trending papers in your email inbox!" }
                     }
                 }
             }

@@ -10,11 +10,16 @@ mod account;
 mod account_mail;
 mod account_settings;
 mod admin;
+mod collections;
+mod comments;
 mod feed;
+mod follows;
 mod layout;
 mod markdown;
+mod member;
 mod new;
 mod paper;
+mod rich_text;
 mod search;
 mod subscribe;
 mod tokens;
@@ -33,11 +38,20 @@ pub(crate) use account_settings::{
     sessions_page,
 };
 pub(crate) use admin::admin_page;
+pub(crate) use collections::{
+    MAX_DESCRIPTION, MAX_NOTE, MAX_TITLE, collection_page, collection_path, collections_page,
+};
+pub(crate) use comments::{
+    MAX_COMMENT, Thread, edit_comment_page, moderation_page, shown, threads,
+};
 pub(crate) use feed::feed_page;
+pub(crate) use follows::{FollowedItem, author_page, following_page};
 pub(crate) use layout::page;
 pub(crate) use markdown::paper_markdown;
+pub(crate) use member::{CommunitySummary, community_section};
 pub(crate) use new::{NewView, new_page};
-pub(crate) use paper::paper_page;
+pub(crate) use paper::{PaperCommunity, bibtex, paper_page};
+pub(crate) use rich_text::render as render_markdown;
 pub(crate) use search::{SearchPage, search_page};
 pub(crate) use subscribe::{
     ManageLinks, SubscribeFields, check_inbox_page, manage_page, notice_page, preferences_page,
@@ -115,16 +129,26 @@ pub(crate) struct FeedView {
     pub explanation: Option<String>,
 }
 
-/// The reader: who is logged in (with their CSRF token) and what they upvoted.
+/// The reader: who is logged in (with their CSRF token), what they upvoted, saved in
+/// a collection and read.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Viewer {
     pub user: Option<Session>,
     pub votes: HashSet<i64>,
+    pub saved: HashSet<i64>,
+    pub read: HashSet<i64>,
+    /// The member asked for read papers to be left out (`hide_read=1`).
+    pub hide_read: bool,
 }
 
 impl Viewer {
     pub(crate) fn anonymous() -> Viewer {
         Viewer::default()
+    }
+
+    /// Whether a listing shows `key` to this reader.
+    pub(crate) fn shows(&self, key: i64) -> bool {
+        !(self.hide_read && self.read.contains(&key))
     }
 
     pub(crate) fn csrf(&self) -> Option<&str> {

@@ -1,12 +1,30 @@
 //! The paper page: everything about one paper, its similar papers and its BibTeX.
 
+use std::collections::HashSet;
+
 use chrono::Datelike;
 use maud::{Markup, html};
-use papers_store::StoredPaper;
+use papers_store::{Collection, StoredPaper};
 
+use super::collections::save_form;
+use super::comments::{Thread, discussion};
 use super::feed::{paper_card, vote_button};
+use super::follows::author_path;
 use super::{NavLink, ViewItem, Viewer, encode, one_line, page, paper_path, submitter, web_url};
 use crate::taxonomy::category_name;
+
+/// What members bring to a paper page: the discussion and, for the reader, their
+/// collections and whether they have read it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PaperCommunity {
+    pub threads: Vec<Thread>,
+    /// The reader may hide and restore comments.
+    pub moderator: bool,
+    /// The reader's collections, and which of them hold this paper.
+    pub collections: Vec<Collection>,
+    pub containing: HashSet<i64>,
+    pub read: bool,
+}
 
 pub(crate) fn paper_page(
     stored: &StoredPaper,
@@ -14,6 +32,7 @@ pub(crate) fn paper_page(
     topics: &[NavLink],
     refine: &[NavLink],
     viewer: &Viewer,
+    community: &PaperCommunity,
 ) -> Markup {
     let paper = &stored.paper;
     let metadata = &paper.metadata;
@@ -32,7 +51,7 @@ pub(crate) fn paper_page(
                 p.authors {
                     @for (index, author) in metadata.authors.iter().enumerate() {
                         @if index > 0 { ", " }
-                        (author)
+                        a.author href=(author_path(author)) { (author) }
                     }
                 }
                 dl.facts {
@@ -98,6 +117,21 @@ pub(crate) fn paper_page(
                             None => span.unlinked { "Project page: " (project) },
                         }
                     }
+                    a.button href="#discussion" { (stored.comments()) " comment" @if stored.comments() != 1 { "s" } }
+                }
+                @if let Some(csrf) = viewer.csrf() {
+                    form.read-state method="post" action="/read" {
+                        input type="hidden" name="csrf" value=(csrf);
+                        input type="hidden" name="paper" value=(id);
+                        @if community.read {
+                            input type="hidden" name="read" value="0";
+                            span.read-mark { "Read" } " "
+                            button.link type="submit" { "Mark unread" }
+                        } @else {
+                            input type="hidden" name="read" value="1";
+                            button.link type="submit" { "Mark read" }
+                        }
+                    }
                 }
                 @if paper.community.ai_summary.is_some() || !paper.community.ai_keywords.is_empty() {
                     section.ai-summary {
@@ -122,6 +156,8 @@ pub(crate) fn paper_page(
                     textarea #bibtex readonly rows="10" { (bibtex(stored)) }
                     button.copy type="button" data-copy="bibtex" hidden { "Copy" }
                 }
+                (save_form(id, &community.collections, &community.containing, viewer))
+                (discussion(id, &community.threads, viewer, community.moderator))
                 section.similar #similar {
                     h2 { "Similar papers" }
                     @if !refine.is_empty() && similar.is_some() {

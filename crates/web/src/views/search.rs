@@ -2,8 +2,10 @@
 //! search can end in (no query, no good matches, no index).
 
 use maud::{Markup, html};
+use papers_store::FollowKind;
 
 use super::feed::paper_card;
+use super::follows::follow_button;
 use super::{ViewItem, Viewer, encode, page};
 use crate::search::{SearchMode, Snippet};
 
@@ -27,7 +29,11 @@ pub(crate) fn search_page(search: &SearchPage, viewer: &Viewer) -> Markup {
     } else {
         format!("{} – search", search.query)
     };
-    let back = format!("/search?q={}", encode(&search.query));
+    let back = format!(
+        "/search?q={}{}",
+        encode(&search.query),
+        if viewer.hide_read { "&hide_read=1" } else { "" }
+    );
     let mut feed_query = format!(
         "q={}&mode={}",
         encode(&search.query),
@@ -54,6 +60,9 @@ pub(crate) fn search_page(search: &SearchPage, viewer: &Viewer) -> Markup {
                     @if let Some((id, _)) = &search.topic {
                         input type="hidden" name="topic" value=(id);
                     }
+                    @if viewer.user.is_some() {
+                        label.hide-read { input #hide-read type="checkbox" name="hide_read" value="1" checked[viewer.hide_read]; " Hide read" }
+                    }
                     button type="submit" { "Search" }
                 }
                 @if let Some((id, name)) = &search.topic {
@@ -69,12 +78,15 @@ pub(crate) fn search_page(search: &SearchPage, viewer: &Viewer) -> Markup {
                         "Follow this search: "
                         a href={ "/search/feed.rss?" (feed_query) } { "RSS" } " · "
                         a href={ "/search/feed.atom?" (feed_query) } { "Atom" }
+                        @if !search.query.is_empty() {
+                            " " (follow_button(FollowKind::Query, &search.query, None, viewer, &back))
+                        }
                     }
                     @if results.is_empty() {
                         p.empty #no-matches { "No good matches. Try fewer or different words, or the lexical mode for exact terms." }
                     } @else {
                         ol.papers.results {
-                            @for (item, snippet) in results {
+                            @for (item, snippet) in results.iter().filter(|(item, _)| viewer.shows(item.paper.key)) {
                                 li {
                                     (paper_card(item, viewer, &back))
                                     @if let Some(snippet) = snippet { p.snippet { (highlighted(snippet)) } }

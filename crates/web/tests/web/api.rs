@@ -323,6 +323,7 @@ async fn openapi_document_lists_exactly_the_api_routes() {
         let method = match route.method {
             "post" => Method::POST,
             "delete" => Method::DELETE,
+            "patch" => Method::PATCH,
             _ => Method::GET,
         };
         let reply = app
@@ -340,8 +341,8 @@ async fn openapi_document_lists_exactly_the_api_routes() {
     // And nothing undocumented answers under /api.
     for path in [
         "/api/users",
-        "/api/papers/2401.00001/comments",
-        "/api/papers/hep-th/9901001/comments",
+        "/api/papers/2401.00001/likes",
+        "/api/papers/hep-th/9901001/likes",
         "/api/daily_papers/extra",
     ] {
         let reply = app.get(path).await;

@@ -171,6 +171,22 @@ fn form(path: &'static str, rest: &str, field: &str, valid: &str, kind: Kind) ->
     post(path, body)
 }
 
+/// A JSON body whose `field` is bad in each way.
+fn json_cases(path: &'static str, field: &str, kind: Kind) -> (String, Vec<u8>) {
+    match kind {
+        Kind::Oversized => post(path, huge()),
+        Kind::Truncated => post(path, format!("{{\"{field}\": \"x")),
+        Kind::WronglyTyped => post(path, format!("{{\"{field}\": [42]}}")),
+        Kind::Duplicated => post(path, format!("{{\"{field}\": \"a\", \"{field}\": \"b\"}}")),
+        Kind::NonUtf8 => {
+            let mut body = format!("{{\"{field}\": \"").into_bytes();
+            body.extend([0xFF, 0xFE]);
+            body.extend(b"\"}");
+            post(path, body)
+        }
+    }
+}
+
 fn routes() -> Vec<Route> {
     vec![
         Route {
@@ -483,6 +499,77 @@ fn routes() -> Vec<Route> {
                 Kind::Oversized => ("/api/papers/2401.00001/upvote".to_owned(), huge()),
                 kind => paper_path("/api/papers/{id}/upvote", kind),
             },
+        },
+        Route {
+            method: Method::POST,
+            name: "/comments",
+            caller: As::Member,
+            body: Carrier::Form,
+            cases: |k| form("/comments", "body=hello", "paper", "2401.00001", k),
+        },
+        Route {
+            method: Method::POST,
+            name: "/collections/save",
+            caller: As::Member,
+            body: Carrier::Form,
+            cases: |k| {
+                form(
+                    "/collections/save",
+                    "collection=read-later",
+                    "paper",
+                    "2401.00001",
+                    k,
+                )
+            },
+        },
+        Route {
+            method: Method::POST,
+            name: "/read",
+            caller: As::Member,
+            body: Carrier::Form,
+            cases: |k| form("/read", "read=1", "paper", "2401.00001", k),
+        },
+        Route {
+            method: Method::POST,
+            name: "/follow",
+            caller: As::Member,
+            body: Carrier::Form,
+            cases: |k| form("/follow", "value=Ada", "kind", "author", k),
+        },
+        Route {
+            method: Method::GET,
+            name: "/authors/{name}",
+            caller: As::Anonymous,
+            body: Carrier::None,
+            cases: |k| token_path("/authors", k),
+        },
+        Route {
+            method: Method::GET,
+            name: "/collections/{id}",
+            caller: As::Member,
+            body: Carrier::None,
+            cases: |k| token_path("/collections", k),
+        },
+        Route {
+            method: Method::POST,
+            name: "/api/papers/{id}/comments",
+            caller: As::Member,
+            body: Carrier::Json,
+            cases: |k| json_cases("/api/papers/2401.00001/comments", "body", k),
+        },
+        Route {
+            method: Method::POST,
+            name: "/api/collections",
+            caller: As::Member,
+            body: Carrier::Json,
+            cases: |k| json_cases("/api/collections", "title", k),
+        },
+        Route {
+            method: Method::POST,
+            name: "/api/follows",
+            caller: As::Member,
+            body: Carrier::Json,
+            cases: |k| json_cases("/api/follows", "kind", k),
         },
         Route {
             method: Method::POST,

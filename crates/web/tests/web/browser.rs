@@ -1,7 +1,8 @@
 //! A real headless Chromium, driven through chromedriver with fantoccini, against the
 //! app served on 127.0.0.1:0: sign up, log in, upvote, search, open a paper, follow
-//! previous/next, and check that a `<script>` in a title never runs; and a member who
-//! forgot their password resets it by mail, then deletes the account. Screenshots go to
+//! previous/next, and check that a `<script>` in a title never runs; a member who
+//! forgot their password resets it by mail, then deletes the account; and a member
+//! comments, replies, saves to a collection and hides read papers. Screenshots go to
 //! `$PAPERS_SCREENSHOTS` (default: the target directory's `screenshots`).
 //!
 //! Without Chromium the test is skipped with a message, unless `CI` is set: there it
@@ -402,4 +403,181 @@ async fn reset_and_delete(
     fill(client, "#username", "forgetful").await;
     fill(client, "#password", new_password).await;
     click_then(client, ".form-page button[type=submit]", "p.error").await;
+}
+
+/// A member discusses a paper (a comment, then a reply), saves a paper to a new
+/// collection with a note, and hides the papers they have read, all through the forms.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_discusses_saves_and_hides_read_papers_in_chromium() {
+    if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
+        papers_testkit::missing::<()>(format_args!(
+            "no {CHROMIUM} or {CHROMEDRIVER}: install chromium and chromium-driver (scripts/setup-test-deps.sh)"
+        ));
+        return;
+    }
+    let app = app();
+    // Made in the store so the test is about the community forms, not sign-up.
+    let hash = papers_web::hash_password("correct-horse-battery").expect("hash");
+    papers_store::Store::open(app.dir.path())
+        .expect("store")
+        .create_user("reader", "reader@example.org", &hash, chrono::Utc::now())
+        .expect("sql")
+        .expect("created");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let server = tokio::spawn(papers_web::serve_on(listener, app.state.clone()));
+    let (_driver, port) = start_driver();
+    let profile = tempfile::tempdir().expect("profile dir");
+    let client = connect(port, profile.path()).await;
+    let shots = screenshot_dir();
+    discuss_save_and_hide(&client, &base, &shots).await;
+    let _ = client.close().await;
+    server.abort();
+}
+
+async fn discuss_save_and_hide(client: &Client, base: &str, shots: &Path) {
+    client.goto(&format!("{base}/login")).await.expect("login");
+    fill(client, "#username", "reader").await;
+    fill(client, "#password", "correct-horse-battery").await;
+    click_then(client, ".form-page button[type=submit]", "header a.user").await;
+
+    // A comment that mentions another paper, rendered with the mention linked.
+    client
+        .goto(&format!("{base}/papers/2401.00001"))
+        .await
+        .expect("paper");
+    fill(
+        client,
+        "#comment-body",
+        "Read this with **2401.00004** <script>window.__xss = 1</script>",
+    )
+    .await;
+    click_then(
+        client,
+        "#comment-form button",
+        "article.comment .comment-body a[href='/papers/2401.00004']",
+    )
+    .await;
+    assert_eq!(
+        text_of(client, "article.comment .comment-body strong").await,
+        "2401.00004"
+    );
+    assert_no_script_ran(client).await;
+
+    // A reply, from the thread's Reply form (a <details>, no JavaScript needed).
+    client
+        .find(Locator::Css("details.reply summary"))
+        .await
+        .expect("reply toggle")
+        .click()
+        .await
+        .expect("open reply");
+    fill(
+        client,
+        "details.reply textarea",
+        "Agreed, section 3 especially.",
+    )
+    .await;
+    click_then(client, "details.reply button", "ol.replies article.comment").await;
+    assert!(
+        text_of(client, "ol.replies article.comment .comment-body")
+            .await
+            .contains("section 3 especially")
+    );
+    save(client, shots, "discussion.png").await;
+
+    // A new collection, then a paper saved into it with a note.
+    client
+        .goto(&format!("{base}/collections"))
+        .await
+        .expect("collections");
+    fill(client, "#collection-title", "Reading group").await;
+    click_then(client, "#new-collection button", "section.collection h1").await;
+    client
+        .goto(&format!("{base}/papers/2401.00004"))
+        .await
+        .expect("paper");
+    client
+        .find(Locator::Css("#save-collection"))
+        .await
+        .expect("collection select")
+        .select_by_label("Reading group")
+        .await
+        .expect("choose the collection");
+    fill(client, "#save-note", "for Thursday").await;
+    click_then(client, "#save-form button", "p.saved-in a").await;
+    assert_eq!(text_of(client, "p.saved-in a").await, "Reading group");
+    client
+        .find(Locator::Css("p.saved-in a"))
+        .await
+        .expect("collection link")
+        .click()
+        .await
+        .expect("open collection");
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("p.note"))
+        .await
+        .expect("the collection page");
+    assert!(text_of(client, "p.note").await.contains("for Thursday"));
+
+    // 2401.00004 was opened, so it is read: hiding read papers leaves 2401.00003.
+    client
+        .goto(&format!("{base}/papers/date/2024-01-03"))
+        .await
+        .expect("day");
+    assert!(
+        client
+            .find(Locator::Css(
+                "article.paper.read a[href='/papers/2401.00004']"
+            ))
+            .await
+            .is_ok(),
+        "the read paper is marked"
+    );
+    client
+        .find(Locator::Css("#hide-read"))
+        .await
+        .expect("hide read toggle")
+        .click()
+        .await
+        .expect("tick");
+    client
+        .find(Locator::Css("form.controls button[type=submit]"))
+        .await
+        .expect("apply")
+        .click()
+        .await
+        .expect("apply");
+    // The box was ticked on the page before too: wait for the new page's address.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !client
+        .current_url()
+        .await
+        .expect("url")
+        .query()
+        .is_some_and(|query| query.contains("hide_read=1"))
+    {
+        assert!(Instant::now() < deadline, "the feed with hide_read=1");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#hide-read:checked"))
+        .await
+        .expect("the filtered page");
+    let titles = client
+        .find_all(Locator::Css("ol.papers article.paper h2 a"))
+        .await
+        .expect("cards");
+    let mut shown = Vec::new();
+    for title in titles {
+        shown.push(title.attr("href").await.expect("href").unwrap_or_default());
+    }
+    assert_eq!(shown, ["/papers/2401.00003"]);
+    save(client, shots, "hide-read.png").await;
 }

@@ -7,6 +7,7 @@ mod api;
 mod bad_input;
 mod browser;
 mod common;
+mod community;
 mod digest;
 mod feeds;
 mod mail;

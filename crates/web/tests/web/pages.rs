@@ -102,7 +102,7 @@ async fn paper_page_shows_everything() {
     assert_eq!(page.status, StatusCode::OK);
     for needle in [
         "Retrieval augmented generation at scale",
-        "Ada Lovelace, Alan Turing",
+        "<a class=\"author\" href=\"/authors/Ada%20Lovelace\">Ada Lovelace</a>, <a class=\"author\" href=\"/authors/Alan%20Turing\">Alan Turing</a>",
         "$\\alpha &lt; \\beta$ &amp; more.",
         "A second paragraph.",
         "Computation and Language",

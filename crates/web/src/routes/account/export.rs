@@ -1,7 +1,7 @@
 //! `/account/export`: everything the site holds about the member, as one JSON
 //! document. The document is a list of sections, each read by one function from the
-//! store; a feature that keeps more about members (tokens, comments, collections)
-//! adds its section to [`SECTIONS`] and nothing else changes. Account deletion has
+//! store; a feature that keeps more about members (tokens, comments, collections,
+//! reads, follows) adds its section to [`SECTIONS`] and nothing else changes. Account deletion has
 //! the matching list (`papers_store`'s `account_erase`).
 
 use axum::extract::State;
@@ -61,6 +61,22 @@ const SECTIONS: &[Section] = &[
     Section {
         name: "submissions",
         read: submissions,
+    },
+    Section {
+        name: "comments",
+        read: comments,
+    },
+    Section {
+        name: "collections",
+        read: collections,
+    },
+    Section {
+        name: "reads",
+        read: reads,
+    },
+    Section {
+        name: "follows",
+        read: follows,
     },
 ];
 
@@ -171,6 +187,76 @@ fn submissions(store: &Store, member: &Member<'_>) -> Result<Value, StoreError> 
                 "paper": paper.paper_id,
                 "title": paper.title,
                 "feed_day": paper.feed_day.map(|day| day.to_string()),
+            })
+        })
+        .collect())
+}
+
+/// The member's comments, newest first, with their text (empty once deleted).
+fn comments(store: &Store, member: &Member<'_>) -> Result<Value, StoreError> {
+    Ok(store
+        .comments_by(member.user.id)?
+        .iter()
+        .map(|comment| {
+            json!({
+                "id": comment.id,
+                "paper": comment.paper_id,
+                "parent": comment.parent,
+                "body": comment.body,
+                "created": maybe_time(comment.created),
+                "edited": maybe_time(comment.edited),
+                "deleted": comment.deleted,
+                "hidden": comment.hidden,
+            })
+        })
+        .collect())
+}
+
+/// Collections with their papers and notes.
+fn collections(store: &Store, member: &Member<'_>) -> Result<Value, StoreError> {
+    let mut listed = Vec::new();
+    for collection in store.collections_of(member.user.id)? {
+        let papers: Vec<Value> = store
+            .collection_papers(collection.id)?
+            .iter()
+            .map(|entry| {
+                json!({
+                    "paper": entry.paper.paper.id.as_str(),
+                    "note": entry.note,
+                    "added": maybe_time(entry.added),
+                })
+            })
+            .collect();
+        listed.push(json!({
+            "id": collection.id,
+            "title": collection.title,
+            "description": collection.description,
+            "public": collection.public,
+            "read_later": collection.read_later,
+            "created": maybe_time(collection.created),
+            "papers": papers,
+        }));
+    }
+    Ok(Value::Array(listed))
+}
+
+fn reads(store: &Store, member: &Member<'_>) -> Result<Value, StoreError> {
+    Ok(store
+        .reads_by(member.user.id)?
+        .into_iter()
+        .map(|(paper, at)| json!({ "paper": paper, "at": at }))
+        .collect())
+}
+
+fn follows(store: &Store, member: &Member<'_>) -> Result<Value, StoreError> {
+    Ok(store
+        .follows_of(member.user.id)?
+        .iter()
+        .map(|follow| {
+            json!({
+                "kind": follow.kind.as_str(),
+                "value": follow.value,
+                "created": maybe_time(follow.created),
             })
         })
         .collect())

@@ -23,7 +23,7 @@ use crate::password;
 use crate::routes::auth::{TokenForm, check_backoff, check_password};
 use crate::session::{self, MaybeUser, SessionUser};
 use crate::state::AppState;
-use crate::views::{self, AccountView, Flash, Viewer};
+use crate::views::{self, AccountView, CommunitySummary, Flash, Viewer};
 use jobs::Job;
 
 /// The logged-in member, or the redirect to log in first (and come back to `path`).
@@ -36,6 +36,7 @@ pub(crate) fn viewer(member: &SessionUser) -> Viewer {
     Viewer {
         user: Some(member.session.clone()),
         votes: Default::default(),
+        ..Viewer::default()
     }
 }
 
@@ -57,9 +58,29 @@ async fn render(
     message: Option<Flash<'_>>,
 ) -> Result<Response, HttpError> {
     let user = account(state, member).await?;
+    let user_id = user.id;
+    let mut community = state
+        .inner
+        .pool
+        .run(move |store| {
+            // Every member has Read later; it is made the first time it is shown.
+            store.read_later(user_id, Utc::now())?;
+            Ok(CommunitySummary {
+                collections: store.collections_of(user_id)?,
+                follows: store.follows_of(user_id)?,
+                comments: store.comments_by(user_id)?.len(),
+                read: store.read_keys(user_id)?.len(),
+                tokens: store.access_tokens(user_id)?.len(),
+                ..CommunitySummary::default()
+            })
+        })
+        .await?;
+    community.username = user.username.clone();
+    community.member_since = Some(user.created);
     let view = AccountView {
         verified: user.is_verified(),
         email: user.email,
+        community,
     };
     let markup = views::account_page(&viewer(member), &view, message);
     Ok(html_with_status(markup, status))

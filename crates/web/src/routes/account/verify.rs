@@ -25,6 +25,7 @@ fn viewer_of(user: &MaybeUser) -> Viewer {
     Viewer {
         user: user.0.as_ref().map(|member| member.session.clone()),
         votes: Default::default(),
+        ..Viewer::default()
     }
 }
 

@@ -1,0 +1,370 @@
+//! Following: `POST /follow` and `/follows/{id}/delete` (the Follow buttons),
+//! `/following` (the newest papers of what a member follows, saved searches through the
+//! search backend), `/authors/{name}` (an author's papers and co-authors), and
+//! `GET`/`POST /api/follows`, `DELETE /api/follows/{id}`.
+
+use std::collections::HashMap;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Form, Json, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{SecondsFormat, Utc};
+use papers_core::Category;
+use papers_store::{Follow, FollowKind};
+use serde::{Deserialize, Serialize};
+
+use crate::csrf;
+use crate::error::{HttpError, JsonErrors};
+use crate::html::{html_response, private_json};
+use crate::redirect::safe_next;
+use crate::routes::feed::viewer;
+use crate::routes::params::json_body;
+use crate::routes::search::{SearchParams, run_search};
+use crate::search::SearchMode;
+use crate::session::{MaybeUser, SessionUser};
+use crate::state::AppState;
+use crate::views::{self, FollowedItem, ViewItem};
+
+/// Papers `/following` shows, and papers an author page lists.
+const SHOWN: usize = 50;
+/// Follows a member may have.
+const MAX_FOLLOWS: usize = 500;
+const MAX_VALUE: usize = 200;
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct FollowForm {
+    csrf: Option<String>,
+    kind: String,
+    value: String,
+    back: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct UnfollowForm {
+    csrf: Option<String>,
+    back: Option<String>,
+}
+
+fn login(next: &str) -> Response {
+    Redirect::to(&format!("/login?next={}", views::encode(next))).into_response()
+}
+
+/// A follow's kind and value, checked: categories must be arXiv categories, queries
+/// fit the search box, names are one line.
+fn checked(kind: &str, value: &str) -> Result<(FollowKind, String), HttpError> {
+    let kind = FollowKind::parse(kind.trim()).ok_or_else(|| {
+        HttpError::bad_request("kind must be author, organization, category or query")
+    })?;
+    let value = value.trim();
+    if value.is_empty() || value.chars().count() > MAX_VALUE || value.chars().any(char::is_control)
+    {
+        return Err(HttpError::bad_request(format!(
+            "value needs 1 to {MAX_VALUE} characters on one line"
+        )));
+    }
+    let value = match kind {
+        FollowKind::Category => Category::parse(value)
+            .map_err(|_| HttpError::bad_request("not an arXiv category"))?
+            .to_string(),
+        _ => value.to_owned(),
+    };
+    Ok((kind, value))
+}
+
+async fn follow(
+    state: &AppState,
+    member: &SessionUser,
+    kind: &str,
+    value: &str,
+) -> Result<(Follow, bool), HttpError> {
+    let (kind, value) = checked(kind, value)?;
+    let user_id = member.session.user_id;
+    state
+        .inner
+        .pool
+        .run(move |store| {
+            let follows = store.follows_of(user_id)?;
+            if let Some(existing) = follows.iter().find(|f| f.kind == kind && f.value == value) {
+                return Ok(Some((existing.clone(), false)));
+            }
+            if follows.len() >= MAX_FOLLOWS {
+                return Ok(None);
+            }
+            store.follow(user_id, kind, &value, Utc::now()).map(Some)
+        })
+        .await?
+        .ok_or_else(|| {
+            HttpError::new(
+                StatusCode::CONFLICT,
+                format!("you follow {MAX_FOLLOWS} things already"),
+            )
+        })
+}
+
+async fn unfollow(state: &AppState, member: &SessionUser, id: &str) -> Result<(), HttpError> {
+    let missing = || HttpError::not_found("no such follow");
+    let follow_id: i64 = id.parse().map_err(|_| missing())?;
+    let user_id = member.session.user_id;
+    let removed = state
+        .inner
+        .pool
+        .run(move |store| store.unfollow(user_id, follow_id))
+        .await?;
+    if removed { Ok(()) } else { Err(missing()) }
+}
+
+/// `POST /follow`.
+pub(crate) async fn follow_form(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    Form(form): Form<FollowForm>,
+) -> Result<Response, HttpError> {
+    let back = safe_next(form.back.as_deref().unwrap_or("/following")).to_owned();
+    let Some(member) = user.0 else {
+        return Ok(login(&back));
+    };
+    csrf::check_session(&member, form.csrf.as_deref())?;
+    follow(&state, &member, &form.kind, &form.value).await?;
+    Ok(Redirect::to(&back).into_response())
+}
+
+/// `POST /follows/{id}/delete`.
+pub(crate) async fn unfollow_form(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    Path(id): Path<String>,
+    Form(form): Form<UnfollowForm>,
+) -> Result<Response, HttpError> {
+    let back = safe_next(form.back.as_deref().unwrap_or("/following")).to_owned();
+    let Some(member) = user.0 else {
+        return Ok(login(&back));
+    };
+    csrf::check_session(&member, form.csrf.as_deref())?;
+    unfollow(&state, &member, &id).await?;
+    Ok(Redirect::to(&back).into_response())
+}
+
+/// "author Ada Lovelace", "search quantum": why a paper is on `/following`.
+fn because(follow: &Follow) -> String {
+    let kind = match follow.kind {
+        FollowKind::Query => "search",
+        other => other.as_str(),
+    };
+    format!("{kind} {}", follow.value)
+}
+
+/// `GET /following`: the newest papers of the member's authors, organisations and
+/// categories from the store, and of their saved searches from the search backend.
+pub(crate) async fn page(
+    State(state): State<AppState>,
+    user: MaybeUser,
+) -> Result<Response, HttpError> {
+    let Some(member) = user.0.clone() else {
+        return Ok(login("/following"));
+    };
+    let user_id = member.session.user_id;
+    let (follows, found) = state
+        .inner
+        .pool
+        .run(move |store| {
+            Ok((
+                store.follows_of(user_id)?,
+                store.followed_papers(user_id, SHOWN)?,
+            ))
+        })
+        .await?;
+    let mut papers: Vec<FollowedItem> = found
+        .into_iter()
+        .map(|(paper, by)| FollowedItem {
+            item: ViewItem {
+                paper,
+                trending: None,
+            },
+            because: by.iter().map(because).collect(),
+        })
+        .collect();
+    // Saved searches: their best hits, after the store's papers, each paper once.
+    for follow in follows.iter().filter(|f| f.kind == FollowKind::Query) {
+        let params = SearchParams {
+            query: follow.value.clone(),
+            mode: SearchMode::default(),
+            category: None,
+            topic: None,
+        };
+        let Ok((hits, _)) = run_search(&state, &params, 10).await else {
+            continue;
+        };
+        for (item, _) in hits {
+            match papers
+                .iter_mut()
+                .find(|p| p.item.paper.key == item.paper.key)
+            {
+                Some(existing) => existing.because.push(because(follow)),
+                None => papers.push(FollowedItem {
+                    item,
+                    because: vec![because(follow)],
+                }),
+            }
+        }
+    }
+    let viewer = viewer(&state, user).await?;
+    Ok(html_response(
+        views::following_page(&follows, &papers, &viewer, None),
+        false,
+    ))
+}
+
+/// `GET /authors/{name}`: the papers listing this exact name, and its co-authors; 404
+/// for a name no paper lists.
+pub(crate) async fn author(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    Path(name): Path<String>,
+) -> Result<Response, HttpError> {
+    let name = name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > MAX_VALUE {
+        return Err(HttpError::not_found("no such author"));
+    }
+    let user_id = user.0.as_ref().map(|member| member.session.user_id);
+    let lookup = name.clone();
+    let (papers, follows) = state
+        .inner
+        .pool
+        .run(move |store| {
+            let papers = store.papers_by_author(&lookup, SHOWN)?;
+            let follows = match user_id {
+                Some(id) => store.follows_of(id)?,
+                None => Vec::new(),
+            };
+            Ok((papers, follows))
+        })
+        .await?;
+    if papers.is_empty() {
+        return Err(HttpError::not_found(format!("no papers by {name} here")));
+    }
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for paper in &papers {
+        for coauthor in &paper.paper.metadata.authors {
+            if coauthor != &name {
+                *counts.entry(coauthor.as_str()).or_default() += 1;
+            }
+        }
+    }
+    let mut coauthors: Vec<(String, usize)> = counts
+        .into_iter()
+        .map(|(coauthor, count)| (coauthor.to_owned(), count))
+        .collect();
+    coauthors.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    coauthors.truncate(30);
+    let current = follows
+        .iter()
+        .find(|f| f.kind == FollowKind::Author && f.value == name)
+        .cloned();
+    let items: Vec<ViewItem> = papers
+        .into_iter()
+        .map(|paper| ViewItem {
+            paper,
+            trending: None,
+        })
+        .collect();
+    let viewer = viewer(&state, user).await?;
+    let cacheable = viewer.user.is_none();
+    Ok(html_response(
+        views::author_page(&name, &items, &coauthors, current.as_ref(), &viewer),
+        cacheable,
+    ))
+}
+
+/// A follow as the API shows it.
+#[derive(Debug, Serialize)]
+struct ApiFollow {
+    id: i64,
+    kind: &'static str,
+    value: String,
+    created: Option<String>,
+}
+
+impl ApiFollow {
+    fn of(follow: &Follow) -> ApiFollow {
+        ApiFollow {
+            id: follow.id,
+            kind: follow.kind.as_str(),
+            value: follow.value.clone(),
+            created: follow
+                .created
+                .map(|at| at.to_rfc3339_opts(SecondsFormat::Secs, true)),
+        }
+    }
+}
+
+fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Response, HttpError> {
+    let body = serde_json::to_string(value).map_err(HttpError::internal)?;
+    Ok(private_json(status, body))
+}
+
+/// `GET /api/follows`.
+pub(crate) async fn api_list(
+    State(state): State<AppState>,
+    user: MaybeUser,
+) -> Result<Response, HttpError> {
+    async {
+        let member = user.0.ok_or_else(HttpError::unauthorized)?;
+        let user_id = member.session.user_id;
+        let follows = state
+            .inner
+            .pool
+            .run(move |store| store.follows_of(user_id))
+            .await?;
+        let listed: Vec<ApiFollow> = follows.iter().map(ApiFollow::of).collect();
+        json(StatusCode::OK, &listed)
+    }
+    .await
+    .json_errors()
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct NewFollow {
+    kind: String,
+    value: String,
+}
+
+/// `POST /api/follows` `{"kind", "value"}`: 201 with the follow, 200 when it existed.
+pub(crate) async fn api_create(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    headers: HeaderMap,
+    body: Result<Json<NewFollow>, JsonRejection>,
+) -> Result<Response, HttpError> {
+    async {
+        let member = user.0.ok_or_else(HttpError::unauthorized)?;
+        csrf::check_session(&member, csrf::header_token(&headers))?;
+        let request = json_body(body)?;
+        let (made, new) = follow(&state, &member, &request.kind, &request.value).await?;
+        let status = if new {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        json(status, &ApiFollow::of(&made))
+    }
+    .await
+    .json_errors()
+}
+
+/// `DELETE /api/follows/{id}`: 204.
+pub(crate) async fn api_delete(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, HttpError> {
+    async {
+        let member = user.0.ok_or_else(HttpError::unauthorized)?;
+        csrf::check_session(&member, csrf::header_token(&headers))?;
+        unfollow(&state, &member, &id).await?;
+        Ok(StatusCode::NO_CONTENT.into_response())
+    }
+    .await
+    .json_errors()
+}
