@@ -104,7 +104,10 @@ fn json(body: &str) -> Value {
 fn linked_ids(html: &str) -> Vec<String> {
     let mut ids: Vec<String> = Vec::new();
     for part in html.split("href=\"/papers/").skip(1) {
-        let id = part.split(['"', '?', '#']).next().unwrap_or("");
+        // New-style ids only: a paper's own sub-paths (`/comments.atom`, `.md`)
+        // name the same paper.
+        let id = part.split(['"', '?', '#', '/']).next().unwrap_or("");
+        let id = id.strip_suffix(".md").unwrap_or(id);
         if id.chars().next().is_some_and(|c| c.is_ascii_digit()) && !ids.iter().any(|i| i == id) {
             ids.push(id.to_owned());
         }
