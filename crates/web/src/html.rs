@@ -44,6 +44,15 @@ pub(crate) fn html_with_status(markup: Markup, status: StatusCode) -> Response {
     response
 }
 
+/// `value` serialized as a [`private_json`] answer.
+pub(crate) fn private_json_of<T: serde::Serialize>(
+    status: StatusCode,
+    value: &T,
+) -> Result<Response, crate::error::HttpError> {
+    let body = serde_json::to_string(value).map_err(crate::error::HttpError::internal)?;
+    Ok(private_json(status, body))
+}
+
 /// A JSON answer (already serialized) for one member or operator: never cached.
 pub(crate) fn private_json(status: StatusCode, body: String) -> Response {
     let mut response = (status, body).into_response();

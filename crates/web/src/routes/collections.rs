@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::csrf;
 use crate::error::{HttpError, JsonErrors};
 use crate::feeds::{self, FeedDoc, FeedEntry};
-use crate::html::{html_response, private_json};
+use crate::html::{html_response, private_json_of};
 use crate::redirect::safe_next;
 use crate::routes::feed::viewer;
 use crate::routes::feeds::Format;
@@ -668,11 +668,6 @@ pub(crate) async fn feed(
     Ok(response)
 }
 
-fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Response, HttpError> {
-    let body = serde_json::to_string(value).map_err(HttpError::internal)?;
-    Ok(private_json(status, body))
-}
-
 /// `GET /api/collections`: the member's collections (without their papers).
 pub(crate) async fn api_list(
     State(state): State<AppState>,
@@ -694,7 +689,7 @@ pub(crate) async fn api_list(
             .iter()
             .map(|c| ApiCollection::of(c, None, public_url))
             .collect();
-        json(StatusCode::OK, &listed)
+        private_json_of(StatusCode::OK, &listed)
     }
     .await
     .json_errors()
@@ -725,7 +720,7 @@ pub(crate) async fn api_create(
             request.public.unwrap_or(false),
         );
         let collection = make(&state, &member, fields).await?;
-        json(
+        private_json_of(
             StatusCode::CREATED,
             &ApiCollection::of(&collection, Some(&[]), &state.config().public_url),
         )
@@ -743,7 +738,7 @@ pub(crate) async fn api_get(
     async {
         let user_id = user.0.as_ref().map(|member| member.session.user_id);
         let (collection, papers) = readable(&state, &id, user_id).await?;
-        json(
+        private_json_of(
             StatusCode::OK,
             &ApiCollection::of(&collection, Some(&papers), &state.config().public_url),
         )
@@ -782,7 +777,7 @@ pub(crate) async fn api_add(
             request.note.as_deref().unwrap_or(""),
         )
         .await?;
-        json(
+        private_json_of(
             StatusCode::CREATED,
             &serde_json::json!({
                 "collection": collection.id,

@@ -19,7 +19,7 @@ use crate::cache::Cacheable;
 use crate::csrf;
 use crate::error::{HttpError, JsonErrors};
 use crate::feeds::{self, FeedDoc, FeedEntry};
-use crate::html::{html_response, private_json};
+use crate::html::{html_response, private_json_of};
 use crate::routes::paper::load;
 use crate::routes::params::json_body;
 use crate::session::{MaybeUser, SessionUser};
@@ -449,11 +449,6 @@ impl ApiComment {
     }
 }
 
-fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Response, HttpError> {
-    let body = serde_json::to_string(value).map_err(HttpError::internal)?;
-    Ok(private_json(status, body))
-}
-
 /// `GET /api/papers/{id}/comments`: the threads, the newest last, each with `replies`.
 pub(crate) async fn api_list(
     state: &AppState,
@@ -467,7 +462,7 @@ pub(crate) async fn api_list(
             .iter()
             .map(|thread| ApiComment::thread(thread, moderator))
             .collect();
-        json(StatusCode::OK, &listed)
+        private_json_of(StatusCode::OK, &listed)
     }
     .await
     .json_errors()
@@ -492,7 +487,7 @@ pub(crate) async fn api_create(
         csrf::check_session(&member, csrf::header_token(headers))?;
         let request = json_body(body)?;
         let comment = post(state, &member, id, request.parent, &request.body).await?;
-        json(StatusCode::CREATED, &ApiComment::of(&comment, false))
+        private_json_of(StatusCode::CREATED, &ApiComment::of(&comment, false))
     }
     .await
     .json_errors()
@@ -516,7 +511,7 @@ pub(crate) async fn api_edit(
         csrf::check_session(&member, csrf::header_token(&headers))?;
         let request = json_body(body)?;
         let comment = change(&state, &member, &cid, &request.body).await?;
-        json(StatusCode::OK, &ApiComment::of(&comment, false))
+        private_json_of(StatusCode::OK, &ApiComment::of(&comment, false))
     }
     .await
     .json_errors()
@@ -558,7 +553,7 @@ pub(crate) async fn api_report(
         // The body is optional: no reason is a report too.
         let reason = body.ok().and_then(|Json(request)| request.reason);
         report(&state, &member, &cid, reason.as_deref()).await?;
-        json(
+        private_json_of(
             StatusCode::ACCEPTED,
             &serde_json::json!({"status": "reported"}),
         )
@@ -580,7 +575,7 @@ pub(crate) async fn api_moderate(
         csrf::check_session(&member, csrf::header_token(&headers))?;
         moderate(&state, &member, &cid, hidden).await?;
         let comment = find(&state, &cid).await?;
-        json(StatusCode::OK, &ApiComment::of(&comment, true))
+        private_json_of(StatusCode::OK, &ApiComment::of(&comment, true))
     }
     .await
     .json_errors()

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::csrf;
 use crate::error::{HttpError, JsonErrors};
-use crate::html::{html_response, private_json};
+use crate::html::{html_response, private_json_of};
 use crate::redirect::safe_next;
 use crate::routes::feed::viewer;
 use crate::routes::params::json_body;
@@ -298,11 +298,6 @@ impl ApiFollow {
     }
 }
 
-fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Response, HttpError> {
-    let body = serde_json::to_string(value).map_err(HttpError::internal)?;
-    Ok(private_json(status, body))
-}
-
 /// `GET /api/follows`.
 pub(crate) async fn api_list(
     State(state): State<AppState>,
@@ -317,7 +312,7 @@ pub(crate) async fn api_list(
             .run(move |store| store.follows_of(user_id))
             .await?;
         let listed: Vec<ApiFollow> = follows.iter().map(ApiFollow::of).collect();
-        json(StatusCode::OK, &listed)
+        private_json_of(StatusCode::OK, &listed)
     }
     .await
     .json_errors()
@@ -346,7 +341,7 @@ pub(crate) async fn api_create(
         } else {
             StatusCode::OK
         };
-        json(status, &ApiFollow::of(&made))
+        private_json_of(status, &ApiFollow::of(&made))
     }
     .await
     .json_errors()

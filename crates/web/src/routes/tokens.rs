@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::bearer;
 use crate::csrf;
 use crate::error::{HttpError, JsonErrors};
-use crate::html::{html_response, private_json};
+use crate::html::{html_response, private_json_of};
 use crate::routes::params::json_body;
 use crate::session::{MaybeUser, SessionUser};
 use crate::state::AppState;
@@ -157,7 +157,7 @@ pub(crate) async fn api_list(
             .run(move |store| store.access_tokens(user_id))
             .await?;
         let listed: Vec<ApiToken> = tokens.iter().map(ApiToken::of).collect();
-        json(StatusCode::OK, &listed)
+        private_json_of(StatusCode::OK, &listed)
     }
     .await
     .json_errors()
@@ -176,7 +176,7 @@ pub(crate) async fn api_create(
         let (made, token) = make_token(&state, &member, request.label.as_deref()).await?;
         let mut shown = ApiToken::of(&made);
         shown.token = Some(token);
-        json(StatusCode::CREATED, &shown)
+        private_json_of(StatusCode::CREATED, &shown)
     }
     .await
     .json_errors()
@@ -196,11 +196,6 @@ pub(crate) async fn api_revoke(
     }
     .await
     .json_errors()
-}
-
-fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Response, HttpError> {
-    let body = serde_json::to_string(value).map_err(HttpError::internal)?;
-    Ok(private_json(status, body))
 }
 
 /// Makes a token for the member: the stored entry and the token itself.
