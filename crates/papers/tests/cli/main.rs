@@ -14,4 +14,5 @@ mod output;
 mod recorded_arxiv;
 mod search;
 mod submit;
+mod topics;
 mod users;

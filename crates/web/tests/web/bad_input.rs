@@ -132,6 +132,18 @@ fn search_query(path: &'static str, kind: Kind) -> (String, Vec<u8>) {
     })
 }
 
+/// Path cases for a route that takes a topic id at `{id}`.
+fn topic_path(template: &'static str, kind: Kind) -> (String, Vec<u8>) {
+    let id = match kind {
+        Kind::Oversized => "9".repeat(20_000),
+        Kind::Truncated => "1.".to_owned(),
+        Kind::WronglyTyped => "machine-learning".to_owned(),
+        Kind::Duplicated => "1/1".to_owned(),
+        Kind::NonUtf8 => "%FF%FE".to_owned(),
+    };
+    get(template.replace("{id}", &id))
+}
+
 /// A token in the path (confirmation and unsubscribe links).
 fn token_path(prefix: &'static str, kind: Kind) -> (String, Vec<u8>) {
     get(match kind {
@@ -177,6 +189,27 @@ fn json_cases(path: &'static str, field: &str, kind: Kind) -> (String, Vec<u8>) 
 
 fn routes() -> Vec<Route> {
     vec![
+        Route {
+            method: Method::GET,
+            name: "/topics/{id}",
+            caller: As::Anonymous,
+            body: Carrier::None,
+            cases: |k| topic_path("/topics/{id}", k),
+        },
+        Route {
+            method: Method::GET,
+            name: "/topics/{id}/feed.rss",
+            caller: As::Anonymous,
+            body: Carrier::None,
+            cases: |k| topic_path("/topics/{id}/feed.rss", k),
+        },
+        Route {
+            method: Method::GET,
+            name: "/api/topics/{id}",
+            caller: As::Anonymous,
+            body: Carrier::None,
+            cases: |k| topic_path("/api/topics/{id}", k),
+        },
         Route {
             method: Method::GET,
             name: "/",
@@ -574,6 +607,7 @@ const NO_INPUT: &[&str] = &[
     "/subscribe",
     "/subscriptions",
     "/api/openapi.json",
+    "/topics",
 ];
 
 #[derive(Default)]

@@ -12,7 +12,7 @@ use papers_core::{ArxivId, Category, Community, Metadata, PaperRecord, Source};
 use papers_store::Store;
 use papers_web::{
     AppConfig, AppState, SearchBackend, SearchError, SearchHit, SearchOutcome, SearchRequest,
-    Snippet,
+    SimilarRequest, Snippet,
 };
 use tempfile::TempDir;
 
@@ -137,7 +137,7 @@ pub fn seed_store(store: &mut Store) {
 /// Substring search over titles, within a category as the real backend filters:
 /// enough to exercise the page, API and feeds.
 pub struct TitleSearch {
-    papers: Vec<(i64, String, Vec<Category>)>,
+    papers: Vec<(i64, String, Vec<Category>, Option<NaiveDate>)>,
 }
 
 impl TitleSearch {
@@ -146,7 +146,12 @@ impl TitleSearch {
         store
             .for_each_paper(|p| {
                 let metadata = &p.paper.metadata;
-                papers.push((p.key, metadata.title.clone(), metadata.categories.clone()));
+                papers.push((
+                    p.key,
+                    metadata.title.clone(),
+                    metadata.categories.clone(),
+                    metadata.published.map(|t| t.date_naive()),
+                ));
             })
             .expect("papers");
         TitleSearch { papers }
@@ -165,14 +170,14 @@ impl SearchBackend for TitleSearch {
         let hits = self
             .papers
             .iter()
-            .filter(|(_, _, categories)| {
+            .filter(|(_, _, categories, _)| {
                 request.category.as_ref().is_none_or(|wanted| {
                     categories
                         .iter()
                         .any(|c| c == wanted || c.archive() == wanted.as_str())
                 })
             })
-            .filter_map(|(key, title, _)| {
+            .filter_map(|(key, title, _, _)| {
                 let at = title.to_lowercase().find(&needle)?;
                 Some(SearchHit {
                     key: *key,
@@ -189,12 +194,34 @@ impl SearchBackend for TitleSearch {
     }
 
     fn similar(&self, key: i64, k: usize) -> Result<Vec<SearchHit>, SearchError> {
+        self.similar_to(&SimilarRequest {
+            key,
+            k,
+            ..SimilarRequest::default()
+        })
+    }
+
+    /// Every other paper in key order, within the category and from `after` on,
+    /// without `minus`.
+    fn similar_to(&self, request: &SimilarRequest) -> Result<Vec<SearchHit>, SearchError> {
         Ok(self
             .papers
             .iter()
-            .filter(|(other, _, _)| *other != key)
-            .take(k)
-            .map(|(other, _, _)| SearchHit {
+            .filter(|(other, _, _, _)| *other != request.key && Some(*other) != request.minus)
+            .filter(|(_, _, _, published)| {
+                request
+                    .after
+                    .is_none_or(|after| published.is_some_and(|p| p >= after))
+            })
+            .filter(|(_, _, categories, _)| {
+                request.category.as_ref().is_none_or(|wanted| {
+                    categories
+                        .iter()
+                        .any(|c| c == wanted || c.archive() == wanted.as_str())
+                })
+            })
+            .take(request.k)
+            .map(|(other, _, _, _)| SearchHit {
                 key: *other,
                 score: 0.5,
                 snippet: None,

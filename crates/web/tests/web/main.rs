@@ -21,3 +21,4 @@ mod security;
 mod submit;
 mod subscriptions;
 mod tokens;
+mod topics;
