@@ -3,7 +3,7 @@
 //! already been sent.
 //!
 //! Sections, in order: trending, picked for you, one per saved search, one per
-//! category. A paper shows once per digest (in the first section that has it) and
+//! category; a weekly digest also lists the rising topics. A paper shows once per digest (in the first section that has it) and
 //! once per subscriber ever (papers mailed before are excluded). Empty sections are
 //! left out; a digest with no section is not sent.
 
@@ -50,6 +50,20 @@ pub struct Section {
 pub struct Digest {
     pub period: Period,
     pub sections: Vec<Section>,
+    /// Weekly digests: the topics growing fastest over the four weeks to the period's
+    /// end (see [`papers_topics::growth`]). Not a reason to send on its own.
+    pub rising: Vec<RisingTopic>,
+}
+
+/// A rising topic as a digest lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RisingTopic {
+    pub id: u32,
+    pub name: String,
+    /// Papers in the four weeks, and per four weeks in the year before.
+    pub recent: usize,
+    pub baseline: f64,
+    pub growth: f64,
 }
 
 impl Digest {
@@ -245,6 +259,7 @@ impl PeriodData {
         Ok(Digest {
             period: self.period.clone(),
             sections,
+            rising: Vec::new(),
         })
     }
 

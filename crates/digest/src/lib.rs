@@ -25,11 +25,16 @@ mod sources;
 mod subscribe;
 pub mod token;
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use papers_rank::recommend::TrainParams;
 use papers_store::{Store, Subscription};
+use papers_topics::SharedTopics;
 
-pub use compose::{Digest, DigestPaper, PeriodData, Section, SectionKind, SubscriberInputs};
+pub use compose::{
+    Digest, DigestPaper, PeriodData, RisingTopic, Section, SectionKind, SubscriberInputs,
+};
 pub use email::{Email, EmailError};
 pub use error::{ConfigError, DigestError};
 pub use links::{
@@ -78,7 +83,12 @@ pub struct Digests {
     links: Links,
     templates: Templates,
     settings: Settings,
+    /// The topic map, for the weekly digest's rising topics.
+    topics: Option<Arc<SharedTopics>>,
 }
+
+/// Rising topics a weekly digest lists at most.
+pub const RISING_IN_DIGEST: usize = 5;
 
 impl Digests {
     pub fn new(links: Links, settings: Settings) -> Result<Digests, DigestError> {
@@ -86,7 +96,38 @@ impl Digests {
             links,
             templates: Templates::new()?,
             settings,
+            topics: None,
         })
+    }
+
+    /// Adds the topic map, from which weekly digests list the rising topics.
+    pub fn with_topics(mut self, topics: Arc<SharedTopics>) -> Digests {
+        self.topics = Some(topics);
+        self
+    }
+
+    /// The topics rising over the four weeks to the end of `period`, for a weekly
+    /// digest; none for a daily one or without a map.
+    pub(crate) fn rising(&self, period: &Period) -> Vec<RisingTopic> {
+        let Some(map) = self.topics.as_ref().and_then(|topics| topics.get()) else {
+            return Vec::new();
+        };
+        if period.frequency != Frequency::Weekly {
+            return Vec::new();
+        }
+        map.rising(period.end, RISING_IN_DIGEST)
+            .into_iter()
+            .filter_map(|growth| {
+                let topic = map.topic(growth.topic)?;
+                Some(RisingTopic {
+                    id: topic.id,
+                    name: topic.name.clone(),
+                    recent: growth.recent,
+                    baseline: growth.baseline,
+                    growth: growth.growth,
+                })
+            })
+            .collect()
     }
 
     pub fn links(&self) -> &Links {
@@ -132,7 +173,9 @@ impl Digests {
         subscription: &Subscription,
     ) -> Result<Digest, DigestError> {
         let inputs = data.inputs(store, &self.settings, sources, subscription)?;
-        data.compose(&self.settings, sources.search, subscription, &inputs)
+        let mut digest = data.compose(&self.settings, sources.search, subscription, &inputs)?;
+        digest.rising = self.rising(&data.period);
+        Ok(digest)
     }
 
     /// The mail for a composed digest.

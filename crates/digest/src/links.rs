@@ -91,6 +91,11 @@ impl Links {
         format!("{}/papers/{id}", self.base.0)
     }
 
+    /// A topic's page on the site.
+    pub fn topic(&self, id: u32) -> String {
+        format!("{}/topics/{id}", self.base.0)
+    }
+
     /// Where a subscriber changes what they get: the subscribe page, which mails the
     /// address's owner a manage link (or, for a member whose verified address it is,
     /// changes it on the spot). A digest carries this rather than a manage link, so a

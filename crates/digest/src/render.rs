@@ -17,6 +17,16 @@ pub struct Rendered {
     pub html: String,
 }
 
+/// A rising topic in a weekly digest.
+#[derive(Serialize)]
+struct RisingView<'a> {
+    name: &'a str,
+    url: String,
+    recent: usize,
+    baseline: String,
+    growth: String,
+}
+
 const TEMPLATES: &[(&str, &str)] = &[
     ("base.html.j2", include_str!("../templates/base.html.j2")),
     (
@@ -144,8 +154,20 @@ impl Templates {
                     .collect(),
             })
             .collect();
+        let rising: Vec<RisingView> = digest
+            .rising
+            .iter()
+            .map(|topic| RisingView {
+                name: &topic.name,
+                url: links.topic(topic.id),
+                recent: topic.recent,
+                baseline: format!("{:.1}", topic.baseline),
+                growth: format!("{:+.0} %", topic.growth * 100.0),
+            })
+            .collect();
         let context = context! {
             period => digest.period.label(),
+            rising,
             weekly => digest.period.frequency == Frequency::Weekly,
             frequency => digest.period.frequency.as_str(),
             sections,

@@ -309,8 +309,12 @@ impl Digests {
             .map_or(1, |n| n.get())
             .clamp(1, 8);
         let size = pending.len().div_ceil(threads).max(1);
+        // The same for every subscriber of the period, as in the preview.
+        let rising = self.rising(&data.period);
         let build = |item: &Pending<'_>| -> Composed {
-            let digest = data.compose(&self.settings, search, item.subscription, &item.inputs)?;
+            let mut digest =
+                data.compose(&self.settings, search, item.subscription, &item.inputs)?;
+            digest.rising = rising.clone();
             if digest.is_empty() {
                 return Ok(None);
             }

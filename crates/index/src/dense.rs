@@ -72,6 +72,11 @@ const MAX_LISTED_CHANGES: usize = 65_536;
 /// costs graph inserts, writing the snapshot costs a full write of the graph.
 const SNAPSHOT_MIN_TAIL: u64 = 20_000;
 
+/// How far "like a, not like b" moves the query from a: `a − 0.5·b`. At 1 the query
+/// is dominated by what separates the two (often noise); at 0.5 it stays near a
+/// while leaving b's direction.
+const MINUS_WEIGHT: f32 = 0.5;
+
 /// The graph's walk is approximate twice over (the graph, and its i8 vectors), so
 /// it is asked for a quarter more than the results, at least [`MIN_CANDIDATES`],
 /// and the candidates are rescored at full precision. At 76,803 papers a quarter
@@ -767,6 +772,34 @@ impl DenseIndex {
     ) -> Result<Vec<Scored>> {
         let query: Vec<f32> = vector.iter().map(|x| x.to_f32()).collect();
         self.search_excluding(&query, k, allowed, Some(key))
+    }
+
+    /// "Like `key`, not like `minus`": the papers nearest to `key`'s vector moved away
+    /// from `minus`'s (`a − MINUS_WEIGHT·b`, renormalised), excluding both. `None`
+    /// when either paper has no vector.
+    pub fn similar_unlike(
+        &self,
+        key: u64,
+        minus: u64,
+        k: usize,
+        allowed: Option<&RowSet>,
+    ) -> Result<Option<Vec<Scored>>> {
+        let (Some(like), Some(unlike)) = (self.vector(key), self.vector(minus)) else {
+            return Ok(None);
+        };
+        let mut query: Vec<f32> = like
+            .iter()
+            .zip(&unlike)
+            .map(|(a, b)| a.to_f32() - MINUS_WEIGHT * b.to_f32())
+            .collect();
+        let norm = query.iter().map(|x| x * x).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            query.iter_mut().for_each(|x| *x /= norm);
+        }
+        let mut scored = self.search_excluding(&query, k + 1, allowed, Some(key))?;
+        scored.retain(|hit| hit.key != minus);
+        scored.truncate(k);
+        Ok(Some(scored))
     }
 
     /// The exact scan, whichever path is in use for [`DenseIndex::search`] (for the

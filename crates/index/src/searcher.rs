@@ -192,11 +192,55 @@ impl Searcher {
         if filters.is_empty() {
             return self.similar_unconditioned(key, k);
         }
+        self.similar_searched(key, k, filters)
+    }
+
+    /// [`Searcher::similar`] that reads a kept list but never keeps what it computes:
+    /// for the deep candidate lists a caller narrows further itself (by topic,
+    /// authors or code), which would crowd out the kept lists of paper pages.
+    pub fn similar_unkept(
+        &self,
+        key: i64,
+        k: usize,
+        filters: &Filters,
+    ) -> Result<Option<Vec<Hit>>> {
+        if filters.is_empty()
+            && let Some(kept) = self.similar_cached(key, k)?
+        {
+            return Ok(Some(kept));
+        }
+        self.similar_searched(key, k, filters)
+    }
+
+    /// The `k` papers nearest to `key` within `filters`, from the index every time.
+    fn similar_searched(&self, key: i64, k: usize, filters: &Filters) -> Result<Option<Vec<Hit>>> {
         let allowed = self
             .lexical
             .allowed_keys(filters)?
             .map(|keys| self.dense.row_set(&keys));
         let Some(scored) = self.dense.similar(index_key(key)?, k, allowed.as_ref())? else {
+            return Ok(None);
+        };
+        hits(&fusion::single(&scored, false)).map(Some)
+    }
+
+    /// Papers like `key` and unlike `minus` (see [`DenseIndex::similar_unlike`]),
+    /// within `filters`; `None` when either has no vector.
+    pub fn similar_unlike(
+        &self,
+        key: i64,
+        minus: i64,
+        k: usize,
+        filters: &Filters,
+    ) -> Result<Option<Vec<Hit>>> {
+        let allowed = self
+            .lexical
+            .allowed_keys(filters)?
+            .map(|keys| self.dense.row_set(&keys));
+        let Some(scored) =
+            self.dense
+                .similar_unlike(index_key(key)?, index_key(minus)?, k, allowed.as_ref())?
+        else {
             return Ok(None);
         };
         hits(&fusion::single(&scored, false)).map(Some)

@@ -32,8 +32,11 @@ pub enum Command {
     Serve,
     /// Embed every paper that lacks a vector, then bring the search index up to date.
     Index,
-    /// Rebuild the search indexes from the store.
+    /// Rebuild the search indexes and the topic map from the store.
     Reindex,
+    /// Cluster every paper's vector into topics and subtopics (the map behind
+    /// /topics), keeping the ids of the last map where topics match.
+    Topics(TopicsArgs),
     /// Search titles and abstracts: words, "phrases", author:, cat:, after:, before:.
     Search(SearchArgs),
     /// The papers nearest to a stored paper.
@@ -262,6 +265,13 @@ pub enum HarvestSource {
         #[arg(long, default_value = "https://huggingface.co")]
         base_url: String,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct TopicsArgs {
+    /// Print every topic and subtopic as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

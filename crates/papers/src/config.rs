@@ -5,7 +5,7 @@
 //! A value comes from the first of: a flag, an environment variable, the file
 //! (`--config FILE` or `PAPERS_CONFIG`), the default. An empty variable counts as unset.
 //! The file has one table per section below (`[store]`, `[model]`, `[web]`, `[mail]`,
-//! `[digest]`, `[harvest]`, `[log]`) and one key per setting, named as the field; a key no setting
+//! `[digest]`, `[harvest]`, `[topics]`, `[log]`) and one key per setting, named as the field; a key no setting
 //! has is an error. `papers config` prints the result, with where each value came from.
 //!
 //! To add a setting, add a field to the table below: its doc comment becomes the flag's
@@ -274,6 +274,18 @@ settings! {
             flag: "harvest-retry-delay", on: SERVE,
             env: "PAPERS_HARVEST_RETRY_DELAY",
             default: Text("5m"),
+        }
+    }
+
+    /// The topic map (`papers topics`).
+    topics: TopicsConfig {
+        /// `papers serve` rebuilds the topic map once the papers with a vector have
+        /// grown by this percentage since the last build (0: only `papers topics` and
+        /// `papers reindex` build it).
+        rebuild_percent: usize {
+            flag: "topics-rebuild-percent", on: SERVE,
+            env: "PAPERS_TOPICS_REBUILD_PERCENT",
+            default: Text("10"),
         }
     }
 

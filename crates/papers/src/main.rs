@@ -18,6 +18,7 @@ mod output;
 mod progress;
 mod query_batch;
 mod search_service;
+mod topics_service;
 
 use std::process::ExitCode;
 
@@ -46,6 +47,7 @@ fn main() -> ExitCode {
         Command::Serve => cmd::serve::run(config),
         Command::Index => cmd::index::run_index(config),
         Command::Reindex => cmd::index::run_reindex(config),
+        Command::Topics(args) => cmd::topics::run(config, args),
         Command::Search(args) => cmd::search::run_search(config, args),
         Command::Similar(args) => cmd::search::run_similar(config, args),
         Command::Eval(args) => cmd::eval::run(config, args),

@@ -251,6 +251,12 @@ impl SearchService {
         self.embedder.as_deref()
     }
 
+    /// The model whose vectors the dense index holds (the loaded model's, else the
+    /// index's own).
+    pub fn model_id(&self) -> &str {
+        &self.model_id
+    }
+
     pub fn embedder_model_id(&self) -> Option<String> {
         self.embedder.as_ref().map(|e| e.model_id().to_owned())
     }
@@ -454,6 +460,27 @@ impl SearchService {
             .similar(key, limit, &papers_index::Filters::default())?)
     }
 
+    /// Similar papers under conditions: published from `after` on, within
+    /// `category`, moved away from `minus` (see `Searcher::similar_unlike`). What
+    /// this computes is never kept: only the plain list is (`similar_cached`); a
+    /// request narrowed by the site alone (topic, authors, code) reads a kept list
+    /// when one is deep enough.
+    pub fn similar_with(
+        &self,
+        request: &papers_web::SimilarRequest,
+    ) -> Result<Option<Vec<Hit>>, SearchServiceError> {
+        let filters = papers_index::Filters {
+            after: request.after,
+            within: request.category.clone(),
+            ..papers_index::Filters::default()
+        };
+        let searcher = self.read()?;
+        Ok(match request.minus {
+            Some(minus) => searcher.similar_unlike(request.key, minus, request.k, &filters)?,
+            None => searcher.similar_unkept(request.key, request.k, &filters)?,
+        })
+    }
+
     /// The kept list of the papers nearest to `key`, if there is one and the index is
     /// not being written just now: never waits (the web worker asks this).
     pub fn similar_cached(&self, key: i64, limit: usize) -> Option<Vec<Hit>> {
@@ -580,6 +607,18 @@ impl papers_web::SearchBackend for WebSearch {
         k: usize,
     ) -> Result<Vec<papers_web::SearchHit>, papers_web::SearchError> {
         let hits = self.0.similar(key, k).map_err(web_error)?;
+        Ok(hits
+            .unwrap_or_default()
+            .iter()
+            .map(|hit| web_hit(hit, None))
+            .collect())
+    }
+
+    fn similar_to(
+        &self,
+        request: &papers_web::SimilarRequest,
+    ) -> Result<Vec<papers_web::SearchHit>, papers_web::SearchError> {
+        let hits = self.0.similar_with(request).map_err(web_error)?;
         Ok(hits
             .unwrap_or_default()
             .iter()

@@ -53,6 +53,18 @@ impl Store {
         Ok(count.max(0) as u64)
     }
 
+    /// How many papers have a vector of `model` (the topic map rebuilds as this grows).
+    pub fn count_embeddings(&self, model: &str) -> Result<u64, StoreError> {
+        let count: i64 = self
+            .db
+            .query_one(
+                "SELECT COUNT(*) FROM embeddings WHERE model = ?1",
+                args![model],
+            )?
+            .get(0)?;
+        Ok(count.max(0) as u64)
+    }
+
     /// Stores vectors in one transaction, so a killed run loses at most one batch. Each
     /// paper also gets a change-log entry stamped `now`: other nodes learn of the
     /// vector that way and load it into their dense indexes.

@@ -250,6 +250,8 @@ fn embeddings_are_stored_per_model_and_dropped_when_the_text_changes(engine: Eng
         .expect("put");
     assert_eq!(store.count_without_embedding("m").expect("count"), 1);
     assert_eq!(store.count_without_embedding("other").expect("count"), 2);
+    assert_eq!(store.count_embeddings("m").expect("count"), 1);
+    assert_eq!(store.count_embeddings("other").expect("count"), 0);
     assert_eq!(
         store.embedding("m", first[0].key).expect("get"),
         Some(vec![0.6, 0.8])

@@ -44,6 +44,17 @@ pub(crate) struct ApiPaper {
     pub num_comments: Option<u32>,
     /// Ours: categories, primary first.
     pub categories: Vec<String>,
+    /// Ours: its topic and subtopic in the topic map (on `/api/papers/{id}` only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub topics: Vec<ApiTopicRef>,
+}
+
+/// A paper's topic, on `/api/papers/{id}`.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ApiTopicRef {
+    pub id: u32,
+    pub name: String,
+    pub parent: Option<u32>,
 }
 
 #[derive(Debug, Serialize)]
@@ -134,6 +145,7 @@ pub(crate) fn paper(stored: &StoredPaper) -> ApiPaper {
             .iter()
             .map(|c| c.to_string())
             .collect(),
+        topics: Vec::new(),
     }
 }
 

@@ -74,7 +74,7 @@ pub use openapi::{API_ROUTES, ApiParam, ApiRoute, Operation, openapi_document};
 pub use period::PeriodSpec;
 pub use search::{
     BoxError, FetchError, PaperFetcher, SearchBackend, SearchError, SearchHit, SearchMode,
-    SearchOutcome, SearchRequest, Snippet,
+    SearchOutcome, SearchRequest, SimilarRequest, Snippet,
 };
 pub use state::{AppConfig, AppState, OpenError};
 pub use taxonomy::category_name;

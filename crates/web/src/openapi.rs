@@ -18,6 +18,8 @@ pub enum Operation {
     CreateToken,
     RevokeToken,
     AdminStatus,
+    ListTopics,
+    GetTopic,
     ListComments,
     PostComment,
     EditComment,
@@ -94,6 +96,26 @@ const ID: ApiParam = ApiParam {
 };
 
 pub const API_ROUTES: &[ApiRoute] = &[
+    ApiRoute {
+        method: "get",
+        path: "/api/topics",
+        operation: Operation::ListTopics,
+        summary: "Every topic of the topic map (broad topics, then subtopics): name, terms, size, parent, representative paper and growth over the last four weeks.",
+        parameters: &[],
+    },
+    ApiRoute {
+        method: "get",
+        path: "/api/topics/{id}",
+        operation: Operation::GetTopic,
+        summary: "One topic with its subtopics, neighbouring topics, top papers and papers per month.",
+        parameters: &[ApiParam {
+            name: "id",
+            location: "path",
+            required: true,
+            kind: "integer",
+            description: "topic id (stable across rebuilds of the map)",
+        }],
+    },
     ApiRoute {
         method: "get",
         path: "/api/daily_papers",

@@ -66,6 +66,31 @@ pub enum SearchError {
     Index(#[source] BoxError),
 }
 
+/// Similar papers under conditions: what `/papers/{id}` and
+/// `/api/papers/{id}/similar` ask the backend for. The conditions only the site can
+/// check (topic, authors, code) it applies to what the backend answers.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SimilarRequest {
+    /// The paper the others should be like.
+    pub key: i64,
+    /// Hits wanted at most.
+    pub k: usize,
+    /// Only papers published on or after this day.
+    pub after: Option<chrono::NaiveDate>,
+    /// Only papers in this category (or, for an archive, its subjects).
+    pub category: Option<Category>,
+    /// "Like this one, not like that one": the query moves away from this paper's
+    /// vector (its store key).
+    pub minus: Option<i64>,
+}
+
+impl SimilarRequest {
+    /// Whether the request is a plain "similar to `key`".
+    pub fn is_plain(&self) -> bool {
+        self.after.is_none() && self.category.is_none() && self.minus.is_none()
+    }
+}
+
 /// Implemented by the binary over `papers-index`. Calls block (they run inside
 /// `spawn_blocking`).
 pub trait SearchBackend: Send + Sync {
@@ -73,6 +98,20 @@ pub trait SearchBackend: Send + Sync {
 
     /// Papers most like the paper with store key `key`, excluding itself.
     fn similar(&self, key: i64, k: usize) -> Result<Vec<SearchHit>, SearchError>;
+
+    /// Papers most like `request.key` under its conditions, excluding itself. The
+    /// default answers a plain request with [`SearchBackend::similar`] and refuses
+    /// conditions (a 400), which a backend must apply during retrieval to answer
+    /// them well.
+    fn similar_to(&self, request: &SimilarRequest) -> Result<Vec<SearchHit>, SearchError> {
+        if !request.is_plain() {
+            return Err(SearchError::Query(
+                "this search backend cannot narrow similar papers (after, category, minus)"
+                    .to_owned(),
+            ));
+        }
+        self.similar(request.key, request.k)
+    }
 
     /// [`SearchBackend::similar`] if the answer is at hand in memory (a list kept
     /// since it was last computed), else `None`. It must not block, because it runs

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use papers_digest::{Deliver, Digests};
 use papers_store::{Database, Store, StoreError};
+use papers_topics::{SharedTopics, TopicMap};
 
 use crate::cache::{DataCache, ResponseCache};
 use crate::client::TrustedProxies;
@@ -124,6 +125,9 @@ pub(crate) struct Inner {
     pub digests: Option<Arc<Digests>>,
     /// Sends confirmation and account mails; `None` when the site has no SMTP settings.
     pub mailer: Option<Arc<dyn Deliver + Send + Sync>>,
+    /// The topic map behind `/topics`, `topic=` filters and each paper's topics;
+    /// `None` (or an empty handle) until one is built.
+    pub topics: Option<Arc<SharedTopics>>,
     /// Bumped whenever what a page shows may have changed (a vote, a submission, an
     /// ingest noticed by [`AppState::watch_store`]); cache entries from an older
     /// generation are ignored.
@@ -175,6 +179,7 @@ impl AppState {
                 node: None,
                 digests: None,
                 mailer: None,
+                topics: None,
                 generation: AtomicU64::new(1),
                 responses: ResponseCache::new(4096),
                 feeds: DataCache::new(1024),
@@ -206,6 +211,16 @@ impl AppState {
     /// model), which `/admin`, `/readyz` and `/metrics` report.
     pub fn with_node_status(self, node: Arc<dyn NodeStatus>) -> AppState {
         self.rebuild(|inner| inner.node = Some(node))
+    }
+
+    /// Adds the topic map, which the binary rebuilds in the background.
+    pub fn with_topics(self, topics: Arc<SharedTopics>) -> AppState {
+        self.rebuild(|inner| inner.topics = Some(topics))
+    }
+
+    /// The topic map in force, if any.
+    pub(crate) fn topic_map(&self) -> Option<Arc<TopicMap>> {
+        self.inner.topics.as_ref()?.get()
     }
 
     /// Adds the digest engine and, when SMTP is configured, the mailer that sends
@@ -249,8 +264,10 @@ impl AppState {
         &self.inner.config
     }
 
+    /// The cache generation: store writes and topic map rebuilds both move it.
     pub(crate) fn generation(&self) -> u64 {
-        self.inner.generation.load(Ordering::Acquire)
+        let topics = self.inner.topics.as_ref().map_or(0, |t| t.version());
+        self.inner.generation.load(Ordering::Acquire) + (topics << 40)
     }
 
     /// Marks every cached page stale.

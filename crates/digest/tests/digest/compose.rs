@@ -316,6 +316,95 @@ fn only_one_sender_runs_at_a_time() {
     );
 }
 
+#[test]
+fn weekly_digests_list_the_rising_topics_and_daily_ones_do_not() {
+    let Some(mut fixture) = fixture() else { return };
+    // A topic map over the fixture's papers and their (stand-in) vectors.
+    let mut corpus = papers_topics::Corpus::new(0);
+    let mut vectors = std::collections::HashMap::new();
+    fixture
+        .store
+        .for_each_embedding(crate::support::MODEL, |key, vector| {
+            vectors.insert(key, vector.to_vec());
+        })
+        .expect("vectors");
+    fixture
+        .store
+        .for_each_paper(|paper| {
+            if let Some(vector) = vectors.get(&paper.key) {
+                corpus.dim = vector.len();
+                let metadata = &paper.paper.metadata;
+                corpus.push(
+                    paper.key,
+                    vector,
+                    format!("{}\n{}", metadata.title, metadata.abstract_text),
+                    metadata.published.map(|t| t.date_naive()),
+                );
+            }
+        })
+        .expect("papers");
+    let map = papers_topics::build(
+        &corpus,
+        crate::support::MODEL,
+        now(),
+        None,
+        &papers_topics::BuildOptions::default(),
+    )
+    .expect("topic map");
+    fixture.digests = crate::support::digests().with_topics(std::sync::Arc::new(
+        papers_topics::SharedTopics::new(Some(map.clone())),
+    ));
+    let sources = Sources {
+        search: &TermSearch,
+        votes: &NoVotes,
+    };
+    let weekly = fixture.confirmed(request("weekly@example.org", Frequency::Weekly));
+    let period = papers_digest::Period::due(Frequency::Weekly, day("2024-01-08"));
+    let expected: Vec<(u32, usize)> = map
+        .rising(period.end, papers_digest::RISING_IN_DIGEST)
+        .iter()
+        .map(|g| (g.topic, g.recent))
+        .collect();
+    assert!(
+        !expected.is_empty(),
+        "some topic grew in the fixture's weeks"
+    );
+    let data =
+        PeriodData::load(&fixture.store, fixture.digests.settings(), period).expect("period");
+    let digest = fixture
+        .digests
+        .compose_for(&fixture.store, &data, &sources, &weekly)
+        .expect("compose");
+    let got: Vec<(u32, usize)> = digest.rising.iter().map(|t| (t.id, t.recent)).collect();
+    assert_eq!(got, expected);
+    let mail = fixture
+        .digests
+        .digest_mail(
+            &papers_digest::Email::parse("weekly@example.org").expect("email"),
+            &weekly,
+            &digest,
+            now(),
+        )
+        .expect("mail");
+    assert!(mail.text.contains("Rising topics"));
+    for topic in &digest.rising {
+        let url = format!("{}/topics/{}", crate::support::BASE, topic.id);
+        assert!(mail.text.contains(&url), "{url}");
+        assert!(mail.html.contains(&url));
+        assert!(mail.text.contains(&topic.name));
+    }
+
+    let daily = fixture.confirmed(request("daily@example.org", Frequency::Daily));
+    let period = papers_digest::Period::due(Frequency::Daily, day("2024-01-09"));
+    let data =
+        PeriodData::load(&fixture.store, fixture.digests.settings(), period).expect("period");
+    let digest = fixture
+        .digests
+        .compose_for(&fixture.store, &data, &sources, &daily)
+        .expect("compose");
+    assert!(digest.rising.is_empty());
+}
+
 /// Issue 14: an account made with someone else's address must not get digests. A
 /// subscription made through an account waits until the account's address is
 /// verified; one made without an account was verified by its own confirmation.

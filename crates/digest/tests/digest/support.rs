@@ -141,16 +141,20 @@ pub fn fixture() -> Option<Fixture> {
     store
         .put_embeddings(MODEL, &vectors, now())
         .expect("embeddings");
+    Some(Fixture {
+        store,
+        digests: digests(),
+        _dir: dir,
+    })
+}
+
+/// The digest engine the fixture uses: the test links and model, no topic map.
+pub fn digests() -> Digests {
     let links = Links::new(
         PublicUrl::parse(BASE).expect("url"),
         Secret::new(*b"test secret, 32 bytes long......").expect("secret"),
     );
-    let digests = Digests::new(links, Settings::new(MODEL)).expect("digests");
-    Some(Fixture {
-        store,
-        digests,
-        _dir: dir,
-    })
+    Digests::new(links, Settings::new(MODEL)).expect("digests")
 }
 
 pub fn request(email: &str, frequency: Frequency) -> SubscribeRequest {

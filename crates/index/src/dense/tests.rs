@@ -334,3 +334,33 @@ fn graph_log_compaction_keeps_the_snapshot_valid() -> Result<()> {
     assert!(log_rows < 1_500, "log was not compacted: {log_rows} rows");
     Ok(())
 }
+
+#[test]
+fn like_one_paper_not_another_moves_away_from_the_other() -> Result<()> {
+    let mut index = DenseIndex::in_memory("test", 4)?;
+    // 2 and 3 are equally close to 1, on either side of it; 4 is far on 3's side.
+    index.upsert(1, &unit(&[1.0, 0.0, 0.0, 0.0]))?;
+    index.upsert(2, &unit(&[0.9, 0.3, 0.0, 0.0]))?;
+    index.upsert(3, &unit(&[0.9, -0.3, 0.0, 0.0]))?;
+    index.upsert(4, &unit(&[0.5, -0.8, 0.0, 0.0]))?;
+    index.upsert(5, &unit(&[0.0, 0.0, 1.0, 0.0]))?;
+    index.commit(1)?;
+    let plain = keys(&index.similar(1, 2, None)?.unwrap_or_default());
+    assert!(plain.contains(&2) && plain.contains(&3), "{plain:?}");
+    // Unlike 2: 3 and 4, which lie away from 2, come first; 2 and 1 never.
+    let unlike = keys(&index.similar_unlike(1, 2, 3, None)?.unwrap_or_default());
+    assert_eq!(unlike[..2], [3, 4]);
+    assert!(!unlike.contains(&2) && !unlike.contains(&1));
+    // Filters hold, and a paper without a vector gives nothing.
+    let allowed = index.row_set(&[4, 5]);
+    assert_eq!(
+        keys(
+            &index
+                .similar_unlike(1, 2, 3, Some(&allowed))?
+                .unwrap_or_default()
+        ),
+        vec![4, 5]
+    );
+    assert!(index.similar_unlike(1, 99, 3, None)?.is_none());
+    Ok(())
+}

@@ -262,6 +262,43 @@ fn direct_ids_fallback_snippets_similar_and_cutoff() -> TestResult {
         .unwrap_or_default();
     assert!(similar_old.iter().all(|h| [2, 7, 8].contains(&h.key)));
     assert!(searcher.similar(99, 2, &Default::default())?.is_none());
+
+    // The plain list is kept once asked for; the deep lists of conditions the caller
+    // narrows itself read a kept list but are never kept.
+    let keys = |hits: Vec<Hit>| hits.iter().map(|h| h.key).collect::<Vec<_>>();
+    assert_eq!(
+        keys(searcher.similar_cached(1, 2)?.unwrap_or_default()),
+        vec![5, 3]
+    );
+    assert_eq!(
+        keys(
+            searcher
+                .similar_unkept(1, 2, &Default::default())?
+                .unwrap_or_default()
+        ),
+        vec![5, 3]
+    );
+    assert!(searcher.similar_cached(3, 2)?.is_none());
+    let unkept = keys(
+        searcher
+            .similar_unkept(3, 2, &Default::default())?
+            .unwrap_or_default(),
+    );
+    assert_eq!(unkept.len(), 2, "{unkept:?}");
+    assert!(
+        searcher.similar_cached(3, 2)?.is_none(),
+        "a list computed for a condition was kept"
+    );
+    let plain = keys(
+        searcher
+            .similar(3, 2, &Default::default())?
+            .unwrap_or_default(),
+    );
+    assert_eq!(unkept, plain);
+    assert_eq!(
+        keys(searcher.similar_cached(3, 2)?.unwrap_or_default()),
+        plain
+    );
     Ok(())
 }
 

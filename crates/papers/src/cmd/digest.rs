@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -12,6 +13,7 @@ use papers_digest::{
     SendRequest, Settings, SmtpConfig, Sources, VotesFn, feed_day,
 };
 use papers_store::Store;
+use papers_topics::SharedTopics;
 
 use crate::cli::{DigestAction, DigestArgs, DigestSendArgs, PeriodArg};
 use crate::config::{self, Config, DEFAULT_MODEL_REPO, MailConfig};
@@ -40,7 +42,12 @@ fn run_send(config: &Config, args: &DigestSendArgs) -> anyhow::Result<ExitCode> 
     let model = crate::search_service::ModelChoice::from_config(&config.model)
         .load()
         .ok();
-    let digests = engine(config, &public_url, model.as_ref().map(|m| m.model_id()))?;
+    let digests = engine(
+        config,
+        &public_url,
+        model.as_ref().map(|m| m.model_id()),
+        None,
+    )?;
     let mailer = if args.dry_run {
         None
     } else {
@@ -135,10 +142,13 @@ fn print_report(report: &Report) -> anyhow::Result<()> {
 
 /// The digest engine over `public_url`, signing links with the site's secret.
 /// `model_id` is the loaded embedding model's identity, which names its stored vectors.
+/// The digest engine. `topics` is the map weekly digests take their rising topics
+/// from (`papers serve` passes the one it keeps current); `None` reads the one on disk.
 pub fn engine(
     config: &Config,
     public_url: &str,
     model_id: Option<&str>,
+    topics: Option<Arc<SharedTopics>>,
 ) -> anyhow::Result<Digests> {
     let base = PublicUrl::parse(public_url)?;
     let links = Links::new(
@@ -151,7 +161,16 @@ pub fn engine(
         .clone()
         .or_else(|| model_id.map(str::to_owned))
         .unwrap_or_else(|| DEFAULT_MODEL_REPO.to_owned());
-    Digests::new(links, Settings::new(model)).context("loading the digest templates")
+    let topics = match topics {
+        Some(topics) => topics,
+        None => Arc::new(SharedTopics::new(crate::topics_service::load(
+            &config.store.data_dir,
+            &model,
+        )?)),
+    };
+    Ok(Digests::new(links, Settings::new(model))
+        .context("loading the digest templates")?
+        .with_topics(topics))
 }
 
 /// The SMTP mailer, or `None` when no SMTP URL is set.

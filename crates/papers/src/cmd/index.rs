@@ -1,5 +1,5 @@
 //! `papers index` (embed what lacks a vector, then catch the indexes up) and
-//! `papers reindex` (rebuild the indexes from the store).
+//! `papers reindex` (rebuild the indexes and the topic map from the store).
 
 use std::process::ExitCode;
 
@@ -47,5 +47,16 @@ pub fn run_reindex(config: &Config) -> anyhow::Result<ExitCode> {
         "reindexed {count} papers in {:.1}s",
         started.elapsed().as_secs_f64()
     )?;
+    // The topic map is derived from the same vectors: rebuilt with the indexes.
+    if store.count_embeddings(&model_id)? > 0 {
+        let (map, took) =
+            crate::topics_service::rebuild(&config.store.data_dir, &store, &model_id)?;
+        outln!(
+            "clustered {} papers into {} topics in {:.1}s",
+            map.papers.len(),
+            map.broad().count(),
+            took.as_secs_f64()
+        )?;
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -11,4 +11,5 @@ pub mod search;
 pub mod serve;
 pub mod show;
 pub mod stats;
+pub mod topics;
 pub mod user;

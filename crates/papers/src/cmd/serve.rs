@@ -20,6 +20,7 @@ use crate::fetcher::ArxivFetcher;
 use crate::search_service::{
     IndexedSavedSearch, SearchService, WebSearch, embed_missing, load_optional_model,
 };
+use crate::topics_service;
 
 pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     let addr = config.web.addr;
@@ -46,10 +47,17 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     app_config.comments_per_hour =
         u32::try_from(config.web.comments_per_hour).context("--comments-per-hour is too large")?;
     let search = open_search(config)?;
+    // The topic map on disk serves at once; a missing or outgrown one is rebuilt
+    // in the background.
+    let topics = Arc::new(papers_topics::SharedTopics::new(topics_service::load(
+        &config.store.data_dir,
+        search.model_id(),
+    )?));
     let digests = Arc::new(digest::engine(
         config,
         &public_url,
         search.embedder_model_id().as_deref(),
+        Some(topics.clone()),
     )?);
     let mailer = digest::mailer(&config.mail, &public_url)?.map(Arc::new);
     if mailer.is_none() {
@@ -61,8 +69,16 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
         .with_digests(digests.clone(), web_mailer)
         .with_search(Arc::new(WebSearch(search.clone())))
         .with_node_status(Arc::new(WebSearch(search.clone())))
+        .with_topics(topics.clone())
         .with_fetcher(Arc::new(ArxivFetcher::new(&config.harvest.arxiv_api_url)));
     let search_for_digests = search.clone();
+    topics_service::spawn_rebuilder(
+        database.clone(),
+        config.store.data_dir.clone(),
+        search.model_id().to_owned(),
+        topics,
+        config.topics.rebuild_percent,
+    );
     spawn_index_follower(database.clone(), search, state.clone());
     crate::harvester::spawn(&database, &config.harvest);
     let mut runtime = tokio::runtime::Builder::new_multi_thread();

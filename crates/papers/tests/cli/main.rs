@@ -14,5 +14,6 @@ mod output;
 mod recorded_arxiv;
 mod search;
 mod submit;
+mod topics;
 mod two_serves;
 mod users;

@@ -20,9 +20,10 @@ use crate::error::{HttpError, JsonErrors};
 use crate::openapi::{API_ROUTES, Operation, openapi_document};
 use crate::period::{PeriodKind, PeriodSpec};
 use crate::routes::feed::{latest_feed_day, trending_clock};
-use crate::routes::paper::{load, similar_items};
+use crate::routes::paper::load;
 use crate::routes::params;
 use crate::routes::search::{RawSearchParams, run_search};
+use crate::routes::similar::{RawConditions, similar_items};
 use crate::routes::vote::toggle;
 use crate::routes::{collections, comments, follows, reads};
 use crate::session::MaybeUser;
@@ -90,6 +91,8 @@ fn method_router(operation: Operation) -> Option<MethodRouter<AppState>> {
         Operation::CreateToken => post(crate::routes::tokens::api_create),
         Operation::RevokeToken => delete(crate::routes::tokens::api_revoke),
         Operation::AdminStatus => get(crate::routes::admin::api_status),
+        Operation::ListTopics => get(crate::routes::topics::api_list),
+        Operation::GetTopic => get(crate::routes::topics::api_get),
         Operation::OpenApi => get(openapi),
     })
 }
@@ -189,7 +192,7 @@ async fn paper_delete(
     }
 }
 
-fn json<T: Serialize>(value: &T, cacheable: bool) -> Result<Response, HttpError> {
+pub(crate) fn json<T: Serialize>(value: &T, cacheable: bool) -> Result<Response, HttpError> {
     let body = serde_json::to_string(value).map_err(HttpError::internal)?;
     let mut response = (
         [(
@@ -482,7 +485,9 @@ async fn search(
 async fn paper(State(state): State<AppState>, id: &str) -> Result<Response, HttpError> {
     async {
         let stored = load(&state, parse_id(id)?).await?;
-        json(&api_model::paper(&stored), true)
+        let mut paper = api_model::paper(&stored);
+        paper.topics = crate::routes::topics::paper_topics(&state, stored.key);
+        json(&paper, true)
     }
     .await
     .json_errors()
@@ -491,6 +496,8 @@ async fn paper(State(state): State<AppState>, id: &str) -> Result<Response, Http
 #[derive(Debug, Default, Deserialize)]
 struct SimilarParams {
     limit: Option<String>,
+    #[serde(flatten)]
+    conditions: RawConditions,
 }
 
 async fn similar(
@@ -505,8 +512,9 @@ async fn similar(
         if state.inner.search.is_none() {
             return Err(HttpError::unavailable(crate::routes::search::NO_INDEX));
         }
-        let items = similar_items(&state, stored.key, limit)
-            .await
+        let conditions = params.conditions.parse(&state).await?;
+        let items = similar_items(&state, &stored, &conditions, limit)
+            .await?
             .ok_or_else(|| HttpError::unavailable("similar papers are unavailable"))?;
         let papers: Vec<_> = items
             .iter()

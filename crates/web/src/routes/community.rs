@@ -99,6 +99,7 @@ async fn listing(
         sort: SortChoice::Upvotes,
         sortable: false,
         category: None,
+        topic: None,
         feed_base: None,
         explanation: None,
     });

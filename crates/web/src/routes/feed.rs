@@ -9,12 +9,14 @@ use axum::response::Response;
 use chrono::{DateTime, Datelike, Duration as Days, NaiveDate, NaiveTime, Utc};
 use papers_core::Category;
 use papers_store::{FeedPeriod, FeedQuery, FeedSort};
+use papers_topics::{TopicId, TopicMap};
 use serde::Deserialize;
 
 use crate::error::HttpError;
 use crate::html::html_response;
 use crate::period::{PeriodKind, PeriodSpec};
 use crate::routes::params;
+use crate::routes::topics::topic_param;
 use crate::session::MaybeUser;
 use crate::state::AppState;
 use crate::views::{self, FeedView, NavLink, SortChoice, ViewItem, Viewer};
@@ -29,6 +31,7 @@ pub(crate) const TRENDING_DAYS: i64 = 7;
 pub(crate) struct RawFeedParams {
     sort: Option<String>,
     category: Option<String>,
+    topic: Option<String>,
     p: Option<String>,
     hide_read: Option<String>,
 }
@@ -37,7 +40,23 @@ pub(crate) struct RawFeedParams {
 pub(crate) struct FeedParams {
     pub sort: SortChoice,
     pub category: Option<Category>,
+    /// Only papers of this topic (and its name), checked against the topic map.
+    pub topic: Option<(Arc<TopicMap>, TopicId)>,
     pub page: usize,
+}
+
+impl FeedParams {
+    fn topic_label(&self) -> Option<(u32, String)> {
+        let (map, id) = self.topic.as_ref()?;
+        Some((*id, map.topic(*id)?.name.clone()))
+    }
+
+    /// Whether the topic filter (if any) lets the paper through.
+    fn admits(&self, key: i64) -> bool {
+        self.topic
+            .as_ref()
+            .is_none_or(|(map, id)| map.contains(*id, key))
+    }
 }
 
 impl RawFeedParams {
@@ -53,6 +72,13 @@ pub(crate) fn hide_read(text: Option<&str>) -> bool {
 }
 
 impl RawFeedParams {
+    /// [`RawFeedParams::parse`] with `topic=` checked against the state's topic map.
+    pub(crate) fn parse_with(&self, state: &AppState) -> Result<FeedParams, HttpError> {
+        let mut params = self.parse()?;
+        params.topic = topic_param(state, self.topic.as_deref())?;
+        Ok(params)
+    }
+
     pub(crate) fn parse(&self) -> Result<FeedParams, HttpError> {
         let sort = SortChoice::parse(self.sort.as_deref())
             .ok_or_else(|| HttpError::bad_request("sort must be upvotes, trending or newest"))?;
@@ -62,6 +88,7 @@ impl RawFeedParams {
         Ok(FeedParams {
             sort,
             category,
+            topic: None,
             page,
         })
     }
@@ -72,7 +99,7 @@ pub(crate) async fn latest(
     user: MaybeUser,
     Query(raw): Query<RawFeedParams>,
 ) -> Result<Response, HttpError> {
-    let params = raw.parse()?;
+    let params = raw.parse_with(&state)?;
     let raw_hide = raw.hide_read();
     let view = latest_view(&state, &params).await?;
     render(&state, &view, user, raw_hide).await
@@ -90,7 +117,7 @@ pub(crate) async fn period(
         .parse(&text)
         .ok_or_else(|| HttpError::not_found(kind.not_found()))?;
     let raw_hide = raw.hide_read();
-    let view = period_view(&state, spec, &raw.parse()?).await?;
+    let view = period_view(&state, spec, &raw.parse_with(&state)?).await?;
     render(&state, &view, user, raw_hide).await
 }
 
@@ -100,7 +127,7 @@ pub(crate) async fn trending(
     Query(raw): Query<RawFeedParams>,
 ) -> Result<Response, HttpError> {
     let raw_hide = raw.hide_read();
-    let view = trending_view(&state, &raw.parse()?).await?;
+    let view = trending_view(&state, &raw.parse_with(&state)?).await?;
     render(&state, &view, user, raw_hide).await
 }
 
@@ -186,6 +213,7 @@ pub(crate) async fn latest_view(
             sort: params.sort,
             sortable: false,
             category: None,
+            topic: None,
             feed_base: None,
             explanation: Some("The store is empty: run `papers ingest` to load papers.".to_owned()),
         })),
@@ -194,9 +222,10 @@ pub(crate) async fn latest_view(
 
 fn cache_key(kind: &str, params: &FeedParams) -> String {
     format!(
-        "{kind}|{}|{}|{}",
+        "{kind}|{}|{}|{}|{}",
         params.sort.as_str(),
         params.category.as_ref().map_or("", Category::as_str),
+        params.topic.as_ref().map_or(0, |(_, id)| *id),
         params.page
     )
 }
@@ -234,7 +263,28 @@ pub(crate) async fn period_view(
                 offset: params.page * PAGE_SIZE,
                 limit: PAGE_SIZE,
             };
-            let (items, total) = store.feed(&query)?;
+            // A topic filter pages after filtering: the whole period is read.
+            let (items, total) = if params.topic.is_some() {
+                let everything = FeedQuery {
+                    offset: 0,
+                    limit: usize::MAX,
+                    ..query
+                };
+                let (all, _) = store.feed(&everything)?;
+                let kept: Vec<_> = all
+                    .into_iter()
+                    .filter(|item| params.admits(item.paper.key))
+                    .collect();
+                let total = kept.len();
+                let page = kept
+                    .into_iter()
+                    .skip(params.page * PAGE_SIZE)
+                    .take(PAGE_SIZE)
+                    .collect();
+                (page, total)
+            } else {
+                store.feed(&query)?
+            };
             let (start, end) = spec.0.bounds().unwrap_or((NaiveDate::MIN, NaiveDate::MIN));
             let (previous, _) = store.neighbouring_feed_days(start)?;
             let (_, next) = store.neighbouring_feed_days(end - Days::days(1))?;
@@ -285,6 +335,7 @@ pub(crate) async fn period_view(
                 categories,
                 sort: params.sort,
                 sortable: true,
+                topic: params.topic_label(),
                 category: params.category.map(String::from),
                 feed_base: Some(format!("{}/feed.rss", spec.path())),
                 explanation: None,
@@ -314,6 +365,9 @@ fn kept_query(params: &FeedParams) -> String {
     }
     if let Some(category) = &params.category {
         parts.push(format!("category={}", views::encode(category.as_str())));
+    }
+    if let Some((_, id)) = &params.topic {
+        parts.push(format!("topic={id}"));
     }
     if parts.is_empty() {
         String::new()
@@ -365,7 +419,8 @@ pub(crate) async fn trending_view(
             let start = latest - Days::days(TRENDING_DAYS - 1);
             let end = latest + Days::days(1);
             let category = params.category.as_ref().map(Category::as_str);
-            let papers = store.feed_range(start, end, category)?;
+            let mut papers = store.feed_range(start, end, category)?;
+            papers.retain(|paper| params.admits(paper.key));
             let categories = store.feed_categories(start, end)?;
             let items: Vec<ViewItem> = papers_store::rank_trending(papers, clock)
                 .into_iter()
@@ -393,6 +448,7 @@ pub(crate) async fn trending_view(
                 categories,
                 sort: SortChoice::Trending,
                 sortable: false,
+                topic: params.topic_label(),
                 category: params.category.map(String::from),
                 feed_base: Some("/papers/trending/feed.rss".to_owned()),
                 explanation: Some(format!(

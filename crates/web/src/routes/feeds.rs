@@ -36,7 +36,7 @@ pub(crate) async fn latest_feed(
     raw: Query<RawFeedParams>,
     format: Format,
 ) -> Result<Response, HttpError> {
-    let view = latest_view(&state, &raw.parse()?).await?;
+    let view = latest_view(&state, &raw.parse_with(&state)?).await?;
     let self_path = format!("/papers/{}", format.file());
     respond(&state, &view, &self_path, format)
 }
@@ -51,7 +51,7 @@ pub(crate) async fn period_feed(
     let spec = kind
         .parse(&text)
         .ok_or_else(|| HttpError::not_found("no such period"))?;
-    let view = period_view(&state, spec, &raw.parse()?).await?;
+    let view = period_view(&state, spec, &raw.parse_with(&state)?).await?;
     let self_path = format!("{}/{}", spec.path(), format.file());
     respond(&state, &view, &self_path, format)
 }
@@ -61,7 +61,7 @@ pub(crate) async fn trending_feed(
     raw: Query<RawFeedParams>,
     format: Format,
 ) -> Result<Response, HttpError> {
-    let view = trending_view(&state, &raw.parse()?).await?;
+    let view = trending_view(&state, &raw.parse_with(&state)?).await?;
     let self_path = format!("/papers/trending/{}", format.file());
     respond(&state, &view, &self_path, format)
 }
@@ -71,7 +71,7 @@ pub(crate) async fn search_feed(
     Query(raw): Query<RawSearchParams>,
     format: Format,
 ) -> Result<Response, HttpError> {
-    let params = raw.parse()?;
+    let params = raw.parse_with(&state)?;
     if params.query.is_empty() {
         return Err(HttpError::bad_request("q is required"));
     }

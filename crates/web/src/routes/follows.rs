@@ -190,6 +190,7 @@ pub(crate) async fn page(
             query: follow.value.clone(),
             mode: SearchMode::default(),
             category: None,
+            topic: None,
         };
         let Ok((hits, _)) = run_search(&state, &params, 10).await else {
             continue;

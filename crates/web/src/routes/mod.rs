@@ -18,9 +18,11 @@ mod paper;
 mod params;
 mod reads;
 pub(crate) mod search;
+pub(crate) mod similar;
 mod submit;
 pub(crate) mod subscribe;
 mod tokens;
+pub(crate) mod topics;
 mod vote;
 
 use axum::Router;
@@ -59,6 +61,8 @@ pub(crate) fn build(state: AppState) -> Router {
         .route("/search", get(search::page))
         .route("/new", get(new::all))
         .route("/new/{category}", get(new::in_category))
+        .route("/topics", get(topics::index))
+        .route("/topics/{id}", get(topics::show))
         .route("/users/{name}", get(community::user))
         .route("/organizations/{name}", get(community::organization))
         .route("/submit", get(submit::form).post(submit::submit))
@@ -264,6 +268,10 @@ fn feed_routes() -> Router<AppState> {
             .route(
                 &format!("/new/{{category}}/{file}"),
                 get(move |s, p, q| new::category_feed(s, p, q, format)),
+            )
+            .route(
+                &format!("/topics/{{id}}/{file}"),
+                get(move |s, p| topics::feed(s, p, format)),
             )
             .route(
                 &format!("/search/{file}"),

@@ -2,7 +2,7 @@
 //! `/papers/hep-th/9901001`), the paper as Markdown at `/papers/{id}.md`, and the
 //! similar-papers lookup the page shares with the API.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
@@ -14,6 +14,7 @@ use crate::error::HttpError;
 use crate::html::html_response;
 use crate::routes::comments::threads_for;
 use crate::routes::feed::viewer;
+use crate::routes::similar::{Conditions, RawConditions, similar_items};
 use crate::session::{MaybeUser, SessionUser};
 use crate::state::AppState;
 use crate::views::{self, PaperCommunity, ViewItem};
@@ -25,6 +26,7 @@ pub(crate) async fn show(
     State(state): State<AppState>,
     user: MaybeUser,
     Path(raw): Path<String>,
+    Query(conditions): Query<RawConditions>,
 ) -> Result<Response, HttpError> {
     // `/papers/{*id}` catches `/papers/hep-th/9901001.md` too; no id ends in `.md`.
     if let Some(id) = raw.strip_suffix(".md") {
@@ -47,12 +49,28 @@ pub(crate) async fn show(
         }
     };
     let stored = load(&state, id).await?;
-    let similar = similar_items(&state, stored.key, SIMILAR_ON_PAGE).await;
+    let conditions = conditions.parse(&state).await?;
+    let similar = similar_items(&state, &stored, &conditions, SIMILAR_ON_PAGE).await?;
+    let topics: Vec<views::NavLink> = crate::routes::topics::paper_topics(&state, stored.key)
+        .into_iter()
+        .map(|topic| views::NavLink {
+            label: topic.name,
+            href: format!("/topics/{}", topic.id),
+        })
+        .collect();
+    let refine = refine_links(&stored, &conditions, &topics, similar.as_deref());
     let community = community(&state, &stored, user.0.as_ref()).await?;
     let viewer = viewer(&state, user).await?;
     let cacheable = viewer.user.is_none();
     Ok(html_response(
-        views::paper_page(&stored, similar.as_deref(), &viewer, &community),
+        views::paper_page(
+            &stored,
+            similar.as_deref(),
+            &topics,
+            &refine,
+            &viewer,
+            &community,
+        ),
         cacheable,
     ))
 }
@@ -128,44 +146,58 @@ pub(crate) async fn load(state: &AppState, id: ArxivId) -> Result<StoredPaper, H
         .ok_or_else(|| HttpError::not_found(format!("no paper {shown} here; submit it at /submit")))
 }
 
-/// Papers similar to `key`, or `None` without a search backend or when it fails (a
-/// paper page is still worth showing without them). A list the backend keeps in
-/// memory is taken here on the worker; only a list it must compute goes to a
-/// blocking thread.
-pub(crate) async fn similar_items(state: &AppState, key: i64, k: usize) -> Option<Vec<ViewItem>> {
-    let backend = state.inner.search.clone()?;
-    let hits = match backend.similar_cached(key, k) {
-        Some(hits) => hits,
-        None => tokio::task::spawn_blocking(move || backend.similar(key, k))
-            .await
-            .ok()?
-            .map_err(|error| tracing::warn!(%error, paper.key = key, "similar papers failed"))
-            .ok()?,
+/// The narrowing the paper page offers for its similar papers: each condition that
+/// would change the list, "less like" its first few, and the way back.
+fn refine_links(
+    stored: &StoredPaper,
+    conditions: &Conditions,
+    topics: &[views::NavLink],
+    similar: Option<&[ViewItem]>,
+) -> Vec<views::NavLink> {
+    let path = views::paper_path(stored.paper.id.as_str());
+    let link = |label: String, query: String| views::NavLink {
+        label,
+        href: format!("{path}?{query}#similar"),
     };
-    let keys: Vec<i64> = hits
-        .iter()
-        .map(|hit| hit.key)
-        .filter(|k| *k != key)
-        .collect();
-    if keys.is_empty() {
-        // No vectors (no model), or nothing near: no store call to make.
-        return Some(Vec::new());
+    let mut links = Vec::new();
+    if !conditions.is_empty() {
+        links.push(views::NavLink {
+            label: "All similar papers".to_owned(),
+            href: format!("{path}#similar"),
+        });
+        return links;
     }
-    // A few papers by primary key: a short indexed read.
-    let papers = state
-        .inner
-        .pool
-        .run_quick(move |store| store.papers_by_keys(&keys))
-        .await
-        .map_err(|error| tracing::warn!(%error, "loading similar papers failed"))
-        .ok()?;
-    Some(
-        papers
-            .into_iter()
-            .map(|paper| ViewItem {
-                paper,
-                trending: None,
-            })
-            .collect(),
-    )
+    let metadata = &stored.paper.metadata;
+    if let Some(published) = metadata.published {
+        links.push(link(
+            "Newer only".to_owned(),
+            format!("after={}", published.date_naive()),
+        ));
+    }
+    if let Some(primary) = metadata.primary_category() {
+        links.push(link(
+            format!("In {}", primary.as_str()),
+            format!("category={}", views::encode(primary.as_str())),
+        ));
+    }
+    if let Some(topic) = topics.first() {
+        let id = topic.href.trim_start_matches("/topics/");
+        links.push(link(format!("In “{}”", topic.label), format!("topic={id}")));
+    }
+    links.push(link(
+        "Not by these authors".to_owned(),
+        "exclude_authors=1".to_owned(),
+    ));
+    links.push(link("With code".to_owned(), "has_code=1".to_owned()));
+    for item in similar.unwrap_or_default().iter().take(3) {
+        let other = item.paper.paper.id.as_str();
+        links.push(link(
+            format!(
+                "Less like “{}”",
+                views::shorten(&item.paper.paper.metadata.title, 40)
+            ),
+            format!("minus={other}"),
+        ));
+    }
+    links
 }

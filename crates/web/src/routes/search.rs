@@ -7,12 +7,14 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use papers_core::Category;
+use papers_topics::{TopicId, TopicMap};
 use serde::Deserialize;
 
 use crate::error::HttpError;
 use crate::html::html_response;
 use crate::routes::feed::{hide_read, viewer};
 use crate::routes::params;
+use crate::routes::topics::topic_param;
 use crate::search::{SearchMode, SearchRequest, Snippet};
 use crate::session::MaybeUser;
 use crate::state::AppState;
@@ -26,6 +28,7 @@ pub(crate) struct RawSearchParams {
     q: Option<String>,
     mode: Option<String>,
     category: Option<String>,
+    topic: Option<String>,
     hide_read: Option<String>,
 }
 
@@ -34,7 +37,15 @@ pub(crate) struct SearchParams {
     pub query: String,
     pub mode: SearchMode,
     pub category: Option<Category>,
+    /// Only papers of this topic, checked against the topic map.
+    pub topic: Option<(Arc<TopicMap>, TopicId)>,
 }
+
+/// With a topic filter, the search reads this many times the hits wanted and keeps
+/// the topic's: the indexes know nothing of topics, so the filter applies after
+/// retrieval, to the best [`TOPIC_DEPTH`] × limit hits (at most [`TOPIC_MAX_HITS`]).
+const TOPIC_DEPTH: usize = 10;
+const TOPIC_MAX_HITS: usize = 1_000;
 
 impl RawSearchParams {
     pub(crate) fn from_api(q: Option<String>, mode: Option<String>) -> RawSearchParams {
@@ -42,8 +53,16 @@ impl RawSearchParams {
             q,
             mode,
             category: None,
+            topic: None,
             hide_read: None,
         }
+    }
+
+    /// [`RawSearchParams::parse`] with `topic=` checked against the state's topic map.
+    pub(crate) fn parse_with(&self, state: &AppState) -> Result<SearchParams, HttpError> {
+        let mut params = self.parse()?;
+        params.topic = topic_param(state, self.topic.as_deref())?;
+        Ok(params)
     }
 
     pub(crate) fn parse(&self) -> Result<SearchParams, HttpError> {
@@ -68,6 +87,7 @@ impl RawSearchParams {
             query,
             mode,
             category: params::category(self.category.as_deref())?,
+            topic: None,
         })
     }
 }
@@ -93,7 +113,11 @@ pub(crate) async fn run_search(
         query: params.query.clone(),
         mode: params.mode,
         category: params.category.clone(),
-        limit,
+        limit: if params.topic.is_some() {
+            (limit * TOPIC_DEPTH).min(TOPIC_MAX_HITS).max(limit)
+        } else {
+            limit
+        },
     };
     // The slot travels with the blocking task, so a reader who hangs up does not free
     // it while their search still runs.
@@ -108,7 +132,18 @@ pub(crate) async fn run_search(
     })
     .await
     .map_err(HttpError::internal)??;
-    let keys: Vec<i64> = outcome.hits.iter().map(|hit| hit.key).collect();
+    let keys: Vec<i64> = outcome
+        .hits
+        .iter()
+        .map(|hit| hit.key)
+        .filter(|key| {
+            params
+                .topic
+                .as_ref()
+                .is_none_or(|(map, id)| map.contains(*id, *key))
+        })
+        .take(limit)
+        .collect();
     let papers = state
         .inner
         .pool
@@ -140,7 +175,7 @@ pub(crate) async fn page(
     user: MaybeUser,
     Query(raw): Query<RawSearchParams>,
 ) -> Result<Response, HttpError> {
-    let params = raw.parse()?;
+    let params = raw.parse_with(&state)?;
     let mut viewer = viewer(&state, user).await?;
     let cacheable = viewer.user.is_none();
     viewer.hide_read = viewer.user.is_some() && hide_read(raw.hide_read.as_deref());
@@ -148,6 +183,10 @@ pub(crate) async fn page(
         query: params.query.clone(),
         mode: params.mode,
         category: params.category.as_ref().map(Category::to_string),
+        topic: params
+            .topic
+            .as_ref()
+            .and_then(|(map, id)| Some((*id, map.topic(*id)?.name.clone()))),
         results: None,
         note: None,
         problem: None,

@@ -33,6 +33,12 @@ pub(crate) fn feed_page(view: &FeedView, viewer: &Viewer) -> Markup {
                     }
                 }
                 @if let Some(text) = &view.explanation { p.explanation { (text) } }
+                @if let Some((id, name)) = &view.topic {
+                    p.topic-filter {
+                        "In the topic " a href={ "/topics/" (id) } { (name) } " · "
+                        a href=(view.path) { "all topics" }
+                    }
+                }
                 (controls(view, viewer))
             }
             @if view.items.is_empty() {
@@ -51,6 +57,9 @@ pub(crate) fn feed_page(view: &FeedView, viewer: &Viewer) -> Markup {
 fn controls(view: &FeedView, viewer: &Viewer) -> Markup {
     html! {
         form.controls method="get" action=(view.path) {
+            @if let Some((id, _)) = &view.topic {
+                input type="hidden" name="topic" value=(id);
+            }
             @if view.sortable {
                 label { "Sort "
                     select name="sort" {
@@ -94,9 +103,17 @@ fn controls(view: &FeedView, viewer: &Viewer) -> Markup {
 }
 
 fn with_query(base: &str, view: &FeedView) -> String {
-    match &view.category {
-        Some(category) => format!("{base}?category={}", encode(category)),
-        None => base.to_owned(),
+    let mut query = Vec::new();
+    if let Some(category) = &view.category {
+        query.push(format!("category={}", encode(category)));
+    }
+    if let Some((id, _)) = &view.topic {
+        query.push(format!("topic={id}"));
+    }
+    if query.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", query.join("&"))
     }
 }
 
@@ -108,6 +125,9 @@ fn current_link(view: &FeedView, number: usize, hide_read: bool) -> String {
     }
     if let Some(category) = &view.category {
         query.push(format!("category={}", encode(category)));
+    }
+    if let Some((id, _)) = &view.topic {
+        query.push(format!("topic={id}"));
     }
     if hide_read {
         query.push("hide_read=1".to_owned());

@@ -24,6 +24,7 @@ pub(crate) fn page(title: &str, viewer: &Viewer, body: Markup) -> Markup {
                         a href="/papers" { "Today" }
                         a href="/papers/trending" { "Trending" }
                         a href="/new" { "New" }
+                        a href="/topics" { "Topics" }
                         a href="/search" { "Search" }
                         a href="/submit" { "Submit" }
                         @if let Some(user) = &viewer.user {

@@ -23,6 +23,7 @@ mod rich_text;
 mod search;
 mod subscribe;
 mod tokens;
+mod topics;
 
 use std::collections::HashSet;
 
@@ -57,6 +58,7 @@ pub(crate) use subscribe::{
     saved_page, subscribe_form, subscribe_page, unsubscribe_confirm_page,
 };
 pub(crate) use tokens::tokens_page;
+pub(crate) use topics::{TopicSummary, TopicView, TopicsView, topic_page, topics_page};
 
 /// How a feed is ordered, as the `sort` parameter spells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -120,6 +122,8 @@ pub(crate) struct FeedView {
     /// Whether the sort control is offered (not on the trending page).
     pub sortable: bool,
     pub category: Option<String>,
+    /// The topic the page is narrowed to (`topic=`): its id and name.
+    pub topic: Option<(u32, String)>,
     /// Path of the RSS feed; the Atom feed is beside it.
     pub feed_base: Option<String>,
     pub explanation: Option<String>,

@@ -10,7 +10,7 @@ use super::collections::save_form;
 use super::comments::{Thread, discussion};
 use super::feed::{paper_card, vote_button};
 use super::follows::author_path;
-use super::{ViewItem, Viewer, encode, one_line, page, paper_path, submitter, web_url};
+use super::{NavLink, ViewItem, Viewer, encode, one_line, page, paper_path, submitter, web_url};
 use crate::taxonomy::category_name;
 
 /// What members bring to a paper page: the discussion and, for the reader, their
@@ -29,6 +29,8 @@ pub(crate) struct PaperCommunity {
 pub(crate) fn paper_page(
     stored: &StoredPaper,
     similar: Option<&[ViewItem]>,
+    topics: &[NavLink],
+    refine: &[NavLink],
     viewer: &Viewer,
     community: &PaperCommunity,
 ) -> Markup {
@@ -74,6 +76,14 @@ pub(crate) fn paper_page(
                             }
                             a href={ "/organizations/" (encode(organization)) } {
                                 (paper.community.organization_fullname.as_deref().unwrap_or(organization))
+                            }
+                        }
+                    }
+                    @if !topics.is_empty() {
+                        dt { "Topics" } dd.topics {
+                            @for (index, topic) in topics.iter().enumerate() {
+                                @if index > 0 { " › " }
+                                a href=(topic.href) { (topic.label) }
                             }
                         }
                     }
@@ -148,8 +158,16 @@ pub(crate) fn paper_page(
                 }
                 (save_form(id, &community.collections, &community.containing, viewer))
                 (discussion(id, &community.threads, viewer, community.moderator))
-                section.similar {
+                section.similar #similar {
                     h2 { "Similar papers" }
+                    @if !refine.is_empty() && similar.is_some() {
+                        p.refine {
+                            @for (index, link) in refine.iter().enumerate() {
+                                @if index > 0 { " · " }
+                                a href=(link.href) rel="nofollow" { (link.label) }
+                            }
+                        }
+                    }
                     @match similar {
                         None => p.empty { "Similar papers appear once the search index is built (papers reindex)." },
                         Some([]) => p.empty { "No similar papers found." },

@@ -13,6 +13,8 @@ pub(crate) struct SearchPage {
     pub query: String,
     pub mode: SearchMode,
     pub category: Option<String>,
+    /// The topic the search is narrowed to (`topic=`): its id and name.
+    pub topic: Option<(u32, String)>,
     /// `None` before a query is entered.
     pub results: Option<Vec<(ViewItem, Option<Snippet>)>>,
     /// How the backend ran the search, when the reader should know.
@@ -32,11 +34,14 @@ pub(crate) fn search_page(search: &SearchPage, viewer: &Viewer) -> Markup {
         encode(&search.query),
         if viewer.hide_read { "&hide_read=1" } else { "" }
     );
-    let feed_query = format!(
+    let mut feed_query = format!(
         "q={}&mode={}",
         encode(&search.query),
         search.mode.reader_name()
     );
+    if let Some((id, _)) = &search.topic {
+        feed_query.push_str(&format!("&topic={id}"));
+    }
     page(
         &title,
         viewer,
@@ -52,10 +57,19 @@ pub(crate) fn search_page(search: &SearchPage, viewer: &Viewer) -> Markup {
                         }
                     }
                     input type="text" name="category" value=(search.category.as_deref().unwrap_or("")) placeholder="category, e.g. cs.CL" size="10" maxlength="32";
+                    @if let Some((id, _)) = &search.topic {
+                        input type="hidden" name="topic" value=(id);
+                    }
                     @if viewer.user.is_some() {
                         label.hide-read { input #hide-read type="checkbox" name="hide_read" value="1" checked[viewer.hide_read]; " Hide read" }
                     }
                     button type="submit" { "Search" }
+                }
+                @if let Some((id, name)) = &search.topic {
+                    p.topic-filter {
+                        "In the topic " a href={ "/topics/" (id) } { (name) } " · "
+                        a href={ "/search?q=" (encode(&search.query)) } { "all topics" }
+                    }
                 }
                 @if let Some(problem) = &search.problem { p.error role="alert" { (problem) } }
                 @if let Some(note) = &search.note { p.explanation { (note) } }

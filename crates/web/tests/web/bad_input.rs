@@ -132,6 +132,18 @@ fn search_query(path: &'static str, kind: Kind) -> (String, Vec<u8>) {
     })
 }
 
+/// Path cases for a route that takes a topic id at `{id}`.
+fn topic_path(template: &'static str, kind: Kind) -> (String, Vec<u8>) {
+    let id = match kind {
+        Kind::Oversized => "9".repeat(20_000),
+        Kind::Truncated => "1.".to_owned(),
+        Kind::WronglyTyped => "machine-learning".to_owned(),
+        Kind::Duplicated => "1/1".to_owned(),
+        Kind::NonUtf8 => "%FF%FE".to_owned(),
+    };
+    get(template.replace("{id}", &id))
+}
+
 /// A token in the path (confirmation and unsubscribe links).
 fn token_path(prefix: &'static str, kind: Kind) -> (String, Vec<u8>) {
     get(match kind {
@@ -206,6 +218,27 @@ fn json_cases(path: &'static str, field: &str, kind: Kind) -> (String, Vec<u8>) 
 
 fn routes() -> Vec<Route> {
     vec![
+        Route {
+            method: Method::GET,
+            name: "/topics/{id}",
+            caller: As::Anonymous,
+            body: Carrier::None,
+            cases: |k| topic_path("/topics/{id}", k),
+        },
+        Route {
+            method: Method::GET,
+            name: "/topics/{id}/feed.rss",
+            caller: As::Anonymous,
+            body: Carrier::None,
+            cases: |k| topic_path("/topics/{id}/feed.rss", k),
+        },
+        Route {
+            method: Method::GET,
+            name: "/api/topics/{id}",
+            caller: As::Anonymous,
+            body: Carrier::None,
+            cases: |k| topic_path("/api/topics/{id}", k),
+        },
         Route {
             method: Method::GET,
             name: "/",
@@ -959,6 +992,7 @@ const NO_INPUT: &[&str] = &[
     "/api/admin/status",
     "/api/collections",
     "/api/follows",
+    "/topics",
 ];
 
 #[derive(Default)]
@@ -986,7 +1020,12 @@ fn site() -> TestApp {
         .expect("open app")
         .with_digests(digests, Some(mailer));
     let router = papers_web::router(state.clone());
-    TestApp { dir, state, router }
+    TestApp {
+        dir,
+        state,
+        router,
+        postgres: None,
+    }
 }
 
 /// The cookie header and CSRF token of each kind of caller.

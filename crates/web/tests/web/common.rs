@@ -12,9 +12,11 @@ use papers_core::{ArxivId, Category, Community, Metadata, PaperRecord, Source};
 use papers_store::Store;
 use papers_web::{
     AppConfig, AppState, SearchBackend, SearchError, SearchHit, SearchOutcome, SearchRequest,
-    Snippet,
+    SimilarRequest, Snippet,
 };
 use tempfile::TempDir;
+
+use crate::engines::{Engine, PostgresSite, SiteStore};
 use tower::ServiceExt;
 
 pub const XSS_TITLE: &str =
@@ -24,6 +26,9 @@ pub struct TestApp {
     pub dir: TempDir,
     pub state: AppState,
     pub router: Router,
+    /// A PostgreSQL site's database; last, so it drops after the state and router
+    /// (see `engines`).
+    pub postgres: Option<PostgresSite>,
 }
 
 pub struct Reply {
@@ -118,7 +123,10 @@ pub fn records() -> Vec<PaperRecord> {
 }
 
 pub fn seed(dir: &std::path::Path) {
-    let mut store = Store::open(dir).expect("open store");
+    seed_store(&mut Store::open(dir).expect("open store"));
+}
+
+pub fn seed_store(store: &mut Store) {
     let mut batch = store.begin_ingest(Utc::now()).expect("begin");
     for record in records() {
         batch.upsert(record).expect("upsert");
@@ -129,17 +137,21 @@ pub fn seed(dir: &std::path::Path) {
 /// Substring search over titles, within a category as the real backend filters:
 /// enough to exercise the page, API and feeds.
 pub struct TitleSearch {
-    papers: Vec<(i64, String, Vec<Category>)>,
+    papers: Vec<(i64, String, Vec<Category>, Option<NaiveDate>)>,
 }
 
 impl TitleSearch {
-    pub fn load(dir: &std::path::Path) -> TitleSearch {
-        let store = Store::open(dir).expect("open store");
+    pub fn of(store: &Store) -> TitleSearch {
         let mut papers = Vec::new();
         store
             .for_each_paper(|p| {
                 let metadata = &p.paper.metadata;
-                papers.push((p.key, metadata.title.clone(), metadata.categories.clone()));
+                papers.push((
+                    p.key,
+                    metadata.title.clone(),
+                    metadata.categories.clone(),
+                    metadata.published.map(|t| t.date_naive()),
+                ));
             })
             .expect("papers");
         TitleSearch { papers }
@@ -158,14 +170,14 @@ impl SearchBackend for TitleSearch {
         let hits = self
             .papers
             .iter()
-            .filter(|(_, _, categories)| {
+            .filter(|(_, _, categories, _)| {
                 request.category.as_ref().is_none_or(|wanted| {
                     categories
                         .iter()
                         .any(|c| c == wanted || c.archive() == wanted.as_str())
                 })
             })
-            .filter_map(|(key, title, _)| {
+            .filter_map(|(key, title, _, _)| {
                 let at = title.to_lowercase().find(&needle)?;
                 Some(SearchHit {
                     key: *key,
@@ -182,12 +194,34 @@ impl SearchBackend for TitleSearch {
     }
 
     fn similar(&self, key: i64, k: usize) -> Result<Vec<SearchHit>, SearchError> {
+        self.similar_to(&SimilarRequest {
+            key,
+            k,
+            ..SimilarRequest::default()
+        })
+    }
+
+    /// Every other paper in key order, within the category and from `after` on,
+    /// without `minus`.
+    fn similar_to(&self, request: &SimilarRequest) -> Result<Vec<SearchHit>, SearchError> {
         Ok(self
             .papers
             .iter()
-            .filter(|(other, _, _)| *other != key)
-            .take(k)
-            .map(|(other, _, _)| SearchHit {
+            .filter(|(other, _, _, _)| *other != request.key && Some(*other) != request.minus)
+            .filter(|(_, _, _, published)| {
+                request
+                    .after
+                    .is_none_or(|after| published.is_some_and(|p| p >= after))
+            })
+            .filter(|(_, _, categories, _)| {
+                request.category.as_ref().is_none_or(|wanted| {
+                    categories
+                        .iter()
+                        .any(|c| c == wanted || c.archive() == wanted.as_str())
+                })
+            })
+            .take(request.k)
+            .map(|(other, _, _, _)| SearchHit {
                 key: *other,
                 score: 0.5,
                 snippet: None,
@@ -197,16 +231,24 @@ impl SearchBackend for TitleSearch {
 }
 
 pub fn app_with(search: bool, configure: impl FnOnce(&mut AppConfig)) -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    seed(dir.path());
-    let mut config = AppConfig::new(dir.path(), "http://papers.test");
+    app_on(Engine::Sqlite, search, configure).expect("SQLite is always there")
+}
+
+/// A seeded site on `engine`, with the title search if `search`; `None` when
+/// PostgreSQL is not configured outside CI.
+pub fn app_on(
+    engine: Engine,
+    search: bool,
+    configure: impl FnOnce(&mut AppConfig),
+) -> Option<TestApp> {
+    let store = SiteStore::seeded(engine)?;
+    let mut config = store.config("http://papers.test");
     configure(&mut config);
-    let mut state = AppState::open(config).expect("open app");
-    if search {
-        state = state.with_search(Arc::new(TitleSearch::load(dir.path())));
-    }
-    let router = papers_web::router(state.clone());
-    TestApp { dir, state, router }
+    let titles = search.then(|| store.with_store(|store| TitleSearch::of(store)));
+    Some(store.open(config, |state| match titles {
+        Some(titles) => state.with_search(Arc::new(titles)),
+        None => state,
+    }))
 }
 
 pub fn app() -> TestApp {
@@ -338,7 +380,10 @@ impl TestApp {
 /// Marks the member's address verified, as following the mailed link does, for tests
 /// whose site has no SMTP server to mail the link through.
 pub fn verify_address(app: &TestApp, username: &str) {
-    let mut store = Store::open(app.dir.path()).expect("store");
+    app.with_store(|store| verify_address_in(store, username));
+}
+
+fn verify_address_in(store: &mut Store, username: &str) {
     let user = store.user_by_name(username).expect("sql").expect("member");
     let now = Utc::now();
     store

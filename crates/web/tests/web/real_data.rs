@@ -12,12 +12,12 @@ use papers_core::{ArxivId, Community, Metadata, PaperRecord, Source};
 use papers_store::Store;
 use serde_json::Value;
 
-const DAYS: &str = "data/hf-daily-papers-api/2023-11-to-2024-04";
+pub(crate) const DAYS: &str = "data/hf-daily-papers-api/2023-11-to-2024-04";
 
 /// One file: its day, the `(id, upvotes)` it lists, and its records.
-type Day = (NaiveDate, Vec<(String, u64)>, Vec<PaperRecord>);
+pub(crate) type Day = (NaiveDate, Vec<(String, u64)>, Vec<PaperRecord>);
 
-fn read_days(dir: &Path) -> Vec<Day> {
+pub(crate) fn read_days(dir: &Path) -> Vec<Day> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("the feed days' directory")
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -101,6 +101,7 @@ async fn real_feed_days_round_trip() {
         router: papers_web::router(state.clone()),
         state,
         dir,
+        postgres: None,
     };
     for (day, expected, _) in &days {
         let reply = app

@@ -1,0 +1,33 @@
+//! Topics from the embeddings: a two-level map of the field, derived from the
+//! vector every paper already has.
+//!
+//! * [`cluster`]: spherical k-means (k-means++ seeding) on unit vectors, the
+//!   assignment passes spread over every core with rayon.
+//! * [`naming`]: each topic named by its most distinctive terms and phrases
+//!   (class-based TF-IDF over titles and abstracts).
+//! * [`build`]: the whole build: about √N/8 broad topics, each split again,
+//!   named, placed on a 2-D map ([`projection`]) and given ids that survive
+//!   rebuilds ([`stable`]: new centroids matched to the previous map's).
+//! * [`TopicMap`]: the result, which pages and the API read: topics, each
+//!   paper's topics, growth ([`growth`]), saved as JSON under the data directory.
+//!
+//! Architecture invariant: pure code over vectors and texts handed in; no store,
+//! no clock (the build's time and "now" are parameters). The map is derived state:
+//! deleting its file loses nothing that `papers topics` cannot rebuild, except
+//! that ids are matched afresh.
+
+pub mod build;
+pub mod cluster;
+mod error;
+pub mod growth;
+mod map;
+pub mod naming;
+pub mod projection;
+mod shared;
+pub mod stable;
+
+pub use build::{BuildOptions, Corpus, build};
+pub use error::{Result, TopicsError};
+pub use growth::Growth;
+pub use map::{Membership, Topic, TopicId, TopicMap};
+pub use shared::SharedTopics;
