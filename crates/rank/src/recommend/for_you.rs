@@ -106,6 +106,28 @@ pub enum Reason {
     Picked(String),
 }
 
+impl Reason {
+    /// The one-line reason members read: "close to “X”, which you saved", "in cs.CL,
+    /// which you picked". `title` is the title of the liked paper it names.
+    pub fn text(&self, title: &str) -> String {
+        match self {
+            Reason::Close { signal, .. } => {
+                let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
+                format!("close to “{title}”, {}", signal.phrase())
+            }
+            Reason::Picked(category) => format!("in {category}, which you picked"),
+        }
+    }
+
+    /// The liked paper the reason names, if any.
+    pub fn liked(&self) -> Option<i64> {
+        match self {
+            Reason::Close { key, .. } => Some(*key),
+            Reason::Picked(_) => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Recommendation {
     pub key: i64,

@@ -10,6 +10,7 @@ mod common;
 mod community;
 mod digest;
 mod feeds;
+mod for_you;
 mod mail;
 mod mailbox;
 mod new;

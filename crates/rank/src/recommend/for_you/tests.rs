@@ -263,3 +263,20 @@ fn the_same_inputs_rank_the_same() {
     assert_eq!(first, for_you(&inputs, now(), 4, &Params::default()));
     assert!(first.iter().all(|r| (r.key - 100) / 10 == 5), "{first:?}");
 }
+
+#[test]
+fn reasons_read_as_one_line() {
+    let close = Reason::Close {
+        key: 1,
+        signal: Signal::Saved,
+        similarity: 0.9,
+    };
+    assert_eq!(
+        close.text("Attention Is\n  All You Need"),
+        "close to “Attention Is All You Need”, which you saved"
+    );
+    assert_eq!(close.liked(), Some(1));
+    let picked = Reason::Picked("cs.CL".to_owned());
+    assert_eq!(picked.text(""), "in cs.CL, which you picked");
+    assert_eq!(picked.liked(), None);
+}
