@@ -220,3 +220,88 @@ fn a_members_digest_has_their_picks_and_follows_and_not_what_they_read() {
     }
     assert!(html.contains("From what you follow"));
 }
+
+#[test]
+fn a_followed_topic_brings_its_papers_of_the_period() {
+    let Some(mut fixture) = fixture() else { return };
+    // A topic map over the fixture's papers and their (stand-in) vectors.
+    let mut corpus = papers_topics::Corpus::new(0);
+    let mut vectors = std::collections::HashMap::new();
+    fixture
+        .store
+        .for_each_embedding(crate::support::MODEL, |key, vector| {
+            vectors.insert(key, vector.to_vec());
+        })
+        .expect("vectors");
+    fixture
+        .store
+        .for_each_paper(|paper| {
+            if let Some(vector) = vectors.get(&paper.key) {
+                corpus.dim = vector.len();
+                let metadata = &paper.paper.metadata;
+                corpus.push(
+                    paper.key,
+                    vector,
+                    format!("{}\n{}", metadata.title, metadata.abstract_text),
+                    metadata.published.map(|t| t.date_naive()),
+                );
+            }
+        })
+        .expect("papers");
+    let map = papers_topics::build(
+        &corpus,
+        crate::support::MODEL,
+        now(),
+        None,
+        &papers_topics::BuildOptions::default(),
+    )
+    .expect("topic map");
+    fixture.digests = crate::support::digests().with_topics(std::sync::Arc::new(
+        papers_topics::SharedTopics::new(Some(map.clone())),
+    ));
+    let ann = member(&mut fixture);
+    let subscription = fixture
+        .store
+        .subscription_of_user(ann)
+        .expect("sql")
+        .expect("subscription");
+    // The broad topic with the most papers in the week.
+    let week = papers_between(&fixture, "2024-01-01", "2024-01-08");
+    let topic = map
+        .broad()
+        .max_by_key(|t| week.iter().filter(|p| map.contains(t.id, p.key)).count())
+        .expect("a topic");
+    fixture
+        .store
+        .follow(ann, FollowKind::Topic, &topic.id.to_string(), now())
+        .expect("follow");
+    let sources = papers_digest::Sources {
+        search: &papers_digest::TermSearch,
+        votes: &papers_digest::NoVotes,
+    };
+    let period = papers_digest::Period::due(Frequency::Weekly, "2024-01-08".parse().expect("day"));
+    let data = papers_digest::PeriodData::load(&fixture.store, fixture.digests.settings(), period)
+        .expect("period");
+    let digest = fixture
+        .digests
+        .compose_for(&fixture.store, &data, &sources, &subscription)
+        .expect("compose");
+    let section = digest
+        .sections
+        .iter()
+        .find(|s| s.kind == papers_digest::SectionKind::Following)
+        .expect("a From what you follow section");
+    assert_eq!(section.title, "From what you follow");
+    assert!(!section.papers.is_empty());
+    for paper in &section.papers {
+        assert!(
+            map.contains(topic.id, paper.key),
+            "{} is in the topic",
+            paper.title
+        );
+        assert_eq!(
+            paper.reason.as_deref(),
+            Some(format!("Because you follow topic {}", topic.name).as_str())
+        );
+    }
+}
