@@ -305,3 +305,58 @@ fn a_followed_topic_brings_its_papers_of_the_period() {
         );
     }
 }
+
+#[test]
+fn without_signal_the_picks_are_the_picked_categories() {
+    let Some(mut fixture) = fixture() else { return };
+    add_arxiv_papers(&mut fixture);
+    let ann = member(&mut fixture);
+    fixture
+        .store
+        .set_picked_categories(ann, &["cs.PL".to_owned(), "q-bio".to_owned()])
+        .expect("pick");
+    let subscription = fixture
+        .store
+        .subscription_of_user(ann)
+        .expect("sql")
+        .expect("subscription");
+    let sources = papers_digest::Sources {
+        search: &papers_digest::TermSearch,
+        votes: &papers_digest::NoVotes,
+    };
+    let period = papers_digest::Period::due(Frequency::Weekly, "2024-01-08".parse().expect("day"));
+    let data = papers_digest::PeriodData::load(&fixture.store, fixture.digests.settings(), period)
+        .expect("period");
+    let digest = fixture
+        .digests
+        .compose_for(&fixture.store, &data, &sources, &subscription)
+        .expect("compose");
+    let picks = digest
+        .sections
+        .iter()
+        .find(|s| s.kind == papers_digest::SectionKind::PickedForYou)
+        .expect("picks from the picked categories");
+    let listed: Vec<(&str, Option<&str>)> = picks
+        .papers
+        .iter()
+        .map(|p| (p.title.as_str(), p.reason.as_deref()))
+        .collect();
+    // Equal trending scores (none) and days: by key, the order they were stored in.
+    assert_eq!(
+        listed,
+        [
+            (
+                "Compilers for the rest of us",
+                Some("In cs.PL, which you picked")
+            ),
+            (
+                "Spiking networks of the cortex",
+                Some("In q-bio, which you picked")
+            ),
+            (
+                "Zebra finch song learning",
+                Some("In q-bio, which you picked")
+            ),
+        ]
+    );
+}

@@ -30,7 +30,7 @@ use crate::routes::paper::load;
 use crate::routes::params::json_body;
 use crate::session::{MaybeUser, SessionUser};
 use crate::state::AppState;
-use crate::taxonomy::category_name;
+use crate::taxonomy::{CATEGORY_NAMES, category_name};
 use crate::views::{self, ForYouItem, ForYouView, ViewItem};
 
 /// Papers `/for-you` shows, and the API's default.
@@ -310,7 +310,15 @@ pub(crate) struct PickForm {
     categories: Option<String>,
 }
 
-/// The picked categories, checked: categories of arXiv's taxonomy, at most
+/// Whether `code` is an archive of arXiv's taxonomy (`cs`, `q-bio`): picking one picks
+/// each of its categories.
+fn is_archive(code: &str) -> bool {
+    CATEGORY_NAMES
+        .iter()
+        .any(|(category, _)| category.split_once('.').map(|(archive, _)| archive) == Some(code))
+}
+
+/// The picked categories, checked: categories or archives of arXiv's taxonomy, at most
 /// [`MAX_PICKED`].
 fn checked_categories(text: &str) -> Result<Vec<String>, String> {
     let mut picked: Vec<String> = Vec::new();
@@ -320,8 +328,8 @@ fn checked_categories(text: &str) -> Result<Vec<String>, String> {
     {
         let category = Category::parse(part)
             .ok()
-            .filter(|c| category_name(c.as_str()).is_some())
-            .ok_or_else(|| format!("“{part}” is not an arXiv category (e.g. cs.CL)"))?;
+            .filter(|c| category_name(c.as_str()).is_some() || is_archive(c.as_str()))
+            .ok_or_else(|| format!("“{part}” is not an arXiv category (e.g. cs.CL, or cs)"))?;
         let name = category.as_str().to_owned();
         if !picked.contains(&name) {
             picked.push(name);

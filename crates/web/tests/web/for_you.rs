@@ -387,6 +387,28 @@ async fn a_new_member_picks_categories_and_gets_their_trending_papers() {
     assert_eq!(picked.status, StatusCode::SEE_OTHER, "{}", picked.body);
     let token = token_for(&app, &cookie, "carl").await;
     let (_, ranking) = bearer_get(&app, "/api/for-you?limit=100", &token).await;
+    // A whole archive picks each of its categories.
+    let archive = app
+        .post_form(
+            "/for-you/categories",
+            &format!("csrf={csrf}&categories=math"),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(archive.status, StatusCode::SEE_OTHER, "{}", archive.body);
+    let (_, by_archive) = bearer_get(&app, "/api/for-you?limit=100", &token).await;
+    assert_eq!(categories_of(&by_archive), vec!["math.PR"; 10]);
+    assert_eq!(reasons_of(&by_archive)[0], "in math, which you picked");
+    let again = app
+        .post_form(
+            "/for-you/categories",
+            &format!("csrf={csrf}&categories=cs.CV%2C+math.PR"),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
+    let (_, ranking_again) = bearer_get(&app, "/api/for-you?limit=100", &token).await;
+    assert_eq!(ranking_again, ranking, "the same picks rank the same");
     assert_eq!(ranking["basis"], "categories");
     assert_eq!(ranking["picked"], json!(["cs.CV", "math.PR"]));
     let categories = categories_of(&ranking);
