@@ -14,7 +14,10 @@ use chrono::{NaiveDate, Utc};
 use papers_core::{ArxivId, Community, Metadata, PaperRecord, Source};
 use papers_store::Store;
 
-use crate::common::{PASSWORD, Reply, TestApp, app, app_with, csrf_in, form_encode, set_cookie};
+use crate::common::{
+    PASSWORD, Reply, TestApp, app, app_on, app_with, csrf_in, form_encode, set_cookie,
+};
+use crate::engines::Engine;
 
 /// Posts the log-in form as a client at `peer`, with `forwarded` as `X-Forwarded-For`.
 async fn log_in_from(
@@ -95,12 +98,8 @@ async fn next_and_back_cannot_send_a_member_to_another_site() {
     assert_eq!(reply.headers[header::LOCATION], "/papers/2401.00001?x=1");
 }
 
-/// Issue 14: "a `javascript:` URL in imported `githubRepo` is rendered as a link (only
-/// the CSP stops it)".
-#[tokio::test]
-async fn a_javascript_url_from_imported_data_is_shown_as_text() {
-    let app = app();
-    let mut store = Store::open(app.dir.path()).expect("store");
+/// Imports a paper whose links from Hugging Face are `javascript:` URLs.
+fn import_hostile_links(store: &mut Store) {
     let mut batch = store.begin_ingest(Utc::now()).expect("begin");
     batch
         .upsert(PaperRecord {
@@ -120,6 +119,15 @@ async fn a_javascript_url_from_imported_data_is_shown_as_text() {
         })
         .expect("upsert");
     batch.commit().expect("commit");
+}
+
+/// Issue 14: "a `javascript:` URL in imported `githubRepo` is rendered as a link (only
+/// the CSP stops it)".
+async fn a_javascript_url_from_imported_data_is_shown_as_text(engine: Engine) {
+    let Some(app) = app_on(engine, true, |_| {}) else {
+        return;
+    };
+    app.with_store(import_hostile_links);
     app.state.invalidate();
     for path in ["/papers/2401.00009", "/papers/date/2024-01-02"] {
         let page = app.get(path).await;
@@ -209,21 +217,23 @@ fn store_member(app: &TestApp, name: &str) {
             .expect("hash")
             .to_string()
     };
-    Store::open(app.dir.path())
-        .expect("store")
-        .create_user(name, &format!("{name}@example.org"), &hash, Utc::now())
-        .expect("sql")
-        .expect("created");
+    app.with_store(|store| {
+        store
+            .create_user(name, &format!("{name}@example.org"), &hash, Utc::now())
+            .expect("sql")
+            .expect("created")
+    });
 }
 
 /// Issue 14: "login is limited per IP only (behind a proxy everyone shares one IP,
 /// and one attacker locks everyone out)".
-#[tokio::test]
-async fn behind_a_trusted_proxy_one_client_cannot_lock_out_the_others() {
-    let app = app_with(true, |config| {
+async fn behind_a_trusted_proxy_one_client_cannot_lock_out_the_others(engine: Engine) {
+    let Some(app) = app_on(engine, true, |config| {
         config.auth_per_minute = 3;
         config.trusted_proxies = "10.0.0.0/8".parse().expect("networks");
-    });
+    }) else {
+        return;
+    };
     store_member(&app, "patient");
     let proxy = "10.0.0.1:443";
     for _ in 0..3 {
@@ -262,7 +272,9 @@ async fn behind_a_trusted_proxy_one_client_cannot_lock_out_the_others() {
     assert_eq!(other.status, StatusCode::SEE_OTHER, "{}", other.body);
 
     // Without trusted proxies the header is ignored: no client picks its address.
-    let direct = app_with(true, |config| config.auth_per_minute = 3);
+    let Some(direct) = app_on(engine, true, |config| config.auth_per_minute = 3) else {
+        return;
+    };
     for index in 0..3 {
         let forwarded = format!("192.0.2.{index}");
         let reply = log_in_from(
@@ -289,12 +301,13 @@ async fn behind_a_trusted_proxy_one_client_cannot_lock_out_the_others() {
 /// Issue 14: login limited per address only, so guesses against one account from
 /// many addresses never slow down. Now each account slows down after a few failures
 /// (whatever the address), and the owner is never locked out.
-#[tokio::test]
-async fn guesses_against_one_account_slow_down_from_any_address() {
-    let app = app_with(true, |config| {
+async fn guesses_against_one_account_slow_down_from_any_address(engine: Engine) {
+    let Some(app) = app_on(engine, true, |config| {
         config.login_free_failures = 3;
         config.login_max_delay = Duration::from_secs(1);
-    });
+    }) else {
+        return;
+    };
     store_member(&app, "target");
     store_member(&app, "neighbour");
     for index in 0..3 {
@@ -330,9 +343,10 @@ async fn guesses_against_one_account_slow_down_from_any_address() {
 }
 
 /// Issue 14: "passwords are checked for length only".
-#[tokio::test]
-async fn a_guessable_password_is_refused_with_advice() {
-    let app = app();
+async fn a_guessable_password_is_refused_with_advice(engine: Engine) {
+    let Some(app) = app_on(engine, true, |_| {}) else {
+        return;
+    };
     for (name, password) in [
         ("weakling", "password1234"),
         ("qwerty", "qwertyuiop123"),
@@ -348,16 +362,17 @@ async fn a_guessable_password_is_refused_with_advice() {
             reply.body
         );
         assert!(reply.body.contains("too easy to guess"), "{}", reply.body);
-        assert!(
-            Store::open(app.dir.path())
-                .expect("store")
-                .user_by_name(name)
-                .expect("sql")
-                .is_none()
-        );
+        assert!(app.with_store(|store| store.user_by_name(name).expect("sql").is_none()));
     }
     let reply = app
         .sign_up_with("strong", "strong@example.org", "velvet-harbour-tractor-ink")
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
 }
+
+crate::on_both_engines!(
+    a_javascript_url_from_imported_data_is_shown_as_text,
+    behind_a_trusted_proxy_one_client_cannot_lock_out_the_others,
+    guesses_against_one_account_slow_down_from_any_address,
+    a_guessable_password_is_refused_with_advice,
+);

@@ -4,17 +4,14 @@
 //! and deletion. The tests named after an attack fail on the code before issue 14.
 
 use axum::http::{StatusCode, header};
-use papers_store::{Store, SubscriptionStatus};
+use papers_store::SubscriptionStatus;
 
 use crate::common::{PASSWORD, Reply, TestApp, csrf_in, form_encode, set_cookie};
-use crate::mailbox::{MailServer, link, mail_app, start_mail};
+use crate::engines::Engine;
+use crate::mailbox::{MailServer, link, mail_app_on, start_mail};
 
 /// A new password that passes the strength check.
 const NEW_PASSWORD: &str = "tangerine-glacier-accordion";
-
-fn store(app: &TestApp) -> Store {
-    Store::open(app.dir.path()).expect("store")
-}
 
 /// Whether `cookie` still opens a session (the account page answers, not a redirect).
 async fn logged_in(app: &TestApp, cookie: &str) -> bool {
@@ -56,12 +53,13 @@ async fn verified_member(app: &TestApp, mail: &MailServer, name: &str) -> String
     app.log_in(name, PASSWORD).await
 }
 
-#[tokio::test]
-async fn sign_up_mails_a_link_that_verifies_the_address_once() {
+async fn sign_up_mails_a_link_that_verifies_the_address_once(engine: Engine) {
     let Some(mail) = start_mail() else {
         return;
     };
-    let app = mail_app(&mail, |_| {});
+    let Some(app) = mail_app_on(engine, &mail, |_| {}) else {
+        return;
+    };
     let reply = app
         .sign_up_with("verity", "verity@example.org", PASSWORD)
         .await;
@@ -88,12 +86,15 @@ async fn sign_up_mails_a_link_that_verifies_the_address_once() {
 /// Issue 14: "An account made with someone else's email takes over their
 /// subscription": the victim's confirmed subscription was linked to the attacker's
 /// new account and its unsubscribe link shown on the attacker's preferences page.
-#[tokio::test]
-async fn an_account_made_with_someone_elses_address_cannot_take_over_their_subscription() {
+async fn an_account_made_with_someone_elses_address_cannot_take_over_their_subscription(
+    engine: Engine,
+) {
     let Some(mail) = start_mail() else {
         return;
     };
-    let app = mail_app(&mail, |_| {});
+    let Some(app) = mail_app_on(engine, &mail, |_| {}) else {
+        return;
+    };
     let victim = "victim@example.org";
     let reply = post_json(
         &app,
@@ -122,10 +123,12 @@ async fn an_account_made_with_someone_elses_address_cannot_take_over_their_subsc
     assert!(!page.body.contains("/unsubscribe/"), "{}", page.body);
     let preview = app.get_as("/digest/preview", Some(&cookie)).await;
     assert!(!preview.body.contains("retrieval"), "{}", preview.body);
-    let subscription = store(&app)
-        .subscription_by_email(victim)
-        .expect("read")
-        .expect("row");
+    let subscription = app.with_store(|store| {
+        store
+            .subscription_by_email(victim)
+            .expect("read")
+            .expect("row")
+    });
     assert_eq!(
         subscription.user_id, None,
         "linked to the attacker's account"
@@ -134,31 +137,35 @@ async fn an_account_made_with_someone_elses_address_cannot_take_over_their_subsc
     assert_eq!(subscription.status, SubscriptionStatus::Confirmed);
 }
 
-#[tokio::test]
-async fn a_verified_member_subscribes_through_the_account() {
+async fn a_verified_member_subscribes_through_the_account(engine: Engine) {
     let Some(mail) = start_mail() else {
         return;
     };
-    let app = mail_app(&mail, |_| {});
+    let Some(app) = mail_app_on(engine, &mail, |_| {}) else {
+        return;
+    };
     let cookie = verified_member(&app, &mail, "reader").await;
     let reply = post_member(&app, "/subscribe", &cookie, &[("frequency", "weekly")]).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    let subscription = store(&app)
-        .subscription_by_email("reader@example.org")
-        .expect("read")
-        .expect("row");
+    let subscription = app.with_store(|store| {
+        store
+            .subscription_by_email("reader@example.org")
+            .expect("read")
+            .expect("row")
+    });
     assert!(subscription.user_id.is_some());
 }
 
 /// Issue 14, "sign-up tells whether an address has an account": it answered 409
 /// "An account with that email exists". Now both answers are the same and the
 /// address's owner is mailed instead.
-#[tokio::test]
-async fn sign_up_does_not_tell_whether_an_address_has_an_account() {
+async fn sign_up_does_not_tell_whether_an_address_has_an_account(engine: Engine) {
     let Some(mail) = start_mail() else {
         return;
     };
-    let app = mail_app(&mail, |_| {});
+    let Some(app) = mail_app_on(engine, &mail, |_| {}) else {
+        return;
+    };
     let owner = "owner@example.org";
     app.sign_up_with("owner", owner, PASSWORD).await;
     mail.wait_for(owner, 1).await;
@@ -196,7 +203,7 @@ async fn sign_up_does_not_tell_whether_an_address_has_an_account() {
         "Someone tried to sign up with your address"
     );
     assert!(link(&received[1], "/account/password-reset").is_some());
-    assert!(store(&app).user_by_name("prober").expect("read").is_none());
+    assert!(app.with_store(|store| store.user_by_name("prober").expect("read").is_none()));
 
     // Usernames are public: a taken one may say so.
     let same_name = app
@@ -206,12 +213,13 @@ async fn sign_up_does_not_tell_whether_an_address_has_an_account() {
     assert!(same_name.body.contains("That username is taken."));
 }
 
-#[tokio::test]
-async fn password_reset_answers_the_same_for_every_address() {
+async fn password_reset_answers_the_same_for_every_address(engine: Engine) {
     let Some(mail) = start_mail() else {
         return;
     };
-    let app = mail_app(&mail, |_| {});
+    let Some(app) = mail_app_on(engine, &mail, |_| {}) else {
+        return;
+    };
     app.sign_up("known").await;
     mail.wait_for("known@example.org", 1).await;
     let mut answers = Vec::new();
@@ -270,12 +278,13 @@ async fn password_reset_answers_the_same_for_every_address() {
     assert_eq!(mail.messages_to("known@example.org").len(), 2);
 }
 
-#[tokio::test]
-async fn a_reset_link_works_once_and_ends_every_session() {
+async fn a_reset_link_works_once_and_ends_every_session(engine: Engine) {
     let Some(mail) = start_mail() else {
         return;
     };
-    let app = mail_app(&mail, |_| {});
+    let Some(app) = mail_app_on(engine, &mail, |_| {}) else {
+        return;
+    };
     let first = app.sign_up("forgetful").await;
     let second = app.log_in("forgetful", PASSWORD).await;
     let address = "forgetful@example.org";
@@ -321,12 +330,13 @@ async fn a_reset_link_works_once_and_ends_every_session() {
     app.log_in("forgetful", NEW_PASSWORD).await;
 }
 
-#[tokio::test]
-async fn changing_the_password_asks_the_current_one_and_ends_other_sessions() {
+async fn changing_the_password_asks_the_current_one_and_ends_other_sessions(engine: Engine) {
     let Some(mail) = start_mail() else {
         return;
     };
-    let app = mail_app(&mail, |_| {});
+    let Some(app) = mail_app_on(engine, &mail, |_| {}) else {
+        return;
+    };
     let here = app.sign_up("mover").await;
     let elsewhere = app.log_in("mover", PASSWORD).await;
     let wrong = post_member(
@@ -368,12 +378,13 @@ async fn changing_the_password_asks_the_current_one_and_ends_other_sessions() {
     );
 }
 
-#[tokio::test]
-async fn changing_the_address_verifies_the_new_one_first() {
+async fn changing_the_address_verifies_the_new_one_first(engine: Engine) {
     let Some(mail) = start_mail() else {
         return;
     };
-    let app = mail_app(&mail, |_| {});
+    let Some(app) = mail_app_on(engine, &mail, |_| {}) else {
+        return;
+    };
     let cookie = verified_member(&app, &mail, "nomad").await;
     let (old, new) = ("nomad@example.org", "nomad@elsewhere.example");
     let wrong = post_member(
@@ -393,18 +404,12 @@ async fn changing_the_address_verifies_the_new_one_first() {
     .await;
     assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
     // Nothing changes until the new address proves itself.
-    let account = store(&app)
-        .user_by_name("nomad")
-        .expect("read")
-        .expect("user");
+    let account = app.with_store(|store| store.user_by_name("nomad").expect("read").expect("user"));
     assert_eq!(account.email, old);
     let link = mail.link_to(new, 1, "/account/email/confirm/").await;
     let done = app.get(&link).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
-    let account = store(&app)
-        .user_by_name("nomad")
-        .expect("read")
-        .expect("user");
+    let account = app.with_store(|store| store.user_by_name("nomad").expect("read").expect("user"));
     assert_eq!(account.email, new);
     assert!(account.is_verified());
     assert_eq!(
@@ -421,12 +426,13 @@ async fn changing_the_address_verifies_the_new_one_first() {
     assert!(notices[1].part("text/plain").contains(new));
 }
 
-#[tokio::test]
-async fn sessions_are_listed_and_ended_by_their_owner_only() {
+async fn sessions_are_listed_and_ended_by_their_owner_only(engine: Engine) {
     let Some(mail) = start_mail() else {
         return;
     };
-    let app = mail_app(&mail, |_| {});
+    let Some(app) = mail_app_on(engine, &mail, |_| {}) else {
+        return;
+    };
     let laptop = app.sign_up("traveller").await;
     let phone = app.log_in("traveller", PASSWORD).await;
     let tablet = app.log_in("traveller", PASSWORD).await;
@@ -471,13 +477,14 @@ async fn sessions_are_listed_and_ended_by_their_owner_only() {
     assert!(logged_in(&app, &other).await);
 }
 
-#[tokio::test]
-async fn the_export_holds_what_the_site_keeps_about_the_member() {
+async fn the_export_holds_what_the_site_keeps_about_the_member(engine: Engine) {
     let Some(mail) = start_mail() else {
         return;
     };
     // The seed's paper is old; the age limit is not what this tests.
-    let app = mail_app(&mail, |config| config.submit_max_age_days = 0);
+    let Some(app) = mail_app_on(engine, &mail, |config| config.submit_max_age_days = 0) else {
+        return;
+    };
     let cookie = verified_member(&app, &mail, "archivist").await;
     let csrf = app.csrf_for(&cookie).await;
     for paper in ["2401.00001", "2401.00004"] {
@@ -539,13 +546,14 @@ async fn the_export_holds_what_the_site_keeps_about_the_member() {
     );
 }
 
-#[tokio::test]
-async fn deleting_the_account_forgets_the_member_and_keeps_the_counts() {
+async fn deleting_the_account_forgets_the_member_and_keeps_the_counts(engine: Engine) {
     let Some(mail) = start_mail() else {
         return;
     };
     // The seed's paper is old; the age limit is not what this tests.
-    let app = mail_app(&mail, |config| config.submit_max_age_days = 0);
+    let Some(app) = mail_app_on(engine, &mail, |config| config.submit_max_age_days = 0) else {
+        return;
+    };
     let cookie = verified_member(&app, &mail, "leaver").await;
     let elsewhere = app.log_in("leaver", PASSWORD).await;
     let csrf = app.csrf_for(&cookie).await;
@@ -576,26 +584,31 @@ async fn deleting_the_account_forgets_the_member_and_keeps_the_counts() {
     )
     .await;
     assert_eq!(wrong.status, StatusCode::FORBIDDEN);
-    assert!(store(&app).user_by_name("leaver").expect("read").is_some());
+    assert!(app.with_store(|store| store.user_by_name("leaver").expect("read").is_some()));
 
     let done = post_member(&app, "/account/delete", &cookie, &[("password", PASSWORD)]).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     assert!(done.body.contains("Account deleted"));
-    let store = store(&app);
-    assert!(store.user_by_name("leaver").expect("read").is_none());
-    assert!(
-        store
-            .user_by_email("leaver@example.org")
+    let (by_name, by_email, vote_rows, paper, subscription) = app.with_store(|store| {
+        let paper = store
+            .paper(&papers_core::ArxivId::parse("2401.00001").expect("id"))
             .expect("read")
-            .is_none()
-    );
+            .expect("paper");
+        (
+            store.user_by_name("leaver").expect("read"),
+            store.user_by_email("leaver@example.org").expect("read"),
+            store.vote_rows(paper.key).expect("count"),
+            paper,
+            store
+                .subscription_by_email("leaver@example.org")
+                .expect("read")
+                .expect("row"),
+        )
+    });
+    assert!(by_name.is_none() && by_email.is_none());
     // Votes count on, but nobody's vote row is left.
-    let paper = store
-        .paper(&papers_core::ArxivId::parse("2401.00001").expect("id"))
-        .expect("read")
-        .expect("paper");
     assert_eq!(paper.member_upvotes, 1);
-    assert_eq!(store.vote_rows(paper.key).expect("count"), 0);
+    assert_eq!(vote_rows, 0);
     assert!(
         app.get("/papers/2401.00001")
             .await
@@ -609,10 +622,6 @@ async fn deleting_the_account_forgets_the_member_and_keeps_the_counts() {
     let api = app.get("/api/papers/2312.09999").await.body;
     assert!(!api.contains("leaver"), "{api}");
     // The subscription made through the account ended and is no longer linked.
-    let subscription = store
-        .subscription_by_email("leaver@example.org")
-        .expect("read")
-        .expect("row");
     assert_eq!(subscription.status, SubscriptionStatus::Unsubscribed);
     assert_eq!(subscription.user_id, None);
     // Every session ended; the password opens nothing.
@@ -651,3 +660,17 @@ fn redact(value: &mut serde_json::Value) {
         _ => {}
     }
 }
+
+crate::on_both_engines!(
+    sign_up_mails_a_link_that_verifies_the_address_once,
+    an_account_made_with_someone_elses_address_cannot_take_over_their_subscription,
+    a_verified_member_subscribes_through_the_account,
+    sign_up_does_not_tell_whether_an_address_has_an_account,
+    password_reset_answers_the_same_for_every_address,
+    a_reset_link_works_once_and_ends_every_session,
+    changing_the_password_asks_the_current_one_and_ends_other_sessions,
+    changing_the_address_verifies_the_new_one_first,
+    sessions_are_listed_and_ended_by_their_owner_only,
+    the_export_holds_what_the_site_keeps_about_the_member,
+    deleting_the_account_forgets_the_member_and_keeps_the_counts,
+);

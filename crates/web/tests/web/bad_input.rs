@@ -635,7 +635,12 @@ fn site() -> TestApp {
         .expect("open app")
         .with_digests(digests, Some(mailer));
     let router = papers_web::router(state.clone());
-    TestApp { dir, state, router }
+    TestApp {
+        dir,
+        state,
+        router,
+        postgres: None,
+    }
 }
 
 /// The cookie header and CSRF token of each kind of caller.

@@ -15,6 +15,8 @@ use papers_web::{
     SimilarRequest, Snippet,
 };
 use tempfile::TempDir;
+
+use crate::engines::{Engine, PostgresSite, SiteStore};
 use tower::ServiceExt;
 
 pub const XSS_TITLE: &str =
@@ -24,6 +26,9 @@ pub struct TestApp {
     pub dir: TempDir,
     pub state: AppState,
     pub router: Router,
+    /// A PostgreSQL site's database; last, so it drops after the state and router
+    /// (see `engines`).
+    pub postgres: Option<PostgresSite>,
 }
 
 pub struct Reply {
@@ -118,7 +123,10 @@ pub fn records() -> Vec<PaperRecord> {
 }
 
 pub fn seed(dir: &std::path::Path) {
-    let mut store = Store::open(dir).expect("open store");
+    seed_store(&mut Store::open(dir).expect("open store"));
+}
+
+pub fn seed_store(store: &mut Store) {
     let mut batch = store.begin_ingest(Utc::now()).expect("begin");
     for record in records() {
         batch.upsert(record).expect("upsert");
@@ -133,8 +141,7 @@ pub struct TitleSearch {
 }
 
 impl TitleSearch {
-    pub fn load(dir: &std::path::Path) -> TitleSearch {
-        let store = Store::open(dir).expect("open store");
+    pub fn of(store: &Store) -> TitleSearch {
         let mut papers = Vec::new();
         store
             .for_each_paper(|p| {
@@ -224,16 +231,24 @@ impl SearchBackend for TitleSearch {
 }
 
 pub fn app_with(search: bool, configure: impl FnOnce(&mut AppConfig)) -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    seed(dir.path());
-    let mut config = AppConfig::new(dir.path(), "http://papers.test");
+    app_on(Engine::Sqlite, search, configure).expect("SQLite is always there")
+}
+
+/// A seeded site on `engine`, with the title search if `search`; `None` when
+/// PostgreSQL is not configured outside CI.
+pub fn app_on(
+    engine: Engine,
+    search: bool,
+    configure: impl FnOnce(&mut AppConfig),
+) -> Option<TestApp> {
+    let store = SiteStore::seeded(engine)?;
+    let mut config = store.config("http://papers.test");
     configure(&mut config);
-    let mut state = AppState::open(config).expect("open app");
-    if search {
-        state = state.with_search(Arc::new(TitleSearch::load(dir.path())));
-    }
-    let router = papers_web::router(state.clone());
-    TestApp { dir, state, router }
+    let titles = search.then(|| store.with_store(|store| TitleSearch::of(store)));
+    Some(store.open(config, |state| match titles {
+        Some(titles) => state.with_search(Arc::new(titles)),
+        None => state,
+    }))
 }
 
 pub fn app() -> TestApp {
@@ -365,7 +380,10 @@ impl TestApp {
 /// Marks the member's address verified, as following the mailed link does, for tests
 /// whose site has no SMTP server to mail the link through.
 pub fn verify_address(app: &TestApp, username: &str) {
-    let mut store = Store::open(app.dir.path()).expect("store");
+    app.with_store(|store| verify_address_in(store, username));
+}
+
+fn verify_address_in(store: &mut Store, username: &str) {
     let user = store.user_by_name(username).expect("sql").expect("member");
     let now = Utc::now();
     store

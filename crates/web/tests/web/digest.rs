@@ -41,7 +41,15 @@ fn digest_app(mail: bool) -> (TestApp, Arc<Outbox>) {
         .expect("open app")
         .with_digests(digests(), mailer);
     let router = papers_web::router(state.clone());
-    (TestApp { dir, state, router }, outbox)
+    (
+        TestApp {
+            dir,
+            state,
+            router,
+            postgres: None,
+        },
+        outbox,
+    )
 }
 
 /// The path of the link in `text` that starts with `prefix` (after the host).

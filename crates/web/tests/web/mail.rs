@@ -2,7 +2,7 @@
 //! with papers-testkit), a site wired to it, and requests from chosen client addresses.
 
 use std::net::{SocketAddr, TcpListener};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,11 +16,12 @@ use papers_digest::{
 };
 pub use papers_testkit::{Received, smtp_available};
 use papers_testkit::{ServerProcess, received_mail, received_mail_to};
-use papers_web::{AppConfig, AppState, SearchBackend};
+use papers_web::SearchBackend;
 use tempfile::TempDir;
 use tower::ServiceExt;
 
-use crate::common::{TestApp, seed};
+use crate::common::TestApp;
+use crate::engines::{Engine, SiteStore};
 
 pub const BASE: &str = "http://papers.test";
 pub const SECRET: &[u8] = b"a test secret of enough bytes";
@@ -92,28 +93,27 @@ pub fn digests() -> Arc<Digests> {
     Arc::new(Digests::new(links, Settings::new("test-model")).expect("digests"))
 }
 
-/// The site over `dir` (already seeded), mailing through `server`.
+/// The site over `store` (already seeded), mailing through `server`.
 pub fn site_over(
-    dir: TempDir,
+    store: SiteStore,
     server: &SmtpServer,
     search: Option<Arc<dyn SearchBackend>>,
 ) -> TestApp {
     let mailer: Arc<dyn Deliver + Send + Sync> = Arc::new(server.mailer());
-    let mut state = AppState::open(AppConfig::new(dir.path(), BASE))
-        .expect("open app")
-        .with_digests(digests(), Some(mailer));
-    if let Some(search) = search {
-        state = state.with_search(search);
-    }
-    let router = papers_web::router(state.clone());
-    TestApp { dir, state, router }
+    let config = store.config(BASE);
+    store.open(config, |state| {
+        let state = state.with_digests(digests(), Some(mailer));
+        match search {
+            Some(search) => state.with_search(search),
+            None => state,
+        }
+    })
 }
 
-/// A seeded site mailing through `server`.
-pub fn mail_site(server: &SmtpServer) -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    seed(dir.path());
-    site_over(dir, server, None)
+/// A seeded site on `engine` mailing through `server`; `None` when PostgreSQL is not
+/// configured outside CI.
+pub fn mail_site(engine: Engine, server: &SmtpServer) -> Option<TestApp> {
+    Some(site_over(SiteStore::seeded(engine)?, server, None))
 }
 
 /// A raw answer: what a client receives, byte for byte.
@@ -200,9 +200,4 @@ pub fn link_path(text: &str, prefix: &str) -> String {
         .next()
         .unwrap_or_default();
     url.strip_prefix(BASE).unwrap_or(url).to_owned()
-}
-
-/// The data directory's store.
-pub fn store(dir: &Path) -> papers_store::Store {
-    papers_store::Store::open(dir).expect("store")
 }

@@ -7,9 +7,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use papers_digest::Deliver;
-use papers_web::{AppConfig, AppState};
+use papers_web::AppConfig;
 
-use crate::common::{TestApp, seed};
+use crate::common::TestApp;
+use crate::engines::{Engine, SiteStore};
 pub use crate::mail::SmtpServer as MailServer;
 use crate::mail::{BASE, Received, digests, smtp_available};
 
@@ -67,14 +68,18 @@ impl MailServer {
 /// The seeded site with the digest engine, mail through `server`, and `configure`
 /// applied to its configuration.
 pub fn mail_app(server: &MailServer, configure: impl FnOnce(&mut AppConfig)) -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    seed(dir.path());
-    let mut config = AppConfig::new(dir.path(), BASE);
+    mail_app_on(Engine::Sqlite, server, configure).expect("SQLite is always there")
+}
+
+/// [`mail_app`] on `engine`; `None` when PostgreSQL is not configured outside CI.
+pub fn mail_app_on(
+    engine: Engine,
+    server: &MailServer,
+    configure: impl FnOnce(&mut AppConfig),
+) -> Option<TestApp> {
+    let store = SiteStore::seeded(engine)?;
+    let mut config = store.config(BASE);
     configure(&mut config);
     let mailer: Arc<dyn Deliver + Send + Sync> = Arc::new(server.mailer());
-    let state = AppState::open(config)
-        .expect("open app")
-        .with_digests(digests(), Some(mailer));
-    let router = papers_web::router(state.clone());
-    TestApp { dir, state, router }
+    Some(store.open(config, |state| state.with_digests(digests(), Some(mailer))))
 }

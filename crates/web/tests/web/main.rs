@@ -9,6 +9,7 @@ mod browser;
 mod common;
 mod community;
 mod digest;
+mod engines;
 mod feeds;
 mod for_you;
 mod mail;

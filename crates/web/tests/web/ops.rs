@@ -54,6 +54,7 @@ fn app_with_node(age: Duration, watermark: Option<i64>) -> TestApp {
         router: papers_web::router(state.clone()),
         state,
         dir,
+        postgres: None,
     }
 }
 

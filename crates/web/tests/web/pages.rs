@@ -417,6 +417,7 @@ async fn submit_fetches_unknown_papers_when_online() {
         router: papers_web::router(state.clone()),
         state,
         dir,
+        postgres: None,
     };
     let cookie = app.sign_up("gina").await;
     let csrf = app.csrf_for(&cookie).await;

@@ -101,6 +101,7 @@ async fn real_feed_days_round_trip() {
         router: papers_web::router(state.clone()),
         state,
         dir,
+        postgres: None,
     };
     for (day, expected, _) in &days {
         let reply = app

@@ -57,6 +57,7 @@ fn submit_app(configure: impl FnOnce(&mut AppConfig)) -> TestApp {
         router: papers_web::router(state.clone()),
         state,
         dir,
+        postgres: None,
     }
 }
 

@@ -3,23 +3,25 @@
 //! subscriber's digest, answers that tell subscribed addresses apart, an account made
 //! with someone else's address taking their subscription over, mail floods (per
 //! address and per client), an unsubscribe link opening the preview, unsubscribe links
-//! that cannot be revoked, and a preview that is not the digest.
+//! that cannot be revoked, and a preview that is not the digest. Each runs on both store
+//! engines.
 
 use std::sync::Arc;
 
 use axum::http::StatusCode;
 use chrono::{Duration, NaiveDate, Utc};
 use papers_digest::{
-    Frequency, NoVotes, Report, SavedSearch, SendRequest, SourceError, Sources, SubscribeRequest,
-    SubscriptionStatus, TermSearch,
+    Frequency, Mailer, NoVotes, Report, SavedSearch, SendRequest, SourceError, Sources,
+    SubscribeRequest, SubscriptionStatus, TermSearch,
 };
 use papers_store::{Store, StoredPaper, Subscription};
 use papers_web::{SearchBackend, SearchError, SearchHit, SearchOutcome, SearchRequest};
 
-use crate::common::{TitleSearch, csrf_in, seed, set_cookie};
+use crate::common::{TestApp, TitleSearch, csrf_in, set_cookie};
+use crate::engines::{Engine, SiteStore};
 use crate::mail::{
     BASE, SmtpServer, api_subscribe, digests, link_path, mail_site, post_form_from, site_over,
-    smtp_available, store,
+    smtp_available,
 };
 
 const VICTIM: &str = "victim@example.org";
@@ -39,26 +41,38 @@ fn request(email: &str, frequency: Frequency, categories: &[&str]) -> SubscribeR
 /// confirmation link), with the site's own engine and secret. An hour ago, so the
 /// address's mail slot is long free when the attack starts.
 fn subscribed_an_hour_ago(
-    dir: &std::path::Path,
+    app: &TestApp,
     request: &SubscribeRequest,
     confirm: bool,
 ) -> Subscription {
-    let mut store = store(dir);
+    app.with_store(|store| subscribe_directly(store, request, confirm))
+}
+
+fn subscribe_directly(
+    store: &mut Store,
+    request: &SubscribeRequest,
+    confirm: bool,
+) -> Subscription {
     let earlier = Utc::now() - Duration::hours(1);
     let engine = digests();
     let subscribed = engine
-        .subscribe(&mut store, request, earlier)
+        .subscribe(store, request, earlier)
         .expect("subscribe");
     if confirm {
         let mail = subscribed.mail.expect("confirmation mail");
         let path = link_path(&mail.text, &format!("{BASE}/subscriptions/confirm/"));
         let token = path.rsplit('/').next().expect("token");
-        engine.confirm(&store, token, earlier).expect("confirm");
+        engine.confirm(store, token, earlier).expect("confirm");
     }
-    row(&store, &request.email)
+    subscription_in(store, &request.email)
 }
 
-fn row(store: &Store, email: &str) -> Subscription {
+/// The subscription of `email` as the site's store holds it now.
+fn row(app: &TestApp, email: &str) -> Subscription {
+    app.with_store(|store| subscription_in(store, email))
+}
+
+fn subscription_in(store: &Store, email: &str) -> Subscription {
     store
         .subscription_by_email(email)
         .expect("read")
@@ -67,13 +81,17 @@ fn row(store: &Store, email: &str) -> Subscription {
 
 /// Mails the digests of `frequency` due on `as_of` through the real server, as the
 /// sender does.
-fn send_digests(
-    dir: &std::path::Path,
-    server: &SmtpServer,
+fn send_digests(app: &TestApp, server: &SmtpServer, frequency: Frequency, as_of: &str) -> Report {
+    let mailer = server.mailer();
+    app.with_store(|store| send_digests_in(store, &mailer, frequency, as_of))
+}
+
+fn send_digests_in(
+    store: &mut Store,
+    mailer: &Mailer,
     frequency: Frequency,
     as_of: &str,
 ) -> Report {
-    let mut store = store(dir);
     let sources = Sources {
         search: &TermSearch,
         votes: &NoVotes,
@@ -85,7 +103,7 @@ fn send_digests(
         dry_run: false,
     };
     digests()
-        .send_digests(&mut store, &server.mailer(), &sources, &request)
+        .send_digests(store, mailer, &sources, &request)
         .expect("send")
 }
 
@@ -104,18 +122,15 @@ fn unsubscribe_path(server: &SmtpServer, email: &str) -> String {
         .to_owned()
 }
 
-#[tokio::test]
-async fn a_stranger_cannot_rewrite_a_confirmed_subscribers_digest() {
+async fn a_stranger_cannot_rewrite_a_confirmed_subscribers_digest(engine: Engine) {
     if !smtp_available() {
         return;
     }
     let server = SmtpServer::start();
-    let app = mail_site(&server);
-    let before = subscribed_an_hour_ago(
-        app.dir.path(),
-        &request(VICTIM, Frequency::Daily, &["cs.IR"]),
-        true,
-    );
+    let Some(app) = mail_site(engine, &server) else {
+        return;
+    };
+    let before = subscribed_an_hour_ago(&app, &request(VICTIM, Frequency::Daily, &["cs.IR"]), true);
 
     // No cookie, no token: the attacker's preferences and text for the victim's mail.
     let attack = api_subscribe(
@@ -131,7 +146,7 @@ async fn a_stranger_cannot_rewrite_a_confirmed_subscribers_digest() {
         attack.text()
     );
     assert_eq!(
-        row(&store(app.dir.path()), VICTIM),
+        row(&app, VICTIM),
         before,
         "the subscription is exactly as its owner left it"
     );
@@ -175,7 +190,7 @@ async fn a_stranger_cannot_rewrite_a_confirmed_subscribers_digest() {
         )
         .await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
-    let after = row(&store(app.dir.path()), VICTIM);
+    let after = row(&app, VICTIM);
     assert_eq!(
         (after.frequency, after.categories, after.status),
         (
@@ -186,20 +201,21 @@ async fn a_stranger_cannot_rewrite_a_confirmed_subscribers_digest() {
     );
 }
 
-#[tokio::test]
-async fn the_answer_is_the_same_bytes_for_new_pending_and_confirmed_addresses() {
+async fn the_answer_is_the_same_bytes_for_new_pending_and_confirmed_addresses(engine: Engine) {
     if !smtp_available() {
         return;
     }
     let server = SmtpServer::start();
-    let app = mail_site(&server);
+    let Some(app) = mail_site(engine, &server) else {
+        return;
+    };
     subscribed_an_hour_ago(
-        app.dir.path(),
+        &app,
         &request("pending@example.org", Frequency::Daily, &[]),
         false,
     );
     subscribed_an_hour_ago(
-        app.dir.path(),
+        &app,
         &request("confirmed@example.org", Frequency::Daily, &[]),
         true,
     );
@@ -265,18 +281,17 @@ async fn the_answer_is_the_same_bytes_for_new_pending_and_confirmed_addresses() 
     assert_eq!(answers[0], answers[2]);
 }
 
-#[tokio::test]
-async fn an_account_made_with_someone_elses_address_does_not_take_over_their_subscription() {
+async fn an_account_made_with_someone_elses_address_does_not_take_over_their_subscription(
+    engine: Engine,
+) {
     if !smtp_available() {
         return;
     }
     let server = SmtpServer::start();
-    let app = mail_site(&server);
-    let before = subscribed_an_hour_ago(
-        app.dir.path(),
-        &request(VICTIM, Frequency::Daily, &["cs.IR"]),
-        true,
-    );
+    let Some(app) = mail_site(engine, &server) else {
+        return;
+    };
+    let before = subscribed_an_hour_ago(&app, &request(VICTIM, Frequency::Daily, &["cs.IR"]), true);
 
     // Sign-up does not prove the address: the attacker signs up with the victim's.
     let cookie = app.sign_up("victim").await;
@@ -290,7 +305,7 @@ async fn an_account_made_with_someone_elses_address_does_not_take_over_their_sub
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    let after = row(&store(app.dir.path()), VICTIM);
+    let after = row(&app, VICTIM);
     assert_eq!(after, before, "not linked, not changed");
 
     // The member's pages show nothing of the victim's subscription.
@@ -328,24 +343,23 @@ async fn an_account_made_with_someone_elses_address_does_not_take_over_their_sub
 
     // A link made before addresses were verified (as the old code made them) proves
     // nothing either.
-    let attacker = store(app.dir.path())
-        .user_by_name("victim")
-        .expect("read")
-        .expect("member");
-    store(app.dir.path())
-        .set_owned_subscription(
-            &papers_store::NewSubscription {
-                email: VICTIM.to_owned(),
-                frequency: Frequency::Daily,
-                categories: vec!["cs.IR".to_owned()],
-                queries: Vec::new(),
-                user_id: Some(attacker.id),
-                token_nonce: String::new(),
-                link_nonce: String::new(),
-            },
-            Utc::now(),
-        )
-        .expect("legacy link");
+    app.with_store(|store| {
+        let attacker = store.user_by_name("victim").expect("read").expect("member");
+        store
+            .set_owned_subscription(
+                &papers_store::NewSubscription {
+                    email: VICTIM.to_owned(),
+                    frequency: Frequency::Daily,
+                    categories: vec!["cs.IR".to_owned()],
+                    queries: Vec::new(),
+                    user_id: Some(attacker.id),
+                    token_nonce: String::new(),
+                    link_nonce: String::new(),
+                },
+                Utc::now(),
+            )
+            .expect("legacy link");
+    });
     let preferences = app.get_as("/subscriptions", Some(&cookie)).await;
     assert!(
         !preferences.body.contains("/unsubscribe/") && !preferences.body.contains("cs.IR"),
@@ -354,13 +368,14 @@ async fn an_account_made_with_someone_elses_address_does_not_take_over_their_sub
     );
 }
 
-#[tokio::test]
-async fn a_flood_of_requests_mails_an_address_once_across_clients_and_restarts() {
+async fn a_flood_of_requests_mails_an_address_once_across_clients_and_restarts(engine: Engine) {
     if !smtp_available() {
         return;
     }
     let server = SmtpServer::start();
-    let app = mail_site(&server);
+    let Some(app) = mail_site(engine, &server) else {
+        return;
+    };
     let body = r#"{"email":"pending@example.org","frequency":"daily"}"#;
     let first = api_subscribe(&app, [198, 51, 100, 1], body).await;
     assert_eq!(first.status, StatusCode::ACCEPTED, "{}", first.text());
@@ -373,20 +388,20 @@ async fn a_flood_of_requests_mails_an_address_once_across_clients_and_restarts()
     assert_eq!(server.messages_to("pending@example.org").len(), 1);
 
     // The slot is in the store: a restarted node (or another one) keeps to it.
-    let crate::common::TestApp { dir, .. } = app;
-    let restarted = site_over(dir, &server, None);
+    let restarted = site_over(app.stop(), &server, None);
     let reply = api_subscribe(&restarted, [198, 51, 100, 200], body).await;
     assert_eq!(reply, first);
     assert_eq!(server.messages_to("pending@example.org").len(), 1);
 }
 
-#[tokio::test]
-async fn one_client_cannot_have_many_addresses_mailed() {
+async fn one_client_cannot_have_many_addresses_mailed(engine: Engine) {
     if !smtp_available() {
         return;
     }
     let server = SmtpServer::start();
-    let app = mail_site(&server);
+    let Some(app) = mail_site(engine, &server) else {
+        return;
+    };
     let limit = app.state.config().subscribe_per_minute as usize;
     let mut statuses = Vec::new();
     for n in 0..limit + 4 {
@@ -414,19 +429,16 @@ async fn one_client_cannot_have_many_addresses_mailed() {
     assert_eq!(other.status, StatusCode::ACCEPTED);
 }
 
-#[tokio::test]
-async fn an_unsubscribe_link_opens_neither_the_preview_nor_the_manage_page() {
+async fn an_unsubscribe_link_opens_neither_the_preview_nor_the_manage_page(engine: Engine) {
     if !smtp_available() {
         return;
     }
     let server = SmtpServer::start();
-    let app = mail_site(&server);
-    subscribed_an_hour_ago(
-        app.dir.path(),
-        &request(VICTIM, Frequency::Daily, &[]),
-        true,
-    );
-    let report = send_digests(app.dir.path(), &server, Frequency::Daily, "2024-01-03");
+    let Some(app) = mail_site(engine, &server) else {
+        return;
+    };
+    subscribed_an_hour_ago(&app, &request(VICTIM, Frequency::Daily, &[]), true);
+    let report = send_digests(&app, &server, Frequency::Daily, "2024-01-03");
     assert_eq!(report.sent, 1, "{report:?}");
     let unsubscribe = unsubscribe_path(&server, VICTIM);
     let token = unsubscribe.rsplit('/').next().expect("token");
@@ -498,25 +510,21 @@ async fn an_unsubscribe_link_opens_neither_the_preview_nor_the_manage_page() {
         )
         .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
-    assert_eq!(
-        row(&store(app.dir.path()), VICTIM).status,
-        SubscriptionStatus::Confirmed
-    );
+    assert_eq!(row(&app, VICTIM).status, SubscriptionStatus::Confirmed);
 }
 
-#[tokio::test]
-async fn a_subscribe_request_leaves_the_one_click_unsubscribe_of_a_digest_just_sent_working() {
+async fn a_subscribe_request_leaves_the_one_click_unsubscribe_of_a_digest_just_sent_working(
+    engine: Engine,
+) {
     if !smtp_available() {
         return;
     }
     let server = SmtpServer::start();
-    let app = mail_site(&server);
-    subscribed_an_hour_ago(
-        app.dir.path(),
-        &request(VICTIM, Frequency::Daily, &[]),
-        true,
-    );
-    send_digests(app.dir.path(), &server, Frequency::Daily, "2024-01-03");
+    let Some(app) = mail_site(engine, &server) else {
+        return;
+    };
+    subscribed_an_hour_ago(&app, &request(VICTIM, Frequency::Daily, &[]), true);
+    send_digests(&app, &server, Frequency::Daily, "2024-01-03");
     let unsubscribe = unsubscribe_path(&server, VICTIM);
 
     let attack = api_subscribe(
@@ -530,10 +538,7 @@ async fn a_subscribe_request_leaves_the_one_click_unsubscribe_of_a_digest_just_s
         .post_form(&unsubscribe, "List-Unsubscribe=One-Click", None)
         .await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
-    assert_eq!(
-        row(&store(app.dir.path()), VICTIM).status,
-        SubscriptionStatus::Unsubscribed
-    );
+    assert_eq!(row(&app, VICTIM).status, SubscriptionStatus::Unsubscribed);
     let again = app
         .post_form(&unsubscribe, "List-Unsubscribe=One-Click", None)
         .await;
@@ -544,19 +549,16 @@ async fn a_subscribe_request_leaves_the_one_click_unsubscribe_of_a_digest_just_s
     );
 }
 
-#[tokio::test]
-async fn subscribing_again_revokes_the_old_unsubscribe_links() {
+async fn subscribing_again_revokes_the_old_unsubscribe_links(engine: Engine) {
     if !smtp_available() {
         return;
     }
     let server = SmtpServer::start();
-    let app = mail_site(&server);
-    subscribed_an_hour_ago(
-        app.dir.path(),
-        &request(VICTIM, Frequency::Daily, &[]),
-        true,
-    );
-    send_digests(app.dir.path(), &server, Frequency::Daily, "2024-01-03");
+    let Some(app) = mail_site(engine, &server) else {
+        return;
+    };
+    subscribed_an_hour_ago(&app, &request(VICTIM, Frequency::Daily, &[]), true);
+    send_digests(&app, &server, Frequency::Daily, "2024-01-03");
     // The old digest's link leaked (a forwarded mail); its owner unsubscribes and
     // subscribes again to cut it off.
     let leaked = unsubscribe_path(&server, VICTIM);
@@ -581,10 +583,7 @@ async fn subscribing_again_revokes_the_old_unsubscribe_links() {
         &format!("{BASE}/subscriptions/confirm/"),
     );
     assert_eq!(app.get(&confirm).await.status, StatusCode::OK);
-    assert_eq!(
-        row(&store(app.dir.path()), VICTIM).status,
-        SubscriptionStatus::Confirmed
-    );
+    assert_eq!(row(&app, VICTIM).status, SubscriptionStatus::Confirmed);
 
     for attempt in ["GET", "POST"] {
         let reply = if attempt == "GET" {
@@ -601,7 +600,7 @@ async fn subscribing_again_revokes_the_old_unsubscribe_links() {
         );
     }
     assert_eq!(
-        row(&store(app.dir.path()), VICTIM).status,
+        row(&app, VICTIM).status,
         SubscriptionStatus::Confirmed,
         "the leaked link no longer unsubscribes"
     );
@@ -655,19 +654,21 @@ fn linked_papers(html: &str) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn the_preview_lists_the_papers_the_sender_then_mails() {
+async fn the_preview_lists_the_papers_the_sender_then_mails(engine: Engine) {
     if !smtp_available() {
         return;
     }
     let server = SmtpServer::start();
-    let dir = tempfile::tempdir().expect("temp dir");
-    seed(dir.path());
-    let backend = Arc::new(IndexWithSavedSearches(TitleSearch::load(dir.path())));
-    let app = site_over(dir, &server, Some(backend.clone()));
+    let Some(site) = SiteStore::seeded(engine) else {
+        return;
+    };
+    let backend = Arc::new(IndexWithSavedSearches(
+        site.with_store(|store| TitleSearch::of(store)),
+    ));
+    let app = site_over(site, &server, Some(backend.clone()));
     let mut wanted = request(VICTIM, Frequency::Weekly, &[]);
     wanted.queries = vec!["Ada Lovelace".to_owned()];
-    let subscription = subscribed_an_hour_ago(app.dir.path(), &wanted, true);
+    let subscription = subscribed_an_hour_ago(&app, &wanted, true);
 
     let preview = digests().links().preview(&subscription, Utc::now());
     let path = preview.strip_prefix(BASE).expect("on the site");
@@ -675,23 +676,25 @@ async fn the_preview_lists_the_papers_the_sender_then_mails() {
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     let previewed = linked_papers(&page.body);
 
-    let mut store = store(app.dir.path());
-    let sources = Sources {
-        search: backend.saved_search().expect("the backend's"),
-        votes: &NoVotes,
-    };
-    let report = digests()
-        .send_digests(
-            &mut store,
-            &server.mailer(),
-            &sources,
-            &SendRequest {
-                frequency: Frequency::Weekly,
-                as_of: "2024-01-08".parse().expect("date"),
-                now: Utc::now(),
-                dry_run: false,
-            },
-        )
+    let mailer = server.mailer();
+    let report = app
+        .with_store(|store| {
+            let sources = Sources {
+                search: backend.saved_search().expect("the backend's"),
+                votes: &NoVotes,
+            };
+            digests().send_digests(
+                store,
+                &mailer,
+                &sources,
+                &SendRequest {
+                    frequency: Frequency::Weekly,
+                    as_of: "2024-01-08".parse().expect("date"),
+                    now: Utc::now(),
+                    dry_run: false,
+                },
+            )
+        })
         .expect("send");
     assert_eq!(report.sent, 1, "{report:?}");
     let mail = server.messages_to(VICTIM).pop().expect("digest");
@@ -707,3 +710,15 @@ async fn the_preview_lists_the_papers_the_sender_then_mails() {
     );
     assert_eq!(previewed, mailed, "the preview is the digest");
 }
+
+crate::on_both_engines!(
+    a_stranger_cannot_rewrite_a_confirmed_subscribers_digest,
+    the_answer_is_the_same_bytes_for_new_pending_and_confirmed_addresses,
+    an_account_made_with_someone_elses_address_does_not_take_over_their_subscription,
+    a_flood_of_requests_mails_an_address_once_across_clients_and_restarts,
+    one_client_cannot_have_many_addresses_mailed,
+    an_unsubscribe_link_opens_neither_the_preview_nor_the_manage_page,
+    a_subscribe_request_leaves_the_one_click_unsubscribe_of_a_digest_just_sent_working,
+    subscribing_again_revokes_the_old_unsubscribe_links,
+    the_preview_lists_the_papers_the_sender_then_mails,
+);
