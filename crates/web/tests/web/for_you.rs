@@ -111,6 +111,7 @@ fn site() -> TestApp {
         router: papers_web::router(state.clone()),
         state,
         dir,
+        postgres: None,
     }
 }
 

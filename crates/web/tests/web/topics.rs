@@ -86,12 +86,15 @@ fn site() -> Option<(TestApp, Arc<TopicMap>)> {
     let state =
         papers_web::AppState::open(papers_web::AppConfig::new(dir.path(), "http://papers.test"))
             .expect("state")
-            .with_search(Arc::new(TitleSearch::load(dir.path())))
+            .with_search(Arc::new(TitleSearch::of(
+                &Store::open(dir.path()).expect("store"),
+            )))
             .with_topics(shared_map);
     let app = TestApp {
         router: papers_web::router(state.clone()),
         state,
         dir,
+        postgres: None,
     };
     Some((app, Arc::new(map)))
 }
