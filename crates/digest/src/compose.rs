@@ -265,11 +265,14 @@ impl PeriodData {
         let mut less = Vec::new();
         if !self.vectors.is_empty() {
             for paper in store.papers_by_keys(&keys)? {
+                let Some(signal) = signals.get(&paper.key).copied() else {
+                    continue;
+                };
                 if let Some(vector) = store.embedding(&settings.embedding_model, paper.key)? {
                     liked.push(LikedPaper {
                         key: paper.key,
                         title: paper.paper.metadata.title,
-                        signal: signals[&paper.key],
+                        signal,
                         vector,
                     });
                 }
@@ -557,8 +560,10 @@ impl PeriodData {
             .into_iter()
             .map(|paper| {
                 taken.insert(paper.key);
-                let reason = format!("Because you follow {}", because[&paper.key].join(", "));
-                listed(paper, Some(reason))
+                let why = because
+                    .get(&paper.key)
+                    .map_or(String::new(), |b| b.join(", "));
+                listed(paper, Some(format!("Because you follow {why}")))
             })
             .collect())
     }

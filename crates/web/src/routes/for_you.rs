@@ -151,7 +151,7 @@ pub(crate) fn rank(
         .filter_map(|key| {
             Some(Liked {
                 key: *key,
-                signal: signals[key],
+                signal: *signals.get(key)?,
                 vector: vectors.get(key)?,
             })
         })
