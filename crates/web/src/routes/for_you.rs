@@ -25,7 +25,7 @@ use crate::csrf;
 use crate::error::{HttpError, JsonErrors};
 use crate::html::{html_response, private_json_of};
 use crate::redirect::safe_next;
-use crate::routes::feed::{trending_clock, viewer};
+use crate::routes::feed::{hide_read, trending_clock, viewer};
 use crate::routes::paper::load;
 use crate::routes::params::json_body;
 use crate::session::{MaybeUser, SessionUser};
@@ -259,16 +259,23 @@ async fn rank_for(
         .await?)
 }
 
-/// `GET /for-you`.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct PageParams {
+    hide_read: Option<String>,
+}
+
+/// `GET /for-you` (`hide_read=1` leaves out the papers the member has read).
 pub(crate) async fn page(
     State(state): State<AppState>,
     user: MaybeUser,
+    Query(params): Query<PageParams>,
 ) -> Result<Response, HttpError> {
     let Some(member) = user.0.clone() else {
         return Ok(Redirect::to("/login?next=%2Ffor-you").into_response());
     };
     let ranked = rank_for(&state, &member, SHOWN).await?;
-    render(&state, user, ranked, None).await
+    let hide = hide_read(params.hide_read.as_deref());
+    render(&state, user, ranked, None, hide).await
 }
 
 async fn render(
@@ -276,8 +283,10 @@ async fn render(
     user: MaybeUser,
     ranked: ForYou,
     error: Option<&str>,
+    hide_read: bool,
 ) -> Result<Response, HttpError> {
-    let viewer = viewer(state, user).await?;
+    let mut viewer = viewer(state, user).await?;
+    viewer.hide_read = hide_read;
     let view = ForYouView {
         basis: ranked.basis,
         picked: ranked.picked,
@@ -355,7 +364,7 @@ pub(crate) async fn pick(
         Ok(picked) => picked,
         Err(message) => {
             let ranked = rank_for(&state, &member, SHOWN).await?;
-            return render(&state, user, ranked, Some(&message)).await;
+            return render(&state, user, ranked, Some(&message), false).await;
         }
     };
     let user_id = member.session.user_id;

@@ -85,8 +85,14 @@ pub(crate) fn for_you_page(view: &ForYouView, viewer: &Viewer, error: Option<&st
                 @if view.items.is_empty() && view.basis != Basis::None {
                     p.empty { "No recent papers to show yet." }
                 }
+                @if !view.items.is_empty() {
+                    p.controls {
+                        @if viewer.hide_read { a href="/for-you" { "Show read papers" } }
+                        @else { a href="/for-you?hide_read=1" { "Hide read papers" } }
+                    }
+                }
                 ol.papers {
-                    @for entry in &view.items {
+                    @for entry in view.items.iter().filter(|e| viewer.shows(e.item.paper.key)) {
                         li {
                             (paper_card(&entry.item, viewer, back))
                             (reason(entry))

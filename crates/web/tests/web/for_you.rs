@@ -273,6 +273,19 @@ async fn upvotes_saves_and_more_like_this_rank_with_reasons_by_token_and_session
     let rated = app
         .get_as(&format!("/papers/{}", id(true, 1, 0)), Some(&cookie))
         .await;
+    // Opening a paper marks it read; `hide_read=1` leaves it out of the page.
+    let top = ranking["papers"][0]["id"].as_str().expect("id").to_owned();
+    app.get_as(&format!("/papers/{top}"), Some(&cookie)).await;
+    let link = format!("href=\"/papers/{top}\"");
+    assert!(
+        app.get_as("/for-you", Some(&cookie))
+            .await
+            .body
+            .contains(&link)
+    );
+    let hidden = app.get_as("/for-you?hide_read=1", Some(&cookie)).await;
+    assert!(hidden.body.contains("Show read papers"));
+    assert!(!hidden.body.contains(&link), "the read paper is hidden");
     assert!(
         rated.body.contains("+ More like this ✓"),
         "the pressed state"
