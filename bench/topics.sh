@@ -6,6 +6,10 @@
 # a build at SCALE papers (perturbed copies of the real vectors; 1000000 for the
 # issue's million-paper figure).
 #
+# ROUNDS (default 5) alternates the two sides, ours then k-means, with the machine's
+# load printed before each round, and ends with the median of the per-round time
+# ratios (a single round's ratio is noise on a shared machine).
+#
 # Usage: bench/topics.sh [SHARED_DIR]    (SCALE=1000000 bench/topics.sh for the 1 M run)
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -15,9 +19,16 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/papers-target}"
 python3 -c "import sklearn, numpy" 2>/dev/null || python3 -m pip install -q scikit-learn numpy
 cargo build --release -q -p papers-topics --example topics_bench
 bin="$CARGO_TARGET_DIR/release/examples/topics_bench"
-echo "machine: $(nproc) cores; $(uptime)"
-"$bin" "$shared" "$out"
-python3 "$here/bench/topics.py" "$shared" "$out"
+rounds="${ROUNDS:-5}"
+echo "machine: $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+ratios=()
+for round in $(seq 1 "$rounds"); do
+    echo "== round $round of $rounds; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+    "$bin" "$shared" "$out" | { if [[ $round == 1 ]]; then cat; else grep -E "^(build|peak RSS|label quality)"; fi; }
+    python3 "$here/bench/topics.py" "$shared" "$out" | tee "$out/round.txt"
+    ratios+=("$(sed -n 's/^time ratio: \([0-9.]*\) .*/\1/p' "$out/round.txt")")
+done
+python3 -c 'import statistics, sys; r = [float(x) for x in sys.argv[1:]]; print(f"median time ratio over {len(r)} rounds: {statistics.median(r):.3f} of k-means (rounds: {sorted(r)})")' "${ratios[@]}"
 if [[ -n "${SCALE:-}" ]]; then
     /usr/bin/time -v "$bin" "$shared" "$out/scale" --scale "$SCALE" 2>"$out/scale-time.txt"
     grep -E "Maximum resident|Elapsed" "$out/scale-time.txt"
