@@ -33,7 +33,8 @@ use papers_store::{Store, Subscription};
 use papers_topics::SharedTopics;
 
 pub use compose::{
-    Digest, DigestPaper, PeriodData, RisingTopic, Section, SectionKind, SubscriberInputs,
+    Digest, DigestPaper, LikedPaper, PeriodData, RisingTopic, Section, SectionKind,
+    SubscriberInputs,
 };
 pub use email::{Email, EmailError};
 pub use error::{ConfigError, DigestError};
@@ -172,7 +173,15 @@ impl Digests {
         sources: &Sources<'_>,
         subscription: &Subscription,
     ) -> Result<Digest, DigestError> {
-        let inputs = data.inputs(store, &self.settings, sources, subscription)?;
+        let mut inputs = data.inputs(store, &self.settings, sources, subscription)?;
+        if let Some(map) = self.topics.as_ref().and_then(|topics| topics.get()) {
+            inputs.topic_papers = data.topic_papers(&inputs, |value, key| {
+                let id = value.parse().ok()?;
+                map.contains(id, key)
+                    .then(|| map.topic(id).map(|topic| topic.name.clone()))
+                    .flatten()
+            });
+        }
         let mut digest = data.compose(&self.settings, sources.search, subscription, &inputs)?;
         digest.rising = self.rising(&data.period);
         Ok(digest)

@@ -10,6 +10,13 @@
 //!
 //! Every pick carries the upvoted paper it is most similar to (cosine), which the
 //! digest shows as the reason.
+//!
+//! [`for_you`] extends the rule to every signal a member gives (upvotes, saves, "more
+//! like this" as positives, "less like this" as weighted negatives), recent papers
+//! only, and a cold start from picked categories: the site's For you and the digest's
+//! picks both rank through it.
+
+pub mod for_you;
 
 /// Training settings; the defaults suit unit-length sentence embeddings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -65,26 +72,38 @@ pub fn train(
     negatives: &[&[f32]],
     params: &TrainParams,
 ) -> Option<Classifier> {
+    let weighted: Vec<(&[f32], f32)> = negatives.iter().map(|v| (*v, 1.0)).collect();
+    train_weighted(positives, &weighted, params)
+}
+
+/// [`train`] with a weight per negative: a negative of weight 3 costs three times as
+/// much to score on the wrong side (its box constraint is three times wider), so a
+/// member's explicit "less like this" outweighs a sampled "not this".
+pub fn train_weighted(
+    positives: &[&[f32]],
+    negatives: &[(&[f32], f32)],
+    params: &TrainParams,
+) -> Option<Classifier> {
     let dimension = positives.first()?.len();
     if negatives.is_empty()
         || positives
             .iter()
-            .chain(negatives)
+            .chain(negatives.iter().map(|(v, _)| v))
             .any(|v| v.len() != dimension)
     {
         return None;
     }
-    let examples: Vec<(&[f32], f32)> = positives
+    let examples: Vec<(&[f32], f32, f32)> = positives
         .iter()
-        .map(|v| (*v, 1.0))
-        .chain(negatives.iter().map(|v| (*v, -1.0)))
+        .map(|v| (*v, 1.0, 1.0))
+        .chain(negatives.iter().map(|(v, w)| (*v, -1.0, w.max(0.0))))
         .collect();
     let total = examples.len() as f32;
     // Balanced class weights, as sklearn's `class_weight="balanced"`.
     let upper_positive = params.c * total / (2.0 * positives.len() as f32);
     let upper_negative = params.c * total / (2.0 * negatives.len() as f32);
     // The bias is learned as the weight of a constant feature 1, as liblinear does.
-    let diagonal: Vec<f32> = examples.iter().map(|(x, _)| dot(x, x) + 1.0).collect();
+    let diagonal: Vec<f32> = examples.iter().map(|(x, _, _)| dot(x, x) + 1.0).collect();
     let mut alpha = vec![0.0f32; examples.len()];
     let mut weights = vec![0.0f32; dimension];
     let mut bias = 0.0f32;
@@ -94,12 +113,13 @@ pub fn train(
         shuffle(&mut order, &mut seed);
         let (mut high, mut low) = (f32::MIN, f32::MAX);
         for &i in &order {
-            let (x, y) = examples[i];
-            let upper = if y > 0.0 {
-                upper_positive
-            } else {
-                upper_negative
-            };
+            let (x, y, weight) = examples[i];
+            let upper = weight
+                * if y > 0.0 {
+                    upper_positive
+                } else {
+                    upper_negative
+                };
             let gradient = y * (dot(&weights, x) + bias) - 1.0;
             let projected = if alpha[i] <= 0.0 {
                 gradient.min(0.0)
@@ -127,7 +147,8 @@ pub fn train(
 
 /// Trains on `upvoted` against `negatives` and returns up to `limit` candidates the
 /// model scores above zero, best first. Candidates the member already upvoted, and
-/// negatives that are upvoted, are left out.
+/// negatives that are upvoted, are left out. [`for_you::for_you`] with upvotes alone,
+/// undated candidates and only its confident picks.
 pub fn recommend(
     upvoted: &[(i64, &[f32])],
     negatives: &[(i64, &[f32])],
@@ -135,41 +156,65 @@ pub fn recommend(
     limit: usize,
     params: &TrainParams,
 ) -> Vec<Pick> {
-    let is_upvoted = |key: i64| upvoted.iter().any(|(k, _)| *k == key);
-    let positives: Vec<&[f32]> = upvoted.iter().map(|(_, v)| *v).collect();
-    let negatives: Vec<&[f32]> = negatives
-        .iter()
-        .filter(|(k, _)| !is_upvoted(*k))
-        .map(|(_, v)| *v)
-        .collect();
-    let Some(model) = train(&positives, &negatives, params) else {
+    use for_you::{Candidate, Inputs, Liked, Reason, Signal};
+    if negatives.is_empty() {
         return Vec::new();
-    };
-    let mut scored: Vec<(i64, f32, &[f32])> = candidates
+    }
+    let liked: Vec<Liked<'_>> = upvoted
         .iter()
-        .filter(|(k, v)| !is_upvoted(*k) && v.len() == model.weights.len())
-        .map(|(k, v)| (*k, model.score(v), *v))
-        .filter(|(_, score, _)| *score > 0.0)
-        .collect();
-    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    scored.truncate(limit);
-    scored
-        .into_iter()
-        .filter_map(|(key, score, vector)| {
-            let (closest_upvoted, similarity) = upvoted
-                .iter()
-                .map(|(k, v)| (*k, cosine(vector, v)))
-                .max_by(|a, b| a.1.total_cmp(&b.1))?;
-            Some(Pick {
-                key,
-                score,
-                closest_upvoted,
-                similarity,
-            })
+        .map(|(key, vector)| Liked {
+            key: *key,
+            signal: Signal::Upvoted,
+            vector,
         })
-        .collect()
+        .collect();
+    let candidates: Vec<Candidate<'_>> = candidates
+        .iter()
+        .map(|(key, vector)| Candidate {
+            key: *key,
+            vector: Some(vector),
+            categories: &[],
+            published: None,
+            trending: 0.0,
+        })
+        .collect();
+    let inputs = Inputs {
+        liked: &liked,
+        less: &[],
+        less_without_vectors: &[],
+        background: negatives,
+        picked: &[],
+        candidates: &candidates,
+    };
+    let params = for_you::Params {
+        window_days: 0,
+        training: *params,
+    };
+    // `now` only bounds dated candidates, and these have no dates.
+    for_you::for_you(
+        &inputs,
+        chrono::DateTime::UNIX_EPOCH,
+        candidates.len(),
+        &params,
+    )
+    .into_iter()
+    .filter(|r| r.confident())
+    .take(limit)
+    .filter_map(|r| match r.reason {
+        Reason::Close {
+            key, similarity, ..
+        } => Some(Pick {
+            key: r.key,
+            score: r.score as f32,
+            closest_upvoted: key,
+            similarity,
+        }),
+        Reason::Picked(_) => None,
+    })
+    .collect()
 }
 
+/// Cosine similarity; 0 when either vector is zero.
 pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
     let norms = (dot(a, a) * dot(b, b)).sqrt();
     if norms > 0.0 { dot(a, b) / norms } else { 0.0 }

@@ -2,8 +2,8 @@
 //! stay in the papers' counts (`member_upvotes`) but the rows saying who voted go,
 //! papers the member submitted through the site show as from a deleted member,
 //! subscriptions made through the account are unsubscribed and unlinked, comments stay
-//! in their threads as from a deleted member, and collections, reading state and
-//! follows go.
+//! in their threads as from a deleted member, and collections, reading state,
+//! For you's signals and picked categories, and follows go.
 //!
 //! The work is a list of steps run in order in one transaction, so an account is
 //! erased whole or not at all. A feature that keeps data about members adds its step
@@ -96,6 +96,20 @@ const STEPS: &[EraseStep] = &[
                 "DELETE FROM paper_reads WHERE user_id = ?1",
                 args![member.id],
             )
+        },
+    },
+    EraseStep {
+        what: "For you's signals (more / less like this) and picked categories",
+        run: |db, member| {
+            let signals = db.execute(
+                "DELETE FROM paper_feedback WHERE user_id = ?1",
+                args![member.id],
+            )?;
+            let picked = db.execute(
+                "DELETE FROM picked_categories WHERE user_id = ?1",
+                args![member.id],
+            )?;
+            Ok(signals + picked)
         },
     },
     EraseStep {

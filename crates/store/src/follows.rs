@@ -1,6 +1,12 @@
-//! What members follow (an author, an organisation, a category, a saved search) and
-//! the papers those bring: the `/following` page and author pages read from here.
-//! Saved searches are run by the search index, not here: the store lists them.
+//! What members follow (an author, an organisation, a category, a saved search, a
+//! topic) and the papers those bring: the `/following` page and author pages read from
+//! here. Saved searches are run by the search index and topics are the topic map's,
+//! not here: the store lists them.
+//!
+//! Author names match ignoring case, the same on both engines: SQL narrows the papers
+//! with a pattern both engines read alike (`LOWER(authors) LIKE` a lowercase pattern, every non-ASCII
+//! character a one-character wildcard, since SQLite folds only ASCII), and
+//! [`same_author`] decides.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -19,14 +25,17 @@ pub enum FollowKind {
     Organization,
     Category,
     Query,
+    /// A topic of the topic map, by its stable id.
+    Topic,
 }
 
 impl FollowKind {
-    pub const ALL: [FollowKind; 4] = [
+    pub const ALL: [FollowKind; 5] = [
         FollowKind::Author,
         FollowKind::Organization,
         FollowKind::Category,
         FollowKind::Query,
+        FollowKind::Topic,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -35,6 +44,7 @@ impl FollowKind {
             FollowKind::Organization => "organization",
             FollowKind::Category => "category",
             FollowKind::Query => "query",
+            FollowKind::Topic => "topic",
         }
     }
 
@@ -59,15 +69,29 @@ pub struct Follow {
     pub created: Option<DateTime<Utc>>,
 }
 
-/// A `LIKE` pattern matching a JSON author list that contains `name` exactly
-/// (`\` escapes the pattern's own wildcards).
+/// Whether two author names are the same name: equal ignoring case (Unicode).
+pub fn same_author(a: &str, b: &str) -> bool {
+    a == b || a.to_lowercase() == b.to_lowercase()
+}
+
+/// A `LIKE` pattern matching (at least) every JSON author list with an element that is
+/// `name` ignoring case, on both engines: `\` escapes the pattern's own wildcards and
+/// each non-ASCII character becomes `_`, since SQLite's `LOWER` and `LIKE` fold ASCII
+/// only. The caller checks the candidates with [`same_author`].
 fn author_pattern(name: &str) -> String {
     let quoted = authors(&[name.to_owned()]);
     let element = quoted.trim_start_matches('[').trim_end_matches(']');
-    let escaped = element
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
+    let mut escaped = String::with_capacity(element.len() + 2);
+    for c in element.chars() {
+        match c {
+            '\\' | '%' | '_' => {
+                escaped.push('\\');
+                escaped.push(c);
+            }
+            c if !c.is_ascii() => escaped.push('_'),
+            c => escaped.push(c.to_ascii_lowercase()),
+        }
+    }
     format!("%{escaped}%")
 }
 
@@ -133,27 +157,40 @@ impl Store {
         Ok(follows)
     }
 
-    /// Papers listing `name` among their authors, newest first.
+    /// Papers listing `name` among their authors (ignoring case, see the module doc),
+    /// newest first.
     pub fn papers_by_author(
         &self,
         name: &str,
         limit: usize,
     ) -> Result<Vec<StoredPaper>, StoreError> {
-        self.db
-            .query(
-                &format!(
-                    "SELECT {PAPER_COLUMNS} FROM papers WHERE authors LIKE ?1 ESCAPE '\\' \
-                     ORDER BY published DESC, key DESC LIMIT ?2"
-                ),
-                args![author_pattern(name), limit],
-            )?
-            .iter()
-            .map(paper_from_row)
-            .collect()
+        let mut papers = Vec::new();
+        for row in self.db.query(
+            &format!(
+                "SELECT {PAPER_COLUMNS} FROM papers WHERE LOWER(authors) LIKE ?1 ESCAPE '\\' \
+                 ORDER BY published DESC, key DESC"
+            ),
+            args![author_pattern(name)],
+        )? {
+            let paper = paper_from_row(&row)?;
+            if paper
+                .paper
+                .metadata
+                .authors
+                .iter()
+                .any(|author| same_author(author, name))
+            {
+                papers.push(paper);
+                if papers.len() == limit {
+                    break;
+                }
+            }
+        }
+        Ok(papers)
     }
 
     /// The newest papers of what the member follows (authors, organisations and
-    /// categories; saved searches are the index's), each once, newest first, with the
+    /// categories; saved searches are the index's, topics the topic map's), each once, newest first, with the
     /// follows that brought it.
     pub fn followed_papers(
         &self,
@@ -189,7 +226,7 @@ impl Store {
                     .iter()
                     .map(paper_from_row)
                     .collect::<Result<_, _>>()?,
-                FollowKind::Query => Vec::new(),
+                FollowKind::Query | FollowKind::Topic => Vec::new(),
             };
             for paper in papers {
                 found
@@ -218,7 +255,10 @@ mod tests {
 
     #[test]
     fn author_patterns_match_whole_names_and_escape_wildcards() {
-        assert_eq!(author_pattern("Ada Lovelace"), "%\"Ada Lovelace\"%");
+        assert_eq!(author_pattern("Ada Lovelace"), "%\"ada lovelace\"%");
         assert_eq!(author_pattern("100%_sure"), "%\"100\\%\\_sure\"%");
+        assert_eq!(author_pattern("Émile Zoë"), "%\"_mile zo_\"%");
+        assert!(super::same_author("ÉMILE Zoë", "émile zoë"));
+        assert!(!super::same_author("Emile Zoe", "Émile Zoë"));
     }
 }

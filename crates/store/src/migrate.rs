@@ -18,6 +18,7 @@ const SQLITE: &[&str] = &[
     include_str!("../migrations/sqlite/0007_harvest.sql"),
     include_str!("../migrations/sqlite/0008_roles_tokens.sql"),
     include_str!("../migrations/sqlite/0009_community.sql"),
+    include_str!("../migrations/sqlite/0010_feedback.sql"),
 ];
 
 const POSTGRES: &[&str] = &[
@@ -30,6 +31,7 @@ const POSTGRES: &[&str] = &[
     include_str!("../migrations/postgres/0007_harvest.sql"),
     include_str!("../migrations/postgres/0008_roles_tokens.sql"),
     include_str!("../migrations/postgres/0009_community.sql"),
+    include_str!("../migrations/postgres/0010_feedback.sql"),
 ];
 
 const MIGRATION_LOCK: i64 = 0x7061_7065_7273_0002;

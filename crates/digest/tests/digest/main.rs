@@ -10,5 +10,6 @@ mod inputs;
 mod load;
 mod mails;
 mod manage;
+mod personal;
 mod smtp;
 mod support;

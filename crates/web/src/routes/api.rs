@@ -25,7 +25,7 @@ use crate::routes::params;
 use crate::routes::search::{RawSearchParams, run_search};
 use crate::routes::similar::{RawConditions, similar_items};
 use crate::routes::vote::toggle;
-use crate::routes::{collections, comments, follows, reads};
+use crate::routes::{collections, comments, follows, for_you, reads};
 use crate::session::MaybeUser;
 use crate::state::AppState;
 use crate::views::encode;
@@ -47,7 +47,7 @@ pub(crate) fn router() -> Router<AppState> {
         )
 }
 
-/// `/api/papers/{id}`, `…/similar`, `…/upvote`, `…/comments` and `…/read` as one catch-all: an old-style id keeps
+/// `/api/papers/{id}`, `…/similar`, `…/upvote`, `…/comments`, `…/read` and `…/feedback` as one catch-all: an old-style id keeps
 /// its slash (`/api/papers/hep-th/9901001/similar`), which a `{id}` segment cannot
 /// match. The static routes beside it (`/api/papers/search`) win over a catch-all.
 const PAPER_ROUTE: &str = "/api/papers/{*rest}";
@@ -63,7 +63,10 @@ fn method_router(operation: Operation) -> Option<MethodRouter<AppState>> {
         | Operation::ListComments
         | Operation::PostComment
         | Operation::MarkRead
-        | Operation::MarkUnread => return None,
+        | Operation::MarkUnread
+        | Operation::SetFeedback
+        | Operation::ClearFeedback => return None,
+        Operation::ForYou => get(for_you::api),
         Operation::ListCollections => get(collections::api_list),
         Operation::CreateCollection => post(collections::api_create),
         Operation::GetCollection => get(collections::api_get),
@@ -104,6 +107,7 @@ enum PaperAction<'a> {
     Upvote(&'a str),
     Comments(&'a str),
     Read(&'a str),
+    Feedback(&'a str),
 }
 
 impl PaperAction<'_> {
@@ -119,6 +123,8 @@ impl PaperAction<'_> {
             PaperAction::Comments(id)
         } else if let Some(id) = rest.strip_suffix("/read") {
             PaperAction::Read(id)
+        } else if let Some(id) = rest.strip_suffix("/feedback") {
+            PaperAction::Feedback(id)
         } else {
             PaperAction::Paper(rest)
         };
@@ -126,7 +132,8 @@ impl PaperAction<'_> {
         | PaperAction::Similar(id)
         | PaperAction::Upvote(id)
         | PaperAction::Comments(id)
-        | PaperAction::Read(id)) = action;
+        | PaperAction::Read(id)
+        | PaperAction::Feedback(id)) = action;
         (!id.contains('/') || ArxivId::parse(id).is_ok()).then_some(action)
     }
 }
@@ -156,7 +163,7 @@ async fn paper_get(
         PaperAction::Similar(id) => similar(state, id, raw).await,
         PaperAction::Comments(id) => comments::api_list(&state, user, parse_id(id)?).await,
         PaperAction::Upvote(_) => Ok(method_not_allowed("POST")),
-        PaperAction::Read(_) => Ok(method_not_allowed("POST, DELETE")),
+        PaperAction::Read(_) | PaperAction::Feedback(_) => Ok(method_not_allowed("POST, DELETE")),
     }
 }
 
@@ -174,6 +181,10 @@ async fn paper_post(
             comments::api_create(&state, user, &headers, id, Json::from_bytes(&body)).await
         }
         PaperAction::Read(id) => reads::api(&state, user, &headers, parse_id(id)?, true).await,
+        PaperAction::Feedback(id) => {
+            let id = parse_id(id)?;
+            for_you::api_feedback(&state, user, &headers, id, Some(Json::from_bytes(&body))).await
+        }
         PaperAction::Paper(_) | PaperAction::Similar(_) => Ok(method_not_allowed("GET")),
     }
 }
@@ -186,6 +197,9 @@ async fn paper_delete(
 ) -> Result<Response, HttpError> {
     match PaperAction::parse(&rest).ok_or_else(no_such_page)? {
         PaperAction::Read(id) => reads::api(&state, user, &headers, parse_id(id)?, false).await,
+        PaperAction::Feedback(id) => {
+            for_you::api_feedback(&state, user, &headers, parse_id(id)?, None).await
+        }
         PaperAction::Comments(_) => Ok(method_not_allowed("GET, POST")),
         PaperAction::Upvote(_) => Ok(method_not_allowed("POST")),
         PaperAction::Paper(_) | PaperAction::Similar(_) => Ok(method_not_allowed("GET")),

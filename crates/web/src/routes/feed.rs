@@ -146,13 +146,14 @@ pub(crate) async fn render(
     Ok(html_response(views::feed_page(view, &viewer), cacheable))
 }
 
-/// The reader with the papers they upvoted, saved and read (three indexed queries).
+/// The reader with the papers they upvoted, saved, read and rated (four indexed
+/// queries).
 pub(crate) async fn viewer(state: &AppState, user: MaybeUser) -> Result<Viewer, HttpError> {
     let Some(user) = user.0 else {
         return Ok(Viewer::anonymous());
     };
     let id = user.session.user_id;
-    let (votes, saved, read) = state
+    let (votes, saved, read, feedback) = state
         .inner
         .pool
         .run_quick(move |store| {
@@ -160,6 +161,7 @@ pub(crate) async fn viewer(state: &AppState, user: MaybeUser) -> Result<Viewer, 
                 store.voted_keys(id)?,
                 store.saved_keys(id)?,
                 store.read_keys(id)?,
+                store.feedback_of(id)?,
             ))
         })
         .await?;
@@ -168,6 +170,7 @@ pub(crate) async fn viewer(state: &AppState, user: MaybeUser) -> Result<Viewer, 
         votes,
         saved,
         read,
+        feedback,
         hide_read: false,
     })
 }

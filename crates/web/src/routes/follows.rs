@@ -1,6 +1,7 @@
 //! Following: `POST /follow` and `/follows/{id}/delete` (the Follow buttons),
 //! `/following` (the newest papers of what a member follows, saved searches through the
-//! search backend), `/authors/{name}` (an author's papers and co-authors), and
+//! search backend, topics through the topic map), `/authors/{name}` (an author's papers
+//! and co-authors, the name matched ignoring case), and
 //! `GET`/`POST /api/follows`, `DELETE /api/follows/{id}`.
 
 use std::collections::HashMap;
@@ -11,7 +12,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{SecondsFormat, Utc};
 use papers_core::Category;
-use papers_store::{Follow, FollowKind};
+use papers_store::{Follow, FollowKind, same_author};
+use papers_topics::{TopicId, TopicMap};
 use serde::{Deserialize, Serialize};
 
 use crate::csrf;
@@ -50,11 +52,15 @@ fn login(next: &str) -> Response {
     Redirect::to(&format!("/login?next={}", views::encode(next))).into_response()
 }
 
-/// A follow's kind and value, checked: categories must be arXiv categories, queries
-/// fit the search box, names are one line.
-fn checked(kind: &str, value: &str) -> Result<(FollowKind, String), HttpError> {
+/// A follow's kind and value, checked: categories must be arXiv categories, topics
+/// topics of the current map, queries fit the search box, names are one line.
+fn checked(
+    kind: &str,
+    value: &str,
+    topics: Option<&TopicMap>,
+) -> Result<(FollowKind, String), HttpError> {
     let kind = FollowKind::parse(kind.trim()).ok_or_else(|| {
-        HttpError::bad_request("kind must be author, organization, category or query")
+        HttpError::bad_request("kind must be author, organization, category, query or topic")
     })?;
     let value = value.trim();
     if value.is_empty() || value.chars().count() > MAX_VALUE || value.chars().any(char::is_control)
@@ -67,6 +73,12 @@ fn checked(kind: &str, value: &str) -> Result<(FollowKind, String), HttpError> {
         FollowKind::Category => Category::parse(value)
             .map_err(|_| HttpError::bad_request("not an arXiv category"))?
             .to_string(),
+        FollowKind::Topic => value
+            .parse::<TopicId>()
+            .ok()
+            .filter(|id| topics.is_some_and(|map| map.topic(*id).is_some()))
+            .ok_or_else(|| HttpError::bad_request("no such topic: see /topics for their ids"))?
+            .to_string(),
         _ => value.to_owned(),
     };
     Ok((kind, value))
@@ -78,7 +90,7 @@ async fn follow(
     kind: &str,
     value: &str,
 ) -> Result<(Follow, bool), HttpError> {
-    let (kind, value) = checked(kind, value)?;
+    let (kind, value) = checked(kind, value, state.topic_map().as_deref())?;
     let user_id = member.session.user_id;
     state
         .inner
@@ -145,17 +157,45 @@ pub(crate) async fn unfollow_form(
     Ok(Redirect::to(&back).into_response())
 }
 
-/// "author Ada Lovelace", "search quantum": why a paper is on `/following`.
-fn because(follow: &Follow) -> String {
+/// "author Ada Lovelace", "search quantum", "topic Graph neural networks": why a paper
+/// is on `/following`.
+fn because(follow: &Follow, topics: &HashMap<String, String>) -> String {
     let kind = match follow.kind {
         FollowKind::Query => "search",
         other => other.as_str(),
     };
-    format!("{kind} {}", follow.value)
+    let value = topics
+        .get(&follow.value)
+        .filter(|_| follow.kind == FollowKind::Topic)
+        .unwrap_or(&follow.value);
+    format!("{kind} {value}")
+}
+
+/// The names of the followed topics the current map has, by id.
+fn topic_names(map: Option<&TopicMap>, follows: &[Follow]) -> HashMap<String, String> {
+    follows
+        .iter()
+        .filter(|f| f.kind == FollowKind::Topic)
+        .filter_map(|f| {
+            let topic = map?.topic(f.value.parse().ok()?)?;
+            Some((f.value.clone(), topic.name.clone()))
+        })
+        .collect()
+}
+
+/// The newest papers of a followed topic (by first version's day), at most `limit`.
+pub(crate) fn topic_newest(map: &TopicMap, value: &str, limit: usize) -> Vec<i64> {
+    let Ok(id) = value.parse::<TopicId>() else {
+        return Vec::new();
+    };
+    let mut members = map.members(id);
+    members.sort_by(|a, b| b.published.cmp(&a.published).then(b.key.cmp(&a.key)));
+    members.iter().take(limit).map(|m| m.key).collect()
 }
 
 /// `GET /following`: the newest papers of the member's authors, organisations and
-/// categories from the store, and of their saved searches from the search backend.
+/// categories from the store, of their topics from the topic map, and of their saved
+/// searches from the search backend.
 pub(crate) async fn page(
     State(state): State<AppState>,
     user: MaybeUser,
@@ -174,6 +214,8 @@ pub(crate) async fn page(
             ))
         })
         .await?;
+    let map = state.topic_map();
+    let topics = topic_names(map.as_deref(), &follows);
     let mut papers: Vec<FollowedItem> = found
         .into_iter()
         .map(|(paper, by)| FollowedItem {
@@ -181,9 +223,47 @@ pub(crate) async fn page(
                 paper,
                 trending: None,
             },
-            because: by.iter().map(because).collect(),
+            because: by.iter().map(|f| because(f, &topics)).collect(),
         })
         .collect();
+    // Topics: their newest papers from the map, after the store's, each paper once.
+    let mut topic_keys: Vec<(i64, &Follow)> = Vec::new();
+    if let Some(map) = &map {
+        for follow in follows.iter().filter(|f| f.kind == FollowKind::Topic) {
+            for key in topic_newest(map, &follow.value, SHOWN) {
+                topic_keys.push((key, follow));
+            }
+        }
+    }
+    let keys: Vec<i64> = topic_keys.iter().map(|(key, _)| *key).collect();
+    let mut topic_papers = state
+        .inner
+        .pool
+        .run(move |store| store.papers_by_keys(&keys))
+        .await?;
+    topic_papers.sort_by(|a, b| {
+        b.paper
+            .metadata
+            .published
+            .cmp(&a.paper.metadata.published)
+            .then(b.key.cmp(&a.key))
+    });
+    for paper in topic_papers {
+        let by = topic_keys
+            .iter()
+            .filter(|(key, _)| *key == paper.key)
+            .map(|(_, follow)| because(follow, &topics));
+        match papers.iter_mut().find(|p| p.item.paper.key == paper.key) {
+            Some(existing) => existing.because.extend(by),
+            None => papers.push(FollowedItem {
+                because: by.collect(),
+                item: ViewItem {
+                    paper,
+                    trending: None,
+                },
+            }),
+        }
+    }
     // Saved searches: their best hits, after the store's papers, each paper once.
     for follow in follows.iter().filter(|f| f.kind == FollowKind::Query) {
         let params = SearchParams {
@@ -200,23 +280,23 @@ pub(crate) async fn page(
                 .iter_mut()
                 .find(|p| p.item.paper.key == item.paper.key)
             {
-                Some(existing) => existing.because.push(because(follow)),
+                Some(existing) => existing.because.push(because(follow, &topics)),
                 None => papers.push(FollowedItem {
                     item,
-                    because: vec![because(follow)],
+                    because: vec![because(follow, &topics)],
                 }),
             }
         }
     }
     let viewer = viewer(&state, user).await?;
     Ok(html_response(
-        views::following_page(&follows, &papers, &viewer, None),
+        views::following_page(&follows, &topics, &papers, &viewer, None),
         false,
     ))
 }
 
-/// `GET /authors/{name}`: the papers listing this exact name, and its co-authors; 404
-/// for a name no paper lists.
+/// `GET /authors/{name}`: the papers listing this name (ignoring case), and its
+/// co-authors; 404 for a name no paper lists.
 pub(crate) async fn author(
     State(state): State<AppState>,
     user: MaybeUser,
@@ -246,7 +326,7 @@ pub(crate) async fn author(
     let mut counts: HashMap<&str, usize> = HashMap::new();
     for paper in &papers {
         for coauthor in &paper.paper.metadata.authors {
-            if coauthor != &name {
+            if !same_author(coauthor, &name) {
                 *counts.entry(coauthor.as_str()).or_default() += 1;
             }
         }
@@ -259,7 +339,7 @@ pub(crate) async fn author(
     coauthors.truncate(30);
     let current = follows
         .iter()
-        .find(|f| f.kind == FollowKind::Author && f.value == name)
+        .find(|f| f.kind == FollowKind::Author && same_author(&f.value, &name))
         .cloned();
     let items: Vec<ViewItem> = papers
         .into_iter()

@@ -12,6 +12,7 @@ mod community;
 pub(crate) mod feed;
 mod feeds;
 mod follows;
+pub(crate) mod for_you;
 mod health;
 mod new;
 mod paper;
@@ -121,8 +122,9 @@ pub(crate) fn build(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Comments, moderation, collections, reading state and following: the forms behind
-/// the paper page, the cards, `/collections` and `/following`, and author pages.
+/// Comments, moderation, collections, reading state, following and For you: the forms
+/// behind the paper page, the cards, `/collections`, `/following` and `/for-you`, and
+/// author pages.
 fn community_routes() -> Router<AppState> {
     use axum::extract::Form;
     let moderate = |hidden: bool| {
@@ -150,6 +152,9 @@ fn community_routes() -> Router<AppState> {
         .route("/follow", post(follows::follow_form))
         .route("/follows/{id}/delete", post(follows::unfollow_form))
         .route("/following", get(follows::page))
+        .route("/for-you", get(for_you::page))
+        .route("/for-you/categories", post(for_you::pick))
+        .route("/feedback", post(for_you::form))
         .route("/authors/{name}", get(follows::author))
         .route(
             "/collections",

@@ -214,7 +214,20 @@ pub(crate) async fn show(
             .into_iter()
             .map(|(t, _)| summary(t, &growth))
             .collect(),
+        following: None,
     };
+    let mut view = view;
+    if let Some(member) = &user.0 {
+        let user_id = member.session.user_id;
+        let value = id.to_string();
+        view.following = state
+            .inner
+            .pool
+            .run(move |store| store.follows_of(user_id))
+            .await?
+            .into_iter()
+            .find(|f| f.kind == papers_store::FollowKind::Topic && f.value == value);
+    }
     let viewer = viewer(&state, user).await?;
     let cacheable = viewer.user.is_none();
     Ok(html_response(views::topic_page(&view, &viewer), cacheable))

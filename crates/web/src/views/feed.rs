@@ -206,6 +206,7 @@ pub(crate) fn paper_card(item: &ViewItem, viewer: &Viewer, back: &str) -> Markup
                     }
                     @if read { span.read-mark { "read" } }
                     (save_button(stored.key, id, viewer, back))
+                    (super::feedback_buttons(stored.key, id, viewer, back))
                     @if let Some(score) = item.trending { span.score { "score " (format!("{score:.3}")) } }
                 }
             }

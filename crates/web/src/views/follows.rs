@@ -1,6 +1,8 @@
 //! Following: the Follow control, a member's `/following` page (what they follow and
 //! the newest papers it brings, each with why), and author pages.
 
+use std::collections::HashMap;
+
 use maud::{Markup, html};
 use papers_store::{Follow, FollowKind};
 
@@ -47,19 +49,25 @@ pub(crate) fn follow_button(
     }
 }
 
-fn describe(follow: &Follow) -> Markup {
+/// A followed thing as a link; `topics` names followed topics by id (a topic the
+/// current map lacks shows its id).
+fn describe(follow: &Follow, topics: &HashMap<String, String>) -> Markup {
     html! {
         @match follow.kind {
             FollowKind::Author => { "author " a href=(author_path(&follow.value)) { (follow.value) } },
             FollowKind::Organization => { "organization " a href={ "/organizations/" (encode(&follow.value)) } { (follow.value) } },
             FollowKind::Category => { "category " a href={ "/new/" (encode(&follow.value)) } { (follow.value) } },
             FollowKind::Query => { "search " a href={ "/search?q=" (encode(&follow.value)) } { (follow.value) } },
+            FollowKind::Topic => { "topic " a href={ "/topics/" (encode(&follow.value)) } {
+                (topics.get(&follow.value).map_or(follow.value.as_str(), String::as_str))
+            } },
         }
     }
 }
 
 pub(crate) fn following_page(
     follows: &[Follow],
+    topics: &HashMap<String, String>,
     papers: &[FollowedItem],
     viewer: &Viewer,
     error: Option<&str>,
@@ -76,7 +84,7 @@ pub(crate) fn following_page(
                 }
                 ul.follow-list {
                     @for follow in follows {
-                        li { (describe(follow)) " " (follow_button(follow.kind, &follow.value, Some(follow), viewer, "/following")) }
+                        li { (describe(follow, topics)) " " (follow_button(follow.kind, &follow.value, Some(follow), viewer, "/following")) }
                     }
                 }
                 @if let Some(csrf) = viewer.csrf() {
@@ -88,7 +96,7 @@ pub(crate) fn following_page(
                                 @for kind in FollowKind::ALL { option value=(kind.as_str()) { (kind.as_str()) } }
                             }
                         }
-                        input #follow-value type="text" name="value" required maxlength="200" placeholder="a name, cs.CL, or a search";
+                        input #follow-value type="text" name="value" required maxlength="200" placeholder="a name, cs.CL, a search, or a topic's number";
                         button type="submit" { "Follow" }
                     }
                 }

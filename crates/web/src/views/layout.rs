@@ -31,6 +31,7 @@ pub(crate) fn page(title: &str, viewer: &Viewer, body: Markup) -> Markup {
                             // The name leads to the member's own page, which has everything.
                             a.user href="/account" title="Your account" { (user.username) }
                             a.account href="/account" { "Account" }
+                            a.for-you href="/for-you" { "For you" }
                             a.following href="/following" { "Following" }
                             a.collections href="/collections" { "Collections" }
                             a href="/account/tokens" { "Tokens" }

@@ -55,6 +55,7 @@ pub(crate) fn community_section(summary: &CommunitySummary) -> Markup {
                                 papers_store::FollowKind::Organization => a href={ "/organizations/" (encode(&follow.value)) } { (follow.value) },
                                 papers_store::FollowKind::Category => a href={ "/new/" (encode(&follow.value)) } { (follow.value) },
                                 papers_store::FollowKind::Query => a href={ "/search?q=" (encode(&follow.value)) } { (follow.value) },
+                                papers_store::FollowKind::Topic => a href={ "/topics/" (encode(&follow.value)) } { "topic " (follow.value) },
                             }
                         }
                     }

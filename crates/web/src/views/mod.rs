@@ -14,6 +14,7 @@ mod collections;
 mod comments;
 mod feed;
 mod follows;
+mod for_you;
 mod layout;
 mod markdown;
 mod member;
@@ -25,7 +26,7 @@ mod subscribe;
 mod tokens;
 mod topics;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use axum::http::StatusCode;
 use maud::{Markup, html};
@@ -46,6 +47,7 @@ pub(crate) use comments::{
 };
 pub(crate) use feed::feed_page;
 pub(crate) use follows::{FollowedItem, author_page, following_page};
+pub(crate) use for_you::{ForYouItem, ForYouView, feedback_buttons, for_you_page};
 pub(crate) use layout::page;
 pub(crate) use markdown::paper_markdown;
 pub(crate) use member::{CommunitySummary, community_section};
@@ -137,6 +139,8 @@ pub(crate) struct Viewer {
     pub votes: HashSet<i64>,
     pub saved: HashSet<i64>,
     pub read: HashSet<i64>,
+    /// The member's private More (true) / Less (false) like this, by paper.
+    pub feedback: HashMap<i64, bool>,
     /// The member asked for read papers to be left out (`hide_read=1`).
     pub hide_read: bool,
 }

@@ -133,6 +133,7 @@ pub(crate) fn paper_page(
                         }
                     }
                 }
+                (super::feedback_buttons(stored.key, id, viewer, &paper_path(id)))
                 @if paper.community.ai_summary.is_some() || !paper.community.ai_keywords.is_empty() {
                     section.ai-summary {
                         h2 { "AI summary" }

@@ -54,6 +54,8 @@ pub(crate) struct TopicView {
     pub monthly: Vec<(NaiveDate, usize)>,
     pub subtopics: Vec<TopicSummary>,
     pub neighbours: Vec<TopicSummary>,
+    /// The member's follow of this topic, if they follow it.
+    pub following: Option<papers_store::Follow>,
 }
 
 pub(crate) fn growth_label(topic: &TopicSummary) -> String {
@@ -173,6 +175,7 @@ pub(crate) fn topic_page(view: &TopicView, viewer: &Viewer) -> Markup {
                     a href={ (back) "/feed.rss" } { "RSS" } " · "
                     a href={ (back) "/feed.atom" } { "Atom" } " · "
                     a href={ "/search?topic=" (topic.id) "&q=" (super::encode(view.terms.first().map_or("", String::as_str))) } { "Search in this topic" }
+                    " " (super::follows::follow_button(papers_store::FollowKind::Topic, &topic.id.to_string(), view.following.as_ref(), viewer, &back))
                 }
                 @if !view.monthly.is_empty() {
                     section.monthly { h2 { "Papers per month" } (month_chart(&view.monthly)) }

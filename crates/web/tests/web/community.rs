@@ -938,3 +938,21 @@ async fn the_account_page_export_and_deletion_cover_the_community() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn author_pages_match_the_name_ignoring_case() {
+    let app = app();
+    let exact = app.get("/authors/Ada%20Lovelace").await;
+    let lower = app.get("/authors/ada%20LOVELACE").await;
+    assert_eq!(lower.status, StatusCode::OK);
+    let papers = |body: &str| body.matches("<article class=\"paper").count();
+    assert!(papers(&exact.body) > 0);
+    assert_eq!(papers(&lower.body), papers(&exact.body), "the same papers");
+    assert!(
+        !lower
+            .body
+            .contains("<a href=\"/authors/Ada%20Lovelace\">Ada Lovelace</a> ("),
+        "the author is not listed as their own co-author"
+    );
+    assert_eq!(app.get("/authors/Ada").await.status, StatusCode::NOT_FOUND);
+}

@@ -11,6 +11,7 @@ mod community;
 mod digest;
 mod engines;
 mod feeds;
+mod for_you;
 mod mail;
 mod mailbox;
 mod new;

@@ -523,3 +523,78 @@ async fn similar_papers_within_a_category() {
         StatusCode::BAD_REQUEST
     );
 }
+
+#[tokio::test]
+async fn members_follow_a_topic_and_see_its_new_papers() {
+    let Some((app, map)) = site() else {
+        return;
+    };
+    let topic = map.broad().next().expect("a broad topic");
+    let cookie = app.sign_up("tess").await;
+    let path = format!("/topics/{}", topic.id);
+    let page = app.get_as(&path, Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Follow topic"), "the follow button");
+    let csrf = crate::common::csrf_in(&page.body).expect("csrf");
+    let followed = app
+        .post_form(
+            "/follow",
+            &format!(
+                "csrf={csrf}&kind=topic&value={}&back=%2Ftopics%2F{}",
+                topic.id, topic.id
+            ),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(followed.status, StatusCode::SEE_OTHER, "{}", followed.body);
+    let page = app.get_as(&path, Some(&cookie)).await;
+    assert!(page.body.contains("Following ✓"), "the button says so");
+
+    // The API checks the id against the map.
+    for (value, expected) in [
+        (topic.id.to_string(), StatusCode::OK),
+        ("999999".to_owned(), StatusCode::BAD_REQUEST),
+        ("graphs".to_owned(), StatusCode::BAD_REQUEST),
+    ] {
+        let reply = app
+            .send(
+                axum::http::Method::POST,
+                "/api/follows",
+                Some(serde_json::json!({"kind": "topic", "value": value})),
+                &[("cookie", cookie.as_str()), ("x-csrf-token", csrf.as_str())],
+            )
+            .await;
+        assert_eq!(reply.status, expected, "{value}: {}", reply.body);
+    }
+
+    // /following lists the topic by name and its newest papers, each saying why.
+    let following = app.get_as("/following", Some(&cookie)).await;
+    assert_eq!(following.status, StatusCode::OK);
+    assert!(
+        following
+            .body
+            .contains(&format!("<a href=\"/topics/{}\">", topic.id)),
+        "the topic linked"
+    );
+    assert!(
+        following
+            .body
+            .contains(&format!("Because you follow topic {}", topic.name))
+    );
+    let ids = ids_by_key(&app);
+    let mut members = map.members(topic.id);
+    members.sort_by(|a, b| b.published.cmp(&a.published).then(b.key.cmp(&a.key)));
+    let newest = &ids[&members[0].key];
+    assert!(
+        linked_ids(&following.body).contains(newest),
+        "the topic's newest paper {newest} is listed"
+    );
+    for id in linked_ids(&following.body) {
+        let key = ids
+            .iter()
+            .find(|(_, i)| **i == id)
+            .map(|(k, _)| *k)
+            .expect("key");
+        assert!(map.contains(topic.id, key), "{id} is in the topic");
+    }
+}

@@ -78,6 +78,10 @@ const SECTIONS: &[Section] = &[
         name: "follows",
         read: follows,
     },
+    Section {
+        name: "for_you",
+        read: for_you,
+    },
 ];
 
 fn time(value: DateTime<Utc>) -> Value {
@@ -260,6 +264,19 @@ fn follows(store: &Store, member: &Member<'_>) -> Result<Value, StoreError> {
             })
         })
         .collect())
+}
+
+/// For you's private signals and the categories picked for a cold start.
+fn for_you(store: &Store, member: &Member<'_>) -> Result<Value, StoreError> {
+    let signals: Vec<Value> = store
+        .feedback_by(member.user.id)?
+        .into_iter()
+        .map(|(paper, more, at)| json!({ "paper": paper, "more": more, "at": at }))
+        .collect();
+    Ok(json!({
+        "feedback": signals,
+        "picked_categories": store.picked_categories(member.user.id)?,
+    }))
 }
 
 /// The whole document.
