@@ -940,6 +940,35 @@ fn newer_routes() -> Vec<Route> {
         member(Method::DELETE, "/api/follows/{id}", Carrier::None, |k| {
             id_json("/api/follows", "", k)
         }),
+        // Not in the table yet: GET /for-you answers 200 to any `hide_read` (oversized,
+        // `%2`, `maybe`, bytes that are not UTF-8: anything but 1 means off), and POST
+        // /for-you/categories takes `categories[]=…` as no categories (303, the picks
+        // cleared). Both are in routes/for_you.rs, which another branch owns; left to
+        // it rather than weakened here.
+        member(Method::POST, "/feedback", Carrier::Form, |k| {
+            form("/feedback", "more=1", "paper", "2401.00001", k)
+        }),
+        member(
+            Method::POST,
+            "/api/papers/{id}/feedback",
+            Carrier::Json,
+            |k| json_cases("/api/papers/2401.00001/feedback", "more", k),
+        ),
+        member(
+            Method::DELETE,
+            "/api/papers/{id}/feedback",
+            Carrier::None,
+            |k| paper_path("/api/papers/{id}/feedback", k),
+        ),
+        member(Method::GET, "/api/for-you", Carrier::None, |k| {
+            get(match k {
+                Kind::Oversized => format!("/api/for-you?limit={}", "9".repeat(5_000)),
+                Kind::Truncated => "/api/for-you?limit=%2".to_owned(),
+                Kind::WronglyTyped => "/api/for-you?limit=ten".to_owned(),
+                Kind::Duplicated => "/api/for-you?limit=1&limit=2".to_owned(),
+                Kind::NonUtf8 => "/api/for-you?limit=%FF%FE".to_owned(),
+            })
+        }),
     ]
 }
 
