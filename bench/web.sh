@@ -67,13 +67,18 @@ PIDS+=($!)
 for _ in $(seq 1 600); do curl -fs "$BASE/papers" -o /dev/null && break; sleep 0.2; done
 curl -fs "$BASE/papers" -o /dev/null || { cat "$WORK/server.log" >&2; exit 1; }
 
-# A member: sign up through the form (pre-session CSRF cookie + token), keep the cookie.
+# A member: sign up through the form (pre-session CSRF cookie + token), then log in
+# (sign-up mails a verification link and starts no session) and keep the cookie.
 JAR="$WORK/cookies"
-TOKEN=$(curl -fs -c "$JAR" "$BASE/signup" | grep -o 'name="csrf" value="[0-9a-f]*"' | head -1 | sed 's/.*value="//; s/"//')
+csrf_of() { grep -o 'name="csrf" value="[0-9a-f]*"' | head -1 | sed 's/.*value="//; s/"//'; }
+TOKEN=$(curl -fs -c "$JAR" "$BASE/signup" | csrf_of)
 curl -fs -b "$JAR" -c "$JAR" -o /dev/null \
   --data "csrf=$TOKEN&username=bencher&email=bench%40example.org&password=correct-horse-battery" "$BASE/signup"
+TOKEN=$(curl -fs -b "$JAR" -c "$JAR" "$BASE/login" | csrf_of)
+curl -fs -b "$JAR" -c "$JAR" -o /dev/null \
+  --data "csrf=$TOKEN&username=bencher&password=correct-horse-battery" "$BASE/login"
 SESSION=$(awk '$6 == "papers_session" { print $7 }' "$JAR")
-[ -n "$SESSION" ] || { echo "sign-up failed" >&2; exit 1; }
+[ -n "$SESSION" ] || { echo "sign-up or log-in failed" >&2; exit 1; }
 # Give the member a few votes so their page carries vote state.
 MEMBER_CSRF=$(curl -fs -b "papers_session=$SESSION" "$BASE/submit" | grep -o 'name="csrf" value="[0-9a-f]*"' | head -1 | sed 's/.*value="//; s/"//')
 for id in $(curl -fs "$BASE/api/daily_papers?limit=5" | python3 -c 'import json,sys; print(" ".join(p["paper"]["id"] for p in json.load(sys.stdin)))'); do
