@@ -108,7 +108,7 @@ fn dir_size(path: &Path) -> u64 {
 fn similar_bench(searcher: &Searcher, keys: &[usize]) -> Result<(), Box<dyn std::error::Error>> {
     let none = Filters::default();
     let after = Filters {
-        after: NaiveDate::from_ymd_opt(2020, 7, 1),
+        after: NaiveDate::from_ymd_opt(2019, 1, 1),
         ..Filters::default()
     };
     let category = Filters {
@@ -117,7 +117,7 @@ fn similar_bench(searcher: &Searcher, keys: &[usize]) -> Result<(), Box<dyn std:
     };
     let cases: [(&str, &Filters, usize, bool); 5] = [
         ("no condition (not kept)", &none, 6, false),
-        ("after=2020-07-01", &after, 6, false),
+        ("after=2019-01-01", &after, 6, false),
         ("category=cs.LG", &category, 6, false),
         ("topic/authors/code: 60 candidates", &none, 60, false),
         ("minus=ID", &none, 6, true),
