@@ -14,6 +14,7 @@ mod cmd;
 mod config;
 mod fetcher;
 mod harvester;
+mod index_owner;
 mod output;
 mod progress;
 mod query_batch;

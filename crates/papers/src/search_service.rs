@@ -20,6 +20,8 @@ use papers_index::{
 use papers_store::{Store, StoredPaper};
 
 use crate::config::{DEFAULT_MODEL_REPO, ModelConfig};
+use crate::index_owner::IndexAccess;
+pub use crate::index_owner::WhenIndexTaken;
 use crate::query_batch::QueryBatcher;
 
 const DEFAULT_DIM: usize = 384;
@@ -211,6 +213,9 @@ impl From<IndexError> for SearchServiceError {
 /// Search over one data directory: the indexes, the model if there is one, and a store
 /// connection for catching up.
 pub struct SearchService {
+    /// Whether this process writes the directory's indexes, reads another's, or keeps
+    /// its own in memory (see [`crate::index_owner`]); holds the owner's lock.
+    access: IndexAccess,
     searcher: RwLock<Searcher>,
     writer: Mutex<Option<papers_index::lexical::LexicalWriter>>,
     embedder: Option<Arc<Embedder>>,
@@ -220,9 +225,16 @@ pub struct SearchService {
 }
 
 impl SearchService {
-    /// Opens the indexes; without a model, search runs lexically and says so.
-    pub fn open(data_dir: &Path, embedder: Option<Embedder>) -> anyhow::Result<SearchService> {
+    /// Opens the indexes; without a model, search runs lexically and says so. When
+    /// another process owns the directory's indexes, `when_taken` says whether to read
+    /// them as they are or to keep this process's own in memory.
+    pub fn open(
+        data_dir: &Path,
+        embedder: Option<Embedder>,
+        when_taken: WhenIndexTaken,
+    ) -> anyhow::Result<SearchService> {
         let dir = index_dir(data_dir);
+        let access = IndexAccess::claim(&dir, when_taken)?;
         // Without a model, keyword search opens the index under the model its
         // vectors came from (they stay, unused, for the next run with the model).
         let (model_id, dim) = match &embedder {
@@ -230,8 +242,21 @@ impl SearchService {
             None => Searcher::indexed_model(&dir)?
                 .unwrap_or_else(|| (DEFAULT_MODEL_REPO.to_owned(), DEFAULT_DIM)),
         };
-        let searcher = Searcher::open_replacing_other_model(&dir, &model_id, dim)
-            .with_context(|| format!("opening the search index in {}", dir.display()))?;
+        let opening = || format!("opening the search index in {}", dir.display());
+        let searcher = match &access {
+            IndexAccess::Owner { .. } => {
+                Searcher::open_replacing_other_model(&dir, &model_id, dim).with_context(opening)?
+            }
+            // Only the owner may drop vectors of another model.
+            IndexAccess::Reader => Searcher::open(&dir, &model_id, dim).with_context(opening)?,
+            IndexAccess::Private => {
+                tracing::info!(
+                    dir = %dir.display(),
+                    "another process writes the indexes here; this one keeps its own in memory"
+                );
+                Searcher::in_memory(&model_id, dim)?
+            }
+        };
         let embedder = embedder.map(Arc::new);
         let queries = embedder
             .clone()
@@ -239,12 +264,19 @@ impl SearchService {
             .transpose()
             .context("starting the query embedder thread")?;
         Ok(SearchService {
+            access,
             searcher: RwLock::new(searcher),
             writer: Mutex::new(None),
             embedder,
             queries,
             model_id,
         })
+    }
+
+    /// Whether catching up changes this process's indexes: not when it reads those of
+    /// another process, which keeps them current.
+    pub fn writes_index(&self) -> bool {
+        self.access.writes()
     }
 
     pub fn embedder(&self) -> Option<&Embedder> {
@@ -263,8 +295,12 @@ impl SearchService {
 
     /// Applies every store change past the index's watermark. Returns how many papers
     /// were (re)indexed. An index that covers nothing yet is built in one streamed
-    /// pass over the store; many changes are loaded in bulk; a few are applied.
+    /// pass over the store; many changes are loaded in bulk; a few are applied. A
+    /// process reading another's indexes changes nothing: their owner catches them up.
     pub fn catch_up(&self, store: &Store) -> anyhow::Result<usize> {
+        if !self.writes_index() {
+            return Ok(0);
+        }
         let watermark = self.read()?.watermark()?;
         let last = store.last_change()?.max(0) as u64;
         if last <= watermark {
@@ -284,7 +320,7 @@ impl SearchService {
     /// Re-indexes the given papers (for example after they were embedded) and commits at
     /// `watermark`. Batches before the last commit at the watermark the index had, so a
     /// crash midway replays them.
-    pub fn update_keys(&self, store: &Store, keys: &[i64], watermark: u64) -> anyhow::Result<()> {
+    fn update_keys(&self, store: &Store, keys: &[i64], watermark: u64) -> anyhow::Result<()> {
         let chunks: Vec<&[i64]> = keys.chunks(APPLY_STEP).collect();
         for (i, chunk) in chunks.iter().enumerate() {
             let updates = index_updates(store, &self.model_id, chunk)?;
@@ -389,6 +425,9 @@ impl SearchService {
     /// Releases the index writer (and its lock) so another process can write, after
     /// snapshotting the dense graph so the next open has nothing to replay.
     pub fn finish(&self) -> anyhow::Result<()> {
+        if !self.writes_index() {
+            return Ok(());
+        }
         self.searcher
             .write()
             .map_err(|_| anyhow::anyhow!("index poisoned"))?
@@ -540,10 +579,20 @@ pub fn rebuild(
     model_id: &str,
     dim: usize,
 ) -> anyhow::Result<usize> {
+    let dir = index_dir(data_dir);
+    // Held until the new indexes are swapped in.
+    let _owner = match IndexAccess::claim(&dir, WhenIndexTaken::ReadTheirs)? {
+        owner @ IndexAccess::Owner { .. } => owner,
+        _ => anyhow::bail!(
+            "another process (a running `papers serve`?) is using the indexes in {}; stop it \
+             before rebuilding them",
+            dir.display()
+        ),
+    };
     // Read before the scan: a change made during it is replayed by the next catch-up.
     let watermark = store.last_change()?.max(0) as u64;
     let expected = store.paper_count()? as usize;
-    let mut rebuild = Reindex::begin(&index_dir(data_dir), model_id, dim, expected)?;
+    let mut rebuild = Reindex::begin(&dir, model_id, dim, expected)?;
     let mut batch = Vec::with_capacity(BULK_STEP);
     let mut failure = None;
     store.for_each_paper_with_embedding(model_id, |paper, vector| {

@@ -18,7 +18,7 @@ use papers_topics::SharedTopics;
 use crate::cli::{DigestAction, DigestArgs, DigestSendArgs, PeriodArg};
 use crate::config::{self, Config, DEFAULT_MODEL_REPO, MailConfig};
 use crate::output::outln;
-use crate::search_service::{IndexedSavedSearch, SearchService};
+use crate::search_service::{IndexedSavedSearch, SearchService, WhenIndexTaken};
 
 pub fn run(config: &Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
     match &args.action {
@@ -67,10 +67,10 @@ fn run_send(config: &Config, args: &DigestSendArgs) -> anyhow::Result<ExitCode> 
     let now = Utc::now();
     let as_of = args.as_of.unwrap_or_else(|| feed_day(now));
     let mut store = config.store.open()?;
-    let search = SearchService::open(&config.store.data_dir, model)?;
+    let search = SearchService::open(&config.store.data_dir, model, WhenIndexTaken::ReadTheirs)?;
     // Saved searches read this node's index; bring it up to date first. When a server
-    // on the same data directory holds the index writer, its own follower keeps the
-    // index current and this run reads it as it is.
+    // on the same data directory owns the indexes, its own follower keeps them
+    // current and this run reads them as they are.
     if let Err(error) = search.catch_up(&store).and_then(|_| search.finish()) {
         tracing::warn!(error = format!("{error:#}"), "searching the index as it is");
     }

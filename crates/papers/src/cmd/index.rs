@@ -7,7 +7,7 @@ use crate::config::{Config, DEFAULT_MODEL_REPO};
 use crate::output::outln;
 use crate::progress::Progress;
 use crate::search_service::{
-    ModelChoice, SearchService, embed_missing, load_optional_model, rebuild,
+    ModelChoice, SearchService, WhenIndexTaken, embed_missing, load_optional_model, rebuild,
 };
 
 pub fn run_index(config: &Config) -> anyhow::Result<ExitCode> {
@@ -20,12 +20,21 @@ pub fn run_index(config: &Config) -> anyhow::Result<ExitCode> {
     let embedded = embed_missing(&mut store, &embedder, None, |done| progress.set(done, done))?;
     progress.finish();
     let seconds = started.elapsed().as_secs_f64();
-    let service = SearchService::open(&config.store.data_dir, Some(embedder))?;
+    let service = SearchService::open(
+        &config.store.data_dir,
+        Some(embedder),
+        WhenIndexTaken::ReadTheirs,
+    )?;
     // Storing a vector logs a change, so catching up also loads the new vectors.
     let caught_up = service.catch_up(&store)?;
     service.finish()?;
+    let indexed = if service.writes_index() {
+        format!("indexed {caught_up} changed papers")
+    } else {
+        "the running server that owns the indexes loads the new vectors".to_owned()
+    };
     outln!(
-        "embedded {} papers in {seconds:.1}s ({:.1} papers/s); indexed {caught_up} changed papers",
+        "embedded {} papers in {seconds:.1}s ({:.1} papers/s); {indexed}",
         embedded.len(),
         embedded.len() as f64 / seconds.max(1e-9)
     )?;

@@ -9,7 +9,7 @@ use papers_index::{Described, Hit, ParsedQuery, SearchMode};
 use crate::cli::{SearchArgs, SimilarArgs};
 use crate::config::Config;
 use crate::output::outln;
-use crate::search_service::{SearchService, load_optional_model};
+use crate::search_service::{SearchService, WhenIndexTaken, load_optional_model};
 
 /// Opens search with the model when there is one; without it, says once that search is
 /// lexical.
@@ -19,7 +19,9 @@ fn open_service(config: &Config, mode: SearchMode) -> anyhow::Result<SearchServi
     } else {
         load_optional_model(&config.model, "searching by keywords only")
     };
-    let service = SearchService::open(&config.store.data_dir, embedder)?;
+    // A running server on the directory keeps its indexes current: read them as they are.
+    let service =
+        SearchService::open(&config.store.data_dir, embedder, WhenIndexTaken::ReadTheirs)?;
     let store = config.store.open()?;
     service.catch_up(&store)?;
     service.finish()?;

@@ -18,7 +18,8 @@ use crate::cmd::digest;
 use crate::config::Config;
 use crate::fetcher::ArxivFetcher;
 use crate::search_service::{
-    IndexedSavedSearch, SearchService, WebSearch, embed_missing, load_optional_model,
+    IndexedSavedSearch, SearchService, WebSearch, WhenIndexTaken, embed_missing,
+    load_optional_model,
 };
 use crate::topics_service;
 
@@ -236,7 +237,13 @@ fn send_due(
 /// the first request. Without a model, search is lexical and the site says so.
 fn open_search(config: &Config) -> anyhow::Result<Arc<SearchService>> {
     let embedder = load_optional_model(&config.model, "no embedding model, search is keyword-only");
-    let service = Arc::new(SearchService::open(&config.store.data_dir, embedder)?);
+    // A second server on the directory must still show new papers within seconds, so
+    // it keeps indexes of its own when another process owns the directory's.
+    let service = Arc::new(SearchService::open(
+        &config.store.data_dir,
+        embedder,
+        WhenIndexTaken::KeepOwn,
+    )?);
     let store = config.store.open()?;
     let started = std::time::Instant::now();
     let indexed = service.catch_up(&store)?;

@@ -93,21 +93,32 @@ pub(crate) struct Serve {
 
 impl Serve {
     pub(crate) fn start(data_dir: &Path, recorded: &Recorded, spec: &str, extra: &[&str]) -> Serve {
+        let oai = format!("{}/oai", recorded.base);
+        let mut args = vec!["--harvest", spec, "--harvest-since", "2024-01-01"];
+        args.extend(["--arxiv-oai-url", &oai]);
+        args.extend(["--hf-url", &recorded.base, "--hf-days", "1"]);
+        args.extend([
+            "--harvest-request-delay-ms",
+            "0",
+            "--harvest-retry-delay",
+            "1s",
+        ]);
+        args.extend(extra);
+        Self::spawn(data_dir, &args)
+    }
+
+    /// A `papers serve` that harvests nothing: papers come from commands.
+    pub(crate) fn without_harvest(data_dir: &Path) -> Serve {
+        Self::spawn(data_dir, &[])
+    }
+
+    fn spawn(data_dir: &Path, args: &[&str]) -> Serve {
         let port = free_port();
         std::fs::create_dir_all(data_dir).expect("data dir");
         let log = data_dir.join(format!("serve-{port}.log"));
         let child = papers(data_dir)
             .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
-            .args(["--harvest", spec, "--harvest-since", "2024-01-01"])
-            .args(["--arxiv-oai-url", &format!("{}/oai", recorded.base)])
-            .args(["--hf-url", &recorded.base, "--hf-days", "1"])
-            .args([
-                "--harvest-request-delay-ms",
-                "0",
-                "--harvest-retry-delay",
-                "1s",
-            ])
-            .args(extra)
+            .args(args)
             .env("PAPERS_MODEL", data_dir.join("no-model"))
             .env(
                 "PAPERS_SECRET",
