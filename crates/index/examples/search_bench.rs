@@ -7,6 +7,11 @@
 //! embedding is not included: the embed crate's bench adds its cost.
 //!
 //! It ends with similar papers under each condition of issue 19 (`similar ...` lines).
+//! `after=` and `category=` run in alternating rounds with the filter listed by a
+//! lexical query per request (`query`, as before the kept filter sets) and from the
+//! kept sets (`kept`), after checking that both give the same papers for every
+//! query paper. `SIMILAR_ONLY=1` skips everything else (the index is still built);
+//! `SIMILAR_ROUNDS` sets the rounds (default 3).
 //!
 //! Usage: `search_bench SHARED_DIR [CACHE_DIR]` (run through `bench/search.sh`).
 //! Exits non-zero if the searches stop finding the papers whose titles they were
@@ -105,7 +110,10 @@ fn dir_size(path: &Path) -> u64 {
 /// computes. `topic=`, `exclude_authors=1` and `has_code=1` are applied by the site
 /// to a deeper candidate list (10 × the 6 shown), so their index cost is the
 /// 60-deep list; the site's own filtering of those candidates is not included.
-fn similar_bench(searcher: &Searcher, keys: &[usize]) -> Result<(), Box<dyn std::error::Error>> {
+fn similar_bench(
+    searcher: &mut Searcher,
+    keys: &[usize],
+) -> Result<(), Box<dyn std::error::Error>> {
     let none = Filters::default();
     let after = Filters {
         after: NaiveDate::from_ymd_opt(2019, 1, 1),
@@ -122,7 +130,36 @@ fn similar_bench(searcher: &Searcher, keys: &[usize]) -> Result<(), Box<dyn std:
         ("topic/authors/code: 60 candidates", &none, 60, false),
         ("minus=ID", &none, 6, true),
     ];
-    for (label, filters, k, minus) in cases {
+    // The kept filter sets must give what the lexical query gives, paper by paper.
+    for (label, filters) in [("after=", &after), ("category=", &category)] {
+        for &key in keys {
+            let key = i64::try_from(key)?;
+            searcher.use_kept_filter_sets(false);
+            let listed = searcher.similar_unkept(key, 6, filters)?;
+            searcher.use_kept_filter_sets(true);
+            let kept = searcher.similar_unkept(key, 6, filters)?;
+            if listed != kept {
+                return Err(format!(
+                    "similar {label}: kept filter sets differ from the query for paper {key}: {kept:?} vs {listed:?}"
+                )
+                .into());
+            }
+        }
+    }
+    println!(
+        "similar after= and category=: kept filter sets give the query's papers for all {} query papers",
+        keys.len()
+    );
+    let rounds: usize = std::env::var("SIMILAR_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3);
+    let timed = |label: &str,
+                 filters: &Filters,
+                 k: usize,
+                 minus: bool,
+                 searcher: &Searcher|
+     -> Result<(f64, f64), Box<dyn std::error::Error>> {
         let mut times = Vec::with_capacity(keys.len());
         for (i, &key) in keys.iter().enumerate() {
             let key = i64::try_from(key)?;
@@ -138,13 +175,51 @@ fn similar_bench(searcher: &Searcher, keys: &[usize]) -> Result<(), Box<dyn std:
                 return Err(format!("similar {label}: nothing for paper {key}").into());
             }
         }
-        let (p50, p99) = percentiles(times);
+        Ok(percentiles(times))
+    };
+    for (label, filters, k, minus) in cases {
+        if filters.is_empty() {
+            let (p50, p99) = timed(label, filters, k, minus, searcher)?;
+            println!(
+                "similar {label:<34} p50={p50:.2}ms p99={p99:.2}ms  ({} papers, k={k})",
+                keys.len()
+            );
+            continue;
+        }
+        let mut p99s = [Vec::new(), Vec::new()];
+        for round in 1..=rounds {
+            for (slot, (path, kept)) in [("query", false), ("kept", true)].into_iter().enumerate() {
+                searcher.use_kept_filter_sets(kept);
+                let (p50, p99) = timed(label, filters, k, minus, searcher)?;
+                p99s[slot].push(p99);
+                println!(
+                    "similar {label:<22} {path:<5} round {round}  p50={p50:.2}ms p99={p99:.2}ms  ({} papers, k={k}; load {})",
+                    keys.len(),
+                    load()
+                );
+            }
+        }
+        searcher.use_kept_filter_sets(true);
+        let median = |mut values: Vec<f64>| {
+            values.sort_by(f64::total_cmp);
+            values[values.len() / 2]
+        };
+        let [query, kept] = p99s;
         println!(
-            "similar {label:<34} p50={p50:.2}ms p99={p99:.2}ms  ({} papers, k={k})",
-            keys.len()
+            "similar {label:<34} p99 median of {rounds} rounds: query {:.2}ms, kept {:.2}ms",
+            median(query),
+            median(kept)
         );
     }
     Ok(())
+}
+
+/// The one-minute load average, to print beside each round.
+fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".to_owned())
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -223,6 +298,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .collect()
         }
     };
+    if std::env::var_os("SIMILAR_ONLY").is_some() {
+        drop(searcher);
+        let started = Instant::now();
+        let mut graph_searcher = Searcher::open(dir.path(), "all-MiniLM-L6-v2", DIM)?;
+        println!(
+            "default path: {} dense, graph built from the log on open in {:.1}s",
+            graph_searcher.dense().method(),
+            started.elapsed().as_secs_f64()
+        );
+        return similar_bench(&mut graph_searcher, &query_keys);
+    }
     let queries: Vec<ParsedQuery> = query_keys
         .iter()
         .map(|&k| ParsedQuery::parse(&papers[k].doc.title))
@@ -307,7 +393,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The same searches on the default path at this size: the HNSW graph, built
     // from the same vector log (on open, as a server would).
     let started = Instant::now();
-    let graph_searcher = Searcher::open(dir.path(), "all-MiniLM-L6-v2", DIM)?;
+    let mut graph_searcher = Searcher::open(dir.path(), "all-MiniLM-L6-v2", DIM)?;
     assert_eq!(graph_searcher.dense().method(), "hnsw");
     println!(
         "default path: {} dense, graph built from the log on open in {:.1}s",
@@ -335,7 +421,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             queries.len()
         );
     }
-    similar_bench(&graph_searcher, &query_keys)?;
+    similar_bench(&mut graph_searcher, &query_keys)?;
     drop(graph_searcher);
     let total = query_keys.len();
     println!(

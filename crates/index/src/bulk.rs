@@ -77,6 +77,7 @@ impl BulkLoad {
             } else {
                 self.writer.upsert(&update.doc)?;
             }
+            searcher.facets.upsert(key, &update.doc);
             match &update.vector {
                 Some(vector) => searcher.dense.upsert(key, vector)?,
                 None => searcher.dense.remove(key),
@@ -107,6 +108,7 @@ impl BulkLoad {
     /// the watermark the load began with).
     pub fn abandon(self, searcher: &mut Searcher) -> Result<()> {
         drop(self.writer);
+        searcher.reread_facets()?;
         searcher.dense.end_bulk()
     }
 

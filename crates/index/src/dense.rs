@@ -719,6 +719,19 @@ impl DenseIndex {
         RowSet { inner }
     }
 
+    /// The rows of `keys` (a filter's kept set, see `facets.rs`), as
+    /// [`DenseIndex::row_set`] makes them from a list.
+    pub(crate) fn row_set_of(&self, keys: crate::facets::KeyBits) -> RowSet {
+        let inner = match &self.vectors {
+            Vectors::Exact(rows) => Allowed::Rows(rows.row_bits(&keys.keys())),
+            Vectors::Graph(..) => Allowed::Keys(KeySet {
+                keys: keys.keys(),
+                bits: Some(keys.into_words()),
+            }),
+        };
+        RowSet { inner }
+    }
+
     /// Whether `allowed` contains `key`.
     pub fn allows(&self, allowed: &RowSet, key: u64) -> bool {
         match (&self.vectors, &allowed.inner) {

@@ -154,6 +154,11 @@ impl LexicalIndex {
             .all(|segment| segment.num_docs() == 0))
     }
 
+    /// A searcher over what the last reload made visible.
+    pub(crate) fn tantivy_searcher(&self) -> tantivy::Searcher {
+        self.reader.searcher()
+    }
+
     /// Makes the last commit visible to searches.
     pub fn reload(&self) -> Result<()> {
         Ok(self.reader.reload()?)

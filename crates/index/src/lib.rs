@@ -22,6 +22,7 @@ pub mod dense;
 mod doc;
 mod error;
 pub mod eval;
+mod facets;
 pub mod lexical;
 mod maintain;
 pub mod query;

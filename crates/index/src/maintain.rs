@@ -75,7 +75,7 @@ impl Searcher {
     ) -> Result<Searcher> {
         let lexical = LexicalIndex::open(&dir.join(LEXICAL_DIR))?;
         let dense = DenseIndex::open_with(&dir.join(VECTORS_FILE), model, dim, options)?;
-        Ok(Searcher::new(lexical, dense, SearchConfig::default()))
+        Searcher::new(lexical, dense, SearchConfig::default())
     }
 
     /// Makes the next open cheap: writes the dense graph snapshot if the vector
@@ -86,11 +86,11 @@ impl Searcher {
 
     /// Both indexes in memory (evaluation, tests).
     pub fn in_memory(model: &str, dim: usize) -> Result<Searcher> {
-        Ok(Searcher::new(
+        Searcher::new(
             LexicalIndex::in_memory()?,
             DenseIndex::in_memory(model, dim)?,
             SearchConfig::default(),
-        ))
+        )
     }
 
     /// The change-log position each index covers, lexical then dense: what operators
@@ -137,6 +137,13 @@ impl Searcher {
             self.dense.remove(key);
         }
         writer.commit(watermark)?;
+        // The filter sets follow the lexical index once its commit went through.
+        for update in updates {
+            self.facets.upsert(index_key(update.doc.key)?, &update.doc);
+        }
+        for &key in deletions {
+            self.facets.remove(index_key(key)?);
+        }
         self.commit_dense(watermark)?;
         self.lexical.reload()
     }

@@ -9,8 +9,10 @@ use papers_rank::cutoff::{self, Cutoff};
 use papers_rank::fusion::{self, Fused, Fusion, Scored};
 
 use crate::dense::DenseIndex;
+use crate::dense::RowSet;
 use crate::doc::{index_key, store_key};
 use crate::error::Result;
+use crate::facets::{self, Facets};
 use crate::lexical::{Described, LexicalIndex};
 use crate::query::{Filters, ParsedQuery};
 use crate::similar::{self, SimilarCache};
@@ -62,22 +64,66 @@ pub struct Ranking {
     pub fell_back: bool,
 }
 
-/// Both indexes, the pipeline's settings, and the similar-paper lists kept.
+/// Both indexes, the pipeline's settings, the similar-paper lists kept, and the
+/// papers each date and category filter allows.
 pub struct Searcher {
     pub(crate) lexical: LexicalIndex,
     pub(crate) dense: DenseIndex,
     pub(crate) config: SearchConfig,
     similar_lists: SimilarCache,
+    /// Kept with the lexical index: [`Searcher::apply`] and bulk loads update it.
+    pub(crate) facets: Facets,
+    /// Whether filters use `facets` (see [`Searcher::use_kept_filter_sets`]).
+    kept_filter_sets: bool,
 }
 
 impl Searcher {
-    pub fn new(lexical: LexicalIndex, dense: DenseIndex, config: SearchConfig) -> Searcher {
-        Searcher {
+    /// Both indexes with `config`; reads the filter sets from the lexical index.
+    pub(crate) fn new(
+        lexical: LexicalIndex,
+        dense: DenseIndex,
+        config: SearchConfig,
+    ) -> Result<Searcher> {
+        let facets = Facets::read(&lexical.tantivy_searcher())?;
+        Ok(Searcher {
             lexical,
             dense,
             config,
             similar_lists: SimilarCache::default(),
+            facets,
+            kept_filter_sets: true,
+        })
+    }
+
+    /// On (the default), date and category filters of dense searches and similar
+    /// papers combine the kept filter sets; off, every filter lists its papers with
+    /// a lexical query, as before the sets were kept. Both give the same papers;
+    /// benches and tests compare the two.
+    pub fn use_kept_filter_sets(&mut self, on: bool) {
+        self.kept_filter_sets = on;
+    }
+
+    /// Reads the filter sets again from what the lexical index shows (after a
+    /// bulk load was given up, its staged papers never reached the index).
+    pub(crate) fn reread_facets(&mut self) -> Result<()> {
+        self.facets = Facets::read(&self.lexical.tantivy_searcher())?;
+        Ok(())
+    }
+
+    /// The rows `filters` allow, `None` for all: from the kept sets when they can
+    /// answer, else from a lexical query.
+    fn allowed(&self, filters: &Filters) -> Result<Option<RowSet>> {
+        if self.kept_filter_sets {
+            match self.facets.allowed(filters) {
+                facets::Allowed::All => return Ok(None),
+                facets::Allowed::Keys(keys) => return Ok(Some(self.dense.row_set_of(keys))),
+                facets::Allowed::Query => {}
+            }
         }
+        Ok(self
+            .lexical
+            .allowed_keys(filters)?
+            .map(|keys| self.dense.row_set(&keys)))
     }
 
     /// Commits the dense index at `watermark` and drops the similar-paper lists its
@@ -214,10 +260,7 @@ impl Searcher {
 
     /// The `k` papers nearest to `key` within `filters`, from the index every time.
     fn similar_searched(&self, key: i64, k: usize, filters: &Filters) -> Result<Option<Vec<Hit>>> {
-        let allowed = self
-            .lexical
-            .allowed_keys(filters)?
-            .map(|keys| self.dense.row_set(&keys));
+        let allowed = self.allowed(filters)?;
         let Some(scored) = self.dense.similar(index_key(key)?, k, allowed.as_ref())? else {
             return Ok(None);
         };
@@ -233,10 +276,7 @@ impl Searcher {
         k: usize,
         filters: &Filters,
     ) -> Result<Option<Vec<Hit>>> {
-        let allowed = self
-            .lexical
-            .allowed_keys(filters)?
-            .map(|keys| self.dense.row_set(&keys));
+        let allowed = self.allowed(filters)?;
         let Some(scored) =
             self.dense
                 .similar_unlike(index_key(key)?, index_key(minus)?, k, allowed.as_ref())?
@@ -289,10 +329,7 @@ impl Searcher {
     }
 
     fn dense_search(&self, vector: &[f32], n: usize, filters: &Filters) -> Result<Vec<Scored>> {
-        let allowed = self
-            .lexical
-            .allowed_keys(filters)?
-            .map(|keys| self.dense.row_set(&keys));
+        let allowed = self.allowed(filters)?;
         self.dense.search(vector, n, allowed.as_ref())
     }
 
