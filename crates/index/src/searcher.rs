@@ -196,11 +196,9 @@ impl Searcher {
         let mode_used = if fell_back { SearchMode::Lexical } else { mode };
         let n = config.candidates;
 
-        let lexical = if mode_used != SearchMode::Dense || !query.has_text() {
-            self.lexical.search(query, n)?
-        } else {
-            Vec::new()
-        };
+        // Dense searches run the lexical side too, as evidence for the cutoff only
+        // (see `with_lexical_evidence`).
+        let lexical = self.lexical.search(query, n)?;
         let dense = match vector {
             Some(vector) if mode_used != SearchMode::Lexical && query.has_text() => {
                 self.dense_search(vector, n, &query.filters)?
@@ -215,7 +213,11 @@ impl Searcher {
                 |key| self.dense.similarity(vector, key),
                 config.fusion,
             ),
-            (SearchMode::Dense, _) => fusion::single(&dense, false),
+            (SearchMode::Dense, _) => with_lexical_evidence(
+                fusion::single(&dense, false),
+                &lexical,
+                config.cutoff.lexical_strength,
+            ),
             _ => fusion::single(&lexical, true),
         };
         // A query of filters alone is a listing, not a relevance ranking.
@@ -348,6 +350,30 @@ impl Searcher {
             fell_back: false,
         })
     }
+}
+
+/// A dense ranking with the lexical score of each hit whose words match the query
+/// strongly, its order and scores unchanged: a dense search ranks by meaning alone,
+/// but the cutoff should not cut as noise what the query's own words vouch for.
+/// Without it, a paper's own title searched by meaning did not find it when the
+/// title says little of the abstract ("When only the last one will do", arXiv
+/// 1104.3049: under the 0.30 floor against its title-and-abstract vector), though a
+/// hybrid search finds it first. Such a hit keeps the lower floor that word overlap
+/// earns in a hybrid search (see `papers_rank::cutoff`). Only overlap that is strong
+/// in absolute terms counts, a lexical score (a share of the best BM25 the query's
+/// words could earn) of at least `strength`, so that a query about nothing in the
+/// collection gets no more hits than before: its best lexical match, strong relative
+/// to the others, covers little of it.
+fn with_lexical_evidence(mut dense: Vec<Fused>, lexical: &[Scored], strength: f32) -> Vec<Fused> {
+    let strong: std::collections::HashMap<u64, f32> = lexical
+        .iter()
+        .filter(|hit| hit.score >= strength)
+        .map(|hit| (hit.key, hit.score))
+        .collect();
+    for hit in &mut dense {
+        hit.lexical = strong.get(&hit.key).copied();
+    }
+    dense
 }
 
 /// A fused ranking as store keys and scores.

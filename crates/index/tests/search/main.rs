@@ -7,6 +7,7 @@
 //! that need them skip with a message, unless `CI` is set, where they fail.
 
 mod arxiv;
+mod dense_cutoff;
 mod filter_sets;
 mod fixtures;
 mod graph;
