@@ -39,24 +39,87 @@ struct Entry<T> {
     value: T,
 }
 
-/// A bounded map from a key to a value stamped with generation and deadline. When full
-/// it is cleared: simple, and a burst of distinct keys cannot grow memory.
-pub(crate) struct DataCache<T> {
-    capacity: usize,
-    entries: RwLock<HashMap<String, Entry<T>>>,
+/// The bytes a cached value holds beyond its entry, as far as they are worth counting.
+pub(crate) trait Weigh {
+    fn weight(&self) -> usize;
 }
 
-impl<T: Clone> DataCache<T> {
+impl Weigh for Arc<CachedResponse> {
+    /// The body, the gzip copy a reader may add later (a quarter of the body is a
+    /// generous guess for HTML and JSON), and the headers.
+    fn weight(&self) -> usize {
+        let headers: usize = self
+            .headers
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len() + 16)
+            .sum();
+        self.body.len() + self.body.len() / 4 + headers
+    }
+}
+
+/// Feed views are bounded by their count alone (a page of items each).
+impl Weigh for Arc<crate::views::FeedView> {
+    fn weight(&self) -> usize {
+        0
+    }
+}
+
+impl Weigh for Option<chrono::NaiveDate> {
+    fn weight(&self) -> usize {
+        0
+    }
+}
+
+/// The most bytes of response bodies the response cache keeps by default: a soak
+/// filled its 4,096 entries with stale paper pages (every vote makes every entry
+/// stale, and stale entries stayed until the map was full), hundreds of MB at the
+/// largest pages.
+pub(crate) const RESPONSE_CACHE_BYTES: usize = 64 * 1024 * 1024;
+
+/// A bounded map from a key to a value stamped with generation and deadline, at most
+/// `capacity` entries and `max_bytes` of values (by [`Weigh`]). When full, stale
+/// entries (of an older generation, or expired) go first; if that is not enough it is
+/// cleared: simple, and a burst of distinct keys cannot grow memory.
+pub(crate) struct DataCache<T> {
+    capacity: usize,
+    max_bytes: usize,
+    entries: RwLock<Entries<T>>,
+}
+
+struct Entries<T> {
+    map: HashMap<String, Entry<T>>,
+    /// The weights of the values in `map`.
+    bytes: usize,
+}
+
+impl<T: Clone + Weigh> DataCache<T> {
     pub(crate) fn new(capacity: usize) -> DataCache<T> {
+        Self::with_budget(capacity, usize::MAX)
+    }
+
+    pub(crate) fn with_budget(capacity: usize, max_bytes: usize) -> DataCache<T> {
         DataCache {
             capacity,
-            entries: RwLock::new(HashMap::new()),
+            max_bytes,
+            entries: RwLock::new(Entries {
+                map: HashMap::new(),
+                bytes: 0,
+            }),
         }
+    }
+
+    /// Entries and bytes held (for tests and the soak's samples).
+    #[cfg(test)]
+    pub(crate) fn size(&self) -> (usize, usize) {
+        self.entries
+            .read()
+            .map(|entries| (entries.map.len(), entries.bytes))
+            .unwrap_or_default()
     }
 
     pub(crate) fn get(&self, key: &str, generation: u64) -> Option<T> {
         let entries = self.entries.read().ok()?;
-        let entry = entries.get(key)?;
+        let entry = entries.map.get(key)?;
         (entry.generation == generation && entry.expires > Instant::now())
             .then(|| entry.value.clone())
     }
@@ -65,14 +128,30 @@ impl<T: Clone> DataCache<T> {
         let Ok(mut entries) = self.entries.write() else {
             return;
         };
-        if entries.len() >= self.capacity {
-            entries.clear();
+        let weight = value.weight();
+        if weight > self.max_bytes {
+            return;
         }
-        entries.insert(
+        let now = Instant::now();
+        if let Some(old) = entries.map.remove(&key) {
+            entries.bytes -= old.value.weight();
+        }
+        if entries.map.len() >= self.capacity || entries.bytes + weight > self.max_bytes {
+            entries
+                .map
+                .retain(|_, entry| entry.generation == generation && entry.expires > now);
+            entries.bytes = entries.map.values().map(|entry| entry.value.weight()).sum();
+        }
+        if entries.map.len() >= self.capacity || entries.bytes + weight > self.max_bytes {
+            entries.map.clear();
+            entries.bytes = 0;
+        }
+        entries.bytes += weight;
+        entries.map.insert(
             key,
             Entry {
                 generation,
-                expires: Instant::now() + ttl,
+                expires: now + ttl,
                 value,
             },
         );
@@ -196,4 +275,52 @@ fn etag(body: &[u8], generation: u64) -> HeaderValue {
     generation.hash(&mut hasher);
     HeaderValue::from_str(&format!("\"{:016x}\"", hasher.finish()))
         .unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(bytes: usize) -> Arc<CachedResponse> {
+        Arc::new(CachedResponse {
+            status: StatusCode::OK,
+            headers: HeaderMap::new(),
+            body: Bytes::from(vec![b'x'; bytes]),
+            etag: HeaderValue::from_static("\"0\""),
+            gzip: OnceLock::new(),
+        })
+    }
+
+    #[test]
+    fn stale_entries_go_first_and_the_bytes_stay_within_the_budget() {
+        let ttl = Duration::from_secs(60);
+        // 1,000 bytes of body weigh 1,250.
+        let cache: ResponseCache = DataCache::with_budget(100, 10_000);
+        for page in 0..4 {
+            cache.put(format!("/old/{page}"), 1, ttl, response(1000));
+        }
+        assert_eq!(cache.size(), (4, 5000));
+        // A new generation: the stale pages make room rather than the whole cache
+        // being dropped or growing past its budget.
+        for page in 0..7 {
+            cache.put(format!("/new/{page}"), 2, ttl, response(1000));
+            assert!(cache.size().1 <= 10_000, "{:?}", cache.size());
+        }
+        assert!(cache.get("/old/0", 1).is_none());
+        assert!(cache.get("/new/6", 2).is_some());
+        // Over budget within one generation: cleared, never past the budget.
+        for page in 7..40 {
+            cache.put(format!("/new/{page}"), 2, ttl, response(1000));
+            assert!(cache.size().1 <= 10_000);
+        }
+        // A body larger than the whole budget is not kept.
+        cache.put("/huge".to_owned(), 2, ttl, response(20_000));
+        assert!(cache.get("/huge", 2).is_none());
+        // Replacing a key does not count it twice.
+        let cache: ResponseCache = DataCache::with_budget(100, 10_000);
+        for _ in 0..50 {
+            cache.put("/same".to_owned(), 1, ttl, response(1000));
+        }
+        assert_eq!(cache.size(), (1, 1250));
+    }
 }

@@ -181,7 +181,7 @@ impl AppState {
                 mailer: None,
                 topics: None,
                 generation: AtomicU64::new(1),
-                responses: ResponseCache::new(4096),
+                responses: ResponseCache::with_budget(4096, crate::cache::RESPONSE_CACHE_BYTES),
                 feeds: DataCache::new(1024),
                 latest_day: DataCache::new(1),
                 auth_limiter: RateLimiter::per_minute(auth),
