@@ -6,7 +6,7 @@
 //! submissions (429 with `Retry-After`), arXiv unreachable (503, nothing stored).
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Form, Json, State};
+use axum::extract::{Json, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
@@ -17,6 +17,7 @@ use serde::Deserialize;
 use crate::api_model;
 use crate::csrf;
 use crate::error::{HttpError, JsonErrors};
+use crate::extract::Form;
 use crate::html::html_response;
 use crate::routes::feed::viewer;
 use crate::routes::params::json_body;
@@ -36,6 +37,7 @@ pub(crate) async fn form(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct SubmitForm {
     csrf: Option<String>,
     reference: String,

@@ -5,7 +5,7 @@
 //! revocation.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Form, Json, Path, State};
+use axum::extract::{Json, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{SecondsFormat, Utc};
@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::bearer;
 use crate::csrf;
 use crate::error::{HttpError, JsonErrors};
+use crate::extract::Form;
 use crate::html::{html_response, private_json_of};
 use crate::routes::params::json_body;
 use crate::session::{MaybeUser, SessionUser};
@@ -28,12 +29,14 @@ const MAX_TOKENS: usize = 50;
 const MAX_LABEL: usize = 100;
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct CreateForm {
     csrf: Option<String>,
     label: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct RevokeForm {
     csrf: Option<String>,
 }

@@ -1,6 +1,6 @@
 //! Upvotes from the site's forms (`POST /vote`); the API's upvote shares [`toggle`].
 
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use papers_core::ArxivId;
@@ -9,12 +9,14 @@ use serde::Deserialize;
 
 use crate::csrf;
 use crate::error::HttpError;
+use crate::extract::Form;
 use crate::redirect::safe_next;
 use crate::session::{MaybeUser, SessionUser};
 use crate::state::AppState;
 use crate::views::encode;
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct VoteForm {
     csrf: Option<String>,
     paper: String,
