@@ -24,7 +24,7 @@ use crate::redirect::safe_next;
 use crate::routes::feed::viewer;
 use crate::routes::feeds::Format;
 use crate::routes::paper::load;
-use crate::routes::params::json_body;
+use crate::routes::params::{self, json_body};
 use crate::session::{MaybeUser, SessionUser};
 use crate::state::AppState;
 use crate::views::{self, MAX_DESCRIPTION, MAX_NOTE, MAX_TITLE, collection_path};
@@ -166,7 +166,7 @@ pub(crate) async fn create(
     let fields = Fields::check(
         form.title.as_deref(),
         form.description.as_deref(),
-        form.public.as_deref() == Some("1"),
+        params::flag("public", form.public.as_deref())?,
     );
     match make(&state, &member, fields).await {
         Ok(collection) => Ok(Redirect::to(&collection_path(collection.id)).into_response()),
@@ -315,7 +315,7 @@ pub(crate) async fn edit(
     let fields = Fields::check(
         Some(title),
         form.description.as_deref(),
-        form.public.as_deref() == Some("1"),
+        params::flag("public", form.public.as_deref())?,
     )?;
     state
         .inner

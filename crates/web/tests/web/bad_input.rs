@@ -1245,13 +1245,19 @@ async fn flags_and_form_fields_outside_their_documented_values_are_named_in_a_40
             format!("csrf={token}&label=l&labels[]=m"),
             "labels[]",
         ),
+        // A yes/no field outside its values: named as the parameters are.
+        (
+            "/collections",
+            format!("csrf={token}&title=T&public=yes"),
+            "public",
+        ),
     ] {
         let reply = app.post_form(path, &body, Some(&callers.member.0)).await;
         assert_eq!(reply.status.as_u16(), 400, "{path} {body}: {}", reply.body);
+        let text = message(&reply);
         assert!(
-            message(&reply).contains(&format!("`{field}`")),
-            "{path}: {}",
-            message(&reply)
+            text.contains(&format!("`{field}`")) || text.contains(&format!("{field} must be")),
+            "{path}: {text}"
         );
     }
     let reply = app
