@@ -598,16 +598,8 @@ fn load_negatives(
     settings: &Settings,
     candidates: &HashMap<i64, usize>,
 ) -> Result<Vec<(i64, Vec<f32>)>, DigestError> {
-    let mut keys = store.embedding_keys(&settings.embedding_model)?;
-    keys.retain(|key| !candidates.contains_key(key));
-    let step = (keys.len() / settings.negatives.max(1)).max(1);
-    let mut negatives = Vec::new();
-    for key in keys.iter().step_by(step).take(settings.negatives) {
-        if let Some(vector) = store.embedding(&settings.embedding_model, *key)? {
-            negatives.push((*key, vector));
-        }
-    }
-    Ok(negatives)
+    let except: HashSet<i64> = candidates.keys().copied().collect();
+    Ok(store.background_vectors(&settings.embedding_model, &except, settings.negatives)?)
 }
 
 /// "close to …" → "Close to …".

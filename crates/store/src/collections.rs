@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 
 use crate::codec::{parse_timestamp, timestamp};
-use crate::db::{Row, WriteOrder, args};
+use crate::db::{Db, Row, WriteOrder, args};
 use crate::{Store, StoreError, StoredPaper};
 
 /// The `builtin` value of every member's "Read later" list.
@@ -151,19 +151,24 @@ impl Store {
         fields: &CollectionFields<'_>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let changed = self.db.execute(
-            "UPDATE collections SET title = CASE WHEN builtin IS NULL THEN ?3 ELSE title END, \
-             description = ?4, public = ?5, updated = ?6 WHERE id = ?1 AND user_id = ?2",
-            args![
-                id,
-                user_id,
-                fields.title,
-                fields.description,
-                i64::from(fields.public),
-                timestamp(Some(now))
-            ],
-        )?;
-        Ok(changed == 1)
+        self.db.transaction(WriteOrder::Concurrent, |db| {
+            let changed = db.execute(
+                "UPDATE collections SET title = CASE WHEN builtin IS NULL THEN ?3 ELSE title END, \
+                 description = ?4, public = ?5, updated = ?6 WHERE id = ?1 AND user_id = ?2",
+                args![
+                    id,
+                    user_id,
+                    fields.title,
+                    fields.description,
+                    i64::from(fields.public),
+                    timestamp(Some(now))
+                ],
+            )?;
+            if changed == 1 {
+                tell_other_nodes(db)?;
+            }
+            Ok(changed == 1)
+        })
     }
 
     /// Deletes the owner's collection and its entries; false when it is not theirs or
@@ -182,6 +187,7 @@ impl Store {
                     args![id],
                 )?;
                 db.execute("DELETE FROM collections WHERE id = ?1", args![id])?;
+                tell_other_nodes(db)?;
             }
             Ok(owned)
         })
@@ -212,6 +218,7 @@ impl Store {
                  ON CONFLICT (collection_id, paper_key) DO UPDATE SET note = excluded.note",
                 args![id, paper_key, note, at],
             )?;
+            tell_other_nodes(db)?;
             Ok(true)
         })
     }
@@ -223,12 +230,17 @@ impl Store {
         user_id: i64,
         paper_key: i64,
     ) -> Result<bool, StoreError> {
-        let removed = self.db.execute(
-            "DELETE FROM collection_papers WHERE paper_key = ?3 AND collection_id = \
-             (SELECT id FROM collections WHERE id = ?1 AND user_id = ?2)",
-            args![id, user_id, paper_key],
-        )?;
-        Ok(removed == 1)
+        self.db.transaction(WriteOrder::Concurrent, |db| {
+            let removed = db.execute(
+                "DELETE FROM collection_papers WHERE paper_key = ?3 AND collection_id = \
+                 (SELECT id FROM collections WHERE id = ?1 AND user_id = ?2)",
+                args![id, user_id, paper_key],
+            )?;
+            if removed == 1 {
+                tell_other_nodes(db)?;
+            }
+            Ok(removed == 1)
+        })
     }
 
     /// The papers of a collection, most recently added first.
@@ -289,4 +301,11 @@ impl Store {
             .map(|row| row.get::<i64>(0))
             .collect()
     }
+}
+
+/// Public collection pages and feeds sit in every node's page cache: a change moves
+/// the vote clock, part of the data version the nodes watch, as a comment does.
+fn tell_other_nodes(db: &Db) -> Result<(), StoreError> {
+    db.execute("UPDATE vote_clock SET ticks = ticks + 1", &[])?;
+    Ok(())
 }

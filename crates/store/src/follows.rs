@@ -237,13 +237,7 @@ impl Store {
             }
         }
         let mut papers: Vec<(StoredPaper, Vec<Follow>)> = found.into_values().collect();
-        papers.sort_by(|(a, _), (b, _)| {
-            b.paper
-                .metadata
-                .published
-                .cmp(&a.paper.metadata.published)
-                .then(b.key.cmp(&a.key))
-        });
+        papers.sort_by(|(a, _), (b, _)| a.cmp_newest_first(b));
         papers.truncate(limit);
         Ok(papers)
     }

@@ -34,6 +34,18 @@ impl StoredPaper {
     pub fn comments(&self) -> u32 {
         self.paper.community.num_comments.unwrap_or(0) + self.member_comments
     }
+
+    /// The order of "newest papers" lists (followed papers, a topic's newest): the
+    /// first version's date, newest first, then the store key, highest (the last
+    /// ingested) first, so equal dates keep one order on every page. For `sort_by`.
+    pub fn cmp_newest_first(&self, other: &StoredPaper) -> std::cmp::Ordering {
+        other
+            .paper
+            .metadata
+            .published
+            .cmp(&self.paper.metadata.published)
+            .then(other.key.cmp(&self.key))
+    }
 }
 
 pub(crate) const PAPER_COLUMNS: &str = "key, id, title, abstract, authors, categories, doi, journal_ref, \

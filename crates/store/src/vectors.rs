@@ -1,6 +1,6 @@
 //! Stored sentence embeddings: which papers still need one, and the vectors themselves.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
@@ -132,6 +132,26 @@ impl Store {
             },
         )?;
         Ok(found)
+    }
+
+    /// The For you classifiers' "not this": `count` papers with a vector of `model`,
+    /// none of them in `except`, evenly spaced over the keys
+    /// ([`papers_rank::recommend::for_you::background_sample`]), with their vectors,
+    /// in key order. Lists every key of the model: callers on a request path cache it.
+    pub fn background_vectors(
+        &self,
+        model: &str,
+        except: &HashSet<i64>,
+        count: usize,
+    ) -> Result<Vec<(i64, Vec<f32>)>, StoreError> {
+        let mut keys = self.embedding_keys(model)?;
+        keys.retain(|key| !except.contains(key));
+        let sample = papers_rank::recommend::for_you::background_sample(&keys, count);
+        let mut vectors = self.embeddings_of(model, &sample)?;
+        Ok(sample
+            .into_iter()
+            .filter_map(|key| Some((key, vectors.remove(&key)?)))
+            .collect())
     }
 
     pub fn embedding(&self, model: &str, key: i64) -> Result<Option<Vec<f32>>, StoreError> {

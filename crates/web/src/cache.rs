@@ -30,6 +30,9 @@ impl Cacheable {
     };
 }
 
+/// Papers' vectors by key, shared: For you's "not this" sample, kept per generation.
+pub(crate) type SharedVectors = Arc<Vec<(i64, Vec<f32>)>>;
+
 /// Largest body kept in the cache.
 const MAX_BODY: usize = 4 * 1024 * 1024;
 

@@ -46,6 +46,7 @@ mod cache;
 mod client;
 mod csrf;
 mod error;
+mod extract;
 mod feeds;
 mod form_text;
 mod html;

@@ -9,7 +9,7 @@ use papers_digest::{Deliver, Digests};
 use papers_store::{Database, Store, StoreError};
 use papers_topics::{SharedTopics, TopicMap};
 
-use crate::cache::{DataCache, ResponseCache};
+use crate::cache::{DataCache, ResponseCache, SharedVectors};
 use crate::client::TrustedProxies;
 use crate::node::NodeStatus;
 use crate::pool::StorePool;
@@ -137,6 +137,9 @@ pub(crate) struct Inner {
     /// The latest feed day: `MAX(feed_day)` scans the table, so it is asked once per
     /// generation.
     pub latest_day: DataCache<Option<chrono::NaiveDate>>,
+    /// For you's "not this" sample with its vectors, per model and window: drawing it
+    /// lists every embedded paper, so it is drawn once per generation.
+    pub for_you_background: DataCache<SharedVectors>,
     pub auth_limiter: RateLimiter,
     /// Failed log-ins per account.
     pub login_backoff: Backoff,
@@ -184,6 +187,7 @@ impl AppState {
                 responses: ResponseCache::with_budget(4096, crate::cache::RESPONSE_CACHE_BYTES),
                 feeds: DataCache::new(1024),
                 latest_day: DataCache::new(1),
+                for_you_background: DataCache::new(4),
                 auth_limiter: RateLimiter::per_minute(auth),
                 login_backoff,
                 mail_limiter: RateLimiter::per_minute(1),

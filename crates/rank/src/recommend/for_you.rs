@@ -259,5 +259,14 @@ fn cold_start(picked: &[String], recent: &[&Candidate<'_>]) -> Vec<Dated> {
         .collect()
 }
 
+/// The `background` sample: `count` of `keys` (the papers with vectors, ascending,
+/// those that must not be "not this" already left out), evenly spaced so the sample
+/// covers the whole collection, oldest to newest, and is the same on every call over
+/// the same keys. Fewer than `count` keys are all taken.
+pub fn background_sample(keys: &[i64], count: usize) -> Vec<i64> {
+    let step = (keys.len() / count.max(1)).max(1);
+    keys.iter().step_by(step).take(count).copied().collect()
+}
+
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,7 @@
 //! "taken" (usernames are public), an address may not. Log-in is limited per client
 //! address and, with a growing delay, per account.
 
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use crate::csrf;
 use crate::error::HttpError;
+use crate::extract::Form;
 use crate::html::html_response;
 use crate::password;
 use crate::redirect::safe_next;
@@ -125,6 +126,7 @@ pub(crate) async fn login_form(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct LoginForm {
     csrf: Option<String>,
     username: String,
@@ -174,6 +176,7 @@ pub(crate) async fn signup_form(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct SignUpForm {
     csrf: Option<String>,
     username: String,
@@ -265,6 +268,7 @@ pub(crate) async fn signup(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct TokenForm {
     pub(crate) csrf: Option<String>,
 }

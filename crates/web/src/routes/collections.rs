@@ -6,7 +6,7 @@
 //! but its owner, so ids reveal nothing.
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Form, Json, Path, Query, State};
+use axum::extract::{Json, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{SecondsFormat, Utc};
@@ -14,15 +14,17 @@ use papers_core::ArxivId;
 use papers_store::{CollectedPaper, Collection, CollectionFields};
 use serde::{Deserialize, Serialize};
 
+use crate::cache::Cacheable;
 use crate::csrf;
 use crate::error::{HttpError, JsonErrors};
+use crate::extract::{MemberForm, ReturnTo};
 use crate::feeds::{self, FeedDoc, FeedEntry};
 use crate::html::{html_response, private_json_of};
 use crate::redirect::safe_next;
 use crate::routes::feed::viewer;
 use crate::routes::feeds::Format;
 use crate::routes::paper::load;
-use crate::routes::params::json_body;
+use crate::routes::params::{self, json_body};
 use crate::session::{MaybeUser, SessionUser};
 use crate::state::AppState;
 use crate::views::{self, MAX_DESCRIPTION, MAX_NOTE, MAX_TITLE, collection_path};
@@ -31,6 +33,7 @@ use crate::views::{self, MAX_DESCRIPTION, MAX_NOTE, MAX_TITLE, collection_path};
 const MAX_COLLECTIONS: usize = 200;
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct CollectionForm {
     csrf: Option<String>,
     title: Option<String>,
@@ -39,6 +42,7 @@ pub(crate) struct CollectionForm {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct SaveForm {
     csrf: Option<String>,
     paper: String,
@@ -49,18 +53,67 @@ pub(crate) struct SaveForm {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct PaperForm {
     csrf: Option<String>,
     paper: String,
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct CsrfForm {
     csrf: Option<String>,
 }
 
 fn login(next: &str) -> Response {
     Redirect::to(&format!("/login?next={}", views::encode(next))).into_response()
+}
+
+impl ReturnTo for CollectionForm {
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+
+    /// `/collections` for a new one; the collection's page for an edit
+    /// (`/collections/{id}/edit`).
+    fn return_to(&self, path: &str) -> String {
+        path.strip_suffix("/edit")
+            .unwrap_or("/collections")
+            .to_owned()
+    }
+}
+
+impl ReturnTo for SaveForm {
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+
+    fn return_to(&self, _path: &str) -> String {
+        safe_next(self.back.as_deref().unwrap_or("/collections")).to_owned()
+    }
+}
+
+impl ReturnTo for PaperForm {
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+
+    /// The collection's page (the form posts to `/collections/{id}/remove`).
+    fn return_to(&self, path: &str) -> String {
+        path.strip_suffix("/remove")
+            .unwrap_or("/collections")
+            .to_owned()
+    }
+}
+
+impl ReturnTo for CsrfForm {
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+
+    fn return_to(&self, _path: &str) -> String {
+        "/collections".to_owned()
+    }
 }
 
 fn no_such_collection() -> HttpError {
@@ -107,17 +160,13 @@ async fn render_list(
 /// `POST /collections`: a new collection, then its page.
 pub(crate) async fn create(
     State(state): State<AppState>,
-    user: MaybeUser,
-    Form(form): Form<CollectionForm>,
+    posted: MemberForm<CollectionForm>,
 ) -> Result<Response, HttpError> {
-    let Some(member) = user.0.clone() else {
-        return Ok(login("/collections"));
-    };
-    csrf::check_session(&member, form.csrf.as_deref())?;
+    let (user, MemberForm { member, form }) = (posted.user(), posted);
     let fields = Fields::check(
         form.title.as_deref(),
         form.description.as_deref(),
-        form.public.as_deref() == Some("1"),
+        params::flag("public", form.public.as_deref())?,
     );
     match make(&state, &member, fields).await {
         Ok(collection) => Ok(Redirect::to(&collection_path(collection.id)).into_response()),
@@ -221,6 +270,12 @@ async fn readable(
         .ok_or_else(no_such_collection)
 }
 
+/// After a write to a collection: the cached public pages and feeds of collections
+/// are stale.
+fn changed(state: &AppState) {
+    state.invalidate();
+}
+
 /// `GET /collections/{id}`.
 pub(crate) async fn show(
     State(state): State<AppState>,
@@ -229,24 +284,23 @@ pub(crate) async fn show(
 ) -> Result<Response, HttpError> {
     let user_id = user.0.as_ref().map(|member| member.session.user_id);
     let (collection, papers) = readable(&state, &id, user_id).await?;
+    // An anonymous reader only ever gets a public collection (`readable`); the test
+    // of `public` here says so again, so a private one can never enter the shared
+    // cache. Every change to a collection bumps the generation (`changed`).
+    let cacheable = user_id.is_none() && collection.public;
     let viewer = viewer(&state, user).await?;
     Ok(html_response(
         views::collection_page(&collection, &papers, &viewer),
-        false,
+        cacheable,
     ))
 }
 
 /// `POST /collections/{id}/edit`.
 pub(crate) async fn edit(
     State(state): State<AppState>,
-    user: MaybeUser,
     Path(id): Path<String>,
-    Form(form): Form<CollectionForm>,
+    MemberForm { member, form }: MemberForm<CollectionForm>,
 ) -> Result<Response, HttpError> {
-    let Some(member) = user.0 else {
-        return Ok(login(&format!("/collections/{id}")));
-    };
-    csrf::check_session(&member, form.csrf.as_deref())?;
     let collection_id = parse_collection_id(&id)?;
     let user_id = member.session.user_id;
     let current = state
@@ -261,7 +315,7 @@ pub(crate) async fn edit(
     let fields = Fields::check(
         Some(title),
         form.description.as_deref(),
-        form.public.as_deref() == Some("1"),
+        params::flag("public", form.public.as_deref())?,
     )?;
     state
         .inner
@@ -279,20 +333,16 @@ pub(crate) async fn edit(
             )
         })
         .await?;
+    changed(&state);
     Ok(Redirect::to(&collection_path(collection_id)).into_response())
 }
 
 /// `POST /collections/{id}/delete`.
 pub(crate) async fn delete(
     State(state): State<AppState>,
-    user: MaybeUser,
     Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    MemberForm { member, .. }: MemberForm<CsrfForm>,
 ) -> Result<Response, HttpError> {
-    let Some(member) = user.0 else {
-        return Ok(login("/collections"));
-    };
-    csrf::check_session(&member, form.csrf.as_deref())?;
     let collection_id = parse_collection_id(&id)?;
     let user_id = member.session.user_id;
     let deleted = state
@@ -303,20 +353,16 @@ pub(crate) async fn delete(
     if !deleted {
         return Err(no_such_collection());
     }
+    changed(&state);
     Ok(Redirect::to("/collections").into_response())
 }
 
 /// `POST /collections/{id}/remove`: a paper out of the member's collection.
 pub(crate) async fn remove(
     State(state): State<AppState>,
-    user: MaybeUser,
     Path(id): Path<String>,
-    Form(form): Form<PaperForm>,
+    MemberForm { member, form }: MemberForm<PaperForm>,
 ) -> Result<Response, HttpError> {
-    let Some(member) = user.0 else {
-        return Ok(login(&format!("/collections/{id}")));
-    };
-    csrf::check_session(&member, form.csrf.as_deref())?;
     let collection_id = parse_collection_id(&id)?;
     let paper =
         ArxivId::parse(&form.paper).map_err(|_| HttpError::bad_request("not an arXiv id"))?;
@@ -327,6 +373,7 @@ pub(crate) async fn remove(
         .pool
         .run(move |store| store.remove_from_collection(collection_id, user_id, key))
         .await?;
+    changed(&state);
     Ok(Redirect::to(&collection_path(collection_id)).into_response())
 }
 
@@ -334,14 +381,9 @@ pub(crate) async fn remove(
 /// later"), with an optional note; then back where the member was.
 pub(crate) async fn save(
     State(state): State<AppState>,
-    user: MaybeUser,
-    Form(form): Form<SaveForm>,
+    MemberForm { member, form }: MemberForm<SaveForm>,
 ) -> Result<Response, HttpError> {
-    let back = safe_next(form.back.as_deref().unwrap_or("/collections")).to_owned();
-    let Some(member) = user.0 else {
-        return Ok(login(&back));
-    };
-    csrf::check_session(&member, form.csrf.as_deref())?;
+    let back = form.return_to("");
     let paper =
         ArxivId::parse(&form.paper).map_err(|_| HttpError::bad_request("not an arXiv id"))?;
     add(
@@ -394,6 +436,7 @@ async fn add(
         })
         .await?
         .ok_or_else(no_such_collection)?;
+    changed(state);
     Ok(collection)
 }
 
@@ -665,6 +708,9 @@ pub(crate) async fn feed(
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if collection.public {
+        response.extensions_mut().insert(Cacheable::DEFAULT);
+    }
     Ok(response)
 }
 

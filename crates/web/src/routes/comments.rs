@@ -7,7 +7,7 @@
 //! member's rate limit.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Form, Json, Path, State};
+use axum::extract::{Json, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{SecondsFormat, Utc};
@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::cache::Cacheable;
 use crate::csrf;
 use crate::error::{HttpError, JsonErrors};
+use crate::extract::{MemberForm, ReturnTo};
 use crate::feeds::{self, FeedDoc, FeedEntry};
 use crate::html::{html_response, private_json_of};
 use crate::routes::paper::load;
@@ -29,6 +30,7 @@ use crate::views::{self, MAX_COMMENT, Thread, Viewer};
 const MAX_REASON: usize = 200;
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct CommentForm {
     csrf: Option<String>,
     paper: String,
@@ -37,12 +39,14 @@ pub(crate) struct CommentForm {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct EditForm {
     csrf: Option<String>,
     body: String,
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct ActionForm {
     csrf: Option<String>,
     reason: Option<String>,
@@ -50,6 +54,43 @@ pub(crate) struct ActionForm {
 
 fn login(next: &str) -> Response {
     Redirect::to(&format!("/login?next={}", views::encode(next))).into_response()
+}
+
+impl ReturnTo for CommentForm {
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+
+    fn return_to(&self, _path: &str) -> String {
+        views::paper_path(&self.paper)
+    }
+}
+
+impl ReturnTo for EditForm {
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+
+    /// The edit page itself (`/comments/{cid}/edit`).
+    fn return_to(&self, path: &str) -> String {
+        path.to_owned()
+    }
+}
+
+impl ReturnTo for ActionForm {
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+
+    /// The moderation queue for hide and restore; the papers otherwise (delete,
+    /// report), since the comment's paper is not known before it is looked up.
+    fn return_to(&self, path: &str) -> String {
+        if path.ends_with("/hide") || path.ends_with("/restore") {
+            "/moderation".to_owned()
+        } else {
+            "/papers".to_owned()
+        }
+    }
 }
 
 fn anchor(comment: &Comment) -> String {
@@ -63,13 +104,8 @@ fn anchor(comment: &Comment) -> String {
 /// `POST /comments`: a new comment or reply, then back to it on the paper page.
 pub(crate) async fn create(
     State(state): State<AppState>,
-    user: MaybeUser,
-    Form(form): Form<CommentForm>,
+    MemberForm { member, form }: MemberForm<CommentForm>,
 ) -> Result<Response, HttpError> {
-    let Some(member) = user.0 else {
-        return Ok(login(&views::paper_path(&form.paper)));
-    };
-    csrf::check_session(&member, form.csrf.as_deref())?;
     let id = ArxivId::parse(&form.paper).map_err(|_| HttpError::bad_request("not an arXiv id"))?;
     let parent = match form.parent.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -103,28 +139,18 @@ pub(crate) async fn edit_form(
 
 pub(crate) async fn edit(
     State(state): State<AppState>,
-    user: MaybeUser,
     Path(cid): Path<String>,
-    Form(form): Form<EditForm>,
+    MemberForm { member, form }: MemberForm<EditForm>,
 ) -> Result<Response, HttpError> {
-    let Some(member) = user.0 else {
-        return Ok(login(&format!("/comments/{cid}/edit")));
-    };
-    csrf::check_session(&member, form.csrf.as_deref())?;
     let comment = change(&state, &member, &cid, &form.body).await?;
     Ok(Redirect::to(&anchor(&comment)).into_response())
 }
 
 pub(crate) async fn delete(
     State(state): State<AppState>,
-    user: MaybeUser,
     Path(cid): Path<String>,
-    Form(form): Form<ActionForm>,
+    MemberForm { member, .. }: MemberForm<ActionForm>,
 ) -> Result<Response, HttpError> {
-    let Some(member) = user.0 else {
-        return Ok(login("/papers"));
-    };
-    csrf::check_session(&member, form.csrf.as_deref())?;
     let comment = remove(&state, &member, &cid).await?;
     Ok(Redirect::to(&format!(
         "{}#discussion",
@@ -135,14 +161,9 @@ pub(crate) async fn delete(
 
 pub(crate) async fn report_form(
     State(state): State<AppState>,
-    user: MaybeUser,
     Path(cid): Path<String>,
-    Form(form): Form<ActionForm>,
+    MemberForm { member, form }: MemberForm<ActionForm>,
 ) -> Result<Response, HttpError> {
-    let Some(member) = user.0 else {
-        return Ok(login("/papers"));
-    };
-    csrf::check_session(&member, form.csrf.as_deref())?;
     let comment = report(&state, &member, &cid, form.reason.as_deref()).await?;
     Ok(Redirect::to(&anchor(&comment)).into_response())
 }
@@ -150,16 +171,11 @@ pub(crate) async fn report_form(
 /// `POST /comments/{cid}/hide` and `…/restore`: `hidden` says which.
 pub(crate) async fn moderate_form(
     state: State<AppState>,
-    user: MaybeUser,
     cid: Path<String>,
-    form: Form<ActionForm>,
+    posted: MemberForm<ActionForm>,
     hidden: bool,
 ) -> Result<Response, HttpError> {
-    let (State(state), Path(cid), Form(form)) = (state, cid, form);
-    let Some(member) = user.0 else {
-        return Ok(login("/moderation"));
-    };
-    csrf::check_session(&member, form.csrf.as_deref())?;
+    let (State(state), Path(cid), MemberForm { member, .. }) = (state, cid, posted);
     let comment = moderate(&state, &member, &cid, hidden).await?;
     Ok(Redirect::to(&anchor(&comment)).into_response())
 }

@@ -20,7 +20,7 @@ pub(crate) async fn user(
     Path(name): Path<String>,
     Query(raw): Query<RawFeedParams>,
 ) -> Result<Response, HttpError> {
-    let hide = raw.hide_read();
+    let hide = raw.hide_read()?;
     let view = listing(&state, Owner::Submitter, name, raw).await?;
     render(&state, &view, user, hide).await
 }
@@ -31,7 +31,7 @@ pub(crate) async fn organization(
     Path(name): Path<String>,
     Query(raw): Query<RawFeedParams>,
 ) -> Result<Response, HttpError> {
-    let hide = raw.hide_read();
+    let hide = raw.hide_read()?;
     let view = listing(&state, Owner::Organization, name, raw).await?;
     render(&state, &view, user, hide).await
 }

@@ -61,14 +61,15 @@ impl FeedParams {
 
 impl RawFeedParams {
     /// `hide_read=1`: leave out the papers the member has read.
-    pub(crate) fn hide_read(&self) -> bool {
+    pub(crate) fn hide_read(&self) -> Result<bool, HttpError> {
         hide_read(self.hide_read.as_deref())
     }
 }
 
-/// `hide_read=1` (or `on`, from a checkbox).
-pub(crate) fn hide_read(text: Option<&str>) -> bool {
-    matches!(text, Some("1" | "on" | "true"))
+/// `hide_read=1` (or `on`, from a checkbox); a value that is neither yes nor no is a
+/// 400 (see [`params::flag`]).
+pub(crate) fn hide_read(text: Option<&str>) -> Result<bool, HttpError> {
+    params::flag("hide_read", text)
 }
 
 impl RawFeedParams {
@@ -85,6 +86,9 @@ impl RawFeedParams {
         let category = params::category(self.category.as_deref())?;
         let page = params::page(self.p.as_deref(), 10_000)
             .ok_or_else(|| HttpError::bad_request("p must be a page number"))?;
+        // Checked here too so the pages without a reader (the RSS and Atom feeds)
+        // refuse a bad value as the HTML pages do.
+        self.hide_read()?;
         Ok(FeedParams {
             sort,
             category,
@@ -100,7 +104,7 @@ pub(crate) async fn latest(
     Query(raw): Query<RawFeedParams>,
 ) -> Result<Response, HttpError> {
     let params = raw.parse_with(&state)?;
-    let raw_hide = raw.hide_read();
+    let raw_hide = raw.hide_read()?;
     let view = latest_view(&state, &params).await?;
     render(&state, &view, user, raw_hide).await
 }
@@ -116,7 +120,7 @@ pub(crate) async fn period(
     let spec = kind
         .parse(&text)
         .ok_or_else(|| HttpError::not_found(kind.not_found()))?;
-    let raw_hide = raw.hide_read();
+    let raw_hide = raw.hide_read()?;
     let view = period_view(&state, spec, &raw.parse_with(&state)?).await?;
     render(&state, &view, user, raw_hide).await
 }
@@ -126,7 +130,7 @@ pub(crate) async fn trending(
     user: MaybeUser,
     Query(raw): Query<RawFeedParams>,
 ) -> Result<Response, HttpError> {
-    let raw_hide = raw.hide_read();
+    let raw_hide = raw.hide_read()?;
     let view = trending_view(&state, &raw.parse_with(&state)?).await?;
     render(&state, &view, user, raw_hide).await
 }

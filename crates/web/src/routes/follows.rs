@@ -7,17 +7,18 @@
 use std::collections::HashMap;
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Form, Json, Path, State};
+use axum::extract::{Json, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{SecondsFormat, Utc};
 use papers_core::Category;
-use papers_store::{Follow, FollowKind, same_author};
+use papers_store::{Follow, FollowKind, StoredPaper, same_author};
 use papers_topics::{TopicId, TopicMap};
 use serde::{Deserialize, Serialize};
 
 use crate::csrf;
 use crate::error::{HttpError, JsonErrors};
+use crate::extract::{MemberForm, ReturnTo};
 use crate::html::{html_response, private_json_of};
 use crate::redirect::safe_next;
 use crate::routes::feed::viewer;
@@ -35,6 +36,7 @@ const MAX_FOLLOWS: usize = 500;
 const MAX_VALUE: usize = 200;
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct FollowForm {
     csrf: Option<String>,
     kind: String,
@@ -43,6 +45,7 @@ pub(crate) struct FollowForm {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct UnfollowForm {
     csrf: Option<String>,
     back: Option<String>,
@@ -50,6 +53,26 @@ pub(crate) struct UnfollowForm {
 
 fn login(next: &str) -> Response {
     Redirect::to(&format!("/login?next={}", views::encode(next))).into_response()
+}
+
+impl ReturnTo for FollowForm {
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+
+    fn return_to(&self, _path: &str) -> String {
+        safe_next(self.back.as_deref().unwrap_or("/following")).to_owned()
+    }
+}
+
+impl ReturnTo for UnfollowForm {
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+
+    fn return_to(&self, _path: &str) -> String {
+        safe_next(self.back.as_deref().unwrap_or("/following")).to_owned()
+    }
 }
 
 /// A follow's kind and value, checked: categories must be arXiv categories, topics
@@ -129,14 +152,9 @@ async fn unfollow(state: &AppState, member: &SessionUser, id: &str) -> Result<()
 /// `POST /follow`.
 pub(crate) async fn follow_form(
     State(state): State<AppState>,
-    user: MaybeUser,
-    Form(form): Form<FollowForm>,
+    MemberForm { member, form }: MemberForm<FollowForm>,
 ) -> Result<Response, HttpError> {
-    let back = safe_next(form.back.as_deref().unwrap_or("/following")).to_owned();
-    let Some(member) = user.0 else {
-        return Ok(login(&back));
-    };
-    csrf::check_session(&member, form.csrf.as_deref())?;
+    let back = form.return_to("");
     follow(&state, &member, &form.kind, &form.value).await?;
     Ok(Redirect::to(&back).into_response())
 }
@@ -144,15 +162,10 @@ pub(crate) async fn follow_form(
 /// `POST /follows/{id}/delete`.
 pub(crate) async fn unfollow_form(
     State(state): State<AppState>,
-    user: MaybeUser,
     Path(id): Path<String>,
-    Form(form): Form<UnfollowForm>,
+    MemberForm { member, form }: MemberForm<UnfollowForm>,
 ) -> Result<Response, HttpError> {
-    let back = safe_next(form.back.as_deref().unwrap_or("/following")).to_owned();
-    let Some(member) = user.0 else {
-        return Ok(login(&back));
-    };
-    csrf::check_session(&member, form.csrf.as_deref())?;
+    let back = form.return_to("");
     unfollow(&state, &member, &id).await?;
     Ok(Redirect::to(&back).into_response())
 }
@@ -241,13 +254,7 @@ pub(crate) async fn page(
         .pool
         .run(move |store| store.papers_by_keys(&keys))
         .await?;
-    topic_papers.sort_by(|a, b| {
-        b.paper
-            .metadata
-            .published
-            .cmp(&a.paper.metadata.published)
-            .then(b.key.cmp(&a.key))
-    });
+    topic_papers.sort_by(StoredPaper::cmp_newest_first);
     for paper in topic_papers {
         let by = topic_keys
             .iter()

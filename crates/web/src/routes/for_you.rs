@@ -9,20 +9,23 @@
 //! fixed sample of other papers' vectors as the classifier's "not this".
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Form, Json, Query, State};
+use axum::extract::{Json, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{DateTime, Duration as Days, NaiveTime, Utc};
+use chrono::{DateTime, Duration as Days, NaiveDate, NaiveTime, Utc};
 use papers_core::{ArxivId, Category};
 use papers_rank::recommend::for_you::{self as rule, Candidate, Inputs, Liked, Reason, Signal};
 use papers_store::{Store, StoreError, StoredPaper};
 use serde::{Deserialize, Serialize};
 
 use crate::api_model::{self, ApiPaper};
+use crate::cache::{DataCache, SharedVectors};
 use crate::csrf;
 use crate::error::{HttpError, JsonErrors};
+use crate::extract::{MemberForm, ReturnTo};
 use crate::html::{html_response, private_json_of};
 use crate::redirect::safe_next;
 use crate::routes::feed::{hide_read, trending_clock, viewer};
@@ -83,9 +86,38 @@ fn embedding_model(state: &AppState) -> Option<String> {
         })
 }
 
+/// The "not this" sample, drawn once per cache generation (see
+/// [`Store::background_vectors`]): the same for every member, since it leaves out
+/// only the window's candidates; each member's own signals are dropped from it after.
+struct Background<'a> {
+    cache: &'a DataCache<SharedVectors>,
+    generation: u64,
+}
+
+impl Background<'_> {
+    fn sample(
+        &self,
+        store: &Store,
+        model: &str,
+        window: (NaiveDate, NaiveDate),
+        candidates: &HashSet<i64>,
+    ) -> Result<SharedVectors, StoreError> {
+        let key = format!("{model}|{}|{}", window.0, window.1);
+        if let Some(sample) = self.cache.get(&key, self.generation) {
+            return Ok(sample);
+        }
+        let sample = Arc::new(store.background_vectors(model, candidates, BACKGROUND)?);
+        let ttl = std::time::Duration::from_secs(3600);
+        self.cache
+            .put(key, self.generation, ttl, Arc::clone(&sample));
+        Ok(sample)
+    }
+}
+
 /// Ranks for the member (see the module doc); blocking, inside the store pool.
-pub(crate) fn rank(
+fn rank(
     store: &Store,
+    background: &Background<'_>,
     user_id: i64,
     model: Option<&str>,
     now: DateTime<Utc>,
@@ -129,19 +161,15 @@ pub(crate) fn rank(
     let mut wanted: Vec<i64> = recent.iter().map(|item| item.paper.key).collect();
     wanted.extend(signals.keys());
     wanted.extend(&less);
-    let (vectors, background) = match model {
+    let (vectors, sample) = match model {
         Some(model) => {
             let candidates: HashSet<i64> = recent.iter().map(|item| item.paper.key).collect();
-            let mut others = store.embedding_keys(model)?;
-            others.retain(|key| !candidates.contains(key) && !signals.contains_key(key));
-            let step = (others.len() / BACKGROUND).max(1);
-            let sample: Vec<i64> = others.into_iter().step_by(step).take(BACKGROUND).collect();
             (
                 store.embeddings_of(model, &wanted)?,
-                store.embeddings_of(model, &sample)?,
+                Some(background.sample(store, model, (start, end), &candidates)?),
             )
         }
-        None => (HashMap::new(), HashMap::new()),
+        None => (HashMap::new(), None),
     };
 
     let mut liked_keys: Vec<i64> = signals.keys().copied().collect();
@@ -162,11 +190,13 @@ pub(crate) fn rank(
         .iter()
         .filter_map(|key| Some((*key, vectors.get(key)?.as_slice())))
         .collect();
-    let mut background: Vec<(i64, &[f32])> = background
+    // In key order already; a paper the member likes is never "not this".
+    let background: Vec<(i64, &[f32])> = sample
         .iter()
+        .flat_map(|sample| sample.iter())
+        .filter(|(key, _)| !signals.contains_key(key))
         .map(|(key, vector)| (*key, vector.as_slice()))
         .collect();
-    background.sort_unstable_by_key(|(key, _)| *key);
     let categories: Vec<Vec<String>> = recent
         .iter()
         .map(|item| {
@@ -252,10 +282,23 @@ async fn rank_for(
 ) -> Result<ForYou, HttpError> {
     let user_id = member.session.user_id;
     let model = embedding_model(state);
-    Ok(state
-        .inner
-        .pool
-        .run(move |store| rank(store, user_id, model.as_deref(), Utc::now(), limit))
+    let (state, generation) = (state.clone(), state.generation());
+    let pool = state.inner.pool.clone();
+    Ok(pool
+        .run(move |store| {
+            let background = Background {
+                cache: &state.inner.for_you_background,
+                generation,
+            };
+            rank(
+                store,
+                &background,
+                user_id,
+                model.as_deref(),
+                Utc::now(),
+                limit,
+            )
+        })
         .await?)
 }
 
@@ -270,11 +313,11 @@ pub(crate) async fn page(
     user: MaybeUser,
     Query(params): Query<PageParams>,
 ) -> Result<Response, HttpError> {
+    let hide = hide_read(params.hide_read.as_deref())?;
     let Some(member) = user.0.clone() else {
         return Ok(Redirect::to("/login?next=%2Ffor-you").into_response());
     };
     let ranked = rank_for(&state, &member, SHOWN).await?;
-    let hide = hide_read(params.hide_read.as_deref());
     render(&state, user, ranked, None, hide).await
 }
 
@@ -313,6 +356,7 @@ async fn render(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct PickForm {
     csrf: Option<String>,
     /// Categories separated by spaces or commas; empty clears them.
@@ -350,16 +394,22 @@ fn checked_categories(text: &str) -> Result<Vec<String>, String> {
     Ok(picked)
 }
 
+impl ReturnTo for PickForm {
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+
+    fn return_to(&self, _path: &str) -> String {
+        "/for-you".to_owned()
+    }
+}
+
 /// `POST /for-you/categories`: the categories a cold start ranks.
 pub(crate) async fn pick(
     State(state): State<AppState>,
-    user: MaybeUser,
-    Form(form): Form<PickForm>,
+    posted: MemberForm<PickForm>,
 ) -> Result<Response, HttpError> {
-    let Some(member) = user.0.clone() else {
-        return Ok(Redirect::to("/login?next=%2Ffor-you").into_response());
-    };
-    csrf::check_session(&member, form.csrf.as_deref())?;
+    let (user, MemberForm { member, form }) = (posted.user(), posted);
     let picked = match checked_categories(form.categories.as_deref().unwrap_or("")) {
         Ok(picked) => picked,
         Err(message) => {
@@ -377,6 +427,7 @@ pub(crate) async fn pick(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct FeedbackForm {
     csrf: Option<String>,
     paper: String,
@@ -405,18 +456,24 @@ async fn set(
     Ok(())
 }
 
+impl ReturnTo for FeedbackForm {
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+
+    /// The `back` field (a same-site path), else the paper's page.
+    fn return_to(&self, _path: &str) -> String {
+        let fallback = views::paper_path(&self.paper);
+        safe_next(self.back.as_deref().unwrap_or(&fallback)).to_owned()
+    }
+}
+
 /// `POST /feedback`: the More / Less like this buttons.
 pub(crate) async fn form(
     State(state): State<AppState>,
-    user: MaybeUser,
-    Form(form): Form<FeedbackForm>,
+    MemberForm { member, form }: MemberForm<FeedbackForm>,
 ) -> Result<Response, HttpError> {
-    let fallback = views::paper_path(&form.paper);
-    let back = safe_next(form.back.as_deref().unwrap_or(&fallback)).to_owned();
-    let Some(member) = user.0 else {
-        return Ok(Redirect::to(&format!("/login?next={}", views::encode(&back))).into_response());
-    };
-    csrf::check_session(&member, form.csrf.as_deref())?;
+    let back = form.return_to("");
     let id = ArxivId::parse(&form.paper).map_err(|_| HttpError::bad_request("not an arXiv id"))?;
     let more = match form.more.as_deref().unwrap_or("") {
         "1" => Some(true),

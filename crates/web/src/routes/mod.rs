@@ -126,14 +126,11 @@ pub(crate) fn build(state: AppState) -> Router {
 /// behind the paper page, the cards, `/collections`, `/following` and `/for-you`, and
 /// author pages.
 fn community_routes() -> Router<AppState> {
-    use axum::extract::Form;
+    use crate::extract::MemberForm;
     let moderate = |hidden: bool| {
         post(
-            move |s: State<AppState>,
-                  u: MaybeUser,
-                  c: Path<String>,
-                  f: Form<comments::ActionForm>| {
-                comments::moderate_form(s, u, c, f, hidden)
+            move |s: State<AppState>, c: Path<String>, f: MemberForm<comments::ActionForm>| {
+                comments::moderate_form(s, c, f, hidden)
             },
         )
     };

@@ -19,6 +19,17 @@ pub(crate) fn category(text: Option<&str>) -> Result<Option<Category>, HttpError
     }
 }
 
+/// A yes/no parameter (`hide_read`, `has_code`, `exclude_authors`): `1`, `true` or
+/// `on` (what a checked box sends) for yes; `0`, `false`, blank or absent for no.
+/// Anything else is a 400 that names the parameter, not a silent "no".
+pub(crate) fn flag(name: &str, text: Option<&str>) -> Result<bool, HttpError> {
+    match text.map(str::trim).unwrap_or("") {
+        "" | "0" | "false" => Ok(false),
+        "1" | "true" | "on" => Ok(true),
+        _ => Err(HttpError::bad_request(format!("{name} must be 1 or 0"))),
+    }
+}
+
 /// `p=`: a page number below `end`, 0 when absent or blank; `None` when it is not one
 /// (each route words its own 400).
 pub(crate) fn page(text: Option<&str>, end: usize) -> Option<usize> {
@@ -59,6 +70,29 @@ mod tests {
                 "not an arXiv category".to_owned()
             ))
         );
+    }
+
+    #[test]
+    fn flags_take_their_documented_values_only() {
+        for yes in ["1", "true", "on", " 1 "] {
+            assert_eq!(flag("hide_read", Some(yes)).ok(), Some(true), "{yes}");
+        }
+        for no in [None, Some(""), Some("0"), Some("false")] {
+            assert_eq!(flag("hide_read", no).ok(), Some(false), "{no:?}");
+        }
+        for bad in ["any", "yes", "2", "%2", "\u{FFFD}"] {
+            let error = flag("has_code", Some(bad))
+                .err()
+                .map(|e| (e.status, e.message));
+            assert_eq!(
+                error,
+                Some((
+                    axum::http::StatusCode::BAD_REQUEST,
+                    "has_code must be 1 or 0".to_owned()
+                )),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

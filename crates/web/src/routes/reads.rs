@@ -2,7 +2,7 @@
 //! `POST`/`DELETE /api/papers/{id}/read`. Opening a paper page marks it read as well
 //! (`routes::paper`); feeds and search hide read papers with `hide_read=1`.
 
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::csrf;
 use crate::error::{HttpError, JsonErrors};
+use crate::extract::{MemberForm, ReturnTo};
 use crate::html::private_json;
 use crate::routes::paper::load;
 use crate::session::{MaybeUser, SessionUser};
@@ -18,6 +19,7 @@ use crate::state::AppState;
 use crate::views;
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct ReadForm {
     csrf: Option<String>,
     paper: String,
@@ -25,16 +27,21 @@ pub(crate) struct ReadForm {
     read: Option<String>,
 }
 
+impl ReturnTo for ReadForm {
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+
+    fn return_to(&self, _path: &str) -> String {
+        views::paper_path(&self.paper)
+    }
+}
+
 pub(crate) async fn form(
     State(state): State<AppState>,
-    user: MaybeUser,
-    Form(form): Form<ReadForm>,
+    MemberForm { member, form }: MemberForm<ReadForm>,
 ) -> Result<Response, HttpError> {
-    let back = views::paper_path(&form.paper);
-    let Some(member) = user.0 else {
-        return Ok(Redirect::to(&format!("/login?next={}", views::encode(&back))).into_response());
-    };
-    csrf::check_session(&member, form.csrf.as_deref())?;
+    let back = form.return_to("");
     let id = ArxivId::parse(&form.paper).map_err(|_| HttpError::bad_request("not an arXiv id"))?;
     set(&state, &member, id, form.read.as_deref() != Some("0")).await?;
     Ok(Redirect::to(&back).into_response())

@@ -83,6 +83,8 @@ impl RawSearchParams {
             text => text.parse(),
         }
         .map_err(|_| HttpError::bad_request("mode must be hybrid, lexical or semantic"))?;
+        // Checked here so the search feeds refuse a bad value as the page does.
+        params::flag("hide_read", self.hide_read.as_deref())?;
         Ok(SearchParams {
             query,
             mode,
@@ -176,9 +178,10 @@ pub(crate) async fn page(
     Query(raw): Query<RawSearchParams>,
 ) -> Result<Response, HttpError> {
     let params = raw.parse_with(&state)?;
+    let hide = hide_read(raw.hide_read.as_deref())?;
     let mut viewer = viewer(&state, user).await?;
     let cacheable = viewer.user.is_none();
-    viewer.hide_read = viewer.user.is_some() && hide_read(raw.hide_read.as_deref());
+    viewer.hide_read = viewer.user.is_some() && hide;
     let mut search = SearchPage {
         query: params.query.clone(),
         mode: params.mode,

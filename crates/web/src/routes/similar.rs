@@ -51,14 +51,6 @@ pub(crate) struct Conditions {
     pub minus: Option<(String, i64)>,
 }
 
-fn flag(name: &str, text: Option<&str>) -> Result<bool, HttpError> {
-    match text.map(str::trim).unwrap_or("") {
-        "" | "0" | "false" => Ok(false),
-        "1" | "true" => Ok(true),
-        _ => Err(HttpError::bad_request(format!("{name} must be 1 or 0"))),
-    }
-}
-
 impl RawConditions {
     pub(crate) async fn parse(&self, state: &AppState) -> Result<Conditions, HttpError> {
         let after = match self
@@ -97,8 +89,8 @@ impl RawConditions {
             after,
             category: params::category(self.category.as_deref())?,
             topic: topic_param(state, self.topic.as_deref())?,
-            exclude_authors: flag("exclude_authors", self.exclude_authors.as_deref())?,
-            has_code: flag("has_code", self.has_code.as_deref())?,
+            exclude_authors: params::flag("exclude_authors", self.exclude_authors.as_deref())?,
+            has_code: params::flag("has_code", self.has_code.as_deref())?,
             minus,
         })
     }

@@ -6,7 +6,7 @@
 //! submissions (429 with `Retry-After`), arXiv unreachable (503, nothing stored).
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Form, Json, State};
+use axum::extract::{Json, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
@@ -17,6 +17,7 @@ use serde::Deserialize;
 use crate::api_model;
 use crate::csrf;
 use crate::error::{HttpError, JsonErrors};
+use crate::extract::{MemberForm, ReturnTo};
 use crate::html::html_response;
 use crate::routes::feed::viewer;
 use crate::routes::params::json_body;
@@ -36,20 +37,26 @@ pub(crate) async fn form(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct SubmitForm {
     csrf: Option<String>,
     reference: String,
 }
 
+impl ReturnTo for SubmitForm {
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+
+    fn return_to(&self, _path: &str) -> String {
+        "/submit".to_owned()
+    }
+}
+
 pub(crate) async fn submit(
     State(state): State<AppState>,
-    user: MaybeUser,
-    Form(form): Form<SubmitForm>,
+    MemberForm { member, form }: MemberForm<SubmitForm>,
 ) -> Result<Response, HttpError> {
-    let Some(member) = user.0.clone() else {
-        return Ok(Redirect::to("/login?next=/submit").into_response());
-    };
-    csrf::check_session(&member, form.csrf.as_deref())?;
     match submit_reference(&state, &member, &form.reference).await {
         Ok(Submitted::Added(paper) | Submitted::AlreadyInFeed(paper)) => {
             Ok(Redirect::to(&views::paper_path(paper.paper.id.as_str())).into_response())

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, Utc};
@@ -27,6 +27,7 @@ use serde::Deserialize;
 
 use crate::csrf;
 use crate::error::HttpError;
+use crate::extract::Form;
 use crate::html::html_response;
 use crate::routes::auth::form_page;
 use crate::routes::params::json_body;
@@ -151,6 +152,7 @@ pub(crate) async fn form(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct SubscribeForm {
     csrf: Option<String>,
     email: Option<String>,
@@ -391,6 +393,7 @@ pub(crate) async fn manage_page(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct ManageForm {
     csrf: Option<String>,
     frequency: Option<String>,

@@ -5,7 +5,7 @@
 //! revocation.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Form, Json, Path, State};
+use axum::extract::{Json, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{SecondsFormat, Utc};
@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::bearer;
 use crate::csrf;
 use crate::error::{HttpError, JsonErrors};
+use crate::extract::{MemberForm, ReturnTo};
 use crate::html::{html_response, private_json_of};
 use crate::routes::params::json_body;
 use crate::session::{MaybeUser, SessionUser};
@@ -28,12 +29,14 @@ const MAX_TOKENS: usize = 50;
 const MAX_LABEL: usize = 100;
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct CreateForm {
     csrf: Option<String>,
     label: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct RevokeForm {
     csrf: Option<String>,
 }
@@ -48,15 +51,30 @@ pub(crate) async fn page(
     render(&state, &member, None, None, StatusCode::OK).await
 }
 
+impl ReturnTo for CreateForm {
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+
+    fn return_to(&self, _path: &str) -> String {
+        PAGE.to_owned()
+    }
+}
+
+impl ReturnTo for RevokeForm {
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+
+    fn return_to(&self, _path: &str) -> String {
+        PAGE.to_owned()
+    }
+}
+
 pub(crate) async fn create(
     State(state): State<AppState>,
-    user: MaybeUser,
-    Form(form): Form<CreateForm>,
+    MemberForm { member, form }: MemberForm<CreateForm>,
 ) -> Result<Response, HttpError> {
-    let Some(member) = user.0 else {
-        return Ok(Redirect::to("/login?next=/account/tokens").into_response());
-    };
-    csrf::check_session(&member, form.csrf.as_deref())?;
     match make_token(&state, &member, form.label.as_deref()).await {
         Ok((made, token)) => {
             render(
@@ -77,14 +95,9 @@ pub(crate) async fn create(
 
 pub(crate) async fn revoke(
     State(state): State<AppState>,
-    user: MaybeUser,
     Path(id): Path<String>,
-    Form(form): Form<RevokeForm>,
+    MemberForm { member, .. }: MemberForm<RevokeForm>,
 ) -> Result<Response, HttpError> {
-    let Some(member) = user.0 else {
-        return Ok(Redirect::to("/login?next=/account/tokens").into_response());
-    };
-    csrf::check_session(&member, form.csrf.as_deref())?;
     revoke_token(&state, &member, &id).await?;
     Ok(Redirect::to(PAGE).into_response())
 }

@@ -153,13 +153,7 @@ fn by_upvotes(papers: &[StoredPaper]) -> Vec<StoredPaper> {
 
 fn newest(papers: &[StoredPaper], count: usize) -> Vec<StoredPaper> {
     let mut sorted: Vec<StoredPaper> = papers.to_vec();
-    sorted.sort_by(|a, b| {
-        b.paper
-            .metadata
-            .published
-            .cmp(&a.paper.metadata.published)
-            .then(b.key.cmp(&a.key))
-    });
+    sorted.sort_by(StoredPaper::cmp_newest_first);
     sorted.truncate(count);
     sorted
 }

@@ -1,38 +1,43 @@
 //! Upvotes from the site's forms (`POST /vote`); the API's upvote shares [`toggle`].
 
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use papers_core::ArxivId;
 use papers_store::VoteOutcome;
 use serde::Deserialize;
 
-use crate::csrf;
 use crate::error::HttpError;
+use crate::extract::{MemberForm, ReturnTo};
 use crate::redirect::safe_next;
-use crate::session::{MaybeUser, SessionUser};
+use crate::session::SessionUser;
 use crate::state::AppState;
-use crate::views::encode;
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct VoteForm {
     csrf: Option<String>,
     paper: String,
     back: Option<String>,
 }
 
+impl ReturnTo for VoteForm {
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+
+    fn return_to(&self, _path: &str) -> String {
+        safe_next(self.back.as_deref().unwrap_or("/papers")).to_owned()
+    }
+}
+
 pub(crate) async fn vote(
     State(state): State<AppState>,
-    user: MaybeUser,
-    Form(form): Form<VoteForm>,
+    MemberForm { member, form }: MemberForm<VoteForm>,
 ) -> Result<Response, HttpError> {
-    let back = safe_next(form.back.as_deref().unwrap_or("/papers"));
-    let Some(user) = user.0 else {
-        return Ok(Redirect::to(&format!("/login?next={}", encode(&back))).into_response());
-    };
-    csrf::check_session(&user, form.csrf.as_deref())?;
+    let back = form.return_to("");
     let id = ArxivId::parse(&form.paper).map_err(|_| HttpError::bad_request("not an arXiv id"))?;
-    toggle(&state, &user, id).await?;
+    toggle(&state, &member, id).await?;
     Ok(Redirect::to(&back).into_response())
 }
 

@@ -6,6 +6,7 @@ mod accounts;
 mod api;
 mod bad_input;
 mod browser;
+mod collection_cache;
 mod common;
 mod community;
 mod digest;

@@ -280,3 +280,13 @@ fn reasons_read_as_one_line() {
     assert_eq!(picked.text(""), "in cs.CL, which you picked");
     assert_eq!(picked.liked(), None);
 }
+
+#[test]
+fn the_background_sample_is_evenly_spaced_and_stable() {
+    let keys: Vec<i64> = (1..=10).collect();
+    assert_eq!(background_sample(&keys, 5), vec![1, 3, 5, 7, 9]);
+    assert_eq!(background_sample(&keys, 3), vec![1, 4, 7]);
+    assert_eq!(background_sample(&keys, 20), keys);
+    assert_eq!(background_sample(&keys, 0), Vec::<i64>::new());
+    assert_eq!(background_sample(&[], 5), Vec::<i64>::new());
+}

@@ -9,7 +9,7 @@ pub(crate) mod recovery;
 pub(crate) mod sessions;
 pub(crate) mod verify;
 
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
@@ -18,6 +18,7 @@ use serde::Deserialize;
 
 use crate::csrf;
 use crate::error::HttpError;
+use crate::extract::Form;
 use crate::html::{html_response, html_with_status};
 use crate::password;
 use crate::routes::auth::{TokenForm, check_backoff, check_password};
@@ -129,6 +130,7 @@ async fn reauthenticate(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct PasswordForm {
     csrf: Option<String>,
     current: String,
@@ -185,6 +187,7 @@ pub(crate) async fn change_password(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct EmailForm {
     csrf: Option<String>,
     password: String,
@@ -266,6 +269,7 @@ pub(crate) async fn resend_verification(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct DeleteForm {
     csrf: Option<String>,
     password: String,

@@ -6,7 +6,7 @@
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::csrf;
 use crate::error::{HttpError, JsonErrors};
+use crate::extract::Form;
 use crate::html::html_with_status;
 use crate::password;
 use crate::routes::auth::{form_page, limit_client};
@@ -81,6 +82,7 @@ pub(crate) async fn form(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct RequestForm {
     csrf: Option<String>,
     email: String,
@@ -141,6 +143,7 @@ pub(crate) async fn link_form(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct NewPasswordForm {
     password: String,
 }

@@ -1,12 +1,13 @@
 //! `/account/sessions`: where the member is logged in (created, last seen, browser,
 //! client address), and ending one session or every other one.
 
-use axum::extract::{Form, Path, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 
 use crate::csrf;
 use crate::error::HttpError;
+use crate::extract::Form;
 use crate::html::html_response;
 use crate::routes::auth::TokenForm;
 use crate::session::MaybeUser;
