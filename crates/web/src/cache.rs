@@ -67,6 +67,13 @@ impl Weigh for Arc<crate::views::FeedView> {
     }
 }
 
+/// A sample of vectors: four at most are kept (one per generation).
+impl Weigh for SharedVectors {
+    fn weight(&self) -> usize {
+        self.iter().map(|(_, vector)| 8 + 4 * vector.len()).sum()
+    }
+}
+
 impl Weigh for Option<chrono::NaiveDate> {
     fn weight(&self) -> usize {
         0
