@@ -55,12 +55,14 @@ where
             .await
             .map_err(IntoResponse::into_response)?;
         let Some(member) = user.0 else {
-            let next = form.return_to(&path);
-            return Err(
-                Redirect::to(&format!("/login?next={}", views::encode(&next))).into_response(),
-            );
+            return Err(login_redirect(&form.return_to(&path)));
         };
         csrf::check_session(&member, form.csrf()).map_err(IntoResponse::into_response)?;
         Ok(MemberForm { member, form })
     }
+}
+
+/// The login page, returning to the site path `next` afterwards.
+pub(crate) fn login_redirect(next: &str) -> Response {
+    Redirect::to(&format!("/login?next={}", views::encode(next))).into_response()
 }

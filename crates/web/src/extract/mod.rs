@@ -3,7 +3,7 @@
 
 mod member_form;
 
-pub(crate) use member_form::{MemberForm, ReturnTo};
+pub(crate) use member_form::{MemberForm, ReturnTo, login_redirect};
 
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::cache::Cacheable;
 use crate::csrf;
 use crate::error::{HttpError, JsonErrors};
-use crate::extract::{MemberForm, ReturnTo};
+use crate::extract::{MemberForm, ReturnTo, login_redirect};
 use crate::feeds::{self, FeedDoc, FeedEntry};
 use crate::html::{html_response, private_json_of};
 use crate::redirect::safe_next;
@@ -63,10 +63,6 @@ pub(crate) struct PaperForm {
 #[serde(deny_unknown_fields)]
 pub(crate) struct CsrfForm {
     csrf: Option<String>,
-}
-
-fn login(next: &str) -> Response {
-    Redirect::to(&format!("/login?next={}", views::encode(next))).into_response()
 }
 
 impl ReturnTo for CollectionForm {
@@ -130,7 +126,7 @@ pub(crate) async fn list(
     user: MaybeUser,
 ) -> Result<Response, HttpError> {
     let Some(member) = user.0.clone() else {
-        return Ok(login("/collections"));
+        return Ok(login_redirect("/collections"));
     };
     render_list(&state, user, &member, None, StatusCode::OK).await
 }

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::cache::Cacheable;
 use crate::csrf;
 use crate::error::{HttpError, JsonErrors};
-use crate::extract::{MemberForm, ReturnTo};
+use crate::extract::{MemberForm, ReturnTo, login_redirect};
 use crate::feeds::{self, FeedDoc, FeedEntry};
 use crate::html::{html_response, private_json_of};
 use crate::routes::paper::load;
@@ -50,10 +50,6 @@ pub(crate) struct EditForm {
 pub(crate) struct ActionForm {
     csrf: Option<String>,
     reason: Option<String>,
-}
-
-fn login(next: &str) -> Response {
-    Redirect::to(&format!("/login?next={}", views::encode(next))).into_response()
 }
 
 impl ReturnTo for CommentForm {
@@ -124,7 +120,7 @@ pub(crate) async fn edit_form(
     Path(cid): Path<String>,
 ) -> Result<Response, HttpError> {
     let Some(member) = user.0 else {
-        return Ok(login(&format!("/comments/{cid}/edit")));
+        return Ok(login_redirect(&format!("/comments/{cid}/edit")));
     };
     let comment = find(&state, &cid).await?;
     if comment.user_id != Some(member.session.user_id) || !comment.visible() {
@@ -186,7 +182,7 @@ pub(crate) async fn queue(
     user: MaybeUser,
 ) -> Result<Response, HttpError> {
     let Some(member) = user.0 else {
-        return Ok(login("/moderation"));
+        return Ok(login_redirect("/moderation"));
     };
     require_moderator(&state, &member).await?;
     let reported = state

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::csrf;
 use crate::error::{HttpError, JsonErrors};
-use crate::extract::{MemberForm, ReturnTo};
+use crate::extract::{MemberForm, ReturnTo, login_redirect};
 use crate::html::{html_response, private_json_of};
 use crate::redirect::safe_next;
 use crate::routes::feed::viewer;
@@ -49,10 +49,6 @@ pub(crate) struct FollowForm {
 pub(crate) struct UnfollowForm {
     csrf: Option<String>,
     back: Option<String>,
-}
-
-fn login(next: &str) -> Response {
-    Redirect::to(&format!("/login?next={}", views::encode(next))).into_response()
 }
 
 impl ReturnTo for FollowForm {
@@ -214,7 +210,7 @@ pub(crate) async fn page(
     user: MaybeUser,
 ) -> Result<Response, HttpError> {
     let Some(member) = user.0.clone() else {
-        return Ok(login("/following"));
+        return Ok(login_redirect("/following"));
     };
     let user_id = member.session.user_id;
     let (follows, found) = state
