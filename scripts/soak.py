@@ -26,12 +26,24 @@ The load (aiohttp, one client session per member and one for anonymous readers):
            to the subscribers, over SMTP.
 An error is a request that fails to connect or answers anything but the expected
 status (5xx, a 4xx, a 429), a harvest or digest run that fails, or a panic in the
-server's log. Every 10 s: requests, errors, rate, p99 of the window, RSS and open files
-of the server. The last line: `soak: R requests, E errors, p99 X ms, RSS start S MB end
-T MB` (the start is the first sample, after the calibration warmed the server up).
+server's log.
+
+The short bench: before the soak, the same load (reads at the soak's rate and the
+members' writes) for 30 s on the server the calibration just warmed up; its p99 is
+what the soak's is compared with (the issue's goal: within 2x).
+
+Every 10 s: requests, errors, rate, p99 of the window, RSS (and its anonymous part,
+the heap, as opposed to mapped index files) and open files of the server, and each of
+its in-memory caches from /metrics (entries and bytes against their bounds, and how
+many times it was full). Warm-up ends at the first sample by which every cache that
+reached its bound during the run had done so (a cache fills to its bound and then
+stays there; growth before that is warm-up, growth after it is not); RSS growth is
+counted from there. A cache that never reached its bound is named, with its size.
+The last line: `soak: R requests, E errors, p99 X ms, RSS start S MB end T MB`, S
+being the RSS at the end of the warm-up.
 
 Usage: python3 scripts/soak.py --papers BIN --work DIR --minutes M [--records N]
-       [--connections C]
+       [--connections C] [--seed-cache DIR] [--hold SECONDS]
 """
 
 import argparse
@@ -41,6 +53,8 @@ import gzip
 import json
 import os
 import random
+import re
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -52,6 +66,11 @@ import aiohttp
 MEMBERS = 12
 SUBSCRIBERS = 40
 HARVEST_DAY_RECORDS = 200
+SHORT_BENCH_SECONDS = 30
+# The issue's goals.
+MAX_RSS_GROWTH = 0.10
+MAX_P99_RATIO = 2.0
+METRIC = re.compile(r'^(papers_cache_[a-z_]+)\{cache="([a-z_]+)"\} ([0-9.e+]+)$')
 # Pairs of these make the searches, nearly all different (no help from the cache).
 WORDS = (
     "retrieval neural speech robot learning language graph query ranking model network "
@@ -129,9 +148,23 @@ class Soak:
         days = os.path.join(self.shared, "data/hf-daily-papers-api/2023-11-to-2024-04")
         self.hf_days = sorted(name[-15:-5] for name in os.listdir(days) if name.endswith(".json"))
         started = time.monotonic()
-        self.papers("ingest", "--skip-invalid", seed, days,
-                    os.path.join(self.shared, "data/arxiv-kaggle-snapshot"))
-        self.papers("index")
+        # Ingesting and embedding the seed takes minutes; a developer repeating short
+        # soaks of one build can keep the seeded directory (SOAK_SEED_CACHE).
+        cached = self.arguments.seed_cache and os.path.join(
+            self.arguments.seed_cache, "seed-%d" % self.arguments.records)
+        if cached and os.path.isfile(os.path.join(cached, "complete")):
+            shutil.rmtree(self.data)
+            shutil.copytree(os.path.join(cached, "data"), self.data)
+            how = "copied from %s (ingested and indexed by an earlier run)" % cached
+        else:
+            how = "ingested and indexed"
+            self.papers("ingest", "--skip-invalid", seed, days,
+                        os.path.join(self.shared, "data/arxiv-kaggle-snapshot"))
+            self.papers("index")
+            if cached:
+                shutil.rmtree(cached, ignore_errors=True)
+                shutil.copytree(self.data, os.path.join(cached, "data"))
+                open(os.path.join(cached, "complete"), "w").close()
         with self.database() as db:
             count = db.execute("SELECT count(*) FROM papers").fetchone()[0]
             self.unfed = [row[0] for row in db.execute(
@@ -140,7 +173,7 @@ class Soak:
                 "SELECT id FROM papers ORDER BY random() LIMIT 5000")]
             self.feed_ids = [row[0] for row in db.execute(
                 "SELECT id FROM papers WHERE feed_day IS NOT NULL ORDER BY random() LIMIT 2000")]
-        log("setup: %d papers ingested and indexed in %.0fs" % (count, time.monotonic() - started))
+        log("setup: %d papers %s in %.0fs" % (count, how, time.monotonic() - started))
 
         self.tokens = []
         for n in range(MEMBERS):
@@ -301,9 +334,11 @@ class Soak:
         headers = {"Authorization": "Bearer " + self.tokens[n]}
         rng = random.Random(n)
         async with aiohttp.ClientSession(headers=headers) as session:
-            made = await self.send(session, "POST", "/api/collections", expect=(201,),
-                                   body={"title": "Soak %d" % n})
-            collection = json.loads(made)["id"] if made else None
+            if n not in self.collections:
+                made = await self.send(session, "POST", "/api/collections", expect=(201,),
+                                       body={"title": "Soak %d" % n})
+                self.collections[n] = json.loads(made)["id"] if made else None
+            collection = self.collections[n]
             step = 0
             start = time.monotonic()
             while time.monotonic() < until:
@@ -345,19 +380,42 @@ class Soak:
                 self.failures.append("digest send --as-of %s: %s" % (day, stderr.decode()[-500:]))
         self.digest_runs = runs
 
-    def rss_mb(self):
+    def memory_mb(self):
+        """The server's resident memory, and its anonymous part (heap and stacks), MB."""
+        fields = {}
         with open("/proc/%d/status" % self.server.pid) as file:
             for line in file:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-        return 0.0
+                name, _, value = line.partition(":")
+                if name in ("VmRSS", "RssAnon"):
+                    fields[name] = int(value.split()[0]) / 1024
+        return fields.get("VmRSS", 0.0), fields.get("RssAnon", 0.0)
+
+    async def caches(self, session):
+        """Each cache's figures from /metrics: {cache: {entries, bytes, max_entries,
+        max_bytes, full}}; empty when /metrics does not answer (an older binary)."""
+        try:
+            async with session.get(self.base + "/metrics") as reply:
+                text = await reply.text() if reply.status == 200 else ""
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+            text = ""
+        caches = {}
+        for line in text.splitlines():
+            found = METRIC.match(line)
+            if found:
+                name, cache, value = found.groups()
+                key = name[len("papers_cache_"):].removesuffix("_total")
+                caches.setdefault(cache, {})[key] = float(value)
+            elif line.startswith("papers_store_sqlite_memory_bytes "):
+                self.sqlite_mb = float(line.split()[1]) / 2**20
+        return caches
 
     def open_files(self):
         return len(os.listdir("/proc/%d/fd" % self.server.pid))
 
-    async def sample(self, until, started):
-        self.rss = []
-        last_requests, last_errors = 0, 0
+    async def sample(self, until, started, metrics):
+        self.samples = []  # (t, RSS, anonymous RSS, caches)
+        self.sqlite_mb = 0.0
+        last_requests, last_errors = 0, self.errors
         while time.monotonic() < until:
             await asyncio.sleep(min(10, max(0.1, until - time.monotonic())))
             now = time.monotonic()
@@ -365,12 +423,18 @@ class Soak:
             if self.server.poll() is not None:
                 self.failures.append("the server exited (%s)" % self.server.returncode)
                 return
-            rss = self.rss_mb()
-            self.rss.append(rss)
-            log("t=%4ds requests %7d (+%5d, %5.0f/s) errors %d p99 %7.1f ms RSS %6.1f MB open files %d"
+            rss, anonymous = self.memory_mb()
+            caches = await self.caches(metrics)
+            self.samples.append((now - started, rss, anonymous, caches))
+            log("t=%4ds requests %7d (+%5d, %5.0f/s) errors %d p99 %7.1f ms RSS %6.1f MB"
+                " (anon %6.1f) open files %d"
                 % (now - started, self.requests, self.requests - last_requests,
-                   (self.requests - last_requests) / 10, self.errors - last_errors + 0,
-                   percentile(window, 99), rss, self.open_files()))
+                   (self.requests - last_requests) / 10, self.errors - last_errors,
+                   percentile(window, 99), rss, anonymous, self.open_files()))
+            if caches:
+                log("       caches: %s; SQLite %.1f MB" % (", ".join(
+                    describe_cache(name, cache) for name, cache in sorted(caches.items())
+                    if cache.get("entries")), self.sqlite_mb))
             last_requests, last_errors = self.requests, self.errors
             # Keep only the window the next sample needs; the totals keep their own list.
             self.all_ms.extend(ms for at, ms in self.latencies if at <= now)
@@ -403,14 +467,24 @@ class Soak:
                 " of reads plus %d members' writes%s" % (
                     peak, self.arguments.connections, rate, MEMBERS,
                     ", calibration errors %s" % calibration_errors if calibration_errors else ""))
+            self.collections = {}
+            until = time.monotonic() + SHORT_BENCH_SECONDS
+            await asyncio.gather(self.reads(session, rate, until),
+                                 *(self.member(n, until) for n in range(MEMBERS)))
+            self.short_p99 = percentile([ms for _, ms in self.latencies], 99)
+            log("short bench: %d requests, %d errors, p99 %.1f ms (the soak's load, %d s, before"
+                " it)" % (self.requests, self.errors, self.short_p99, SHORT_BENCH_SECONDS))
+            # The short bench's errors count; its requests and latencies are its own.
+            self.requests, self.latencies = 0, []
             started = time.monotonic()
             until = started + self.arguments.minutes * 60
-            await asyncio.gather(
-                self.reads(session, rate, until),
-                self.sample(until, started),
-                self.harvest_days(until),
-                self.digests(until),
-                *(self.member(n, until) for n in range(MEMBERS)))
+            async with aiohttp.ClientSession(timeout=timeout) as metrics:
+                await asyncio.gather(
+                    self.reads(session, rate, until),
+                    self.sample(until, started, metrics),
+                    self.harvest_days(until),
+                    self.digests(until),
+                    *(self.member(n, until) for n in range(MEMBERS)))
             self.all_ms.extend(ms for _, ms in self.latencies)
 
     def report(self):
@@ -440,10 +514,57 @@ class Soak:
             log("errors by kind: %s" % self.error_kinds)
         for failure in self.failures:
             log("failure: " + failure)
+        errors = self.errors + len(self.failures)
+        p99 = percentile(self.all_ms, 99)
+        start, end = self.warm_up()
+        if start is not None:
+            growth = (end[1] - start[1]) / start[1] if start[1] else 0.0
+            log("goals: errors %d (0) %s; RSS %+.1f%% after warm-up (under %d%%) %s, anon"
+                " %.1f -> %.1f MB; p99 %.1f ms = %.1fx the short bench's %.1f ms (%gx) %s" % (
+                    errors, verdict(errors == 0), growth * 100, MAX_RSS_GROWTH * 100,
+                    verdict(growth < MAX_RSS_GROWTH), start[2], end[2], p99,
+                    p99 / self.short_p99 if self.short_p99 else 0, self.short_p99,
+                    MAX_P99_RATIO, verdict(p99 <= MAX_P99_RATIO * self.short_p99)))
         log("soak: %d requests, %d errors, p99 %.1f ms, RSS start %.1f MB end %.1f MB" % (
-            self.requests, self.errors + len(self.failures), percentile(self.all_ms, 99),
-            self.rss[0] if self.rss else 0, self.rss[-1] if self.rss else 0))
+            self.requests, errors, p99, start[1] if start else 0, end[1] if end else 0))
         return 0 if self.errors == 0 and not self.failures else 1
+
+    def warm_up(self):
+        """The samples at the end of the warm-up and at the end, told on the way."""
+        samples = getattr(self, "samples", [])
+        if not samples:
+            return None, None
+        first_full = {}
+        for index, (_, _, _, caches) in enumerate(samples):
+            for name, cache in caches.items():
+                if cache.get("full", 0) > 0:
+                    first_full.setdefault(name, index)
+        never = [describe_cache(name, cache)
+                 for name, cache in sorted(samples[-1][3].items())
+                 if name not in first_full and cache.get("entries")]
+        if first_full:
+            index = max(first_full.values())
+            log("warm-up: until t=%ds, when the last cache to fill reached its bound (%s)%s" % (
+                samples[index][0], ", ".join(
+                    "%s at t=%ds" % (name, samples[at][0]) for name, at in sorted(first_full.items())),
+                "; never at their bound: " + ", ".join(never) if never else ""))
+        else:
+            index = 0
+            log("warm-up: no cache reached its bound%s; RSS growth counts from the first"
+                " sample" % (" (no cache figures: /metrics did not answer)"
+                             if not samples[-1][3] else ": " + ", ".join(never)))
+        return samples[index], samples[-1]
+
+
+def describe_cache(name, cache):
+    bound = "/%.1f" % (cache["max_bytes"] / 2**20) if "max_bytes" in cache else ""
+    return "%s %d/%d entries %.1f%s MB full %d" % (
+        name, cache.get("entries", 0), cache.get("max_entries", 0),
+        cache.get("bytes", 0) / 2**20, bound, cache.get("full", 0))
+
+
+def verdict(met):
+    return "met" if met else "MISSED"
 
 
 def main():
@@ -453,12 +574,17 @@ def main():
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--records", type=int, default=5000)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--seed-cache")
+    parser.add_argument("--hold", type=int, default=0)
     arguments = parser.parse_args()
     soak = Soak(arguments)
     try:
         soak.prepare()
         asyncio.run(soak.run())
         status = soak.report()
+        if arguments.hold:
+            log("holding the server (pid %d) for %d s" % (soak.server.pid, arguments.hold))
+            time.sleep(arguments.hold)
     finally:
         soak.stop()
     sys.exit(status)

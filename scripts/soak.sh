@@ -6,9 +6,12 @@
 # while the server harvests recorded OAI-PMH pages from 127.0.0.1 (a new day every
 # minute, through `--harvest` and PAPERS_ARXIV_OAI_URL) and `papers digest send` mails
 # a day's digest to the real SMTP server the tests use (aiosmtpd) every two minutes.
-# It samples the server's RSS, open files and the p99 every 10 s and ends with
-# `soak: R requests, E errors, p99 X ms, RSS start S MB end T MB`; scripts/soak.py
-# does the work and says what counts as an error. The exit status is non-zero when
+# It samples the server's RSS, open files, caches and the p99 every 10 s, says where
+# the warm-up ended (the caches at their bounds) and how the run compares with the
+# issue's goals (0 errors, RSS growth after warm-up under 10 %, p99 within 2x of a
+# short bench of the same load run just before), and ends with
+# `soak: R requests, E errors, p99 X ms, RSS start S MB end T MB` (S: at the end of
+# the warm-up); scripts/soak.py does the work and says what counts as an error. The exit status is non-zero when
 # a request failed, a harvest or digest failed, or the server logged a panic.
 #
 # Environment:
@@ -20,6 +23,12 @@
 #                    days and the Kaggle sample (default 5000)
 #   SOAK_DIR         the working directory (default: a temporary one, removed)
 #   SOAK_CONNECTIONS connections of the calibration phase (default 32)
+#   SOAK_SEED_CACHE  a directory where the seeded store and indexes are kept and reused
+#                    by later runs with the same SOAK_RECORDS (saves minutes of ingest
+#                    and embedding when repeating short soaks of one build; delete it
+#                    when the store or index format changes)
+#   SOAK_HOLD        seconds to keep the server running after the report, to look
+#                    into it (gdb, /proc, /metrics)
 #
 # Too slow for CI (ten minutes); not part of scripts/test.sh.
 set -euo pipefail
@@ -59,4 +68,5 @@ if [[ -z $work ]]; then
 fi
 
 python3 -u scripts/soak.py --papers "$binary" --work "$work" --minutes "$minutes" \
-    --records "${SOAK_RECORDS:-5000}" --connections "${SOAK_CONNECTIONS:-32}"
+    --records "${SOAK_RECORDS:-5000}" --connections "${SOAK_CONNECTIONS:-32}" \
+    ${SOAK_SEED_CACHE:+--seed-cache "$SOAK_SEED_CACHE"} ${SOAK_HOLD:+--hold "$SOAK_HOLD"}

@@ -145,6 +145,13 @@ settings! {
             env: "PAPERS_COMMENTS_PER_HOUR",
             default: Text("30"),
         }
+        /// Megabytes of rendered pages kept in memory for anonymous readers (the
+        /// response cache; it also keeps at most 4,096 pages).
+        cache_mb: usize {
+            flag: "cache-mb", on: SERVE,
+            env: "PAPERS_CACHE_MB",
+            default: Text("64"),
+        }
     }
 
     /// Mail: SMTP, the sender, and the key that signs mailed links.

@@ -15,6 +15,7 @@ mod config;
 mod fetcher;
 mod harvester;
 mod index_owner;
+mod memory;
 mod output;
 mod progress;
 mod query_batch;

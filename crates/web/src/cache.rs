@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
@@ -60,11 +61,72 @@ impl Weigh for Arc<CachedResponse> {
     }
 }
 
-/// Feed views are bounded by their count alone (a page of items each).
+/// A feed view holds whole papers (abstracts and all), 50 to a page: about 150 KB,
+/// so 1,024 of them (the count bound alone, reached by anyone paging through
+/// categories and sorts) would have been 150 MB.
 impl Weigh for Arc<crate::views::FeedView> {
     fn weight(&self) -> usize {
-        0
+        let links: usize = self
+            .related
+            .iter()
+            .chain(&self.previous)
+            .chain(&self.next)
+            .map(|link| link.label.len() + link.href.len() + 48)
+            .sum();
+        let categories: usize = self
+            .categories
+            .iter()
+            .map(|(name, _)| name.len() + 32)
+            .sum();
+        let items: usize = self
+            .items
+            .iter()
+            .map(|item| paper_weight(&item.paper))
+            .sum();
+        size_of::<crate::views::FeedView>()
+            + self.heading.len()
+            + self.path.len()
+            + self.explanation.as_ref().map_or(0, String::len)
+            + links
+            + categories
+            + items
     }
+}
+
+/// The heap a stored paper holds, near enough: its struct and its texts (each
+/// `String` or list entry costs its bytes and a header).
+fn paper_weight(paper: &papers_store::StoredPaper) -> usize {
+    let text = |value: &Option<String>| value.as_ref().map_or(0, |text| text.len() + 24);
+    let list = |values: &[String]| values.iter().map(|text| text.len() + 24).sum::<usize>();
+    let metadata = &paper.paper.metadata;
+    let community = &paper.paper.community;
+    size_of::<crate::views::ViewItem>()
+        + metadata.title.len()
+        + metadata.abstract_text.len()
+        + list(&metadata.authors)
+        + metadata.categories.len() * 32
+        + metadata.versions.len() * 64
+        + [
+            &metadata.doi,
+            &metadata.journal_ref,
+            &metadata.comments,
+            &metadata.report_no,
+            &metadata.license,
+            &metadata.submitter,
+            &community.submitted_by,
+            &community.organization,
+            &community.github_repo,
+            &community.project_page,
+            &community.ai_summary,
+            &community.organization_fullname,
+            &community.organization_avatar,
+            &community.thumbnail,
+        ]
+        .into_iter()
+        .map(text)
+        .sum::<usize>()
+        + list(&community.ai_keywords)
+        + list(&community.media_urls)
 }
 
 /// A sample of vectors: four at most are kept (one per generation).
@@ -80,11 +142,27 @@ impl Weigh for Option<chrono::NaiveDate> {
     }
 }
 
-/// The most bytes of response bodies the response cache keeps by default: a soak
-/// filled its 4,096 entries with stale paper pages (every vote makes every entry
-/// stale, and stale entries stayed until the map was full), hundreds of MB at the
-/// largest pages.
+/// The most bytes of response bodies the response cache keeps by default
+/// (`AppConfig::response_cache_bytes`): a soak filled its 4,096 entries with stale
+/// paper pages (every vote makes every entry stale, and stale entries stayed until
+/// the map was full), hundreds of MB at the largest pages.
 pub(crate) const RESPONSE_CACHE_BYTES: usize = 64 * 1024 * 1024;
+
+/// The most bytes of feed views kept: a few hundred pages of 50 papers.
+pub(crate) const FEED_CACHE_BYTES: usize = 32 * 1024 * 1024;
+
+/// What a cache holds now and may hold, for `/metrics` and the soak's samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CacheStats {
+    pub entries: usize,
+    pub bytes: usize,
+    pub max_entries: usize,
+    /// `None`: bounded by the entry count alone.
+    pub max_bytes: Option<usize>,
+    /// How many times a new entry found the cache at one of its bounds and made room:
+    /// from the first, the cache is as large as it gets (warmed up).
+    pub full: u64,
+}
 
 /// A bounded map from a key to a value stamped with generation and deadline, at most
 /// `capacity` entries and `max_bytes` of values (by [`Weigh`]). When full, stale
@@ -94,6 +172,8 @@ pub(crate) struct DataCache<T> {
     capacity: usize,
     max_bytes: usize,
     entries: RwLock<Entries<T>>,
+    /// See [`CacheStats::full`].
+    full: AtomicU64,
 }
 
 struct Entries<T> {
@@ -115,16 +195,30 @@ impl<T: Clone + Weigh> DataCache<T> {
                 map: HashMap::new(),
                 bytes: 0,
             }),
+            full: AtomicU64::new(0),
         }
     }
 
-    /// Entries and bytes held (for tests and the soak's samples).
+    /// Entries and bytes held.
     #[cfg(test)]
     pub(crate) fn size(&self) -> (usize, usize) {
-        self.entries
+        let stats = self.stats();
+        (stats.entries, stats.bytes)
+    }
+
+    pub(crate) fn stats(&self) -> CacheStats {
+        let (entries, bytes) = self
+            .entries
             .read()
             .map(|entries| (entries.map.len(), entries.bytes))
-            .unwrap_or_default()
+            .unwrap_or_default();
+        CacheStats {
+            entries,
+            bytes,
+            max_entries: self.capacity,
+            max_bytes: (self.max_bytes != usize::MAX).then_some(self.max_bytes),
+            full: self.full.load(Ordering::Relaxed),
+        }
     }
 
     pub(crate) fn get(&self, key: &str, generation: u64) -> Option<T> {
@@ -147,6 +241,7 @@ impl<T: Clone + Weigh> DataCache<T> {
             entries.bytes -= old.value.weight();
         }
         if entries.map.len() >= self.capacity || entries.bytes + weight > self.max_bytes {
+            self.full.fetch_add(1, Ordering::Relaxed);
             entries
                 .map
                 .retain(|_, entry| entry.generation == generation && entry.expires > now);
@@ -187,7 +282,12 @@ fn gzip(body: &[u8]) -> Option<Bytes> {
     use std::io::Write;
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     encoder.write_all(body).ok()?;
-    encoder.finish().ok().map(Bytes::from)
+    // Cut to its length: a `Vec` grown by doubling keeps up to twice that, which
+    // the cache's byte budget would not see.
+    encoder
+        .finish()
+        .ok()
+        .map(|encoded| Bytes::from(encoded.into_boxed_slice()))
 }
 
 fn accepts_gzip(headers: &HeaderMap) -> bool {
@@ -230,6 +330,10 @@ impl CachedResponse {
     pub(crate) async fn read(response: Response, generation: u64) -> Option<CachedResponse> {
         let (parts, body) = response.into_parts();
         let body = axum::body::to_bytes(body, MAX_BODY).await.ok()?;
+        // A copy of exactly its length: the rendered body is a `String` or `Vec` grown
+        // by doubling, and `Bytes` keeps its whole capacity, up to twice what the
+        // byte budget counts (a copy of a page costs microseconds; rendering it, ms).
+        let body = Bytes::copy_from_slice(&body);
         let mut headers = parts.headers;
         headers.remove(header::SET_COOKIE);
         Some(CachedResponse {
@@ -332,5 +436,73 @@ mod tests {
             cache.put("/same".to_owned(), 1, ttl, response(1000));
         }
         assert_eq!(cache.size(), (1, 1250));
+    }
+
+    fn feed_view(papers: usize, abstract_bytes: usize) -> Arc<crate::views::FeedView> {
+        let paper = |n: usize| {
+            let metadata = papers_core::Metadata {
+                title: format!("Paper {n}"),
+                abstract_text: "a".repeat(abstract_bytes),
+                authors: vec!["Ada Lovelace".to_owned(), "Alan Turing".to_owned()],
+                ..papers_core::Metadata::default()
+            };
+            crate::views::ViewItem {
+                paper: papers_store::StoredPaper {
+                    key: n as i64,
+                    paper: papers_core::Paper {
+                        id: papers_core::ArxivId::parse("2401.00001").expect("an id"),
+                        metadata,
+                        metadata_source: papers_core::Source::Kaggle,
+                        community: papers_core::Community::default(),
+                    },
+                    member_upvotes: 0,
+                    member_comments: 0,
+                    links: papers_core::Links::default(),
+                },
+                trending: None,
+            }
+        };
+        Arc::new(crate::views::FeedView {
+            heading: "Daily Papers".to_owned(),
+            path: "/papers".to_owned(),
+            items: (0..papers).map(paper).collect(),
+            total: papers,
+            page: 1,
+            page_size: 50,
+            previous: None,
+            next: None,
+            related: Vec::new(),
+            categories: Vec::new(),
+            sort: crate::views::SortChoice::Upvotes,
+            sortable: true,
+            category: None,
+            topic: None,
+            feed_base: None,
+            explanation: None,
+        })
+    }
+
+    #[test]
+    fn feed_views_are_weighed_by_their_papers_and_kept_within_the_budget() {
+        let page = feed_view(50, 1500);
+        let weight = page.weight();
+        // Fifty abstracts of 1,500 bytes, plus each paper's struct and other texts.
+        assert!(weight > 50 * 1500, "{weight}");
+        assert!(weight < 50 * 1500 * 2, "{weight}");
+        assert!(feed_view(50, 3000).weight() > weight + 50 * 1400);
+        // Every page a crawler can ask for (categories, sorts, pages) is a new key:
+        // the byte budget holds where the entry count alone would not.
+        let ttl = Duration::from_secs(60);
+        let cache: DataCache<Arc<crate::views::FeedView>> = DataCache::with_budget(1024, 1 << 20);
+        for key in 0..100 {
+            cache.put(format!("/papers|{key}"), 1, ttl, page.clone());
+            let (entries, bytes) = cache.size();
+            assert!(bytes <= 1 << 20, "{bytes}");
+            assert!(entries <= (1 << 20) / weight, "{entries}");
+        }
+        let stats = cache.stats();
+        assert!(stats.full > 0, "it reached its bound");
+        assert_eq!(stats.max_bytes, Some(1 << 20));
+        assert_eq!(stats.max_entries, 1024);
     }
 }

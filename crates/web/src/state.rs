@@ -9,7 +9,7 @@ use papers_digest::{Deliver, Digests};
 use papers_store::{Database, Store, StoreError};
 use papers_topics::{SharedTopics, TopicMap};
 
-use crate::cache::{DataCache, ResponseCache, SharedVectors};
+use crate::cache::{CacheStats, DataCache, ResponseCache, SharedVectors};
 use crate::client::TrustedProxies;
 use crate::node::NodeStatus;
 use crate::pool::StorePool;
@@ -62,6 +62,9 @@ pub struct AppConfig {
     /// the model's weights for all), so several per core raise throughput: on the
     /// 76,803-paper bench, 2 at once served 348 searches/s and 16 at once 480.
     pub search_concurrency: usize,
+    /// The most bytes of rendered pages the response cache keeps (bodies, their gzip
+    /// copies and headers); the cache is also bounded to 4,096 entries.
+    pub response_cache_bytes: usize,
 }
 
 impl AppConfig {
@@ -84,6 +87,7 @@ impl AppConfig {
             comments_per_hour: 30,
             submit_max_age_days: 14,
             search_concurrency: 8 * std::thread::available_parallelism().map_or(2, |n| n.get()),
+            response_cache_bytes: crate::cache::RESPONSE_CACHE_BYTES,
         }
     }
 
@@ -162,7 +166,10 @@ impl AppState {
     pub fn open(config: AppConfig) -> Result<AppState, OpenError> {
         let mut stores = Vec::with_capacity(config.connections.max(1));
         for _ in 0..config.connections.max(1) {
-            stores.push(Store::connect(&config.database)?);
+            let store = Store::connect(&config.database)?;
+            // The pool's connections live as long as the site.
+            store.set_page_cache_bytes(papers_store::LONG_LIVED_PAGE_CACHE)?;
+            stores.push(store);
         }
         let auth = config.auth_per_minute;
         let login_backoff = Backoff::new(config.login_free_failures, config.login_max_delay);
@@ -173,6 +180,7 @@ impl AppState {
         let search_slots = Arc::new(tokio::sync::Semaphore::new(
             config.search_concurrency.max(1),
         ));
+        let response_bytes = config.response_cache_bytes;
         Ok(AppState {
             inner: Arc::new(Inner {
                 config,
@@ -184,8 +192,8 @@ impl AppState {
                 mailer: None,
                 topics: None,
                 generation: AtomicU64::new(1),
-                responses: ResponseCache::with_budget(4096, crate::cache::RESPONSE_CACHE_BYTES),
-                feeds: DataCache::new(1024),
+                responses: ResponseCache::with_budget(4096, response_bytes),
+                feeds: DataCache::with_budget(1024, crate::cache::FEED_CACHE_BYTES),
                 latest_day: DataCache::new(1),
                 for_you_background: DataCache::new(4),
                 auth_limiter: RateLimiter::per_minute(auth),
@@ -274,6 +282,17 @@ impl AppState {
         self.inner.generation.load(Ordering::Acquire) + (topics << 40)
     }
 
+    /// Each in-memory cache by name, with what it holds and may hold (`/metrics`).
+    pub(crate) fn cache_stats(&self) -> [(&'static str, CacheStats); 4] {
+        let inner = &self.inner;
+        [
+            ("responses", inner.responses.stats()),
+            ("feeds", inner.feeds.stats()),
+            ("latest_day", inner.latest_day.stats()),
+            ("for_you_background", inner.for_you_background.stats()),
+        ]
+    }
+
     /// Marks every cached page stale.
     pub fn invalidate(&self) {
         self.inner.generation.fetch_add(1, Ordering::AcqRel);
@@ -281,8 +300,8 @@ impl AppState {
 
     /// Polls the store's data version (change log and vote clock) twice a second and
     /// invalidates the caches when another process or node has written (`papers
-    /// ingest`, votes cast elsewhere); purges expired sessions and mailed links hourly. Needs a tokio
-    /// runtime.
+    /// ingest`, votes cast elsewhere); purges expired sessions and mailed links hourly;
+    /// drains the metrics' histograms every 5 s. Needs a tokio runtime.
     pub fn watch_store(&self) {
         let state = self.clone();
         tokio::spawn(async move {
@@ -303,6 +322,14 @@ impl AppState {
                     if let Err(error) = purged {
                         tracing::warn!(%error, "cannot purge expired sessions and links");
                     }
+                }
+                // Every request's latency waits in the exporter's buffer until a
+                // drain: `/metrics` drains it, but a node nobody scrapes would keep
+                // every sample (8 bytes a request, 70 MB a day at 100 requests/s).
+                if rounds.is_multiple_of(10)
+                    && let Some(metrics) = &state.inner.metrics
+                {
+                    metrics.run_upkeep();
                 }
                 rounds += 1;
                 // Another node's ingest or votes change this too.

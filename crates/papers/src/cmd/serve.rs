@@ -24,6 +24,7 @@ use crate::search_service::{
 use crate::topics_service;
 
 pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
+    crate::memory::configure_allocator();
     let addr = config.web.addr;
     let public_url = config
         .web
@@ -47,6 +48,11 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
         u32::try_from(config.web.submit_per_hour).context("--submit-per-hour is too large")?;
     app_config.comments_per_hour =
         u32::try_from(config.web.comments_per_hour).context("--comments-per-hour is too large")?;
+    app_config.response_cache_bytes = config
+        .web
+        .cache_mb
+        .checked_mul(1024 * 1024)
+        .context("--cache-mb is too large")?;
     let search = open_search(config)?;
     // The topic map on disk serves at once; a missing or outgrown one is rebuilt
     // in the background.
@@ -82,6 +88,7 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     );
     spawn_index_follower(database.clone(), search, state.clone());
     crate::harvester::spawn(&database, &config.harvest);
+    crate::memory::spawn_trimmer();
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     if let Some(workers) = config.web.workers {
         runtime.worker_threads(workers.max(1));
@@ -267,7 +274,12 @@ fn open_search(config: &Config) -> anyhow::Result<Arc<SearchService>> {
 /// first, and a search answered between the two would otherwise stay cached without it.
 fn spawn_index_follower(database: Database, search: Arc<SearchService>, state: AppState) {
     std::thread::spawn(move || {
-        let mut store = match Store::connect(&database) {
+        let connected = Store::connect(&database).and_then(|store| {
+            // Lives as long as the server.
+            store.set_page_cache_bytes(papers_store::LONG_LIVED_PAGE_CACHE)?;
+            Ok(store)
+        });
+        let mut store = match connected {
             Ok(store) => store,
             Err(error) => {
                 tracing::error!(%error, "index follower cannot open the store");

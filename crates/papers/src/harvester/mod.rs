@@ -155,7 +155,11 @@ fn run_forever(database: &Database, config: &HarvestConfig, job: &Job) {
     loop {
         let store_ref = match &mut store {
             Some(store) => store,
-            None => match Store::connect(database) {
+            // The job's connection lives as long as the server.
+            None => match Store::connect(database).and_then(|opened| {
+                opened.set_page_cache_bytes(papers_store::LONG_LIVED_PAGE_CACHE)?;
+                Ok(opened)
+            }) {
                 Ok(opened) => store.insert(opened),
                 Err(error) => {
                     tracing::error!(job = name, %error, "harvester cannot open the store");

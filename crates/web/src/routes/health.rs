@@ -119,6 +119,7 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Result<Response, H
     };
     let report = report(&state).await?;
     set_gauges(&report);
+    set_memory_gauges(&state);
     handle.run_upkeep();
     let mut response = plain(StatusCode::OK, &handle.render());
     response.headers_mut().insert(
@@ -166,6 +167,48 @@ fn set_gauges(report: &StatusReport) {
         metrics::gauge!("papers_index_lag_seconds", "index" => index.name.clone())
             .set(index.lag_seconds as f64);
     }
+}
+
+/// The caches' sizes and bounds, and the process's resident memory: what to watch
+/// when memory grows (a cache filling to its bound is warm-up; anything else is not).
+fn set_memory_gauges(state: &AppState) {
+    for (name, stats) in state.cache_stats() {
+        metrics::gauge!("papers_cache_entries", "cache" => name).set(stats.entries as f64);
+        metrics::gauge!("papers_cache_bytes", "cache" => name).set(stats.bytes as f64);
+        metrics::gauge!("papers_cache_max_entries", "cache" => name).set(stats.max_entries as f64);
+        if let Some(max_bytes) = stats.max_bytes {
+            metrics::gauge!("papers_cache_max_bytes", "cache" => name).set(max_bytes as f64);
+        }
+        metrics::counter!("papers_cache_full_total", "cache" => name).absolute(stats.full);
+    }
+    for (name, bytes) in process_memory() {
+        metrics::gauge!(name).set(bytes as f64);
+    }
+    // Part of the anonymous memory: every connection's page cache, among others.
+    metrics::gauge!("papers_store_sqlite_memory_bytes")
+        .set(papers_store::sqlite_memory_used() as f64);
+}
+
+/// Resident memory from `/proc/self/status` (Linux; elsewhere nothing): all of it,
+/// and the anonymous part (the heap and stacks, not the mapped index files).
+fn process_memory() -> Vec<(&'static str, u64)> {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return Vec::new();
+    };
+    let kilobytes = |field: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(field))
+            .and_then(|rest| rest.trim().strip_suffix("kB"))
+            .and_then(|number| number.trim().parse::<u64>().ok())
+    };
+    [
+        ("papers_process_resident_bytes", "VmRSS:"),
+        ("papers_process_resident_anonymous_bytes", "RssAnon:"),
+    ]
+    .into_iter()
+    .filter_map(|(name, field)| Some((name, kilobytes(field)? * 1024)))
+    .collect()
 }
 
 fn plain(status: StatusCode, body: &str) -> Response {

@@ -245,6 +245,26 @@ async fn metrics_count_requests_by_route_template() {
         after.get("papers_index_lag_changes{index=\"lexical\"}"),
         Some(&0.0)
     );
+    // Each cache's size beside its bounds: what an operator compares when memory
+    // grows (other tests' sites share the gauges, so only the bounds are fixed).
+    assert_eq!(
+        after.get("papers_cache_max_bytes{cache=\"responses\"}"),
+        Some(&(64.0 * 1024.0 * 1024.0))
+    );
+    assert_eq!(
+        after.get("papers_cache_max_entries{cache=\"responses\"}"),
+        Some(&4096.0)
+    );
+    for cache in ["responses", "feeds", "latest_day", "for_you_background"] {
+        for series in ["entries", "bytes", "full_total"] {
+            let name = format!("papers_cache_{series}{{cache=\"{cache}\"}}");
+            assert!(after.contains_key(&name), "{name} in {}", reply.body);
+        }
+    }
+    if cfg!(target_os = "linux") {
+        assert!(after.get("papers_process_resident_bytes") > Some(&0.0));
+        assert!(after.get("papers_process_resident_anonymous_bytes") > Some(&0.0));
+    }
 }
 
 #[tokio::test]
