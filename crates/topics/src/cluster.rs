@@ -59,6 +59,9 @@ impl Clustering {
     }
 }
 
+/// Rows k-means++ draws its seeds from at most (see [`spherical_kmeans`]).
+const SEED_ROWS: usize = 20_000;
+
 /// Rows handled per rayon task: fixed, so results never depend on the thread count.
 const CHUNK: usize = 1024;
 
@@ -93,7 +96,21 @@ pub fn spherical_kmeans(
     } else {
         vectors
     };
-    let mut centroids = seed_plus_plus(fit_rows, dim, k, &mut rng);
+    // k-means++ makes a pass over its rows per centroid; past SEED_ROWS it draws
+    // from a seeded sample of them instead (as scikit-learn's mini-batch k-means
+    // does), and Lloyd's iterations then run on every fitted row.
+    let fit_n = fit_rows.len() / dim;
+    let seed_sample: Vec<f32>;
+    let seed_rows: &[f32] = if fit_n > SEED_ROWS.max(k) {
+        seed_sample = sample_indices(fit_n, SEED_ROWS.max(k), &mut rng)
+            .iter()
+            .flat_map(|&i| fit_rows[i * dim..(i + 1) * dim].iter().copied())
+            .collect();
+        &seed_sample
+    } else {
+        fit_rows
+    };
+    let mut centroids = seed_plus_plus(seed_rows, dim, k, &mut rng);
     let mut fit = Bounded::new(fit_rows, dim, &centroids);
     let mut changed = fit.assignments.len();
     for iteration in 0..options.max_iterations {
