@@ -15,7 +15,8 @@
 #
 # Inputs: PAPERS_SHARED (default: shared/ beside the repository), PAPERS_MODEL (default:
 # scripts/install-model.sh), BENCH_TEXTS (default 600 SciFact abstracts), BENCH_ROUNDS
-# (default 3, at least 3 for a figure worth quoting). The Python side lives in a venv outside
+# (default 3, at least 3 for a figure worth quoting), BENCH_SETTLE (seconds to wait before
+# each round for the load to fall under 0.5; default 150). The Python side lives in a venv outside
 # the repository (${XDG_CACHE_HOME:-$HOME/.cache}/papers-bench-venv) with sentence-transformers
 # and torch from PyPI; it sees the system site-packages, so an installed torch is reused.
 set -euo pipefail
@@ -71,8 +72,21 @@ measure() {
     esac
 }
 
+# settle: the 1-minute load average lags the bench's own two threads by about a minute,
+# so a round started right after the last one reads "busy" although nothing else runs.
+# Wait (up to BENCH_SETTLE seconds, default 150) for it to fall under 0.5; a machine
+# that stays busy is then reported as such below.
+settle() {
+    local waited=0
+    while awk -v l="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN { exit !(l >= 0.5) }' \
+        && [ "$waited" -lt "${BENCH_SETTLE:-150}" ]; do
+        sleep 5
+        waited=$((waited + 5))
+    done
+}
 loads=""
 for round in $(seq "$rounds"); do
+    settle
     load=$(cut -d' ' -f1 /proc/loadavg)
     loads="$loads $load"
     echo "round $round/$rounds: load $(cat /proc/loadavg)" >&2

@@ -279,6 +279,20 @@ echo "== wrk -t2 -c32 -d$DURATION; feed page is $PAGE_BYTES bytes; $(nproc) core
 echo "== machine load before the runs:$(uptime | sed 's/.*load average//')  (other work on these 2 cores shows up in p99)"
 echo "== store: $(sqlite3 "$DATA/papers.sqlite3" 'SELECT COUNT(*) || " papers, " || COUNT(feed_day) || " in the feed" FROM papers' 2>/dev/null || echo '?')"
 FEED_RATIOS=""
+# With a model, the serve embeds the papers that came without reference vectors (the
+# Hugging Face days, about 740) in the background, in batches of 256; each batch takes
+# a core for several seconds and drops the kept similar-paper lists it can affect (a
+# batch that large drops them all). The runs below measure a site at rest, so they
+# start once /metrics shows no embedding backlog and the indexes caught up.
+if [ -n "${PAPERS_MODEL:-}" ]; then
+  started=$(date +%s)
+  for _ in $(seq 1 600); do
+    backlog=$(curl -fs "$BASE/metrics" | awk '/^papers_embedding_backlog|^papers_index_lag_changes/ { sum += $2 } END { print sum + 0 }')
+    [ "$backlog" = 0 ] && break
+    sleep 1
+  done
+  echo "== embedding backlog and index lag $backlog after $(( $(date +%s) - started )) s" >&2
+fi
 # The paper pages as a new server meets them (each paper's similar-paper list is
 # computed on its first visit); then one request per paper to the similar-papers API
 # makes sure every list is kept (without filling the page cache with the pages), so

@@ -189,21 +189,7 @@ impl IngestBatch<'_> {
         let mut keys = HashMap::with_capacity(written.len());
         let (known, new): (Vec<&Merged>, Vec<&Merged>) =
             written.iter().partition(|entry| entry.key.is_some());
-        let values: Vec<Value> = new
-            .iter()
-            .flat_map(|entry| paper_params(&entry.paper))
-            .collect();
-        rows::insert_returning(
-            self.db,
-            &format!("papers ({WRITTEN_COLUMNS})"),
-            PARAMS,
-            &values,
-            "RETURNING key, id",
-            |row| {
-                keys.insert(row.get::<String>(1)?, row.get::<i64>(0)?);
-                Ok(())
-            },
-        )?;
+        self.insert_new_papers(&new, &mut keys)?;
         let mut values = Vec::with_capacity(known.len() * (PARAMS + 1));
         let mut replaced = Vec::with_capacity(known.len());
         let mut new_text = Vec::new();
@@ -238,6 +224,60 @@ impl IngestBatch<'_> {
         Ok(keys)
     }
 
+    /// Inserts papers the store does not have yet and records the key each gets.
+    fn insert_new_papers(
+        &self,
+        new: &[&Merged],
+        keys: &mut HashMap<String, i64>,
+    ) -> Result<(), StoreError> {
+        if new.is_empty() {
+            return Ok(());
+        }
+        if !self.db.is_postgres() {
+            let values: Vec<Value> = new
+                .iter()
+                .flat_map(|entry| paper_params(&entry.paper))
+                .collect();
+            return rows::insert_returning(
+                self.db,
+                &format!("papers ({WRITTEN_COLUMNS})"),
+                PARAMS,
+                &values,
+                "RETURNING key, id",
+                |row| {
+                    keys.insert(row.get::<String>(1)?, row.get::<i64>(0)?);
+                    Ok(())
+                },
+            );
+        }
+        // PostgreSQL: the keys are drawn from the identity first (in order, as the
+        // INSERT would have), so the rows can go in one COPY, which returns nothing.
+        let mut drawn: Vec<i64> = Vec::with_capacity(new.len());
+        self.db.for_each(
+            "SELECT nextval(pg_get_serial_sequence('papers', 'key')) \
+             FROM generate_series(1, CAST(? AS BIGINT))",
+            &[Value::Int(new.len() as i64)],
+            |row| {
+                drawn.push(row.get::<i64>(0)?);
+                Ok(())
+            },
+        )?;
+        drawn.sort_unstable();
+        let mut values = Vec::with_capacity(new.len() * (PARAMS + 1));
+        for (entry, key) in new.iter().zip(drawn) {
+            keys.insert(entry.paper.id.as_str().to_owned(), key);
+            values.push(Value::Int(key));
+            values.extend(paper_params(&entry.paper));
+        }
+        rows::append(
+            self.db,
+            "papers",
+            &format!("key, {WRITTEN_COLUMNS}"),
+            PARAMS + 1,
+            &values,
+        )
+    }
+
     /// Versions, categories and the change-log entry of every written paper.
     fn write_children(
         &mut self,
@@ -269,21 +309,23 @@ impl IngestBatch<'_> {
             }
             changes.extend([key.to_value(), self.now.to_value()]);
         }
-        rows::insert(
+        // The old versions and categories of replaced papers were deleted above, so
+        // these rows are all new.
+        rows::append(
             self.db,
-            "versions (paper_key, number, created, size)",
+            "versions",
+            "paper_key, number, created, size",
             4,
             &versions,
-            "",
         )?;
-        rows::insert(
+        rows::append(
             self.db,
-            "paper_categories (paper_key, position, category)",
+            "paper_categories",
+            "paper_key, position, category",
             3,
             &categories,
-            "",
         )?;
-        rows::insert(self.db, "changes (paper_key, at)", 2, &changes, "")
+        rows::append(self.db, "changes", "paper_key, at", 2, &changes)
     }
 
     /// Who mentioned each paper: one row per paper and source, kept from the first

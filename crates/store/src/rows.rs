@@ -59,6 +59,25 @@ pub(crate) fn insert(
     })
 }
 
+/// Appends rows to `table` (no conflict is possible: fresh keys, or rows whose old
+/// versions were deleted in the same transaction): a binary `COPY` on PostgreSQL,
+/// multi-row [`insert`]s on SQLite.
+pub(crate) fn append(
+    db: &Db,
+    table: &str,
+    columns: &str,
+    width: usize,
+    values: &[Value],
+) -> Result<(), StoreError> {
+    if values.is_empty() {
+        return Ok(());
+    }
+    match db.copy_in(table, columns, width, values)? {
+        Some(_) => Ok(()),
+        None => insert(db, &format!("{table} ({columns})"), width, values, ""),
+    }
+}
+
 /// [`insert`] with a `RETURNING` clause in `tail`: each returned row goes to `visit`.
 pub(crate) fn insert_returning(
     db: &Db,

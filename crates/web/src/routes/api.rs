@@ -523,10 +523,12 @@ async fn similar(
     async {
         let limit = limit(params.limit.as_deref(), 10, 50)?;
         let stored = load(&state, parse_id(id)?).await?;
+        // A malformed request is the client's to fix whatever the index's state, so
+        // the conditions are read before the 503 for a node without one.
+        let conditions = params.conditions.parse(&state).await?;
         if state.inner.search.is_none() {
             return Err(HttpError::unavailable(crate::routes::search::NO_INDEX));
         }
-        let conditions = params.conditions.parse(&state).await?;
         let items = similar_items(&state, &stored, &conditions, limit)
             .await?
             .ok_or_else(|| HttpError::unavailable("similar papers are unavailable"))?;

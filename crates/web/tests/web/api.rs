@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use serde_json::Value;
 
-use crate::common::app;
+use crate::common::{app, app_with};
 
 fn json(body: &str) -> Value {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
@@ -381,4 +381,25 @@ async fn json_responses_match_their_snapshots() {
     ] {
         insta::assert_json_snapshot!(name, json(&app.get(path).await.body));
     }
+}
+
+#[tokio::test]
+async fn similar_papers_judge_the_request_before_saying_the_index_is_missing() {
+    let app = app_with(false, |_| {});
+    let bad = app
+        .get("/api/papers/2401.00001/similar?exclude_authors=sometimes")
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
+    assert!(bad.body.contains("exclude_authors"), "{}", bad.body);
+    let bad_day = app
+        .get("/api/papers/2401.00001/similar?after=yesterday")
+        .await;
+    assert_eq!(bad_day.status, StatusCode::BAD_REQUEST, "{}", bad_day.body);
+    let fine = app.get("/api/papers/2401.00001/similar").await;
+    assert_eq!(
+        fine.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        fine.body
+    );
 }
