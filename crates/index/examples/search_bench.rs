@@ -6,12 +6,14 @@
 //! it, each query uses its own paper's vector, which times the same work. Query
 //! embedding is not included: the embed crate's bench adds its cost.
 //!
-//! It ends with similar papers under each condition of issue 19 (`similar ...` lines).
-//! `after=` and `category=` run in alternating rounds with the filter listed by a
-//! lexical query per request (`query`, as before the kept filter sets) and from the
-//! kept sets (`kept`), after checking that both give the same papers for every
-//! query paper. `SIMILAR_ONLY=1` skips everything else (the index is still built);
-//! `SIMILAR_ROUNDS` sets the rounds (default 3).
+//! It ends with similar papers under each condition of issue 19 (`similar ...` lines),
+//! after checking that the kept filter sets give the same papers as a lexical query
+//! per request for every query paper. Each condition runs in alternating rounds of
+//! the graph's two filter plans, `walk` (the default: a filtered graph walk for every
+//! filter above a 32nd of the papers) and `scan` (every allowed paper scored from its
+//! i8 vector, `DenseOptions::filter_scan_limit` 50,000), with `uptime` printed
+//! before each. `SIMILAR_ONLY=1` skips everything
+//! else (the index is still built); `SIMILAR_ROUNDS` sets the rounds (default 3).
 //!
 //! Usage: `search_bench SHARED_DIR [CACHE_DIR]` (run through `bench/search.sh`).
 //! Exits non-zero if the searches stop finding the papers whose titles they were
@@ -177,48 +179,55 @@ fn similar_bench(
         }
         Ok(percentiles(times))
     };
+    // The graph's two filter plans: "walk" (the default) walks it for every filter
+    // above a 32nd of the papers, "scan" scores every allowed paper's i8 vector for
+    // filters of up to 50,000 papers (`DenseOptions::filter_scan_limit`).
+    let default_plan = papers_index::DenseOptions::default();
+    let plans = [
+        ("walk", default_plan),
+        (
+            "scan",
+            papers_index::DenseOptions {
+                filter_scan_limit: 50_000,
+                ..default_plan
+            },
+        ),
+    ];
     for (label, filters, k, minus) in cases {
-        if filters.is_empty() {
-            let (p50, p99) = timed(label, filters, k, minus, searcher)?;
-            println!(
-                "similar {label:<34} p50={p50:.2}ms p99={p99:.2}ms  ({} papers, k={k})",
-                keys.len()
-            );
-            continue;
-        }
         let mut p99s = [Vec::new(), Vec::new()];
         for round in 1..=rounds {
-            for (slot, (path, kept)) in [("query", false), ("kept", true)].into_iter().enumerate() {
-                searcher.use_kept_filter_sets(kept);
+            for (slot, (plan, options)) in plans.iter().enumerate() {
+                searcher.set_dense_options(*options);
+                println!("uptime: {}", uptime());
                 let (p50, p99) = timed(label, filters, k, minus, searcher)?;
                 p99s[slot].push(p99);
                 println!(
-                    "similar {label:<22} {path:<5} round {round}  p50={p50:.2}ms p99={p99:.2}ms  ({} papers, k={k}; load {})",
+                    "similar {label:<34} {plan} round {round}  p50={p50:.2}ms p99={p99:.2}ms  ({} papers, k={k})",
                     keys.len(),
-                    load()
                 );
             }
         }
-        searcher.use_kept_filter_sets(true);
         let median = |mut values: Vec<f64>| {
             values.sort_by(f64::total_cmp);
             values[values.len() / 2]
         };
-        let [query, kept] = p99s;
+        let [walk, scan] = p99s;
         println!(
-            "similar {label:<34} p99 median of {rounds} rounds: query {:.2}ms, kept {:.2}ms",
-            median(query),
-            median(kept)
+            "similar {label:<34} p99 median of {rounds} rounds: walk {:.2}ms, scan {:.2}ms",
+            median(walk),
+            median(scan)
         );
     }
+    searcher.set_dense_options(default_plan);
     Ok(())
 }
 
-/// The one-minute load average, to print beside each round.
-fn load() -> String {
-    std::fs::read_to_string("/proc/loadavg")
+/// What `uptime` prints (the load averages), to print before each round.
+fn uptime() -> String {
+    std::process::Command::new("uptime")
+        .output()
         .ok()
-        .and_then(|text| text.split_whitespace().next().map(str::to_owned))
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
         .unwrap_or_else(|| "?".to_owned())
 }
 
@@ -512,6 +521,7 @@ fn hnsw_bench(
                 connectivity,
                 ..HnswParams::default()
             },
+            ..DenseOptions::default()
         };
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("vectors.papers");

@@ -50,6 +50,19 @@ pub struct DenseOptions {
     /// small collections, whose scan is cheap, keep the exact scan.
     pub graph_threshold: usize,
     pub hnsw: HnswParams,
+    /// On the graph path, a filter that allows at most this many papers (or at
+    /// most a [`EXACT_FILTER_DIVISOR`]th of the graph, if that is more) is answered
+    /// by scoring each allowed paper's i8 vector instead of a filtered walk. A walk
+    /// must visit about `1/share` times the nodes of an unfiltered one to find
+    /// enough allowed papers, and far more when the query sits where few allowed
+    /// papers are, which is what makes its p99 high; the scan's cost is its length.
+    /// Off (0) by default: each i8 vector is read from usearch by key (about a
+    /// third of a microsecond), so at 76,803 papers scoring cs.LG's papers took
+    /// p50 8-10 ms against the walk's 2 ms, and its p99 (17 ms) was no better than
+    /// the walk's (15-19 ms) on a loaded machine (`search_bench`'s `walk`/`scan`
+    /// rounds). A contiguous copy of the i8 vectors would make the scan cheap, at
+    /// 384 bytes a paper more.
+    pub filter_scan_limit: usize,
 }
 
 impl Default for DenseOptions {
@@ -57,6 +70,7 @@ impl Default for DenseOptions {
         DenseOptions {
             graph_threshold: 50_000,
             hnsw: HnswParams::default(),
+            filter_scan_limit: 0,
         }
     }
 }
@@ -878,7 +892,7 @@ impl DenseIndex {
         let excluded = |key: u64| Some(key) == exclude;
         let candidates = (k + k / 4).max(MIN_CANDIDATES);
         let found = match allowed {
-            Some(keys) if keys.keys.len() * EXACT_FILTER_DIVISOR <= graph.len() => {
+            Some(keys) if self.scans_filter(keys.keys.len(), graph.len()) => {
                 let keys = keys.keys.iter().copied().filter(|&key| !excluded(key));
                 self.scan_quantised(graph, query, candidates, keys)
             }
@@ -904,9 +918,17 @@ impl DenseIndex {
         Ok(top.into_sorted())
     }
 
-    /// The `n` best of `keys` by their i8 vectors in the graph: a selective filter
-    /// scores its few allowed papers directly instead of walking the graph, from
-    /// memory rather than with a read of the log per paper.
+    /// Whether a filter allowing `allowed` of the graph's `papers` scores them
+    /// directly (see [`DenseOptions::filter_scan_limit`]) rather than walking.
+    fn scans_filter(&self, allowed: usize, papers: usize) -> bool {
+        allowed * EXACT_FILTER_DIVISOR <= papers || allowed <= self.options.filter_scan_limit
+    }
+
+    /// The `n` best of `keys` by their i8 vectors in the graph: a filter scores its
+    /// allowed papers directly instead of walking the graph, from memory rather
+    /// than with a read of the log per paper. The query is quantised like the
+    /// vectors, so each score is an integer dot product; the `n` chosen are then
+    /// rescored at full precision, as the walk's are.
     fn scan_quantised(
         &self,
         graph: &Graph,
@@ -915,10 +937,11 @@ impl DenseIndex {
         keys: impl Iterator<Item = u64>,
     ) -> Vec<u64> {
         let mut top = TopK::new(n);
+        let query = hnsw::QuantisedQuery::new(query);
         let mut vector = vec![0i8; self.header.dim];
         for key in keys {
             if graph.get(key, &mut vector) {
-                top.offer(hnsw::cosine_i8(query, &vector), key);
+                top.offer(query.cosine(&vector), key);
             }
         }
         top.into_sorted().into_iter().map(|hit| hit.key).collect()

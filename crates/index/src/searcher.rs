@@ -155,6 +155,12 @@ impl Searcher {
         self.config = config;
     }
 
+    /// Changes when the dense index uses its graph and how filters search it (see
+    /// [`crate::DenseOptions`]); the bench compares filter plans this way.
+    pub fn set_dense_options(&mut self, options: crate::DenseOptions) {
+        self.dense.set_options(options);
+    }
+
     pub fn set_boosts(&mut self, boosts: crate::lexical::FieldBoosts) {
         self.lexical.set_boosts(boosts);
     }

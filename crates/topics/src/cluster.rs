@@ -14,6 +14,8 @@
 
 use rayon::prelude::*;
 
+use crate::kernel;
+
 /// How a clustering runs.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ClusterOptions {
@@ -57,6 +59,9 @@ impl Clustering {
     }
 }
 
+/// Rows k-means++ draws its seeds from at most (see [`spherical_kmeans`]).
+const SEED_ROWS: usize = 20_000;
+
 /// Rows handled per rayon task: fixed, so results never depend on the thread count.
 const CHUNK: usize = 1024;
 
@@ -91,24 +96,164 @@ pub fn spherical_kmeans(
     } else {
         vectors
     };
-    let mut centroids = seed_plus_plus(fit_rows, dim, k, &mut rng);
-    let mut assignments = vec![u32::MAX; fit_rows.len() / dim];
-    for _ in 0..options.max_iterations {
-        let (changed, scores) = assign(fit_rows, dim, &centroids, &mut assignments);
-        update_centroids(fit_rows, dim, &assignments, &scores, &mut centroids);
-        if (changed as f64) < options.tolerance * assignments.len() as f64 {
+    // k-means++ makes a pass over its rows per centroid; past SEED_ROWS it draws
+    // from a seeded sample of them instead (as scikit-learn's mini-batch k-means
+    // does), and Lloyd's iterations then run on every fitted row.
+    let fit_n = fit_rows.len() / dim;
+    let seed_sample: Vec<f32>;
+    let seed_rows: &[f32] = if fit_n > SEED_ROWS.max(k) {
+        seed_sample = sample_indices(fit_n, SEED_ROWS.max(k), &mut rng)
+            .iter()
+            .flat_map(|&i| fit_rows[i * dim..(i + 1) * dim].iter().copied())
+            .collect();
+        &seed_sample
+    } else {
+        fit_rows
+    };
+    let mut centroids = seed_plus_plus(seed_rows, dim, k, &mut rng);
+    let mut fit = Bounded::new(fit_rows, dim, &centroids);
+    let mut changed = fit.assignments.len();
+    for iteration in 0..options.max_iterations {
+        if iteration > 0 {
+            changed = fit.reassign(fit_rows, &centroids);
+        }
+        let before = centroids.clone();
+        update_centroids(fit_rows, dim, &fit.assignments, &fit.lower, &mut centroids);
+        fit.moved(&before, &centroids);
+        if (changed as f64) < options.tolerance * fit.assignments.len() as f64 {
             break;
         }
     }
-    if fit_rows.len() != vectors.len() {
-        assignments = vec![u32::MAX; n];
-    }
     // The final pass labels every row against the final centroids.
-    assign(vectors, dim, &centroids, &mut assignments);
+    let assignments = if fit_rows.len() == vectors.len() {
+        fit.reassign(fit_rows, &centroids);
+        fit.assignments
+    } else {
+        let mut assignments = vec![u32::MAX; n];
+        assign(vectors, dim, &centroids, &mut assignments);
+        assignments
+    };
     Clustering {
         dim,
         centroids,
         assignments,
+    }
+}
+
+/// Lloyd's assignments with Hamerly's bounds, which skip the rows whose centroid
+/// cannot have changed: each row keeps a lower bound on its similarity to its own
+/// centroid and an upper bound on its similarity to any other. A centroid that
+/// moves by `d` (Euclidean) changes a unit row's similarity to it by at most `d`,
+/// so after an update the lower bound drops by its centroid's move and the upper
+/// bound rises by the largest move of another; while the first stays above the
+/// second, the row keeps its centroid without a dot product. Late iterations move
+/// centroids little, so most rows are skipped, and the assignments are Lloyd's
+/// (ties and rounding apart: a bound must clear [`BOUND_MARGIN`]).
+struct Bounded {
+    dim: usize,
+    assignments: Vec<u32>,
+    /// Lower bound on each row's similarity to its centroid (exact after a full
+    /// assignment; the scores that pick rows for empty clusters).
+    lower: Vec<f32>,
+    /// Upper bound on each row's similarity to any other centroid.
+    upper: Vec<f32>,
+    /// How far each centroid moved in the last update.
+    moves: Vec<f32>,
+}
+
+/// Float rounding in the dot products: a row is skipped only when its bounds are
+/// this far apart.
+const BOUND_MARGIN: f32 = 1e-5;
+
+impl Bounded {
+    /// Every row assigned to its nearest centroid, exactly.
+    fn new(rows: &[f32], dim: usize, centroids: &[f32]) -> Bounded {
+        let n = rows.len() / dim;
+        let mut nearest = vec![kernel::Nearest::default(); n];
+        nearest
+            .par_chunks_mut(CHUNK)
+            .zip(rows.par_chunks(CHUNK * dim))
+            .for_each(|(out, rows)| kernel::nearest(rows, centroids, dim, out));
+        Bounded {
+            dim,
+            assignments: nearest.iter().map(|found| found.cluster).collect(),
+            lower: nearest.iter().map(|found| found.similarity).collect(),
+            upper: nearest.iter().map(|found| found.runner_up).collect(),
+            moves: vec![0.0; centroids.len() / dim.max(1)],
+        }
+    }
+
+    /// Records how far each centroid moved from `before` to `after`.
+    fn moved(&mut self, before: &[f32], after: &[f32]) {
+        let dim = self.dim;
+        for (movement, (old, new)) in self
+            .moves
+            .iter_mut()
+            .zip(before.chunks_exact(dim).zip(after.chunks_exact(dim)))
+        {
+            *movement = old
+                .iter()
+                .zip(new)
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum::<f32>()
+                .sqrt();
+        }
+    }
+
+    /// Reassigns the rows against `centroids` (moved as last recorded); returns how
+    /// many changed centroid.
+    fn reassign(&mut self, rows: &[f32], centroids: &[f32]) -> usize {
+        let dim = self.dim;
+        // The largest move and the largest of any other centroid than that one.
+        let (mut first, mut second, mut largest) = (0.0_f32, 0.0_f32, usize::MAX);
+        for (cluster, &movement) in self.moves.iter().enumerate() {
+            if movement > first {
+                second = first;
+                first = movement;
+                largest = cluster;
+            } else if movement > second {
+                second = movement;
+            }
+        }
+        let moves = &self.moves;
+        rows.par_chunks(CHUNK * dim)
+            .zip(self.assignments.par_chunks_mut(CHUNK))
+            .zip(self.lower.par_chunks_mut(CHUNK))
+            .zip(self.upper.par_chunks_mut(CHUNK))
+            .map(|(((rows, assigned), lower), upper)| {
+                let mut unsure: Vec<usize> = Vec::new();
+                for (i, row) in rows.chunks_exact(dim).enumerate() {
+                    let own = assigned[i] as usize;
+                    lower[i] -= moves[own];
+                    upper[i] += if own == largest { second } else { first };
+                    if lower[i] - upper[i] > BOUND_MARGIN {
+                        continue;
+                    }
+                    lower[i] = dot(row, &centroids[own * dim..(own + 1) * dim]);
+                    if lower[i] - upper[i] > BOUND_MARGIN {
+                        continue;
+                    }
+                    unsure.push(i);
+                }
+                if unsure.is_empty() {
+                    return 0;
+                }
+                let gathered: Vec<f32> = unsure
+                    .iter()
+                    .flat_map(|&i| rows[i * dim..(i + 1) * dim].iter().copied())
+                    .collect();
+                let mut nearest = vec![kernel::Nearest::default(); unsure.len()];
+                kernel::nearest(&gathered, centroids, dim, &mut nearest);
+                let mut changed = 0;
+                for (&i, found) in unsure.iter().zip(&nearest) {
+                    changed += usize::from(assigned[i] != found.cluster);
+                    assigned[i] = found.cluster;
+                    lower[i] = found.similarity;
+                    upper[i] = found.runner_up;
+                }
+                changed
+            })
+            .sum()
     }
 }
 
@@ -139,18 +284,6 @@ pub fn normalize(vector: &mut [f32]) {
     }
 }
 
-/// The nearest centroid of one row and its similarity.
-fn nearest(row: &[f32], centroids: &[f32], dim: usize) -> (u32, f32) {
-    let mut best = (0, f32::NEG_INFINITY);
-    for (cluster, centroid) in centroids.chunks_exact(dim).enumerate() {
-        let similarity = dot(row, centroid);
-        if similarity > best.1 {
-            best = (cluster as u32, similarity);
-        }
-    }
-    best
-}
-
 /// Assigns every row to its nearest centroid; returns how many rows moved and each
 /// row's similarity to its centroid.
 fn assign(
@@ -165,12 +298,13 @@ fn assign(
         .zip(assignments.par_chunks_mut(CHUNK))
         .zip(scores.par_chunks_mut(CHUNK))
         .map(|((rows, assigned), scores)| {
+            let mut nearest = vec![kernel::Nearest::default(); assigned.len()];
+            kernel::nearest(rows, centroids, dim, &mut nearest);
             let mut changed = 0;
-            for ((row, slot), score) in rows.chunks_exact(dim).zip(assigned).zip(scores) {
-                let (cluster, similarity) = nearest(row, centroids, dim);
-                changed += usize::from(*slot != cluster);
-                *slot = cluster;
-                *score = similarity;
+            for ((slot, score), found) in assigned.iter_mut().zip(scores).zip(nearest) {
+                changed += usize::from(*slot != found.cluster);
+                *slot = found.cluster;
+                *score = found.similarity;
             }
             changed
         })
@@ -216,8 +350,13 @@ fn update_centroids(
             },
         );
     let (sums, counts) = sums;
-    let mut worst: Vec<usize> = (0..scores.len()).collect();
-    worst.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]).then(a.cmp(&b)));
+    // Rows that fit their cluster worst, for empty clusters (rarely any: the sort
+    // is skipped then).
+    let mut worst: Vec<usize> = Vec::new();
+    if counts.contains(&0) {
+        worst = (0..scores.len()).collect();
+        worst.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]).then(a.cmp(&b)));
+    }
     let mut reseeds = worst.into_iter();
     for cluster in 0..k {
         let centroid = &mut centroids[cluster * dim..(cluster + 1) * dim];
@@ -249,8 +388,10 @@ fn seed_plus_plus(rows: &[f32], dim: usize, k: usize, rng: &mut SplitMix64) -> V
             .par_chunks_mut(CHUNK)
             .zip(rows.par_chunks(CHUNK * dim))
             .for_each(|(distances, rows)| {
-                for (distance, row) in distances.iter_mut().zip(rows.chunks_exact(dim)) {
-                    let to_last = (2.0 - 2.0 * dot(row, last)).max(0.0);
+                let mut similar = vec![kernel::Nearest::default(); distances.len()];
+                kernel::nearest(rows, last, dim, &mut similar);
+                for (distance, found) in distances.iter_mut().zip(similar) {
+                    let to_last = (2.0 - 2.0 * found.similarity).max(0.0);
                     *distance = distance.min(to_last);
                 }
             });

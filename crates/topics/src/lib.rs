@@ -20,6 +20,7 @@ pub mod build;
 pub mod cluster;
 mod error;
 pub mod growth;
+mod kernel;
 mod map;
 pub mod naming;
 pub mod projection;

@@ -3,25 +3,35 @@
 //!
 //! Each class (a topic among its siblings) is one document: a term's weight in
 //! class c is `share(t, c) · ln(1 + A / f(t))`, where `share` is the fraction of
-//! c's papers that contain t, `f(t)` the number of papers of all classes that do,
-//! and `A` the average class size. Counting papers rather than occurrences keeps
-//! one long abstract from naming a topic. A term must occur in at least
-//! [`MIN_SUPPORT`] papers and 2 % of the class, or typos and names of single
-//! papers would win.
+//! c's papers that contain t, with a paper whose title contains t counted
+//! [`TITLE_WEIGHT`] more times, `f(t)` the number of papers of all classes that
+//! contain t, and `A` the average class size. Counting papers rather than
+//! occurrences keeps one long abstract from naming a topic; weighting titles
+//! favours the words authors chose to name their papers by over the vocabulary
+//! of abstracts ("results", "proposed", "setting"), which is what a reader
+//! recognises a topic by. A term must occur in at least [`MIN_SUPPORT`] papers and
+//! 2 % of the class, or typos and names of single papers would win.
+//!
+//! Words are folded to a singular form before counting (a minimal "S" stemmer:
+//! "images" and "image" are one term, shown as the shorter spelling the class
+//! uses), so one idea does not take two of a topic's few terms.
 //!
 //! Terms are hashed while counting (64-bit, collisions are negligible at this
 //! vocabulary size) so that counting runs in parallel without a shared
 //! vocabulary; the few winning hashes are turned back into text afterwards.
 
-use std::collections::{HashMap, HashSet};
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::collections::HashSet;
+use std::hash::Hasher;
 
 use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHasher};
 
 /// Terms kept per topic.
 pub const TERMS: usize = 10;
 /// A term occurs in at least this many of a class's papers.
 pub const MIN_SUPPORT: usize = 3;
+/// How many times more a paper counts for a term its title contains.
+pub const TITLE_WEIGHT: f64 = 1.0;
 
 /// Words that say nothing about a topic: English function words and the
 /// boilerplate of abstracts.
@@ -277,120 +287,249 @@ const STOPWORDS: &[&str] = &[
     "widely",
 ];
 
-/// The terms of one text: its words (letters, digits and inner hyphens, at least two
-/// letters, not stop words) and every two-word phrase of adjacent kept words that no
-/// punctuation separates.
-pub fn terms(text: &str, mut emit: impl FnMut(&str)) {
-    let stop: &HashSet<&str> = stopwords();
-    let lower = text.to_lowercase();
-    let mut previous: Option<&str> = None;
-    let mut phrase = String::new();
-    let mut start = None;
-    let mut broken = false;
-    let bytes = lower.as_bytes();
-    let mut i = 0;
-    while i <= bytes.len() {
-        let c = lower[i..].chars().next();
-        let word_char = c.is_some_and(|c| c.is_alphanumeric());
-        if word_char {
-            if start.is_none() {
-                start = Some(i);
-            }
-        } else if let Some(from) = start.take() {
-            let word = &lower[from..i];
-            let letters = word.chars().filter(|c| c.is_alphabetic()).count();
-            if letters >= 2 && !stop.contains(word) {
-                emit(word);
-                if let Some(before) = previous.filter(|_| !broken) {
-                    phrase.clear();
-                    phrase.push_str(before);
-                    phrase.push(' ');
-                    phrase.push_str(word);
-                    emit(&phrase);
-                }
-                previous = Some(word);
-            } else {
-                previous = None;
-            }
-            broken = false;
-        }
-        if let Some(c) = c
-            && !word_char
-            && !c.is_whitespace()
-            && c != '-'
-        {
-            // Punctuation ends a phrase; a hyphen or a space does not.
-            broken = true;
-        }
-        i += c.map_or(1, char::len_utf8);
-    }
+/// One kept word of a text, as [`words`] reports it.
+struct Word<'a> {
+    /// Lower case, as written.
+    text: &'a str,
+    /// The hash of its singular form.
+    key: u64,
+    /// Whether it is in the title (the text's first line).
+    in_title: bool,
+    /// Whether the kept word before it is adjacent: no stop word, punctuation or
+    /// line break between them, so the two form a phrase.
+    joins: bool,
 }
 
-fn stopwords() -> &'static HashSet<&'static str> {
-    static WORDS: std::sync::OnceLock<HashSet<&'static str>> = std::sync::OnceLock::new();
+/// Calls `each` with every kept word of `text`: letters, digits and inner
+/// hyphens split into words, at least two letters, not a stop word. The first
+/// line is the title.
+fn words(text: &str, mut each: impl FnMut(&Word)) {
+    let stop = stopwords();
+    let mut word = String::with_capacity(32);
+    let mut in_title = true;
+    let mut joins = false;
+    let mut letters = 0;
+    let mut end_word =
+        |word: &mut String, letters: &mut usize, joins: &mut bool, in_title: bool| {
+            if word.is_empty() {
+                return;
+            }
+            if *letters >= 2 && !stop.contains(word.as_str()) {
+                each(&Word {
+                    text: word.as_str(),
+                    key: word_key(word.as_str()),
+                    in_title,
+                    joins: *joins,
+                });
+                *joins = true;
+            } else {
+                *joins = false;
+            }
+            word.clear();
+            *letters = 0;
+        };
+    for c in text.chars() {
+        if c.is_ascii() {
+            let byte = c as u8;
+            if byte.is_ascii_alphanumeric() {
+                word.push(byte.to_ascii_lowercase() as char);
+                letters += usize::from(byte.is_ascii_alphabetic());
+                continue;
+            }
+        } else if c.is_alphanumeric() {
+            word.extend(c.to_lowercase());
+            letters += usize::from(c.is_alphabetic());
+            continue;
+        }
+        end_word(&mut word, &mut letters, &mut joins, in_title);
+        if c == '\n' && in_title {
+            // The title ends; a phrase does not run on into the abstract.
+            in_title = false;
+            joins = false;
+        } else if !c.is_whitespace() && c != '-' {
+            // Punctuation ends a phrase; a hyphen or a space does not.
+            joins = false;
+        }
+    }
+    end_word(&mut word, &mut letters, &mut joins, in_title);
+}
+
+/// The terms of one text: its kept words (see [`words`]) and every two-word phrase
+/// of adjacent kept words, as written (lower case).
+pub fn terms(text: &str, mut emit: impl FnMut(&str)) {
+    let mut previous = String::new();
+    let mut phrase = String::new();
+    words(text, |word| {
+        emit(word.text);
+        if word.joins {
+            phrase.clear();
+            phrase.push_str(&previous);
+            phrase.push(' ');
+            phrase.push_str(word.text);
+            emit(&phrase);
+        }
+        previous.clear();
+        previous.push_str(word.text);
+    });
+}
+
+/// Each term of `text` with its key and whether the title holds it.
+fn keyed_terms(text: &str, mut emit: impl FnMut(u64, bool)) {
+    let mut previous = 0;
+    words(text, |word| {
+        emit(word.key, word.in_title);
+        if word.joins {
+            emit(phrase_key(previous, word.key), word.in_title);
+        }
+        previous = word.key;
+    });
+}
+
+/// `word` without a plural ending, by Harman's "S" stemmer: "-ies" to "-y" (but
+/// not "-eies", "-aies"), otherwise a final "s" dropped (but not after "u" or
+/// "s"). It may leave a stem that is not a word ("analysi"); stems are only
+/// compared, never shown.
+fn singular(word: &str) -> std::borrow::Cow<'_, str> {
+    let n = word.len();
+    if n < 4 || !word.ends_with('s') || word.ends_with("us") || word.ends_with("ss") {
+        return word.into();
+    }
+    if word.ends_with("ies") && !word.ends_with("eies") && !word.ends_with("aies") {
+        return format!("{}y", &word[..n - 3]).into();
+    }
+    word[..n - 1].into()
+}
+
+/// A word's key: the hash of its singular form, lowest bit clear. (Ties in score go
+/// to phrases, whose keys have it set: they say more than their words.)
+fn word_key(word: &str) -> u64 {
+    let mut hasher = FxHasher::default();
+    hasher.write(singular(word).as_bytes());
+    // FxHash leaves the low bits of short inputs weak; spread them.
+    mix(hasher.finish()) & !1
+}
+
+/// A phrase's key from its words' keys, lowest bit set.
+fn phrase_key(first: u64, second: u64) -> u64 {
+    mix(first.rotate_left(23) ^ second.wrapping_mul(0x9e37_79b9_7f4a_7c15)) | 1
+}
+
+/// A 64-bit finaliser (from SplitMix64).
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+fn stopwords() -> &'static HashSet<&'static str, std::hash::BuildHasherDefault<FxHasher>> {
+    static WORDS: std::sync::OnceLock<
+        HashSet<&'static str, std::hash::BuildHasherDefault<FxHasher>>,
+    > = std::sync::OnceLock::new();
     WORDS.get_or_init(|| STOPWORDS.iter().copied().collect())
 }
 
-/// A term's hash, its lowest bit set for a phrase: ties in score go to phrases,
-/// which say more than their words.
-fn hash(term: &str) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    term.hash(&mut hasher);
-    (hasher.finish() & !1) | u64::from(term.contains(' '))
+/// Each paper's distinct term keys, computed once and shared by both levels.
+#[derive(Debug, Default)]
+pub struct TermSets {
+    /// Per paper, sorted: the keys of every term of its title and abstract.
+    terms: Vec<Vec<u64>>,
+    /// Per paper, sorted: the keys its title holds.
+    titles: Vec<Vec<u64>>,
 }
 
-/// Each text's distinct term hashes, sorted: computed once, shared by both levels.
-pub fn term_sets(texts: &[String]) -> Vec<Vec<u64>> {
-    texts
+/// The term keys of every text (in parallel).
+pub fn term_sets(texts: &[String]) -> TermSets {
+    let (terms, titles) = texts
         .par_iter()
         .map(|text| {
-            let mut set = Vec::new();
-            terms(text, |term| set.push(hash(term)));
-            set.sort_unstable();
-            set.dedup();
-            set
+            let (mut all, mut title) = (Vec::with_capacity(256), Vec::new());
+            keyed_terms(text, |key, in_title| {
+                all.push(key);
+                if in_title {
+                    title.push(key);
+                }
+            });
+            for set in [&mut all, &mut title] {
+                set.sort_unstable();
+                set.dedup();
+            }
+            all.shrink_to_fit();
+            (all, title)
         })
-        .collect()
+        .unzip();
+    TermSets { terms, titles }
+}
+
+/// How many of a class's papers hold a term, and how many of their titles do.
+#[derive(Debug, Clone, Copy, Default)]
+struct Count {
+    papers: u32,
+    titles: u32,
 }
 
 /// The top [`TERMS`] terms of each class. `classes[c]` lists the indices (into
 /// `texts` and `sets`) of class c's papers; the classes are compared with each other
 /// only, so siblings are named by what sets them apart.
-pub fn name_classes(
-    texts: &[String],
-    sets: &[Vec<u64>],
-    classes: &[Vec<usize>],
-) -> Vec<Vec<String>> {
-    let counts: Vec<HashMap<u64, u32>> = classes
+pub fn name_classes(texts: &[String], sets: &TermSets, classes: &[Vec<usize>]) -> Vec<Vec<String>> {
+    let counts: Vec<FxHashMap<u64, Count>> = classes
         .par_iter()
         .map(|members| {
-            let mut counts = HashMap::new();
+            let mut counts: FxHashMap<u64, Count> = FxHashMap::default();
             for &paper in members {
-                for &term in &sets[paper] {
-                    *counts.entry(term).or_insert(0) += 1;
+                for &term in &sets.terms[paper] {
+                    counts.entry(term).or_default().papers += 1;
+                }
+                for &term in &sets.titles[paper] {
+                    counts.entry(term).or_default().titles += 1;
                 }
             }
             counts
         })
         .collect();
-    let mut totals: HashMap<u64, u32> = HashMap::new();
-    for class in &counts {
-        for (&term, &count) in class {
-            *totals.entry(term).or_insert(0) += count;
-        }
-    }
-    let average = classes.iter().map(Vec::len).sum::<usize>() as f64 / classes.len().max(1) as f64;
-    classes
+    // Each class's candidates: terms common enough in it to name it.
+    let candidates: Vec<Vec<(u64, Count)>> = classes
         .par_iter()
         .zip(&counts)
         .map(|(members, counts)| {
             let floor = MIN_SUPPORT.max(members.len() / 50) as u32;
-            let mut scored: Vec<(f64, u64)> = counts
+            counts
                 .iter()
-                .filter(|(_, count)| **count >= floor)
-                .map(|(&term, &count)| {
-                    let share = f64::from(count) / members.len() as f64;
-                    let spread = f64::from(totals[&term]);
+                .filter(|(_, count)| count.papers >= floor)
+                .map(|(&term, &count)| (term, count))
+                .collect()
+        })
+        .collect();
+    // How many papers of all classes hold each candidate: only candidates need it.
+    let mut totals: FxHashMap<u64, u32> =
+        candidates.iter().flatten().map(|(t, _)| (*t, 0)).collect();
+    let per_class: Vec<Vec<(u64, u32)>> = counts
+        .par_iter()
+        .map(|counts| {
+            totals
+                .keys()
+                .filter_map(|term| counts.get(term).map(|count| (*term, count.papers)))
+                .collect()
+        })
+        .collect();
+    for (term, papers) in per_class.into_iter().flatten() {
+        if let Some(total) = totals.get_mut(&term) {
+            *total += papers;
+        }
+    }
+    drop(counts);
+    let average = classes.iter().map(Vec::len).sum::<usize>() as f64 / classes.len().max(1) as f64;
+    classes
+        .par_iter()
+        .zip(&candidates)
+        .map(|(members, candidates)| {
+            let size = members.len().max(1) as f64;
+            let mut scored: Vec<(f64, u64)> = candidates
+                .iter()
+                .map(|&(term, count)| {
+                    let weighted = f64::from(count.papers) + TITLE_WEIGHT * f64::from(count.titles);
+                    let share = weighted / ((1.0 + TITLE_WEIGHT) * size);
+                    let spread =
+                        f64::from(totals.get(&term).copied().unwrap_or(count.papers).max(1));
                     (share * (1.0 + average / spread).ln(), term)
                 })
                 .collect();
@@ -401,7 +540,7 @@ pub fn name_classes(
             });
             // More candidates than kept: some are dropped as parts of chosen phrases.
             scored.truncate(TERMS * 3);
-            let wanted: HashMap<u64, usize> = scored
+            let wanted: FxHashMap<u64, usize> = scored
                 .iter()
                 .enumerate()
                 .map(|(rank, (_, term))| (*term, rank))
@@ -412,22 +551,47 @@ pub fn name_classes(
         .collect()
 }
 
-/// The text of each wanted hash, found by reading the class's papers again.
+/// Papers [`spell`] reads at least (when the class has them), so that the spelling
+/// shown is the class's usual one, not the first paper's.
+const SPELLING_PAPERS: usize = 50;
+
+/// The text of each wanted key, found by reading the class's papers again: of the
+/// spellings seen, the shortest (the singular, usually), then the first in
+/// alphabetical order.
 fn spell(
     texts: &[String],
     members: &[usize],
-    wanted: &HashMap<u64, usize>,
-) -> HashMap<u64, String> {
-    let mut found = HashMap::new();
-    for &paper in members {
-        if found.len() == wanted.len() {
+    wanted: &FxHashMap<u64, usize>,
+) -> FxHashMap<u64, String> {
+    let mut found: FxHashMap<u64, String> = FxHashMap::default();
+    for (read, &paper) in members.iter().enumerate() {
+        if found.len() == wanted.len() && read >= SPELLING_PAPERS {
             break;
         }
-        terms(&texts[paper], |term| {
-            let hashed = hash(term);
-            if wanted.contains_key(&hashed) && !found.contains_key(&hashed) {
-                found.insert(hashed, term.to_owned());
+        let mut previous = String::new();
+        words(&texts[paper], |word| {
+            let mut offer = |key: u64, text: String| {
+                if !wanted.contains_key(&key) {
+                    return;
+                }
+                match found.get_mut(&key) {
+                    Some(known) => {
+                        if (text.len(), text.as_str()) < (known.len(), known.as_str()) {
+                            *known = text;
+                        }
+                    }
+                    None => {
+                        found.insert(key, text);
+                    }
+                }
+            };
+            offer(word.key, word.text.to_owned());
+            if word.joins {
+                let key = phrase_key(word_key(&previous), word.key);
+                offer(key, format!("{previous} {}", word.text));
             }
+            previous.clear();
+            previous.push_str(word.text);
         });
     }
     found
@@ -435,7 +599,7 @@ fn spell(
 
 /// The best terms in order, without a word that a chosen phrase already says, nor a
 /// phrase whose words are both chosen already.
-fn pick(scored: &[(f64, u64)], spelled: &HashMap<u64, String>) -> Vec<String> {
+fn pick(scored: &[(f64, u64)], spelled: &FxHashMap<u64, String>) -> Vec<String> {
     let mut chosen: Vec<String> = Vec::new();
     for (_, term) in scored {
         let Some(text) = spelled.get(term) else {
@@ -519,5 +683,65 @@ mod tests {
         assert!(!names[0].iter().any(|t| t.contains("speech")));
         // "graph" alone is said by the phrase.
         assert!(!names[0].contains(&"graph".to_owned()), "{:?}", names[0]);
+    }
+
+    #[test]
+    fn plurals_fold_into_one_term_shown_in_its_shorter_spelling() {
+        assert_eq!(singular("images"), "image");
+        assert_eq!(singular("policies"), "policy");
+        assert_eq!(singular("networks"), "network");
+        for kept in ["process", "corpus", "gas"] {
+            assert_eq!(singular(kept), kept);
+        }
+        let texts: Vec<String> = (0..10)
+            .map(|i| {
+                let noun = if i % 2 == 0 { "images" } else { "image" };
+                format!("Medical {noun} {i}\nSegmentation of scans")
+            })
+            .chain((0..10).map(|i| format!("Parsing sentences {i}\nA parser for grammars")))
+            .collect();
+        let names = name_classes(
+            &texts,
+            &term_sets(&texts),
+            &[(0..10).collect(), (10..20).collect()],
+        );
+        assert!(
+            names[0].contains(&"medical image".to_owned()),
+            "{:?}",
+            names[0]
+        );
+        assert!(
+            !names[0].iter().any(|t| t.contains("images")),
+            "{:?}",
+            names[0]
+        );
+    }
+
+    #[test]
+    fn a_title_ends_at_its_line_and_weighs_more() {
+        // No phrase across the line break between title and abstract.
+        assert_eq!(all_terms("Graphs\nNetworks"), ["graphs", "networks"]);
+        // A phrase in 8 titles of 10 outranks one in all 10 abstracts.
+        let texts: Vec<String> = (0..10)
+            .map(|i| {
+                let title = if i < 8 {
+                    "Quantum annealing"
+                } else {
+                    "Spin glass"
+                };
+                format!("{title} {i}\nWe study tensor networks, case {i}")
+            })
+            .chain((0..10).map(|i| format!("Protein folding {i}\nWe study docking, case {i}")))
+            .collect();
+        let names = name_classes(
+            &texts,
+            &term_sets(&texts),
+            &[(0..10).collect(), (10..20).collect()],
+        );
+        let rank = |term: &str| names[0].iter().position(|t| t == term);
+        match (rank("quantum annealing"), rank("tensor networks")) {
+            (Some(title), Some(abstract_only)) => assert!(title < abstract_only, "{:?}", names[0]),
+            _ => panic!("both terms expected: {:?}", names[0]),
+        }
     }
 }

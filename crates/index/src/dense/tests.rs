@@ -191,33 +191,119 @@ fn graph_recall_against_the_exact_scan() -> Result<()> {
     Ok(())
 }
 
+/// `options` with every filter above a [`EXACT_FILTER_DIVISOR`]th of the graph
+/// walking it (the default).
+fn walking(options: DenseOptions) -> DenseOptions {
+    DenseOptions {
+        filter_scan_limit: 0,
+        ..options
+    }
+}
+
+/// `options` with every filter scored exactly.
+fn scanning(options: DenseOptions) -> DenseOptions {
+    DenseOptions {
+        filter_scan_limit: usize::MAX,
+        ..options
+    }
+}
+
 #[test]
 fn graph_filters_apply_during_the_search() -> Result<()> {
     let dir = tempdir()?;
-    let (index, vectors) = graph_index(&dir.path().join("vectors.papers"), 2_000, 11)?;
+    let (mut index, vectors) = graph_index(&dir.path().join("vectors.papers"), 2_000, 11)?;
     let query = &vectors[5];
-    // A broad filter (every other key) goes through the graph walk, a narrow one
-    // (1 in 100) through exact scoring of the allowed keys: both must return k
-    // allowed keys, which a post-filter of the unfiltered top k would not.
-    for step in [2, 100] {
-        let allowed_keys: Vec<u64> = (0..2_000).step_by(step).collect();
-        let allowed = index.row_set(&allowed_keys);
-        let found = index.search(query, 10, Some(&allowed))?;
-        assert_eq!(found.len(), 10, "step {step}");
-        assert!(
-            found.iter().all(|h| h.key % step as u64 == 0),
-            "step {step}"
-        );
-        let truth = index.search_exact(query, 10, &allowed_keys)?;
-        let overlap = found.iter().filter(|h| truth.contains(h)).count();
-        assert!(overlap >= 9, "step {step}: {overlap}/10");
+    // A broad filter (every other key) goes through the graph walk by default and
+    // through exact scoring of the allowed keys under a scan limit; a narrow one (1 in 100) is scored exactly either way. Every plan must
+    // return k allowed keys, which a post-filter of the unfiltered top k would not.
+    for options in [walking(graph_options()), scanning(graph_options())] {
+        index.set_options(options);
+        for step in [2, 100] {
+            let allowed_keys: Vec<u64> = (0..2_000).step_by(step).collect();
+            let allowed = index.row_set(&allowed_keys);
+            let found = index.search(query, 10, Some(&allowed))?;
+            assert_eq!(found.len(), 10, "step {step}");
+            assert!(
+                found.iter().all(|h| h.key % step as u64 == 0),
+                "step {step}"
+            );
+            let truth = index.search_exact(query, 10, &allowed_keys)?;
+            let overlap = found.iter().filter(|h| truth.contains(h)).count();
+            assert!(overlap >= 9, "step {step}: {overlap}/10");
+        }
+        // `similar` excludes the paper itself and honours the filter.
+        let allowed = index.row_set(&(0..2_000).step_by(2).collect::<Vec<_>>());
+        let similar = index.similar(4, 5, Some(&allowed))?.unwrap_or_default();
+        assert_eq!(similar.len(), 5);
+        assert!(similar.iter().all(|h| h.key != 4 && h.key % 2 == 0));
     }
-    // `similar` excludes the paper itself and honours the filter.
-    let allowed = index.row_set(&(0..2_000).step_by(2).collect::<Vec<_>>());
-    let similar = index.similar(4, 5, Some(&allowed))?.unwrap_or_default();
-    assert_eq!(similar.len(), 5);
-    assert!(similar.iter().all(|h| h.key != 4 && h.key % 2 == 0));
     Ok(())
+}
+
+/// Recall@10 of filtered similar lists against the exact filtered scan, for a
+/// large filter (a quarter of the papers) on one side of the space and query papers
+/// from the other side, where a filtered walk has the most trouble: scoring the
+/// allowed papers (under a scan limit) must do at least as well as the walk.
+#[test]
+fn large_filters_keep_their_recall() -> Result<()> {
+    let dir = tempdir()?;
+    let (mut index, vectors) = graph_index(&dir.path().join("vectors.papers"), 4_000, 23)?;
+    let mut by_side: Vec<(f32, u64)> = vectors
+        .iter()
+        .zip(0u64..)
+        .map(|(vector, key)| (vector[0], key))
+        .collect();
+    by_side.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let allowed_keys: Vec<u64> = by_side[..1_000].iter().map(|(_, key)| *key).collect();
+    let queries: Vec<u64> = by_side[3_000..]
+        .iter()
+        .step_by(10)
+        .map(|(_, key)| *key)
+        .collect();
+    let allowed = index.row_set(&allowed_keys);
+    let mut recall = Vec::new();
+    for options in [walking(graph_options()), scanning(graph_options())] {
+        index.set_options(options);
+        let (mut overlap, mut total) = (0, 0);
+        for &key in &queries {
+            // The paper's own vector as stored (f16), as `similar` reads it.
+            let own: Vec<f32> = index
+                .vector(key)
+                .unwrap_or_default()
+                .iter()
+                .map(|x| x.to_f32())
+                .collect();
+            let truth = index.search_exact(&own, 10, &allowed_keys)?;
+            let found = index.similar(key, 10, Some(&allowed))?.unwrap_or_default();
+            assert!(found.iter().all(|hit| allowed_keys.contains(&hit.key)));
+            let truth = keys(&truth);
+            overlap += found.iter().filter(|hit| truth.contains(&hit.key)).count();
+            total += truth.len();
+        }
+        recall.push(overlap as f64 / total as f64);
+    }
+    let (walk, scan) = (recall[0], recall[1]);
+    assert!(
+        scan >= walk && scan >= 0.99,
+        "recall@10: scan {scan}, walk {walk}"
+    );
+    Ok(())
+}
+
+#[test]
+fn quantised_queries_score_by_cosine() {
+    let mut generator = Vectors(5);
+    for _ in 0..20 {
+        let (query, other) = (generator.unit(DIM), generator.unit(DIM));
+        let exact: f32 = query.iter().zip(&other).map(|(a, b)| a * b).sum();
+        let largest = other.iter().fold(0.0_f32, |m, x| m.max(x.abs()));
+        let stored: Vec<i8> = other
+            .iter()
+            .map(|x| (x * 127.0 / largest).round() as i8)
+            .collect();
+        let scored = hnsw::QuantisedQuery::new(&query).cosine(&stored);
+        assert!((scored - exact).abs() < 0.02, "{scored} vs {exact}");
+    }
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! `papers topics`: clusters every stored vector into the topic map (keeping the
-//! ids of the last map) and prints its broad topics.
+//! ids of the last map) and prints its broad topics, after a line with the build's
+//! time (reading the store included) and the process's peak memory.
 
 use std::process::ExitCode;
 
@@ -33,8 +34,9 @@ pub fn run(config: &Config, args: &TopicsArgs) -> anyhow::Result<ExitCode> {
         outln!("{}", serde_json::to_string_pretty(&topics)?)?;
         return Ok(ExitCode::SUCCESS);
     }
+    let peak = peak_rss_mib().map_or_else(String::new, |mib| format!(", peak RSS {mib} MiB"));
     outln!(
-        "{} papers: {} topics, {} subtopics in {:.1}s",
+        "{} papers: {} topics, {} subtopics in {:.1}s{peak}",
         map.papers.len(),
         map.broad().count(),
         map.topics.len() - map.broad().count(),
@@ -50,6 +52,15 @@ pub fn run(config: &Config, args: &TopicsArgs) -> anyhow::Result<ExitCode> {
         )?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// This process's peak resident memory (VmHWM) in MiB, where /proc has it: the
+/// build's memory at a given size is what an operator sizes a node by.
+fn peak_rss_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024)
 }
 
 /// The model whose stored vectors are clustered: the configured model's identity,
