@@ -15,6 +15,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 shared="${1:-${PAPERS_SHARED:-$here/../shared}}"
 out="${TMPDIR:-/tmp}/papers-topics-bench"
+mkdir -p "$out"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/papers-target}"
 python3 -c "import sklearn, numpy" 2>/dev/null || python3 -m pip install -q scikit-learn numpy
 cargo build --release -q -p papers-topics --example topics_bench
