@@ -558,10 +558,12 @@ fn hnsw_bench(
             // snapshot adds (file-backed pages of the log are not counted).
             let probe = dense.search(&query_vectors[0], 10, None)?;
             drop(dense);
-            let before = rss_anon_kb();
+            let before = papers_testkit::process_memory_kib("RssAnon").unwrap_or(0);
             let reopened =
                 DenseIndex::open_with(&path, "all-MiniLM-L6-v2", DIM, DenseOptions::default())?;
-            let resident = (rss_anon_kb() - before) * 1024 / reopened.len() as u64;
+            let resident = (papers_testkit::process_memory_kib("RssAnon").unwrap_or(0) - before)
+                * 1024
+                / reopened.len() as u64;
             assert!(reopened.opened_from_snapshot());
             assert_eq!(reopened.search(&query_vectors[0], 10, None)?, probe);
             println!(
@@ -572,20 +574,6 @@ fn hnsw_bench(
         }
     }
     Ok(default_bytes)
-}
-
-/// This process's anonymous resident memory (heap and anonymous maps), in KiB.
-fn rss_anon_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|l| l.starts_with("RssAnon:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 fn bytes_by_extension(path: &Path) -> std::collections::BTreeMap<String, u64> {

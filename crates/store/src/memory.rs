@@ -2,7 +2,7 @@
 //! and SQLite's own count of the heap it uses, for `/metrics`.
 
 use crate::db::Db;
-use crate::{Store, StoreError};
+use crate::{Database, Store, StoreError};
 
 /// A page cache small enough for a connection that lives as long as the server:
 /// B-tree interior pages and the hot rows stay, the rest is a read from the OS's
@@ -10,6 +10,15 @@ use crate::{Store, StoreError};
 pub const LONG_LIVED_PAGE_CACHE: usize = 8 * 1024 * 1024;
 
 impl Store {
+    /// Opens a connection meant to live as long as the server (the site's pool, the
+    /// index follower, a harvester job): [`Store::connect`] with the page cache capped
+    /// at [`LONG_LIVED_PAGE_CACHE`], so every such connection is opened alike.
+    pub fn connect_long_lived(location: &Database) -> Result<Store, StoreError> {
+        let store = Store::connect(location)?;
+        store.set_page_cache_bytes(LONG_LIVED_PAGE_CACHE)?;
+        Ok(store)
+    }
+
     /// Caps what this connection keeps of database pages (SQLite; PostgreSQL caches
     /// on its server, so there it does nothing). A connection opens with 64 MB, which
     /// bulk loads use well; the server's connections live for days, and each one
@@ -49,7 +58,6 @@ pub fn sqlite_memory_used() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Database;
 
     #[test]
     fn a_connection_keeps_the_page_cache_it_is_given() -> Result<(), StoreError> {
@@ -57,14 +65,14 @@ mod tests {
             path: std::env::temp_dir(),
             source,
         })?;
-        let store = Store::connect(&Database::Sqlite(dir.path().to_owned()))?;
+        let location = Database::Sqlite(dir.path().to_owned());
+        let store = Store::connect(&location)?;
         let cache_size = |store: &Store| -> Result<i64, StoreError> {
             store.db.query_one("PRAGMA cache_size", &[])?.get(0)
         };
         // Negative: KiB rather than pages.
         assert_eq!(cache_size(&store)?, -65536);
-        store.set_page_cache_bytes(LONG_LIVED_PAGE_CACHE)?;
-        assert_eq!(cache_size(&store)?, -8192);
+        assert_eq!(cache_size(&Store::connect_long_lived(&location)?)?, -8192);
         assert!(
             sqlite_memory_used() > 0,
             "an open connection holds some memory"

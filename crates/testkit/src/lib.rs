@@ -22,6 +22,6 @@ mod wait;
 
 pub use inputs::{installed_model, model, python_has, shared_dir, shared_root, smtp_available};
 pub use mailbox::{Part, Received, received_mail, received_mail_to};
-pub use process::ServerProcess;
+pub use process::{ServerProcess, process_memory_kib};
 pub use skip::{SKIPS_FILE_VAR, in_ci, missing, skip};
 pub use wait::{poll_until, wait_for};

@@ -47,3 +47,13 @@ impl Drop for ServerProcess {
         self.stop();
     }
 }
+
+/// A memory figure of this process from `/proc/self/status`, in KiB: `field` is its
+/// name without the colon (`VmHWM`, `RssAnon`, ...); `None` where /proc is missing.
+pub fn process_memory_kib(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status.lines().find_map(|line| {
+        let value = line.strip_prefix(field)?.strip_prefix(':')?;
+        value.trim().strip_suffix("kB")?.trim().parse().ok()
+    })
+}

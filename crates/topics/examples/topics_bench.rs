@@ -46,7 +46,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             corpus.len()
         );
     }
-    let before = peak_rss_kib();
+    let before = papers_testkit::process_memory_kib("VmHWM").unwrap_or(0);
     let started = Instant::now();
     let built_at: DateTime<Utc> = Utc
         .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
@@ -69,7 +69,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!(
         "peak RSS: {:.0} MiB (process, corpus included; {:.0} MiB before the build)",
-        peak_rss_kib() as f64 / 1024.0,
+        papers_testkit::process_memory_kib("VmHWM").unwrap_or(0) as f64 / 1024.0,
         before as f64 / 1024.0
     );
 
@@ -210,17 +210,4 @@ fn label_quality(map: &papers_topics::TopicMap, corpus: &Corpus) -> f64 {
         }
     }
     hits as f64 / total.max(1) as f64
-}
-
-/// The process's peak resident memory (VmHWM) in KiB; 0 where /proc is missing.
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|line| line.starts_with("VmHWM:"))
-                .and_then(|line| line.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
 }

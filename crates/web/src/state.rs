@@ -166,10 +166,7 @@ impl AppState {
     pub fn open(config: AppConfig) -> Result<AppState, OpenError> {
         let mut stores = Vec::with_capacity(config.connections.max(1));
         for _ in 0..config.connections.max(1) {
-            let store = Store::connect(&config.database)?;
-            // The pool's connections live as long as the site.
-            store.set_page_cache_bytes(papers_store::LONG_LIVED_PAGE_CACHE)?;
-            stores.push(store);
+            stores.push(Store::connect_long_lived(&config.database)?);
         }
         let auth = config.auth_per_minute;
         let login_backoff = Backoff::new(config.login_free_failures, config.login_max_delay);

@@ -274,12 +274,7 @@ fn open_search(config: &Config) -> anyhow::Result<Arc<SearchService>> {
 /// first, and a search answered between the two would otherwise stay cached without it.
 fn spawn_index_follower(database: Database, search: Arc<SearchService>, state: AppState) {
     std::thread::spawn(move || {
-        let connected = Store::connect(&database).and_then(|store| {
-            // Lives as long as the server.
-            store.set_page_cache_bytes(papers_store::LONG_LIVED_PAGE_CACHE)?;
-            Ok(store)
-        });
-        let mut store = match connected {
+        let mut store = match Store::connect_long_lived(&database) {
             Ok(store) => store,
             Err(error) => {
                 tracing::error!(%error, "index follower cannot open the store");

@@ -156,10 +156,7 @@ fn run_forever(database: &Database, config: &HarvestConfig, job: &Job) {
         let store_ref = match &mut store {
             Some(store) => store,
             // The job's connection lives as long as the server.
-            None => match Store::connect(database).and_then(|opened| {
-                opened.set_page_cache_bytes(papers_store::LONG_LIVED_PAGE_CACHE)?;
-                Ok(opened)
-            }) {
+            None => match Store::connect_long_lived(database) {
                 Ok(opened) => store.insert(opened),
                 Err(error) => {
                     tracing::error!(job = name, %error, "harvester cannot open the store");

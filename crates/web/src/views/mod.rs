@@ -178,15 +178,30 @@ pub(crate) fn error_page(status: StatusCode, message: &str) -> Markup {
     )
 }
 
-/// Cuts `text` to at most `max` characters at a word boundary, adding an ellipsis.
+/// Cuts `text` to at most `max` characters at a word boundary, adding an ellipsis;
+/// runs of whitespace (arXiv's hard line breaks) become one space. Reads no further
+/// than the cut: feed cards show 320 characters of abstracts that run to thousands.
 pub(crate) fn shorten(text: &str, max: usize) -> String {
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= max {
-        return flat;
+    let mut flat = String::with_capacity(max.min(text.len()) + 4);
+    let mut length = 0;
+    for word in text.split_whitespace() {
+        let words = word.chars().count();
+        let needed = if flat.is_empty() { words } else { words + 1 };
+        if length + needed > max {
+            if flat.is_empty() {
+                // One word longer than the whole budget: cut inside it.
+                flat.extend(word.chars().take(max));
+            }
+            flat.push('…');
+            return flat;
+        }
+        if !flat.is_empty() {
+            flat.push(' ');
+        }
+        flat.push_str(word);
+        length += needed;
     }
-    let cut: String = flat.chars().take(max).collect();
-    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
-    format!("{cut}…")
+    flat
 }
 
 /// A paper's title on one line (arXiv titles carry hard line breaks).
@@ -231,4 +246,33 @@ pub(crate) fn encode(text: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shorten;
+
+    #[test]
+    fn shorten_keeps_short_text_on_one_line() {
+        assert_eq!(
+            shorten("  Attention\n  is all\tyou need ", 40),
+            "Attention is all you need"
+        );
+        assert_eq!(shorten("", 10), "");
+    }
+
+    #[test]
+    fn shorten_cuts_at_a_word_boundary_within_the_budget() {
+        let text = "Large language\nmodels can reason about papers";
+        assert_eq!(shorten(text, 20), "Large language…");
+        assert_eq!(shorten(text, 14), "Large language…");
+        assert_eq!(shorten(text, 13), "Large…");
+        // Characters, not bytes.
+        assert_eq!(shorten("été à Zürich chez nous", 12), "été à Zürich…");
+    }
+
+    #[test]
+    fn shorten_cuts_inside_a_word_longer_than_the_budget() {
+        assert_eq!(shorten("Pneumonoultramicroscopic words", 6), "Pneumo…");
+    }
 }
