@@ -63,7 +63,8 @@ impl OaiHarvester {
     }
 
     /// The pages of the harvest, fetched lazily so the caller can store each before the
-    /// next is requested. Iteration ends after the first error.
+    /// next is requested (or, wrapped in [`crate::harvest::Prefetch`], while the next
+    /// is fetched). Iteration ends after the first error.
     pub fn pages(&self, client: Client) -> OaiPages {
         OaiPages {
             client,

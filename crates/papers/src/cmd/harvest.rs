@@ -95,9 +95,11 @@ fn store_records(
     tally: &mut Tally,
 ) -> anyhow::Result<()> {
     let mut batch = store.begin_ingest(chrono::Utc::now())?;
-    for record in records {
-        tally.records += 1;
-        match batch.upsert(record)? {
+    tally.records += records.len() as u64;
+    // One call for the page (a thousand records at most, what `upsert_all` expects):
+    // the store merges them with a few multi-row statements.
+    for outcome in batch.upsert_all(records)? {
+        match outcome {
             UpsertOutcome::Inserted => tally.inserted += 1,
             UpsertOutcome::Updated => tally.updated += 1,
             UpsertOutcome::Unchanged => {}

@@ -26,12 +26,12 @@ pub fn refresh(
             tracing::warn!(%skipped, "skipped a Hugging Face paper");
         }
         let mut batch = store.begin_ingest(Utc::now())?;
-        for record in day.records {
-            match batch.upsert(record)? {
-                UpsertOutcome::Inserted | UpsertOutcome::Updated => *written += 1,
-                UpsertOutcome::Unchanged => {}
-            }
-        }
+        // A day is a few dozen papers: one call merges them all.
+        *written += batch
+            .upsert_all(day.records)?
+            .iter()
+            .filter(|outcome| **outcome != UpsertOutcome::Unchanged)
+            .count() as u64;
         batch.commit()?;
         tracing::info!(%date, written = *written, "stored Hugging Face daily papers");
     }

@@ -2,8 +2,9 @@
 //! Hugging Face API on 127.0.0.1 (`tests/oai_server.py` over the pages in
 //! `tests/fixtures/oai`): a serve on an empty store harvests without any command, a
 //! day announced later arrives on the next run, a serve killed mid-list resumes at the
-//! next page, 503 `Retry-After` and `badResumptionToken` are obeyed and retried, and
-//! two nodes on one PostgreSQL store harvest each set once.
+//! next page, 503 `Retry-After` and `badResumptionToken` are obeyed and retried, a page
+//! that fails while fetched ahead leaves the pages before it stored, and two nodes on
+//! one PostgreSQL store harvest each set once.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -186,6 +187,15 @@ pub(crate) fn succeeded(database: &Database, job: &str) -> bool {
         .any(|run| run.outcome == Some(JobOutcome::Ok))
 }
 
+/// The resumption token of the cs list in progress, if one is stored.
+fn list_token(database: &Database) -> Option<String> {
+    open(database)
+        .harvest_state("arxiv:cs[cs.CL,cs.IR]")
+        .expect("state")
+        .and_then(|state| state.list)
+        .map(|list| list.resumption_token)
+}
+
 pub(crate) fn set(ids: &[&str]) -> BTreeSet<String> {
     ids.iter().map(|id| (*id).to_owned()).collect()
 }
@@ -299,20 +309,15 @@ fn a_killed_serve_resumes_mid_list_and_obeys_retry_after() {
     // The second page is held until the first serve is dead.
     recorded.set_file("hold-7001|2", "");
     let mut first = Serve::start(&data_dir, &recorded, "arxiv:cs.CL,cs.IR", &[]);
+    // The second page is asked for while the first is stored (the harvester fetches
+    // one page ahead), so both are waited for.
     wait_for(
-        "the second page to be asked for",
+        "the second page to be asked for and the first stored",
         Duration::from_secs(60),
-        || recorded.count("resumptionToken=7001") == 1,
+        || recorded.count("resumptionToken=7001") == 1 && list_token(&database).is_some(),
     );
     // The first page is stored with its successor's token, in one transaction.
-    let state = open(&database)
-        .harvest_state("arxiv:cs[cs.CL,cs.IR]")
-        .expect("state")
-        .expect("a position");
-    assert_eq!(
-        state.list.as_ref().map(|l| l.resumption_token.as_str()),
-        Some("7001|2")
-    );
+    assert_eq!(list_token(&database).as_deref(), Some("7001|2"));
     assert_eq!(ids(&database), set(&["2401.00001"]));
     first.kill();
     recorded.remove_file("hold-7001|2");
@@ -387,6 +392,52 @@ fn a_refused_resumption_token_restarts_the_list_on_the_retry() {
         ids(&database),
         set(&["2401.00001", "2401.00003", "2401.00004"])
     );
+}
+
+#[test]
+fn a_broken_page_fetched_ahead_fails_the_run_after_the_pages_before_it() {
+    if shared().is_none() || !python_available() {
+        return;
+    }
+    let root = tempfile::tempdir().expect("tempdir");
+    let recorded = Recorded::start(root.path());
+    let data_dir = root.path().join("data");
+    let database = Database::choose(&data_dir, None);
+    // The second page arrives cut off halfway, as from a dropped connection: it is
+    // fetched and fails to parse while the first page is being stored.
+    let token_page = recorded.dir.join("token-7001|2.xml");
+    let page = std::fs::read(&token_page).expect("page");
+    std::fs::write(&token_page, &page[..page.len() / 2]).expect("cut the page");
+    let serve = Serve::start(&data_dir, &recorded, "arxiv:cs.CL,cs.IR", &[]);
+    wait_for("the failed run", Duration::from_secs(60), || {
+        runs(&database, "harvest:arxiv:cs")
+            .iter()
+            .any(|run| run.outcome == Some(JobOutcome::Failed))
+    });
+    let failed = runs(&database, "harvest:arxiv:cs")
+        .into_iter()
+        .find(|run| run.outcome == Some(JobOutcome::Failed))
+        .expect("a failed run");
+    let error = failed.error.clone().unwrap_or_default();
+    assert!(error.contains("page 2"), "{error}");
+    assert!(failed.next_run.is_some(), "a retry is planned");
+    assert_eq!(failed.records, 1, "the first page's paper was written");
+    // The first page stays stored, and the position is the one it was stored with.
+    assert_eq!(ids(&database), set(&["2401.00001"]));
+    assert_eq!(list_token(&database).as_deref(), Some("7001|2"));
+    assert!(serve.log().contains("harvest failed"), "{}", serve.log());
+
+    std::fs::write(&token_page, page).expect("the page is whole again");
+    wait_for("the retried harvest", Duration::from_secs(60), || {
+        succeeded(&database, "harvest:arxiv:cs")
+    });
+    // The retry continued the list at the page that failed, not from its start.
+    assert_eq!(recorded.count("from=2024-01-01&set=cs"), 1);
+    assert_eq!(
+        ids(&database),
+        set(&["2401.00001", "2401.00003", "2401.00004"])
+    );
+    assert_eq!(list_token(&database), None, "the list is complete");
 }
 
 #[test]
