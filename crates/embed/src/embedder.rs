@@ -45,7 +45,7 @@ pub enum Kernel {
     Avx2Fma,
     /// bf16 GEMMs on `vdpbf16ps`, fp32 accumulation.
     Avx512Bf16,
-    /// The weight GEMMs on AMX tiles (`tdpbf16ps`, fp32 accumulation), the rest as
+    /// The GEMMs on AMX tiles (`tdpbf16ps`, fp32 accumulation), the element-wise work as
     /// `Avx512Bf16`.
     Amx,
 }

@@ -4,8 +4,8 @@
 //! linear layers run per token, so they see no padding at all, and only attention works per
 //! sequence. Nothing is masked because nothing is padded.
 //!
-//! Four paths, best first: bf16 weight GEMMs on AMX tiles and the rest on AVX-512 BF16, bf16
-//! GEMMs on AVX-512 BF16 (both `fast.rs`, which takes the weight GEMM as a parameter), fp32
+//! Four paths, best first: bf16 GEMMs on AMX tiles with the element-wise work on AVX-512,
+//! bf16 GEMMs on AVX-512 BF16 (both `fast.rs`, which takes the GEMM as a parameter), fp32
 //! GEMMs on AVX2 + FMA (`avx2.rs`), and plain Rust fp32 (below). The packed paths share their
 //! structure: packed weights, fused epilogues (bias + GELU, bias + residual + layer norm) and
 //! attention by blocks of queries.

@@ -9,8 +9,8 @@
 //!
 //! The forward pass is our own, over weights read and packed once at load, on the best of
 //! four kernel paths the CPU has ([`EmbedOptions::max_kernel`] caps the choice):
-//! - AMX: as AVX-512 BF16, but the four weight products of each layer run on the tile
-//!   registers (`tdpbf16ps`, `kernels::amx`), over the same packed matrices;
+//! - AMX: as AVX-512 BF16, but every product runs on the tile registers (`tdpbf16ps`,
+//!   `kernels::amx`), over the same packed matrices;
 //! - AVX-512 BF16: the matrices are packed to bf16 and every product runs on `vdpbf16ps`
 //!   with fp32 accumulation (`kernels::avx512`), attention included;
 //! - AVX2 + FMA: the same GEMM structure in fp32 (`kernels::avx2`);
