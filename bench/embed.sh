@@ -2,10 +2,12 @@
 # Embedding benchmark: our encoder against PyTorch sentence-transformers (fp32, 2 threads,
 # in-process after a warm-up), same texts, same machine, same run.
 #
-# Each round runs four measurements back to back, in alternating order from round to round:
-# PyTorch and ours on the full instruction set, then PyTorch restricted to AVX2
-# (ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2) and ours capped at the AVX2 + FMA kernel
-# (--kernel avx2). The machine load (/proc/loadavg) is printed before every round, with a
+# Each round runs five measurements back to back, in alternating order from round to round:
+# PyTorch and ours on the full instruction set (ours: the best kernel the CPU has, AMX where
+# there is AMX), ours capped at the AVX-512 BF16 kernel (--kernel avx512bf16, for the
+# comparison with AMX; the same kernel as the first on a CPU without AMX), then PyTorch
+# restricted to AVX2 (ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2) and ours capped at the
+# AVX2 + FMA kernel (--kernel avx2). The machine load (/proc/loadavg) is printed before every round, with a
 # warning above 0.5. The ratios reported are the MEDIAN of the per-round ratios, so a
 # neighbour's burst that lands on one side of one round does not decide the result. The
 # portable path runs once, against the median PyTorch rate. Then: the minimum cosine of every
@@ -67,6 +69,7 @@ measure() {
     case $1 in
         torch) torch_run "torch.$2" ;;
         ours) ours_run "ours.$2" ;;
+        ours_bf16) ours_run "ours_bf16.$2" --kernel avx512bf16 ;;
         torch_avx2) torch_run "torch_avx2.$2" ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 ;;
         ours_avx2) ours_run "ours_avx2.$2" --kernel avx2 ;;
     esac
@@ -94,14 +97,14 @@ for round in $(seq "$rounds"); do
         echo "warning: load $load > 0.5, figures from this round are not quiet-machine figures" >&2
     fi
     if [ $((round % 2)) -eq 1 ]; then
-        order="torch ours torch_avx2 ours_avx2"
+        order="torch ours ours_bf16 torch_avx2 ours_avx2"
     else
-        order="ours torch ours_avx2 torch_avx2"
+        order="ours_bf16 ours torch ours_avx2 torch_avx2"
     fi
     for side in $order; do
         measure "$side" "$round"
     done
-    echo "  pytorch $(field texts_per_s "$work/torch.$round.log"), ours $(field texts_per_s "$work/ours.$round.log"); avx2: pytorch $(field texts_per_s "$work/torch_avx2.$round.log"), ours $(field texts_per_s "$work/ours_avx2.$round.log") texts/s" >&2
+    echo "  pytorch $(field texts_per_s "$work/torch.$round.log"), ours $(field texts_per_s "$work/ours.$round.log"), ours avx512bf16 $(field texts_per_s "$work/ours_bf16.$round.log"); avx2: pytorch $(field texts_per_s "$work/torch_avx2.$round.log"), ours $(field texts_per_s "$work/ours_avx2.$round.log") texts/s" >&2
 done
 echo "portable path: load $(cat /proc/loadavg)" >&2
 ours_run portable --kernel portable
@@ -117,19 +120,24 @@ ratios() {
 }
 torch_rate=$(rates torch | median)
 ours_rate=$(rates ours | median)
+ours_bf16_rate=$(rates ours_bf16 | median)
 torch_avx2_rate=$(rates torch_avx2 | median)
 ours_avx2_rate=$(rates ours_avx2 | median)
 main_ratios=$(ratios ours torch | tr '\n' ' ')
 avx2_ratios=$(ratios ours_avx2 torch_avx2 | tr '\n' ' ')
 main_ratio=$(ratios ours torch | median)
+bf16_ratios=$(ratios ours_bf16 torch | tr '\n' ' ')
+bf16_ratio=$(ratios ours_bf16 torch | median)
 avx2_ratio=$(ratios ours_avx2 torch_avx2 | median)
 portable_rate=$(field texts_per_s "$work/portable.log")
 portable_ratio=$(ratio "$portable_rate" "$torch_rate")
 kernel=$(field kernel "$work/ours.1.log")
+kernel_bf16=$(field kernel "$work/ours_bf16.1.log")
 kernel_avx2=$(field kernel "$work/ours_avx2.1.log")
 capability=$(field capability "$work/torch.1.log")
 capability_avx2=$(field capability "$work/torch_avx2.1.log")
 cos_fast=$("$py" "$helper" compare "$work/ours.1.f32" "$work/torch.1.f32" 384)
+cos_bf16=$("$py" "$helper" compare "$work/ours_bf16.1.f32" "$work/torch.1.f32" 384)
 cos_avx2=$("$py" "$helper" compare "$work/ours_avx2.1.f32" "$work/torch.1.f32" 384)
 cos_portable=$("$py" "$helper" compare "$work/portable.f32" "$work/torch.1.f32" 384)
 query_ms=$(field query_median_ms "$work/query.log")
@@ -141,11 +149,13 @@ load before each round:   $loads  (1-minute average; quiet means < 0.5)
 pytorch fp32 ($capability):      $torch_rate texts/s median  (rounds: $(rates torch | tr '\n' ' '))
 ours ($kernel):        $ours_rate texts/s median  (rounds: $(rates ours | tr '\n' ' '))
 ratio ours / pytorch:      $main_ratio median of rounds ($main_ratios)  (required >= 1.5, goal >= 3)
+ours ($kernel_bf16):        $ours_bf16_rate texts/s median  (rounds: $(rates ours_bf16 | tr '\n' ' '))
+ratio $kernel_bf16 / pytorch: $bf16_ratio median of rounds ($bf16_ratios)
 pytorch fp32 ($capability_avx2):        $torch_avx2_rate texts/s median  (rounds: $(rates torch_avx2 | tr '\n' ' '))
 ours ($kernel_avx2):              $ours_avx2_rate texts/s median  (rounds: $(rates ours_avx2 | tr '\n' ' '))
 ratio avx2 ours / pytorch: $avx2_ratio median of rounds ($avx2_ratios)  (required >= 1.0)
 portable path:             $portable_rate texts/s, ratio $portable_ratio to the median PyTorch rate
-min cosine to pytorch:     $cos_fast ($kernel), $cos_avx2 ($kernel_avx2), $cos_portable (portable)  (required >= 0.999)
+min cosine to pytorch:     $cos_fast ($kernel), $cos_bf16 ($kernel_bf16), $cos_avx2 ($kernel_avx2), $cos_portable (portable)  (required >= 0.999)
 query latency (10 words):  $query_ms ms median  (target <= 10)
 model resident memory:     $model_mib MiB  (target <= 300 MB)
 REPORT
@@ -153,6 +163,7 @@ REPORT
 failed=0
 check() { if awk "BEGIN { exit !($1) }"; then echo "ok:   $2"; else echo "FAIL: $2"; failed=1; fi; }
 check "$cos_fast >= 0.999" "parity ($kernel)"
+check "$cos_bf16 >= 0.999" "parity ($kernel_bf16)"
 check "$cos_avx2 >= 0.999" "parity ($kernel_avx2)"
 check "$cos_portable >= 0.999" "parity (portable)"
 check "$main_ratio >= 1.5" "median ratio >= 1.5"

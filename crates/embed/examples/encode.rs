@@ -3,10 +3,10 @@
 //! `cargo run --release -p papers-embed --example encode -- --input texts.jsonl
 //! --output vectors.f32 --model DIR [--threads N] [--kernel NAME] [--portable] [--query TEXT]`
 //!
-//! `--model` defaults to `PAPERS_MODEL`. `--kernel avx2` (or `PAPERS_EMBED_KERNEL=avx2`)
-//! caps the kernel chain at AVX2 + FMA, `--kernel portable`, `--portable` or
-//! `PAPERS_EMBED_PORTABLE=1` force the portable kernels; the default, `avx512bf16`, takes the
-//! best the CPU has. Timing and memory go to stderr as one `key=value` line for the
+//! `--model` defaults to `PAPERS_MODEL`. `--kernel avx512bf16` (or
+//! `PAPERS_EMBED_KERNEL=avx512bf16`) caps the kernel chain at AVX-512 BF16, `--kernel avx2`
+//! at AVX2 + FMA, `--kernel portable`, `--portable` or `PAPERS_EMBED_PORTABLE=1` force the
+//! portable kernels; the default, `amx`, takes the best the CPU has. Timing and memory go to stderr as one `key=value` line for the
 //! benchmark. `--query TEXT` instead times embedding that one text repeatedly and prints the
 //! median.
 
@@ -29,7 +29,7 @@ struct Args {
 
 fn kernel_named(name: &str) -> Result<Kernel, String> {
     Kernel::from_name(name).ok_or(format!(
-        "unknown kernel {name} (avx512bf16, avx2 or portable)"
+        "unknown kernel {name} (amx, avx512bf16, avx2 or portable)"
     ))
 }
 
@@ -41,7 +41,7 @@ fn parse_args() -> Result<Args, String> {
         threads: 0,
         kernel: match std::env::var("PAPERS_EMBED_KERNEL") {
             Ok(name) if !name.is_empty() => kernel_named(&name)?,
-            _ => Kernel::Avx512Bf16,
+            _ => Kernel::FASTEST,
         },
         query: None,
     };

@@ -21,7 +21,7 @@ const BATCH_TOKENS: usize = 768;
 pub struct EmbedOptions {
     /// The best kernel the embedder may use: it runs this one if the CPU (and the model's
     /// widths) allow, else the next one down the chain
-    /// `Avx512Bf16` → `Avx2Fma` → `Portable`. Lower it to force a slower path.
+    /// `Amx` → `Avx512Bf16` → `Avx2Fma` → `Portable`. Lower it to force a slower path.
     pub max_kernel: Kernel,
     /// Worker threads; 0 means one per available core.
     pub threads: usize,
@@ -30,7 +30,7 @@ pub struct EmbedOptions {
 impl Default for EmbedOptions {
     fn default() -> Self {
         EmbedOptions {
-            max_kernel: Kernel::Avx512Bf16,
+            max_kernel: Kernel::FASTEST,
             threads: 0,
         }
     }
@@ -45,23 +45,37 @@ pub enum Kernel {
     Avx2Fma,
     /// bf16 GEMMs on `vdpbf16ps`, fp32 accumulation.
     Avx512Bf16,
+    /// The GEMMs on AMX tiles (`tdpbf16ps`, fp32 accumulation), the element-wise work as
+    /// `Avx512Bf16`.
+    Amx,
 }
 
 impl Kernel {
-    /// The name used on command lines and in logs: `avx512bf16`, `avx2` or `portable`.
+    /// The top of the chain: as a [`EmbedOptions::max_kernel`], the best the CPU has.
+    pub const FASTEST: Kernel = Kernel::Amx;
+
+    /// Every kernel, slowest first.
+    pub const ALL: [Kernel; 4] = [
+        Kernel::Portable,
+        Kernel::Avx2Fma,
+        Kernel::Avx512Bf16,
+        Kernel::Amx,
+    ];
+
+    /// The name used on command lines and in logs: `amx`, `avx512bf16`, `avx2` or
+    /// `portable`.
     pub fn name(self) -> &'static str {
         match self {
             Kernel::Portable => "portable",
             Kernel::Avx2Fma => "avx2",
             Kernel::Avx512Bf16 => "avx512bf16",
+            Kernel::Amx => "amx",
         }
     }
 
     /// The kernel of that [`Kernel::name`], if any.
     pub fn from_name(name: &str) -> Option<Kernel> {
-        [Kernel::Portable, Kernel::Avx2Fma, Kernel::Avx512Bf16]
-            .into_iter()
-            .find(|kernel| kernel.name() == name)
+        Kernel::ALL.into_iter().find(|kernel| kernel.name() == name)
     }
 }
 
@@ -279,11 +293,13 @@ mod tests {
 
     #[test]
     fn kernel_names_round_trip_and_order_the_chain() {
-        for kernel in [Kernel::Portable, Kernel::Avx2Fma, Kernel::Avx512Bf16] {
+        for kernel in Kernel::ALL {
             assert_eq!(Kernel::from_name(kernel.name()), Some(kernel));
         }
-        assert_eq!(Kernel::from_name("amx"), None);
-        assert!(Kernel::Portable < Kernel::Avx2Fma && Kernel::Avx2Fma < Kernel::Avx512Bf16);
+        assert_eq!(Kernel::from_name("amx"), Some(Kernel::Amx));
+        assert_eq!(Kernel::from_name("avx512"), None);
+        assert!(Kernel::ALL.is_sorted());
+        assert_eq!(Kernel::ALL.last(), Some(&Kernel::FASTEST));
     }
 
     #[test]

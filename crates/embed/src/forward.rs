@@ -4,21 +4,24 @@
 //! linear layers run per token, so they see no padding at all, and only attention works per
 //! sequence. Nothing is masked because nothing is padded.
 //!
-//! Three paths, best first: bf16 GEMMs on AVX-512 BF16 (`fast.rs`), fp32 GEMMs on AVX2 +
-//! FMA (`avx2.rs`), and plain Rust fp32 (below). The first two share their structure: packed
-//! weights, fused epilogues (bias + GELU, bias + residual + layer norm) and attention by
-//! blocks of queries.
+//! Four paths, best first: bf16 GEMMs on AMX tiles with the element-wise work on AVX-512,
+//! bf16 GEMMs on AVX-512 BF16 (both `fast.rs`, which takes the GEMM as a parameter), fp32
+//! GEMMs on AVX2 + FMA (`avx2.rs`), and plain Rust fp32 (below). The packed paths share their
+//! structure: packed weights, fused epilogues (bias + GELU, bias + residual + layer norm) and
+//! attention by blocks of queries.
 
 mod avx2;
 mod fast;
 
 use crate::config::ModelSpec;
 use crate::embedder::Kernel;
-use crate::kernels::{add_layer_norm, avx2 as avx2_kernels, avx512, embed_tokens, gelu, portable};
+use crate::kernels::{
+    add_layer_norm, amx, avx2 as avx2_kernels, avx512, embed_tokens, gelu, portable,
+};
 use crate::pool::{normalize, pool};
 use crate::weights::BertWeights;
 
-/// One layer's matrices packed for the bf16 micro-kernel.
+/// One layer's matrices packed for the bf16 micro-kernels (AVX-512 and AMX alike).
 #[derive(Debug)]
 pub struct PackedLayer {
     qkv: avx512::Packed,
@@ -45,6 +48,8 @@ pub enum Engine {
     Avx2Fma(Vec<PackedLayerF32>),
     /// bf16 packed matrices (the fp32 copies in `BertWeights` are dropped).
     Avx512Bf16(Vec<PackedLayer>),
+    /// The same bf16 packed matrices, multiplied on AMX tiles.
+    Amx(Vec<PackedLayer>),
 }
 
 /// Calls `pack(weight, out, in)` on each matrix of each layer and frees the fp32 copies.
@@ -81,18 +86,22 @@ impl Engine {
     /// Prepares the weights for `kernel`, which must be one [`Engine::best_kernel`] allows.
     pub fn new(kernel: Kernel, weights: &mut BertWeights, spec: &ModelSpec) -> Engine {
         match kernel {
-            Kernel::Avx512Bf16 => {
+            Kernel::Amx | Kernel::Avx512Bf16 => {
                 let layers = pack_layers(weights, spec, avx512::Packed::from_weight);
-                let layers =
-                    layers
-                        .into_iter()
-                        .map(|[qkv, attention_out, intermediate, output]| PackedLayer {
-                            qkv,
-                            attention_out,
-                            intermediate,
-                            output,
-                        });
-                Engine::Avx512Bf16(layers.collect())
+                let layers = layers
+                    .into_iter()
+                    .map(|[qkv, attention_out, intermediate, output]| PackedLayer {
+                        qkv,
+                        attention_out,
+                        intermediate,
+                        output,
+                    })
+                    .collect();
+                if kernel == Kernel::Amx {
+                    Engine::Amx(layers)
+                } else {
+                    Engine::Avx512Bf16(layers)
+                }
             }
             Kernel::Avx2Fma => {
                 let layers = pack_layers(weights, spec, avx2_kernels::Packed::from_weight);
@@ -136,6 +145,8 @@ impl Engine {
             && spec.head_dim().is_multiple_of(16);
         if !widths_fit {
             Kernel::Portable
+        } else if limit >= Kernel::Amx && amx::available() {
+            Kernel::Amx
         } else if limit >= Kernel::Avx512Bf16 && avx512::available() {
             Kernel::Avx512Bf16
         } else if limit >= Kernel::Avx2Fma && avx2_kernels::available() {
@@ -151,6 +162,7 @@ impl Engine {
             Engine::Portable => Kernel::Portable,
             Engine::Avx2Fma(_) => Kernel::Avx2Fma,
             Engine::Avx512Bf16(_) => Kernel::Avx512Bf16,
+            Engine::Amx(_) => Kernel::Amx,
         }
     }
 }
@@ -206,7 +218,20 @@ impl Model {
             }
             Engine::Avx512Bf16(layers) => {
                 // SAFETY: this engine is only built when `best_kernel` saw the CPU features.
-                unsafe { self.forward_fast(sequences, layers, ws) }
+                let products = fast::Products {
+                    gemm: avx512::gemm,
+                    reduction_multiple: 2,
+                };
+                unsafe { self.forward_fast(sequences, layers, products, ws) }
+            }
+            Engine::Amx(layers) => {
+                // SAFETY: this engine is only built when `amx::available` said yes, which
+                // includes the AVX-512 BF16 features.
+                let products = fast::Products {
+                    gemm: amx::gemm,
+                    reduction_multiple: amx::REDUCTION_TILE,
+                };
+                unsafe { self.forward_fast(sequences, layers, products, ws) }
             }
         }
         let mut out = Vec::with_capacity(sequences.len());

@@ -8,13 +8,15 @@
 //! all-MiniLM-L12-v2, bge-small-en-v1.5 (CLS pooling, 512 tokens) all load the same way.
 //!
 //! The forward pass is our own, over weights read and packed once at load, on the best of
-//! three kernel paths the CPU has ([`EmbedOptions::max_kernel`] caps the choice):
+//! four kernel paths the CPU has ([`EmbedOptions::max_kernel`] caps the choice):
+//! - AMX: as AVX-512 BF16, but every product runs on the tile registers (`tdpbf16ps`,
+//!   `kernels::amx`), over the same packed matrices;
 //! - AVX-512 BF16: the matrices are packed to bf16 and every product runs on `vdpbf16ps`
 //!   with fp32 accumulation (`kernels::avx512`), attention included;
 //! - AVX2 + FMA: the same GEMM structure in fp32 (`kernels::avx2`);
 //! - portable: plain-Rust fp32 (`kernels::portable`), correct on any CPU.
 //!
-//! On both packed paths bias + GELU and bias + residual + layer norm are fused into the GEMM
+//! On the packed paths bias + GELU and bias + residual + layer norm are fused into the GEMM
 //! epilogues (`kernels::output`), and attention runs per head by blocks of queries.
 //!
 //! Texts are tokenised, sorted by length and cut into batches of similar length; since

@@ -93,7 +93,7 @@ impl ModelChoice {
             max_kernel: if self.portable {
                 Kernel::Portable
             } else {
-                Kernel::Avx512Bf16
+                Kernel::FASTEST
             },
             threads: 0,
         };

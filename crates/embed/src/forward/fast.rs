@@ -1,4 +1,5 @@
-//! The fast forward pass: bf16 GEMMs on AVX-512 BF16 for every product, attention included.
+//! The fast forward pass: bf16 GEMMs for every product, attention included, on AVX-512 BF16
+//! or on AMX tiles (the caller picks the GEMM, [`Products`]).
 //!
 //! The residual stream stays fp32 (the layer norms are exact); each GEMM's input exists
 //! once in bf16, written by the epilogue that produced it: the layer norm writes the
@@ -7,27 +8,39 @@
 //! stored only to be read back for a bias, an activation or a residual add.
 
 use super::{Model, PackedLayer, Workspace};
-use crate::kernels::avx512::{self, Output};
+use crate::kernels::avx512::{Gemm, Output};
 use crate::kernels::output::Norm;
 use crate::kernels::{embed_tokens, softmax_to_bf16};
+
+/// The bf16 GEMM the fast path runs, and the multiple to which it wants reduction lengths
+/// padded (attention's context product reduces over the sequence, of any length).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Products {
+    /// `avx512::gemm` or `amx::gemm`.
+    pub gemm: Gemm,
+    /// 2 for AVX-512 (pairs), 32 for AMX (whole tiles; else it falls back to AVX-512).
+    pub reduction_multiple: usize,
+}
 
 /// Queries per attention block: their scores (fp32) and probabilities (bf16) for a
 /// 256-token sequence take 24 KiB, so a block stays in L1 from scores to context.
 const QUERY_BLOCK: usize = 16;
 
 impl Model {
-    /// The fast path. Element-wise helpers are `#[inline(always)]`, so they are compiled
-    /// here with AVX-512 enabled.
+    /// The fast path, with `products` for every GEMM. Element-wise helpers are
+    /// `#[inline(always)]`, so they are compiled here with AVX-512 enabled.
     ///
     /// # Safety
-    /// The CPU must support AVX-512 F/BW/VL/BF16.
+    /// The CPU must support AVX-512 F/BW/VL/BF16, and whatever `products.gemm` needs.
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512bf16")]
     pub(super) unsafe fn forward_fast(
         &self,
         sequences: &[&[u32]],
         layers: &[PackedLayer],
+        products: Products,
         ws: &mut Workspace,
     ) {
+        let gemm = products.gemm;
         let (hidden, inner, eps) = self.dims();
         let tokens = ws.hidden.len() / hidden;
         ws.hidden_bf16.resize(tokens * hidden, 0);
@@ -53,7 +66,7 @@ impl Model {
             };
             // SAFETY (all GEMMs here): the caller guarantees the CPU features.
             unsafe {
-                avx512::gemm(
+                gemm(
                     &ws.hidden_bf16,
                     hidden,
                     tokens,
@@ -65,7 +78,7 @@ impl Model {
             let mut offset = 0;
             for sequence in sequences {
                 // SAFETY: as above.
-                unsafe { self.attention_fast(offset, sequence.len(), ws) };
+                unsafe { self.attention_fast(offset, sequence.len(), products, ws) };
                 offset += sequence.len();
             }
             let (gain, shift) = &layer.attention_norm;
@@ -77,7 +90,7 @@ impl Model {
             };
             let bias = Some(&layer.attention_out_bias[..]);
             unsafe {
-                avx512::gemm(
+                gemm(
                     &ws.context_bf16,
                     hidden,
                     tokens,
@@ -92,7 +105,7 @@ impl Model {
             };
             let bias = Some(&layer.intermediate_bias[..]);
             unsafe {
-                avx512::gemm(
+                gemm(
                     &ws.hidden_bf16,
                     hidden,
                     tokens,
@@ -109,7 +122,7 @@ impl Model {
                 bf16: &mut ws.hidden_bf16,
             };
             let bias = Some(&layer.output_bias[..]);
-            unsafe { avx512::gemm(&ws.inner_bf16, inner, tokens, &packed.output, bias, output) };
+            unsafe { gemm(&ws.inner_bf16, inner, tokens, &packed.output, bias, output) };
         }
     }
 
@@ -119,22 +132,31 @@ impl Model {
     /// values, written straight into the bf16 context) while it is in L1.
     ///
     /// # Safety
-    /// The CPU must support AVX-512 F/BW/VL/BF16.
+    /// The CPU must support AVX-512 F/BW/VL/BF16, and whatever `products.gemm` needs.
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512bf16")]
-    unsafe fn attention_fast(&self, offset: usize, len: usize, ws: &mut Workspace) {
+    unsafe fn attention_fast(
+        &self,
+        offset: usize,
+        len: usize,
+        products: Products,
+        ws: &mut Workspace,
+    ) {
+        let gemm = products.gemm;
         let hidden = self.spec.bert.hidden_size;
         let head_dim = self.spec.head_dim();
         let stride = 3 * hidden;
         let score_stride = len.div_ceil(16) * 16;
-        let probability_stride = len.div_ceil(2) * 2;
+        // Probabilities past `len` are zero, as are the values they meet.
+        let probability_stride = len.next_multiple_of(products.reduction_multiple);
         ws.scores.resize(QUERY_BLOCK * score_stride, 0.0);
         ws.probabilities.resize(QUERY_BLOCK * probability_stride, 0);
         let qkv = &ws.qkv_bf16[offset * stride..(offset + len) * stride];
         for head in (0..hidden).step_by(head_dim) {
             ws.keys
                 .pack_rows(&qkv[hidden + head..], stride, len, head_dim);
+            let values = &qkv[2 * hidden + head..];
             ws.values
-                .pack_columns(&qkv[2 * hidden + head..], stride, head_dim, len);
+                .pack_columns(values, stride, head_dim, len, probability_stride);
             for first in (0..len).step_by(QUERY_BLOCK) {
                 let queries = (len - first).min(QUERY_BLOCK);
                 let output = Output::F32 {
@@ -143,7 +165,7 @@ impl Model {
                 };
                 let query = &qkv[first * stride + head..];
                 // SAFETY (both GEMMs): the caller guarantees the CPU features.
-                unsafe { avx512::gemm(query, stride, queries, &ws.keys, None, output) };
+                unsafe { gemm(query, stride, queries, &ws.keys, None, output) };
                 let rows = ws
                     .scores
                     .chunks_exact_mut(score_stride)
@@ -151,16 +173,14 @@ impl Model {
                     .take(queries);
                 for (scores, probabilities) in rows {
                     softmax_to_bf16(&mut scores[..len], probabilities);
-                    if probability_stride > len {
-                        probabilities[len] = 0;
-                    }
+                    probabilities[len..].fill(0);
                 }
                 let output = Output::Bf16 {
                     data: &mut ws.context_bf16[(offset + first) * hidden + head..],
                     ldc: hidden,
                 };
                 unsafe {
-                    avx512::gemm(
+                    gemm(
                         &ws.probabilities,
                         probability_stride,
                         queries,

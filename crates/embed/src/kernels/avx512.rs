@@ -37,9 +37,13 @@ pub fn available() -> bool {
 /// A matrix packed for the micro-kernel: `blocks` groups of 16 columns by `pairs` pairs.
 #[derive(Debug, Clone, Default)]
 pub struct Packed {
-    data: Vec<u16>,
-    blocks: usize,
-    pairs: usize,
+    /// Block after block, pair after pair, 32 bf16 each (read in place by `amx`, whose B
+    /// tiles are 16 consecutive pairs of one block).
+    pub(super) data: Vec<u16>,
+    /// 16-column blocks.
+    pub(super) blocks: usize,
+    /// Pairs of reduction indices.
+    pub(super) pairs: usize,
 }
 
 impl Packed {
@@ -87,13 +91,22 @@ impl Packed {
     }
 
     /// Packs `k` rows of `n` values (row `j` at `source[j * stride..]`) as `n` columns by
-    /// `k` reductions: an attention head's values, interleaving two rows at a time.
-    pub fn pack_columns(&mut self, source: &[u16], stride: usize, n: usize, k: usize) {
+    /// `padded_k` reductions, the indices from `k` on zero: an attention head's values,
+    /// interleaving two rows at a time. (The AMX kernel wants whole 32-index tiles.)
+    pub fn pack_columns(
+        &mut self,
+        source: &[u16],
+        stride: usize,
+        n: usize,
+        k: usize,
+        padded_k: usize,
+    ) {
+        assert!(padded_k >= k, "padding shorter than the reduction");
         self.blocks = n.div_ceil(16);
-        self.pairs = k.div_ceil(2);
+        self.pairs = padded_k.div_ceil(2);
         self.data.clear();
         self.data.resize(self.blocks * self.pairs * 32, 0);
-        for pair in 0..self.pairs {
+        for pair in 0..k.div_ceil(2) {
             let first = &source[2 * pair * stride..][..n];
             let second = (2 * pair + 1 < k).then(|| &source[(2 * pair + 1) * stride..][..n]);
             for block in 0..self.blocks {
@@ -122,6 +135,10 @@ impl Packed {
         self.blocks * 16
     }
 }
+
+/// The signature both bf16 GEMMs share ([`gemm`] and `amx::gemm`), so the forward pass
+/// takes either.
+pub type Gemm = unsafe fn(&[u16], usize, usize, &Packed, Option<&[f32]>, Output<'_>);
 
 /// `output[m, :] = a[m, 0..2*pairs] . b + bias`, finished as `output` says, for `m` rows
 /// of `a` with stride `lda`.
@@ -306,10 +323,20 @@ mod tests {
         general.pack(n, k, |column, index| source[column * stride + index]);
         assert_eq!(fast.data, general.data);
         for k in [7, 8] {
-            fast.pack_columns(&source, stride, n, k);
+            fast.pack_columns(&source, stride, n, k, k);
             general.pack(n, k, |column, index| source[index * stride + column]);
             assert_eq!(fast.data, general.data, "k = {k}");
         }
+        // Padded to 32 reductions: zero past the seventh.
+        fast.pack_columns(&source, stride, n, 7, 32);
+        general.pack(n, 32, |column, index| {
+            if index < 7 {
+                source[index * stride + column]
+            } else {
+                0
+            }
+        });
+        assert_eq!(fast.data, general.data, "padded");
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! Numeric kernels: element-wise operations shared by every path, the GEMMs of the two
-//! packed paths (`avx512`: bf16, `avx2`: fp32) with their fused epilogues (`output`), and
-//! the portable fp32 kernels.
+//! Numeric kernels: element-wise operations shared by every path, the GEMMs of the packed
+//! paths (`amx`: bf16 on tile registers, `avx512`: bf16, `avx2`: fp32) with their fused
+//! epilogues (`output`), and the portable fp32 kernels.
 //!
 //! The element-wise functions here are plain Rust written so that LLVM vectorises them
 //! (fixed-width lane arrays, no libm calls, no data-dependent branches). They are
@@ -8,6 +8,7 @@
 //! `#[target_feature]`, they are compiled for 512-bit registers there, and for the baseline
 //! target in the portable path, from one source.
 
+pub mod amx;
 pub mod avx2;
 pub mod avx512;
 pub mod output;

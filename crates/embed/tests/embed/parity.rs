@@ -1,6 +1,6 @@
 //! Parity with sentence-transformers: every reference text must embed to a vector with
-//! cosine ≥ 0.999 to the one PyTorch produced, on every kernel path (AVX-512 BF16, AVX2 +
-//! FMA, portable).
+//! cosine ≥ 0.999 to the one PyTorch produced, on every kernel path (AMX, AVX-512 BF16,
+//! AVX2 + FMA, portable).
 //!
 //! Inputs as described in `main.rs`.
 
@@ -49,6 +49,16 @@ fn check_parity(options: EmbedOptions) -> Option<Kernel> {
         worst.0
     );
     Some(embedder.kernel())
+}
+
+#[test]
+fn amx_path_matches_sentence_transformers() {
+    if let Some(kernel) = check_parity(EmbedOptions {
+        max_kernel: Kernel::Amx,
+        threads: 0,
+    }) {
+        assert_eq!(kernel, Kernel::Amx);
+    }
 }
 
 #[test]
