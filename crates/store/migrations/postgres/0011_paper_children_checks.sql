@@ -11,19 +11,21 @@ ALTER TABLE paper_categories DROP CONSTRAINT paper_categories_paper_key_fkey;
 ALTER TABLE paper_sources DROP CONSTRAINT paper_sources_paper_key_fkey;
 
 -- After each statement that inserts or updates rows of a child table: every paper the
--- rows name must exist. The papers are locked FOR KEY SHARE, as a foreign key's check
--- locks them, so a concurrent delete of one waits for this transaction and then finds
--- its rows (below).
+-- rows name must exist. Instead of a row lock per paper (a foreign key's FOR KEY SHARE),
+-- the check holds the advisory lock below in shared mode until the transaction ends, and
+-- deleting or re-keying a paper takes it exclusively before looking for rows that name
+-- it. Either the delete waits for this transaction and then finds its rows, or this
+-- check waits for the delete and then misses the paper; each looks with a snapshot taken
+-- after the lock (READ COMMITTED), so neither commits past the other.
 CREATE FUNCTION paper_children_name_papers() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     missing BIGINT;
 BEGIN
+    -- 0x7061706572730003: "papers" and 3 (db.rs and migrate.rs hold 1 and 2).
+    PERFORM pg_advisory_xact_lock_shared(8097877186003009539);
     SELECT named.paper_key INTO missing
-    FROM (SELECT DISTINCT paper_key FROM named_rows) named
-    LEFT JOIN LATERAL (
-        SELECT key FROM papers WHERE papers.key = named.paper_key FOR KEY SHARE
-    ) found ON true
-    WHERE found.key IS NULL
+    FROM named_rows named
+    WHERE NOT EXISTS (SELECT 1 FROM papers WHERE papers.key = named.paper_key)
     LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION 'insert or update on table "%" names paper_key %, which is not in papers',
@@ -61,6 +63,7 @@ BEGIN
     IF TG_OP = 'UPDATE' AND NEW.key = OLD.key THEN
         RETURN NULL;
     END IF;
+    PERFORM pg_advisory_xact_lock(8097877186003009539);
     IF EXISTS (SELECT 1 FROM versions WHERE paper_key = OLD.key)
         OR EXISTS (SELECT 1 FROM paper_categories WHERE paper_key = OLD.key)
         OR EXISTS (SELECT 1 FROM paper_sources WHERE paper_key = OLD.key) THEN
