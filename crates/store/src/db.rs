@@ -56,6 +56,8 @@ pub(crate) enum WriteOrder {
 }
 
 /// Session-level advisory lock key for change-log writers (any fixed 64-bit number).
+/// `…0002` is the migration lock (`migrate.rs`); `…0003` is taken by the checks of
+/// migration 0011 (references to papers).
 const CHANGE_LOG_LOCK: i64 = 0x7061_7065_7273_0001;
 
 pub(crate) enum Db {

@@ -8,7 +8,7 @@
 //! dozen statements instead of several thousand, which is what PostgreSQL needs: each
 //! statement there is a round trip to the server.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use papers_core::{Paper, PaperRecord, Source};
@@ -131,9 +131,14 @@ impl IngestBatch<'_> {
             .filter(|entry| entry.changed)
             .collect();
         let mut keys = self.write_papers(&written)?;
+        let new_keys: HashSet<i64> = written
+            .iter()
+            .filter(|entry| entry.key.is_none())
+            .filter_map(|entry| keys.get(entry.paper.id.as_str()).copied())
+            .collect();
         // Unchanged papers still record who mentioned them.
         keys.extend(stored_keys(&order, &merged));
-        self.write_sources(&sources, &keys)?;
+        self.write_sources(&sources, &keys, &new_keys)?;
         Ok(outcomes)
     }
 
@@ -329,11 +334,13 @@ impl IngestBatch<'_> {
     }
 
     /// Who mentioned each paper: one row per paper and source, kept from the first
-    /// time.
+    /// time. Papers inserted by this chunk (`new_keys`) have no row yet, so theirs are
+    /// appended; the others' may exist and are kept.
     fn write_sources(
         &mut self,
         sources: &[(String, Source)],
         keys: &HashMap<String, i64>,
+        new_keys: &HashSet<i64>,
     ) -> Result<(), StoreError> {
         let mut pairs: Vec<(i64, Source)> = sources
             .iter()
@@ -341,21 +348,32 @@ impl IngestBatch<'_> {
             .collect();
         pairs.sort_unstable();
         pairs.dedup();
-        let values: Vec<Value> = pairs
-            .iter()
-            .flat_map(|(key, source)| {
-                [
-                    key.to_value(),
-                    source.as_str().to_value(),
-                    self.now.to_value(),
-                ]
-            })
-            .collect();
+        let (new, known): (Vec<_>, Vec<_>) =
+            pairs.iter().partition(|(key, _)| new_keys.contains(key));
+        let values = |pairs: Vec<&(i64, Source)>| -> Vec<Value> {
+            pairs
+                .iter()
+                .flat_map(|(key, source)| {
+                    [
+                        key.to_value(),
+                        source.as_str().to_value(),
+                        self.now.to_value(),
+                    ]
+                })
+                .collect()
+        };
+        rows::append(
+            self.db,
+            "paper_sources",
+            "paper_key, source, first_seen",
+            3,
+            &values(new),
+        )?;
         rows::insert(
             self.db,
             "paper_sources (paper_key, source, first_seen)",
             3,
-            &values,
+            &values(known),
             "ON CONFLICT DO NOTHING",
         )
     }

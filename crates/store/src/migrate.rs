@@ -19,6 +19,7 @@ const SQLITE: &[&str] = &[
     include_str!("../migrations/sqlite/0008_roles_tokens.sql"),
     include_str!("../migrations/sqlite/0009_community.sql"),
     include_str!("../migrations/sqlite/0010_feedback.sql"),
+    include_str!("../migrations/sqlite/0011_paper_children_checks.sql"),
 ];
 
 const POSTGRES: &[&str] = &[
@@ -32,6 +33,7 @@ const POSTGRES: &[&str] = &[
     include_str!("../migrations/postgres/0008_roles_tokens.sql"),
     include_str!("../migrations/postgres/0009_community.sql"),
     include_str!("../migrations/postgres/0010_feedback.sql"),
+    include_str!("../migrations/postgres/0011_paper_children_checks.sql"),
 ];
 
 const MIGRATION_LOCK: i64 = 0x7061_7065_7273_0002;

@@ -1,0 +1,5 @@
+-- Twin of postgres/0011_paper_children_checks.sql, which checks the references from
+-- versions, paper_categories and paper_sources to papers once per statement instead
+-- of through per-row foreign keys. Nothing changes here: SQLite's foreign keys are
+-- checked in-process, cheaply, and give the same guarantee (every row names a paper;
+-- a named paper cannot be deleted or re-keyed).
