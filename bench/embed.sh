@@ -4,8 +4,10 @@
 #
 # Each round runs four measurements back to back, in alternating order from round to round:
 # PyTorch and ours on the full instruction set, then PyTorch restricted to AVX2
-# (ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2) and ours capped at the AVX2 + FMA kernel
-# (--kernel avx2). The machine load (/proc/loadavg) is printed before every round, with a
+# (ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2) and ours
+# capped at the AVX2 + FMA kernel (--kernel avx2). The MKL variable matters most: PyTorch's
+# fp32 linear layers are MKL SGEMM calls, which the other two leave on AVX-512 (MKL_VERBOSE=1
+# shows it). The machine load (/proc/loadavg) is printed before every round, with a
 # warning above 0.5. The ratios reported are the MEDIAN of the per-round ratios, so a
 # neighbour's burst that lands on one side of one round does not decide the result. The
 # portable path runs once, against the median PyTorch rate. Then: the minimum cosine of every
@@ -67,7 +69,8 @@ measure() {
     case $1 in
         torch) torch_run "torch.$2" ;;
         ours) ours_run "ours.$2" ;;
-        torch_avx2) torch_run "torch_avx2.$2" ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 ;;
+        torch_avx2) torch_run "torch_avx2.$2" ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 \
+            MKL_ENABLE_INSTRUCTIONS=AVX2 ;;
         ours_avx2) ours_run "ours_avx2.$2" --kernel avx2 ;;
     esac
 }
