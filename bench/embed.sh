@@ -2,12 +2,16 @@
 # Embedding benchmark: our encoder against PyTorch sentence-transformers (fp32, 2 threads,
 # in-process after a warm-up), same texts, same machine, same run.
 #
-# Each round runs five measurements back to back, in alternating order from round to round:
+# Each round runs six measurements back to back, in alternating order from round to round:
 # PyTorch and ours on the full instruction set (ours: the best kernel the CPU has, AMX where
 # there is AMX), ours capped at the AVX-512 BF16 kernel (--kernel avx512bf16, for the
 # comparison with AMX; the same kernel as the first on a CPU without AMX), then PyTorch
-# restricted to AVX2 (ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2) and ours capped at the
-# AVX2 + FMA kernel (--kernel avx2). The machine load (/proc/loadavg) is printed before every round, with a
+# restricted to AVX2 and ours capped at the AVX2 + FMA kernel (--kernel avx2). PyTorch is
+# restricted with ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2:
+# the MKL variable matters most, since PyTorch's fp32 linear layers are MKL SGEMM calls,
+# which the other two leave on AVX-512 and AMX (MKL_VERBOSE=1 shows it). The sixth run is
+# PyTorch with only those other two variables, reported beside the AVX2 ratio so both
+# readings are on record. The machine load (/proc/loadavg) is printed before every round, with a
 # warning above 0.5. The ratios reported are the MEDIAN of the per-round ratios, so a
 # neighbour's burst that lands on one side of one round does not decide the result. The
 # portable path runs once, against the median PyTorch rate. Then: the minimum cosine of every
@@ -64,13 +68,16 @@ ours_run() {
     shift
     "$encode" --model "$model" --input "$work/texts.jsonl" --output "$work/$name.f32" "$@" 2> "$work/$name.log"
 }
-# measure SIDE ROUND: one of the four measurements of a round.
+# measure SIDE ROUND: one of the six measurements of a round.
 measure() {
     case $1 in
         torch) torch_run "torch.$2" ;;
         ours) ours_run "ours.$2" ;;
         ours_bf16) ours_run "ours_bf16.$2" --kernel avx512bf16 ;;
-        torch_avx2) torch_run "torch_avx2.$2" ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 ;;
+        torch_avx2) torch_run "torch_avx2.$2" ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 \
+            MKL_ENABLE_INSTRUCTIONS=AVX2 ;;
+        torch_avx2_mkl512) torch_run "torch_avx2_mkl512.$2" ATEN_CPU_CAPABILITY=avx2 \
+            ONEDNN_MAX_CPU_ISA=AVX2 ;;
         ours_avx2) ours_run "ours_avx2.$2" --kernel avx2 ;;
     esac
 }
@@ -97,14 +104,14 @@ for round in $(seq "$rounds"); do
         echo "warning: load $load > 0.5, figures from this round are not quiet-machine figures" >&2
     fi
     if [ $((round % 2)) -eq 1 ]; then
-        order="torch ours ours_bf16 torch_avx2 ours_avx2"
+        order="torch ours ours_bf16 torch_avx2 ours_avx2 torch_avx2_mkl512"
     else
-        order="ours_bf16 ours torch ours_avx2 torch_avx2"
+        order="torch_avx2_mkl512 ours_bf16 ours torch ours_avx2 torch_avx2"
     fi
     for side in $order; do
         measure "$side" "$round"
     done
-    echo "  pytorch $(field texts_per_s "$work/torch.$round.log"), ours $(field texts_per_s "$work/ours.$round.log"), ours avx512bf16 $(field texts_per_s "$work/ours_bf16.$round.log"); avx2: pytorch $(field texts_per_s "$work/torch_avx2.$round.log"), ours $(field texts_per_s "$work/ours_avx2.$round.log") texts/s" >&2
+    echo "  pytorch $(field texts_per_s "$work/torch.$round.log"), ours $(field texts_per_s "$work/ours.$round.log"), ours avx512bf16 $(field texts_per_s "$work/ours_bf16.$round.log"); avx2: pytorch $(field texts_per_s "$work/torch_avx2.$round.log") (MKL not capped: $(field texts_per_s "$work/torch_avx2_mkl512.$round.log")), ours $(field texts_per_s "$work/ours_avx2.$round.log") texts/s" >&2
 done
 echo "portable path: load $(cat /proc/loadavg)" >&2
 ours_run portable --kernel portable
@@ -129,6 +136,8 @@ main_ratio=$(ratios ours torch | median)
 bf16_ratios=$(ratios ours_bf16 torch | tr '\n' ' ')
 bf16_ratio=$(ratios ours_bf16 torch | median)
 avx2_ratio=$(ratios ours_avx2 torch_avx2 | median)
+torch_avx2_mkl512_rate=$(rates torch_avx2_mkl512 | median)
+avx2_mkl512_ratio=$(ratios ours_avx2 torch_avx2_mkl512 | median)
 portable_rate=$(field texts_per_s "$work/portable.log")
 portable_ratio=$(ratio "$portable_rate" "$torch_rate")
 kernel=$(field kernel "$work/ours.1.log")
@@ -154,6 +163,8 @@ ratio $kernel_bf16 / pytorch: $bf16_ratio median of rounds ($bf16_ratios)
 pytorch fp32 ($capability_avx2):        $torch_avx2_rate texts/s median  (rounds: $(rates torch_avx2 | tr '\n' ' '))
 ours ($kernel_avx2):              $ours_avx2_rate texts/s median  (rounds: $(rates ours_avx2 | tr '\n' ' '))
 ratio avx2 ours / pytorch: $avx2_ratio median of rounds ($avx2_ratios)  (required >= 1.0)
+pytorch, MKL not capped:   $torch_avx2_mkl512_rate texts/s median  (rounds: $(rates torch_avx2_mkl512 | tr '\n' ' '))  (ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 only)
+ratio avx2 ours / that:    $avx2_mkl512_ratio median of rounds ($(ratios ours_avx2 torch_avx2_mkl512 | tr '\n' ' '))
 portable path:             $portable_rate texts/s, ratio $portable_ratio to the median PyTorch rate
 min cosine to pytorch:     $cos_fast ($kernel), $cos_bf16 ($kernel_bf16), $cos_avx2 ($kernel_avx2), $cos_portable (portable)  (required >= 0.999)
 query latency (10 words):  $query_ms ms median  (target <= 10)

@@ -9,12 +9,15 @@
 //! of A passes over them. Results leave through the fused epilogues of [`Output`].
 
 use std::arch::x86_64::{
-    __m256, _mm256_broadcast_ss, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_setzero_ps,
-    _mm256_storeu_ps,
+    __m256, _mm256_add_epi32, _mm256_add_ps, _mm256_and_ps, _mm256_andnot_ps, _mm256_broadcast_ss,
+    _mm256_castps_si256, _mm256_castsi256_ps, _mm256_fmadd_ps, _mm256_fnmadd_ps, _mm256_loadu_ps,
+    _mm256_max_ps, _mm256_min_ps, _mm256_mul_ps, _mm256_rcp_ps, _mm256_set1_epi32, _mm256_set1_ps,
+    _mm256_setzero_ps, _mm256_slli_epi32, _mm256_storeu_ps, _mm256_sub_epi32, _mm256_sub_ps,
+    _mm256_xor_ps,
 };
 
 pub use super::output::Output;
-use super::output::Sink;
+use super::output::{Kind, Sink};
 
 /// Rows of A per micro-kernel call.
 const MR: usize = 6;
@@ -206,14 +209,102 @@ unsafe fn micro<const R: usize>(tile: &Tile<'_>) {
             a = a.add(1);
             b = b.add(BLOCK);
         }
-        // Spill with constant indices, then run the epilogue on the copy, so that `acc`
-        // stays in registers (see the bf16 kernel).
-        let mut finished = [[0.0f32; BLOCK]; R];
-        for i in 0..R {
-            _mm256_storeu_ps(finished[i].as_mut_ptr(), acc[i][0]);
-            _mm256_storeu_ps(finished[i].as_mut_ptr().add(8), acc[i][1]);
+        // The fp32 kinds (all this path uses) finish in registers and store once; the
+        // bf16 kinds go through the sink's generic epilogue.
+        let sink = tile.sink;
+        match sink.kind() {
+            Kind::F32 | Kind::GeluF32 | Kind::Add => {
+                let kind = sink.kind();
+                for (i, row) in acc.iter().enumerate() {
+                    let dst = sink.at(tile.row + i, tile.column).cast::<f32>();
+                    for (half, value) in row.iter().enumerate() {
+                        let dst = dst.add(8 * half);
+                        let value = match kind {
+                            Kind::GeluF32 => gelu(*value),
+                            Kind::Add => _mm256_add_ps(_mm256_loadu_ps(dst), *value),
+                            _ => *value,
+                        };
+                        _mm256_storeu_ps(dst, value);
+                    }
+                }
+            }
+            Kind::Bf16 | Kind::GeluBf16 => {
+                // Spill with constant indices, then run the epilogue on the copy, so that
+                // `acc` stays in registers (see the bf16 kernel).
+                let mut finished = [[0.0f32; BLOCK]; R];
+                for i in 0..R {
+                    _mm256_storeu_ps(finished[i].as_mut_ptr(), acc[i][0]);
+                    _mm256_storeu_ps(finished[i].as_mut_ptr().add(8), acc[i][1]);
+                }
+                epilogue(tile, &mut finished);
+            }
         }
-        epilogue(tile, &mut finished);
+    }
+}
+
+/// `exp(x)` on 8 lanes: the same Cephes reduction and polynomial as the scalar
+/// [`super::exp`], with fused multiply-adds.
+#[inline(always)]
+unsafe fn exp(x: __m256) -> __m256 {
+    // SAFETY: register-only intrinsics; the caller guarantees AVX2 and FMA.
+    unsafe {
+        let shift = _mm256_set1_ps(12_582_912.0);
+        let x = _mm256_min_ps(
+            _mm256_max_ps(x, _mm256_set1_ps(-87.0)),
+            _mm256_set1_ps(88.0),
+        );
+        let shifted = _mm256_fmadd_ps(x, _mm256_set1_ps(std::f32::consts::LOG2_E), shift);
+        let n = _mm256_sub_ps(shifted, shift);
+        let n_bits = _mm256_sub_epi32(_mm256_castps_si256(shifted), _mm256_castps_si256(shift));
+        let r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693_359_4), x);
+        let r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.121_944_4e-4), r);
+        let mut p = _mm256_set1_ps(1.987_569_1e-4);
+        for c in [
+            1.398_2e-3,
+            8.333_452e-3,
+            4.166_579_6e-2,
+            1.666_666_5e-1,
+            0.5,
+        ] {
+            p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(c));
+        }
+        let y = _mm256_fmadd_ps(
+            _mm256_mul_ps(p, r),
+            r,
+            _mm256_add_ps(r, _mm256_set1_ps(1.0)),
+        );
+        let scale = _mm256_slli_epi32::<23>(_mm256_add_epi32(n_bits, _mm256_set1_epi32(127)));
+        _mm256_mul_ps(y, _mm256_castsi256_ps(scale))
+    }
+}
+
+/// The erf GELU of [`super::gelu`] on 8 lanes, with the division of Abramowitz & Stegun's
+/// `t = 1 / (1 + p |x|)` done as a reciprocal estimate and one Newton step (relative
+/// error about 2^-22, well inside the formula's own 1.5e-7).
+#[inline(always)]
+unsafe fn gelu(x: __m256) -> __m256 {
+    // SAFETY: register-only intrinsics; the caller guarantees AVX2 and FMA.
+    unsafe {
+        let one = _mm256_set1_ps(1.0);
+        let sign = _mm256_set1_ps(-0.0);
+        let z = _mm256_mul_ps(x, _mm256_set1_ps(std::f32::consts::FRAC_1_SQRT_2));
+        let a = _mm256_andnot_ps(sign, z);
+        let d = _mm256_fmadd_ps(_mm256_set1_ps(0.327_591_1), a, one);
+        let t = _mm256_rcp_ps(d);
+        let t = _mm256_mul_ps(t, _mm256_fnmadd_ps(d, t, _mm256_set1_ps(2.0)));
+        let mut poly = _mm256_set1_ps(1.061_405_4);
+        for c in [-1.453_152_1, 1.421_413_8, -0.284_496_74, 0.254_829_6] {
+            poly = _mm256_fmadd_ps(poly, t, _mm256_set1_ps(c));
+        }
+        poly = _mm256_mul_ps(poly, t);
+        let y = _mm256_fnmadd_ps(
+            poly,
+            exp(_mm256_mul_ps(_mm256_sub_ps(_mm256_setzero_ps(), a), a)),
+            one,
+        );
+        let erf = _mm256_xor_ps(y, _mm256_and_ps(z, sign));
+        let half = _mm256_mul_ps(x, _mm256_set1_ps(0.5));
+        _mm256_fmadd_ps(half, erf, half)
     }
 }
 
@@ -248,6 +339,32 @@ mod tests {
         fast.pack_columns(&source, stride, n, k);
         general.pack(n, k, |column, index| source[index * stride + column]);
         assert_eq!(fast.data, general.data);
+    }
+
+    #[test]
+    fn vector_gelu_and_exp_match_the_scalar_ones() {
+        if !available() {
+            eprintln!("skipping: no AVX2 + FMA");
+            return;
+        }
+        let inputs: Vec<f32> = (-1200..=1200).map(|i| i as f32 / 100.0).collect();
+        for chunk in inputs.chunks_exact(8) {
+            let (mut g, mut e) = ([0.0f32; 8], [0.0f32; 8]);
+            // SAFETY: available() was checked above; the arrays hold 8 lanes.
+            unsafe {
+                let x = _mm256_loadu_ps(chunk.as_ptr());
+                _mm256_storeu_ps(g.as_mut_ptr(), gelu(x));
+                _mm256_storeu_ps(e.as_mut_ptr(), exp(x));
+            }
+            for ((x, g), e) in chunk.iter().zip(g).zip(e) {
+                let (want_g, want_e) = (super::super::gelu(*x), super::super::exp(*x));
+                assert!(
+                    (g - want_g).abs() < 1e-6 * (1.0 + want_g.abs()),
+                    "gelu({x})"
+                );
+                assert!((e - want_e).abs() < 1e-6 * want_e, "exp({x})");
+            }
+        }
     }
 
     #[test]

@@ -113,6 +113,12 @@ impl<'a> Sink<'a> {
         }
     }
 
+    /// What this sink does with each value (for kernels that finish tiles in registers).
+    #[inline(always)]
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
     /// Address of element `(row, column)`.
     ///
     /// # Safety
