@@ -11,7 +11,9 @@
 //! and memory at sizes beyond the real set (a million: the scale test's size).
 //!
 //! Writes `OUT_DIR/assignments.tsv` (file row, broad topic, primary category) and
-//! `OUT_DIR/k` (the number of broad topics). Exits non-zero when the label quality
+//! `OUT_DIR/k` (the number of broad topics), `OUT_DIR/seconds` (the whole build) and
+//! `OUT_DIR/broad_seconds` (its broad clustering alone: what k-means does). Prints
+//! the time of each phase of the build. Exits non-zero when the label quality
 //! falls below half, so a fast but meaningless build cannot pass.
 
 use std::collections::HashSet;
@@ -20,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use chrono::{DateTime, TimeZone, Utc};
-use papers_topics::{BuildOptions, Corpus, build};
+use papers_topics::{BuildOptions, Corpus, build_timed, phase};
 
 const DIM: usize = 384;
 const RECORDS: &str = "data/arxiv-kaggle-format/arxiv-archive-2020.jsonl.gz";
@@ -52,7 +54,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
         .single()
         .ok_or("time")?;
-    let map = build(
+    let (map, phases) = build_timed(
         &corpus,
         "reference",
         built_at,
@@ -60,6 +62,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &BuildOptions::default(),
     )?;
     let seconds = started.elapsed().as_secs_f64();
+    let broad_seconds = phases.get(phase::BROAD).as_secs_f64();
     let broad: Vec<_> = map.broad().collect();
     println!(
         "build: {seconds:.2} s, {} broad topics, {} subtopics, {} threads",
@@ -67,6 +70,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         map.topics.len() - broad.len(),
         rayon::current_num_threads()
     );
+    for (name, time) in phases.iter() {
+        println!(
+            "  phase {name:<32} {:>8.3} s {:>5.1} %",
+            time.as_secs_f64(),
+            100.0 * time.as_secs_f64() / seconds.max(1e-9)
+        );
+    }
     println!(
         "peak RSS: {:.0} MiB (process, corpus included; {:.0} MiB before the build)",
         papers_testkit::process_memory_kib("VmHWM").unwrap_or(0) as f64 / 1024.0,
@@ -103,6 +113,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         std::fs::write(out.join("k"), broad.len().to_string())?;
         std::fs::write(out.join("seconds"), format!("{seconds:.3}"))?;
+        std::fs::write(out.join("broad_seconds"), format!("{broad_seconds:.3}"))?;
     }
     if share < 0.5 {
         return Err(format!("label quality {share:.2} is below 0.5").into());

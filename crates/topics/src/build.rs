@@ -12,6 +12,7 @@ use crate::cluster::{ClusterOptions, Clustering, dot, spherical_kmeans};
 use crate::error::{Result, TopicsError};
 use crate::map::{Membership, Topic, TopicId, TopicMap};
 use crate::naming::{name_classes, term_sets};
+use crate::phases::Phases;
 use crate::projection::project;
 use crate::stable::match_ids;
 
@@ -95,6 +96,30 @@ pub fn build(
     previous: Option<&TopicMap>,
     options: &BuildOptions,
 ) -> Result<TopicMap> {
+    build_timed(corpus, model, built_at, previous, options).map(|(map, _)| map)
+}
+
+/// Phase names of [`build_timed`]'s [`Phases`], in the order they run.
+pub mod phase {
+    pub const BROAD: &str = "broad clustering";
+    pub const SUBTOPICS: &str = "subtopic clustering";
+    pub const TOKENS: &str = "tokenising";
+    pub const NAMES: &str = "naming (c-TF-IDF)";
+    pub const IDS: &str = "id matching";
+    pub const PROJECTION: &str = "projection";
+    pub const ASSEMBLY: &str = "memberships and representatives";
+    pub const INDEX: &str = "map index (sort by key)";
+}
+
+/// [`build`], with the wall time of each of its phases.
+pub fn build_timed(
+    corpus: &Corpus,
+    model: &str,
+    built_at: DateTime<Utc>,
+    previous: Option<&TopicMap>,
+    options: &BuildOptions,
+) -> Result<(TopicMap, Phases)> {
+    let mut phases = Phases::start();
     let dim = corpus.dim;
     if dim == 0 || corpus.vectors.len() != corpus.len() * dim {
         return Err(TopicsError::Dimension {
@@ -108,6 +133,7 @@ pub fn build(
         &spherical_kmeans(&corpus.vectors, dim, k, &options.cluster),
         &(0..n).collect::<Vec<_>>(),
     );
+    phases.mark(phase::BROAD);
     // Each broad topic split again, in parallel (each split is small).
     let subs: Vec<Vec<Draft>> = broad
         .par_iter()
@@ -127,8 +153,10 @@ pub fn build(
             )
         })
         .collect();
+    phases.mark(phase::SUBTOPICS);
 
     let sets = term_sets(&corpus.texts);
+    phases.mark(phase::TOKENS);
     let classes: Vec<Vec<usize>> = broad.iter().map(|t| t.members.clone()).collect();
     let broad_terms = name_classes(&corpus.texts, &sets, &classes);
     let sub_terms: Vec<Vec<Vec<String>>> = subs
@@ -138,6 +166,7 @@ pub fn build(
             name_classes(&corpus.texts, &sets, &classes)
         })
         .collect();
+    phases.mark(phase::NAMES);
 
     // Ids: broad topics, then subtopics, each matched to the previous build's level.
     let mut next_id: TopicId = previous.map_or(1, |map| map.next_id);
@@ -160,6 +189,7 @@ pub fn build(
         .iter()
         .map(|siblings| siblings.iter().filter_map(|_| sub_ids.next()).collect())
         .collect();
+    phases.mark(phase::IDS);
 
     let all_centroids: Vec<Vec<f32>> = broad_centroids
         .iter()
@@ -167,6 +197,7 @@ pub fn build(
         .cloned()
         .collect();
     let mut positions = project(&broad_centroids, &all_centroids, dim).into_iter();
+    phases.mark(phase::PROJECTION);
 
     let mut memberships: Vec<Membership> = (0..n)
         .map(|row| Membership {
@@ -208,13 +239,10 @@ pub fn build(
         children.sort_by(|a, b| b.size.cmp(&a.size).then(a.id.cmp(&b.id)));
         topics.extend(children);
     }
-    Ok(TopicMap::new(
-        model.to_owned(),
-        built_at,
-        next_id,
-        topics,
-        memberships,
-    ))
+    phases.mark(phase::ASSEMBLY);
+    let map = TopicMap::new(model.to_owned(), built_at, next_id, topics, memberships);
+    phases.mark(phase::INDEX);
+    Ok((map, phases))
 }
 
 /// The clusters of `clustering` as drafts over the corpus rows `rows` (row i of the

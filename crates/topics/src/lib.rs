@@ -23,12 +23,14 @@ pub mod growth;
 mod kernel;
 mod map;
 pub mod naming;
+mod phases;
 pub mod projection;
 mod shared;
 pub mod stable;
 
-pub use build::{BuildOptions, Corpus, build};
+pub use build::{BuildOptions, Corpus, build, build_timed, phase};
 pub use error::{Result, TopicsError};
 pub use growth::Growth;
 pub use map::{Membership, Topic, TopicId, TopicMap};
+pub use phases::Phases;
 pub use shared::SharedTopics;
