@@ -6,9 +6,12 @@
 //! everywhere else by cosine; on the sphere maximising the dot product is
 //! minimising the Euclidean distance, so this is k-means, minus the norms.
 //!
-//! Large corpora are fitted on a sample (`ClusterOptions::sample`): the centroids
-//! of 100,000 random papers are as good as those of a million, at a tenth of the
-//! cost; every paper is then assigned once. Every pass over the papers runs on
+//! Large corpora are fitted on a sample (`ClusterOptions::sample`, and at most
+//! `per_cluster` papers per cluster: 300 by default, 10,200 of the 75,992 papers
+//! of 2020 for its 34 broad topics), then polished by a few Lloyd iterations on
+//! every paper (`polish`), which then are assigned once. On the 2020 set the
+//! sample's clusterings agree with arXiv's categories as well as full fits do
+//! (NMI 0.460-0.465 over seeds for both) at a quarter of the time. Every pass over the papers runs on
 //! all cores (rayon), in fixed-size chunks so that the result does not depend on
 //! the number of threads.
 
@@ -25,6 +28,12 @@ pub struct ClusterOptions {
     pub tolerance: f64,
     /// Fit on at most this many papers (a random sample), then assign all.
     pub sample: usize,
+    /// Fit on at most this many papers per cluster, too (but on at least
+    /// [`MIN_FIT_ROWS`]): a few hundred papers place a centroid as well as
+    /// thousands do, at a fraction of the cost.
+    pub per_cluster: usize,
+    /// Lloyd iterations on every row after a fit on a sample, at most.
+    pub polish: usize,
     /// Seeds the sampling and the k-means++ draws: the same input and seed give the
     /// same clustering.
     pub seed: u64,
@@ -36,6 +45,8 @@ impl Default for ClusterOptions {
             max_iterations: 30,
             tolerance: 0.001,
             sample: 100_000,
+            per_cluster: 300,
+            polish: 3,
             seed: 0x5eed_70b1c5,
         }
     }
@@ -47,6 +58,8 @@ pub struct Clustering {
     pub dim: usize,
     pub centroids: Vec<f32>,
     pub assignments: Vec<u32>,
+    /// Lloyd iterations run on the fitted rows.
+    pub iterations: usize,
 }
 
 impl Clustering {
@@ -58,6 +71,10 @@ impl Clustering {
         &self.centroids[cluster * self.dim..(cluster + 1) * self.dim]
     }
 }
+
+/// A fit on fewer rows than this is not worth sampling for (and small corpora,
+/// whose clusterings vary most between seeds, keep every row for stable ids).
+const MIN_FIT_ROWS: usize = 10_000;
 
 /// Rows k-means++ draws its seeds from at most (see [`spherical_kmeans`]).
 const SEED_ROWS: usize = 20_000;
@@ -81,13 +98,18 @@ pub fn spherical_kmeans(
             dim,
             centroids: Vec::new(),
             assignments: Vec::new(),
+            iterations: 0,
         };
     }
     let mut rng = SplitMix64(options.seed);
     // Fit on a sample when there are many rows.
     let sample: Vec<f32>;
-    let fit_rows: &[f32] = if n > options.sample.max(k) {
-        let picked = sample_indices(n, options.sample.max(k), &mut rng);
+    let fit_count = options
+        .sample
+        .min(options.per_cluster.saturating_mul(k).max(MIN_FIT_ROWS))
+        .max(k);
+    let fit_rows: &[f32] = if n > fit_count {
+        let picked = sample_indices(n, fit_count, &mut rng);
         sample = picked
             .iter()
             .flat_map(|&i| vectors[i * dim..(i + 1) * dim].iter().copied())
@@ -111,33 +133,60 @@ pub fn spherical_kmeans(
         fit_rows
     };
     let mut centroids = seed_plus_plus(seed_rows, dim, k, &mut rng);
-    let mut fit = Bounded::new(fit_rows, dim, &centroids);
+    let (mut fit, mut iterations) = lloyd(fit_rows, dim, &mut centroids, options);
+    if fit_rows.len() != vectors.len() {
+        // Converged on the sample; a few more iterations on every row polish the
+        // centroids (most rows are skipped by their bounds by then), so the result
+        // is close to a fit on all rows at little more than the sample's cost.
+        let polish = ClusterOptions {
+            max_iterations: options.polish,
+            ..*options
+        };
+        let (polished, more) = lloyd(vectors, dim, &mut centroids, &polish);
+        fit = polished;
+        iterations += more;
+    }
+    // The final pass labels every row against the final centroids.
+    fit.reassign(vectors, &centroids);
+    Clustering {
+        dim,
+        centroids,
+        assignments: fit.assignments,
+        iterations,
+    }
+}
+
+/// Lloyd iterations on `rows` from `centroids` until fewer than the tolerance's share
+/// of rows change cluster (or the iterations run out); returns the rows' bounds
+/// (against the centroids before the last update) and the iterations run.
+fn lloyd(
+    rows: &[f32],
+    dim: usize,
+    centroids: &mut [f32],
+    options: &ClusterOptions,
+) -> (Bounded, usize) {
+    let k = centroids.len() / dim;
+    let mut fit = Bounded::new(rows, dim, centroids);
+    // The members' sums are kept up to date from the rows that changed cluster, so
+    // an iteration where few rows move costs little beyond the bound checks.
+    let mut sums = Sums::new(rows, dim, k, &fit.assignments);
     let mut changed = fit.assignments.len();
-    for iteration in 0..options.max_iterations {
-        if iteration > 0 {
-            changed = fit.reassign(fit_rows, &centroids);
+    let mut iterations = 0;
+    while iterations < options.max_iterations {
+        iterations += 1;
+        if iterations > 1 {
+            let changes = fit.reassign(rows, centroids);
+            sums.apply(rows, &changes, &fit.assignments);
+            changed = changes.len();
         }
-        let before = centroids.clone();
-        update_centroids(fit_rows, dim, &fit.assignments, &fit.lower, &mut centroids);
-        fit.moved(&before, &centroids);
+        let before = centroids.to_vec();
+        sums.centroids(rows, &fit.lower, centroids);
+        fit.moved(&before, centroids);
         if (changed as f64) < options.tolerance * fit.assignments.len() as f64 {
             break;
         }
     }
-    // The final pass labels every row against the final centroids.
-    let assignments = if fit_rows.len() == vectors.len() {
-        fit.reassign(fit_rows, &centroids);
-        fit.assignments
-    } else {
-        let mut assignments = vec![u32::MAX; n];
-        assign(vectors, dim, &centroids, &mut assignments);
-        assignments
-    };
-    Clustering {
-        dim,
-        centroids,
-        assignments,
-    }
+    (fit, iterations)
 }
 
 /// Lloyd's assignments with Hamerly's bounds, which skip the rows whose centroid
@@ -200,9 +249,9 @@ impl Bounded {
         }
     }
 
-    /// Reassigns the rows against `centroids` (moved as last recorded); returns how
-    /// many changed centroid.
-    fn reassign(&mut self, rows: &[f32], centroids: &[f32]) -> usize {
+    /// Reassigns the rows against `centroids` (moved as last recorded); returns the
+    /// rows that changed cluster with their previous cluster, in row order.
+    fn reassign(&mut self, rows: &[f32], centroids: &[f32]) -> Vec<(u32, u32)> {
         let dim = self.dim;
         // The largest move and the largest of any other centroid than that one.
         let (mut first, mut second, mut largest) = (0.0_f32, 0.0_f32, usize::MAX);
@@ -220,7 +269,8 @@ impl Bounded {
             .zip(self.assignments.par_chunks_mut(CHUNK))
             .zip(self.lower.par_chunks_mut(CHUNK))
             .zip(self.upper.par_chunks_mut(CHUNK))
-            .map(|(((rows, assigned), lower), upper)| {
+            .enumerate()
+            .map(|(chunk, (((rows, assigned), lower), upper))| {
                 let mut unsure: Vec<usize> = Vec::new();
                 for (i, row) in rows.chunks_exact(dim).enumerate() {
                     let own = assigned[i] as usize;
@@ -235,8 +285,9 @@ impl Bounded {
                     }
                     unsure.push(i);
                 }
+                let mut changes: Vec<(u32, u32)> = Vec::new();
                 if unsure.is_empty() {
-                    return 0;
+                    return changes;
                 }
                 let gathered: Vec<f32> = unsure
                     .iter()
@@ -244,16 +295,18 @@ impl Bounded {
                     .collect();
                 let mut nearest = vec![kernel::Nearest::default(); unsure.len()];
                 kernel::nearest(&gathered, centroids, dim, &mut nearest);
-                let mut changed = 0;
                 for (&i, found) in unsure.iter().zip(&nearest) {
-                    changed += usize::from(assigned[i] != found.cluster);
+                    if assigned[i] != found.cluster {
+                        changes.push(((chunk * CHUNK + i) as u32, assigned[i]));
+                    }
                     assigned[i] = found.cluster;
                     lower[i] = found.similarity;
                     upper[i] = found.runner_up;
                 }
-                changed
+                changes
             })
-            .sum()
+            .flatten_iter()
+            .collect()
     }
 }
 
@@ -284,92 +337,94 @@ pub fn normalize(vector: &mut [f32]) {
     }
 }
 
-/// Assigns every row to its nearest centroid; returns how many rows moved and each
-/// row's similarity to its centroid.
-fn assign(
-    rows: &[f32],
+/// Each cluster's member count and the sum of its members (in f64, so that adding
+/// and removing the rows that change cluster leaves no drift that matters).
+struct Sums {
     dim: usize,
-    centroids: &[f32],
-    assignments: &mut [u32],
-) -> (usize, Vec<f32>) {
-    let mut scores = vec![0.0_f32; assignments.len()];
-    let changed = rows
-        .par_chunks(CHUNK * dim)
-        .zip(assignments.par_chunks_mut(CHUNK))
-        .zip(scores.par_chunks_mut(CHUNK))
-        .map(|((rows, assigned), scores)| {
-            let mut nearest = vec![kernel::Nearest::default(); assigned.len()];
-            kernel::nearest(rows, centroids, dim, &mut nearest);
-            let mut changed = 0;
-            for ((slot, score), found) in assigned.iter_mut().zip(scores).zip(nearest) {
-                changed += usize::from(*slot != found.cluster);
-                *slot = found.cluster;
-                *score = found.similarity;
-            }
-            changed
-        })
-        .sum();
-    (changed, scores)
+    sums: Vec<f64>,
+    counts: Vec<usize>,
 }
 
-/// Each centroid becomes its members' normalised mean. An empty cluster takes the
-/// row that fits its own cluster worst, so k clusters stay k.
-fn update_centroids(
-    rows: &[f32],
-    dim: usize,
-    assignments: &[u32],
-    scores: &[f32],
-    centroids: &mut [f32],
-) {
-    let k = centroids.len() / dim;
-    let sums = rows
-        .par_chunks(CHUNK * dim)
-        .zip(assignments.par_chunks(CHUNK))
-        .map(|(rows, assigned)| {
-            let mut sums = vec![0.0_f64; k * dim];
-            let mut counts = vec![0usize; k];
-            for (row, &cluster) in rows.chunks_exact(dim).zip(assigned) {
-                let cluster = cluster as usize;
-                counts[cluster] += 1;
-                for (sum, value) in sums[cluster * dim..(cluster + 1) * dim].iter_mut().zip(row) {
-                    *sum += f64::from(*value);
-                }
-            }
-            (sums, counts)
-        })
-        .reduce(
-            || (vec![0.0; k * dim], vec![0; k]),
-            |(mut sums, mut counts), (other_sums, other_counts)| {
-                for (a, b) in sums.iter_mut().zip(other_sums) {
-                    *a += b;
-                }
-                for (a, b) in counts.iter_mut().zip(other_counts) {
-                    *a += b;
+impl Sums {
+    /// The sums of every cluster, in one pass over the rows.
+    fn new(rows: &[f32], dim: usize, k: usize, assignments: &[u32]) -> Sums {
+        let (sums, counts) = rows
+            .par_chunks(CHUNK * dim)
+            .zip(assignments.par_chunks(CHUNK))
+            .map(|(rows, assigned)| {
+                let mut sums = vec![0.0_f64; k * dim];
+                let mut counts = vec![0usize; k];
+                for (row, &cluster) in rows.chunks_exact(dim).zip(assigned) {
+                    let cluster = cluster as usize;
+                    counts[cluster] += 1;
+                    add(&mut sums[cluster * dim..(cluster + 1) * dim], row, 1.0);
                 }
                 (sums, counts)
-            },
-        );
-    let (sums, counts) = sums;
-    // Rows that fit their cluster worst, for empty clusters (rarely any: the sort
-    // is skipped then).
-    let mut worst: Vec<usize> = Vec::new();
-    if counts.contains(&0) {
-        worst = (0..scores.len()).collect();
-        worst.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]).then(a.cmp(&b)));
+            })
+            .reduce(
+                || (vec![0.0; k * dim], vec![0; k]),
+                |(mut sums, mut counts), (other_sums, other_counts)| {
+                    for (a, b) in sums.iter_mut().zip(other_sums) {
+                        *a += b;
+                    }
+                    for (a, b) in counts.iter_mut().zip(other_counts) {
+                        *a += b;
+                    }
+                    (sums, counts)
+                },
+            );
+        Sums { dim, sums, counts }
     }
-    let mut reseeds = worst.into_iter();
-    for cluster in 0..k {
-        let centroid = &mut centroids[cluster * dim..(cluster + 1) * dim];
-        if counts[cluster] == 0 {
-            if let Some(row) = reseeds.next() {
-                centroid.copy_from_slice(&rows[row * dim..(row + 1) * dim]);
-            }
-        } else {
-            for (value, sum) in centroid.iter_mut().zip(&sums[cluster * dim..]) {
-                *value = *sum as f32;
+
+    /// Moves each changed row (row, previous cluster) to its cluster in `assignments`.
+    fn apply(&mut self, rows: &[f32], changes: &[(u32, u32)], assignments: &[u32]) {
+        let dim = self.dim;
+        for &(row, from) in changes {
+            let (row, from) = (row as usize, from as usize);
+            let to = assignments[row] as usize;
+            let values = &rows[row * dim..(row + 1) * dim];
+            add(&mut self.sums[from * dim..(from + 1) * dim], values, -1.0);
+            add(&mut self.sums[to * dim..(to + 1) * dim], values, 1.0);
+            self.counts[from] -= 1;
+            self.counts[to] += 1;
+            if self.counts[from] == 0 {
+                // Exactly empty, not a residue of additions and subtractions.
+                self.sums[from * dim..(from + 1) * dim].fill(0.0);
             }
         }
-        normalize(centroid);
+    }
+
+    /// Each centroid becomes its members' normalised mean. An empty cluster takes the
+    /// row that fits its own cluster worst (by `scores`), so k clusters stay k.
+    fn centroids(&self, rows: &[f32], scores: &[f32], centroids: &mut [f32]) {
+        let dim = self.dim;
+        // Rows that fit their cluster worst, for empty clusters (rarely any: the sort
+        // is skipped then).
+        let mut worst: Vec<usize> = Vec::new();
+        if self.counts.contains(&0) {
+            worst = (0..scores.len()).collect();
+            worst.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]).then(a.cmp(&b)));
+        }
+        let mut reseeds = worst.into_iter();
+        for (cluster, centroid) in centroids.chunks_exact_mut(dim).enumerate() {
+            if self.counts[cluster] == 0 {
+                if let Some(row) = reseeds.next() {
+                    centroid.copy_from_slice(&rows[row * dim..(row + 1) * dim]);
+                }
+            } else {
+                for (value, sum) in centroid.iter_mut().zip(&self.sums[cluster * dim..]) {
+                    *value = *sum as f32;
+                }
+            }
+            normalize(centroid);
+        }
+    }
+}
+
+/// `sum += sign · row`, widened to f64.
+fn add(sum: &mut [f64], row: &[f32], sign: f64) {
+    for (sum, value) in sum.iter_mut().zip(row) {
+        *sum += sign * f64::from(*value);
     }
 }
 
@@ -519,6 +574,42 @@ mod tests {
             assert_eq!(*label == labels[0], *cluster == first.assignments[0]);
         }
         assert_eq!(first, spherical_kmeans(&rows, 3, 2, &options));
+    }
+
+    #[test]
+    fn a_fit_on_a_sample_then_polished_labels_every_row() {
+        let (rows, labels) = blobs(&[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], 300);
+        let options = ClusterOptions {
+            sample: 60,
+            ..ClusterOptions::default()
+        };
+        let clustering = spherical_kmeans(&rows, 3, 3, &options);
+        assert_eq!(clustering.assignments.len(), labels.len());
+        for (label, cluster) in labels.iter().zip(&clustering.assignments) {
+            for (other, other_cluster) in labels.iter().zip(&clustering.assignments).take(3) {
+                assert_eq!(label == other, cluster == other_cluster);
+            }
+        }
+        assert_eq!(clustering, spherical_kmeans(&rows, 3, 3, &options));
+    }
+
+    #[test]
+    fn sums_moved_row_by_row_equal_sums_recounted() {
+        let (rows, _) = blobs(&[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], 40);
+        let dim = 3;
+        let before: Vec<u32> = (0..80).map(|row| (row % 3) as u32).collect();
+        let after: Vec<u32> = (0..80).map(|row| ((row * 7) % 3) as u32).collect();
+        let mut moved = Sums::new(&rows, dim, 3, &before);
+        let changes: Vec<(u32, u32)> = (0..80)
+            .filter(|&row| before[row] != after[row])
+            .map(|row| (row as u32, before[row]))
+            .collect();
+        moved.apply(&rows, &changes, &after);
+        let recounted = Sums::new(&rows, dim, 3, &after);
+        assert_eq!(moved.counts, recounted.counts);
+        for (a, b) in moved.sums.iter().zip(&recounted.sums) {
+            assert!((a - b).abs() < 1e-9, "{a} vs {b}");
+        }
     }
 
     #[test]
