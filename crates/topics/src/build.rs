@@ -8,7 +8,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use rayon::prelude::*;
 
-use crate::cluster::{ClusterOptions, Clustering, dot, spherical_kmeans};
+use crate::cluster::{ClusterOptions, Clustering, dot, gather, spherical_kmeans};
 use crate::error::{Result, TopicsError};
 use crate::map::{Membership, Topic, TopicId, TopicMap};
 use crate::naming::{name_classes, term_sets};
@@ -145,11 +145,7 @@ pub fn build_timed(
             if k < 2 {
                 return Vec::new();
             }
-            let rows: Vec<f32> = topic
-                .members
-                .iter()
-                .flat_map(|&row| corpus.row(row).iter().copied())
-                .collect();
+            let rows = gather(&corpus.vectors, dim, &topic.members);
             drafts(
                 &spherical_kmeans(&rows, dim, k, &options.cluster),
                 &topic.members,

@@ -59,6 +59,27 @@ pub(crate) fn best() -> (NearestFn, &'static str) {
     })
 }
 
+/// The dot product of `a` and `b` by the best kernel this CPU supports.
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    type DotFn = fn(&[f32], &[f32]) -> f32;
+    static BEST_DOT: OnceLock<DotFn> = OnceLock::new();
+    let best = BEST_DOT.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                return x86::dot_avx512_entry;
+            }
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                return x86::dot_avx2_entry;
+            }
+        }
+        dot_generic::<false>
+    });
+    best(a, b)
+}
+
 /// [`best`]'s kernel on `rows`.
 pub(crate) fn nearest(rows: &[f32], centroids: &[f32], dim: usize, out: &mut [Nearest]) {
     (best().0)(rows, centroids, dim, out);
@@ -93,7 +114,7 @@ fn nearest_generic<const FMA: bool>(
             } else {
                 let mut scores = [0.0; ROWS];
                 for (score, row) in scores.iter_mut().zip(block.chunks_exact(dim)) {
-                    *score = dot::<FMA>(row, centroid);
+                    *score = dot_generic::<FMA>(row, centroid);
                 }
                 scores
             };
@@ -145,7 +166,7 @@ fn dots4<const FMA: bool>(block: &[f32], centroid: &[f32], dim: usize) -> [f32; 
 }
 
 #[inline(always)]
-fn dot<const FMA: bool>(a: &[f32], b: &[f32]) -> f32 {
+fn dot_generic<const FMA: bool>(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0.0_f32; LANES];
     let mut left = a.chunks_exact(LANES);
     let mut right = b.chunks_exact(LANES);
@@ -185,6 +206,26 @@ mod x86 {
         unsafe { nearest_avx2(rows, centroids, dim, out) }
     }
 
+    pub(super) fn dot_avx512_entry(a: &[f32], b: &[f32]) -> f32 {
+        // SAFETY: `dot` returns this entry only after detecting avx512f.
+        unsafe { dot_avx512(a, b) }
+    }
+
+    pub(super) fn dot_avx2_entry(a: &[f32], b: &[f32]) -> f32 {
+        // SAFETY: `dot` returns this entry only after detecting avx2 and fma.
+        unsafe { dot_avx2(a, b) }
+    }
+
+    #[target_feature(enable = "avx512f")]
+    unsafe fn dot_avx512(a: &[f32], b: &[f32]) -> f32 {
+        super::dot_generic::<true>(a, b)
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
+        super::dot_generic::<true>(a, b)
+    }
+
     #[target_feature(enable = "avx512f")]
     unsafe fn nearest_avx512(rows: &[f32], centroids: &[f32], dim: usize, out: &mut [Nearest]) {
         super::nearest_generic::<true>(rows, centroids, dim, out);
@@ -199,6 +240,20 @@ mod x86 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_best_dot_product_matches_plain_sums() {
+        for dim in [384, 40, 7, 0] {
+            let a: Vec<f32> = (0..dim)
+                .map(|i| ((i * 37 % 23) as f32 - 11.0) / 13.0)
+                .collect();
+            let b: Vec<f32> = (0..dim)
+                .map(|i| ((i * 17 % 23) as f32 - 11.0) / 13.0)
+                .collect();
+            let plain: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+            assert!((dot(&a, &b) - plain).abs() < 1e-3, "dim {dim}");
+        }
+    }
 
     #[test]
     fn every_kernel_finds_the_portable_kernels_centroids() {
