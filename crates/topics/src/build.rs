@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use crate::cluster::{ClusterOptions, Clustering, dot, gather, spherical_kmeans};
 use crate::error::{Result, TopicsError};
 use crate::map::{Membership, Topic, TopicId, TopicMap};
-use crate::naming::{name_classes, term_sets};
+use crate::naming::{Counts, count_terms, merge_counts, name_counted};
 use crate::phases::Phases;
 use crate::projection::project;
 use crate::stable::match_ids;
@@ -103,8 +103,10 @@ pub fn build(
 pub mod phase {
     pub const BROAD: &str = "broad clustering";
     pub const SUBTOPICS: &str = "subtopic clustering";
-    pub const TOKENS: &str = "tokenising";
-    pub const NAMES: &str = "naming (c-TF-IDF)";
+    /// Tokenising every paper into its subtopic's term counts, and naming subtopics.
+    pub const TOKENS: &str = "tokenising, subtopic names";
+    /// Naming broad topics from their subtopics' merged counts.
+    pub const NAMES: &str = "broad names (c-TF-IDF)";
     pub const IDS: &str = "id matching";
     pub const PROJECTION: &str = "projection";
     pub const ASSEMBLY: &str = "memberships and representatives";
@@ -154,17 +156,31 @@ pub fn build_timed(
         .collect();
     phases.mark(phase::SUBTOPICS);
 
-    let sets = term_sets(&corpus.texts);
+    // Each paper is tokenised once, into its subtopic's counts (or its broad
+    // topic's, if not split); a broad topic's counts are its subtopics' merged.
+    // Subtopics are named as soon as their broad topic is counted, so only the
+    // broad topics' counts are held at once, never a term list per paper.
+    let texts = &corpus.texts;
+    let (broad_counts, sub_terms): (Vec<Counts>, Vec<Vec<Vec<String>>>) = broad
+        .par_iter()
+        .zip(&subs)
+        .map(|(topic, siblings)| {
+            if siblings.is_empty() {
+                return (count_terms(texts, &topic.members), Vec::new());
+            }
+            let classes: Vec<Vec<usize>> = siblings.iter().map(|t| t.members.clone()).collect();
+            let counts: Vec<Counts> = classes
+                .par_iter()
+                .map(|members| count_terms(texts, members))
+                .collect();
+            let names = name_counted(texts, &classes, &counts);
+            (merge_counts(counts), names)
+        })
+        .unzip();
     phases.mark(phase::TOKENS);
     let classes: Vec<Vec<usize>> = broad.iter().map(|t| t.members.clone()).collect();
-    let broad_terms = name_classes(&corpus.texts, &sets, &classes);
-    let sub_terms: Vec<Vec<Vec<String>>> = subs
-        .iter()
-        .map(|siblings| {
-            let classes: Vec<Vec<usize>> = siblings.iter().map(|t| t.members.clone()).collect();
-            name_classes(&corpus.texts, &sets, &classes)
-        })
-        .collect();
+    let broad_terms = name_counted(texts, &classes, &broad_counts);
+    drop(broad_counts);
     phases.mark(phase::NAMES);
 
     // Ids: broad topics, then subtopics, each matched to the previous build's level.

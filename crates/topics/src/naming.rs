@@ -428,68 +428,80 @@ fn stopwords() -> &'static HashSet<&'static str, std::hash::BuildHasherDefault<F
     WORDS.get_or_init(|| STOPWORDS.iter().copied().collect())
 }
 
-/// Each paper's distinct term keys, computed once and shared by both levels.
-#[derive(Debug, Default)]
-pub struct TermSets {
-    /// Per paper, sorted: the keys of every term of its title and abstract.
-    terms: Vec<Vec<u64>>,
-    /// Per paper, sorted: the keys its title holds.
-    titles: Vec<Vec<u64>>,
-}
-
-/// The term keys of every text (in parallel).
-pub fn term_sets(texts: &[String]) -> TermSets {
-    let (terms, titles) = texts
-        .par_iter()
-        .map(|text| {
-            let (mut all, mut title) = (Vec::with_capacity(256), Vec::new());
-            keyed_terms(text, |key, in_title| {
-                all.push(key);
-                if in_title {
-                    title.push(key);
-                }
-            });
-            for set in [&mut all, &mut title] {
-                set.sort_unstable();
-                set.dedup();
-            }
-            all.shrink_to_fit();
-            (all, title)
-        })
-        .unzip();
-    TermSets { terms, titles }
-}
-
 /// How many of a class's papers hold a term, and how many of their titles do.
 #[derive(Debug, Clone, Copy, Default)]
-struct Count {
+pub struct Count {
     papers: u32,
     titles: u32,
 }
 
-/// The top [`TERMS`] terms of each class. `classes[c]` lists the indices (into
-/// `texts` and `sets`) of class c's papers; the classes are compared with each other
-/// only, so siblings are named by what sets them apart.
-pub fn name_classes(texts: &[String], sets: &TermSets, classes: &[Vec<usize>]) -> Vec<Vec<String>> {
-    let counts: Vec<FxHashMap<u64, Count>> = classes
-        .par_iter()
-        .map(|members| {
-            let mut counts: FxHashMap<u64, Count> = FxHashMap::default();
-            for &paper in members {
-                for &term in &sets.terms[paper] {
-                    counts.entry(term).or_default().papers += 1;
-                }
-                for &term in &sets.titles[paper] {
-                    counts.entry(term).or_default().titles += 1;
-                }
+/// A class's term counts: for each term key, how many of its papers hold it.
+pub type Counts = FxHashMap<u64, Count>;
+
+/// The term counts of the papers `members` (indices into `texts`): each paper is
+/// tokenised once and counts once per distinct term.
+pub fn count_terms(texts: &[String], members: &[usize]) -> Counts {
+    let mut counts = Counts::default();
+    // One paper's terms, (key, in title), reused from paper to paper.
+    let mut paper: Vec<(u64, bool)> = Vec::with_capacity(512);
+    for &row in members {
+        paper.clear();
+        keyed_terms(&texts[row], |key, in_title| paper.push((key, in_title)));
+        paper.sort_unstable_by_key(|&(key, _)| key);
+        let mut terms = paper.iter().peekable();
+        while let Some(&(key, mut in_title)) = terms.next() {
+            while let Some(&(_, title)) = terms.next_if(|(next, _)| *next == key) {
+                in_title |= title;
             }
-            counts
-        })
+            let count = counts.entry(key).or_default();
+            count.papers += 1;
+            count.titles += u32::from(in_title);
+        }
+    }
+    counts
+}
+
+/// The counts of the union of disjoint classes: a parent topic's from its
+/// subtopics', without reading its papers again.
+pub fn merge_counts(parts: Vec<Counts>) -> Counts {
+    let mut parts = parts;
+    // Into the largest table: the fewest entries move.
+    let Some(largest) = (0..parts.len()).max_by_key(|&i| parts[i].len()) else {
+        return Counts::default();
+    };
+    let mut merged = parts.swap_remove(largest);
+    for part in parts {
+        for (key, count) in part {
+            let into = merged.entry(key).or_default();
+            into.papers += count.papers;
+            into.titles += count.titles;
+        }
+    }
+    merged
+}
+
+/// The top [`TERMS`] terms of each class. `classes[c]` lists the indices (into
+/// `texts`) of class c's papers; the classes are compared with each other only, so
+/// siblings are named by what sets them apart.
+pub fn name_classes(texts: &[String], classes: &[Vec<usize>]) -> Vec<Vec<String>> {
+    let counts: Vec<Counts> = classes
+        .par_iter()
+        .map(|members| count_terms(texts, members))
         .collect();
+    name_counted(texts, classes, &counts)
+}
+
+/// [`name_classes`] with each class's term counts already made (`counts[c]` from
+/// class c's papers, by [`count_terms`] or [`merge_counts`]).
+pub fn name_counted(
+    texts: &[String],
+    classes: &[Vec<usize>],
+    counts: &[Counts],
+) -> Vec<Vec<String>> {
     // Each class's candidates: terms common enough in it to name it.
     let candidates: Vec<Vec<(u64, Count)>> = classes
         .par_iter()
-        .zip(&counts)
+        .zip(counts)
         .map(|(members, counts)| {
             let floor = MIN_SUPPORT.max(members.len() / 50) as u32;
             counts
@@ -516,7 +528,6 @@ pub fn name_classes(texts: &[String], sets: &TermSets, classes: &[Vec<usize>]) -
             *total += papers;
         }
     }
-    drop(counts);
     let average = classes.iter().map(Vec::len).sum::<usize>() as f64 / classes.len().max(1) as f64;
     classes
         .par_iter()
@@ -667,9 +678,8 @@ mod tests {
             .map(|i| format!("Graph neural networks for molecules, paper {i}"))
             .chain((0..10).map(|i| format!("Speech recognition with transformers, case {i}")))
             .collect();
-        let sets = term_sets(&texts);
         let classes = vec![(0..10).collect::<Vec<_>>(), (10..20).collect()];
-        let names = name_classes(&texts, &sets, &classes);
+        let names = name_classes(&texts, &classes);
         assert!(
             names[0].contains(&"graph neural".to_owned()),
             "{:?}",
@@ -683,6 +693,31 @@ mod tests {
         assert!(!names[0].iter().any(|t| t.contains("speech")));
         // "graph" alone is said by the phrase.
         assert!(!names[0].contains(&"graph".to_owned()), "{:?}", names[0]);
+    }
+
+    #[test]
+    fn merged_counts_are_the_counts_of_the_union() {
+        let texts: Vec<String> = (0..30)
+            .map(|i| {
+                format!(
+                    "Graph networks {}\nGraph networks of graphs, case {i}",
+                    i % 4
+                )
+            })
+            .collect();
+        let whole = count_terms(&texts, &(0..30).collect::<Vec<_>>());
+        let merged = merge_counts(vec![
+            count_terms(&texts, &(0..7).collect::<Vec<_>>()),
+            count_terms(&texts, &(7..30).collect::<Vec<_>>()),
+        ]);
+        assert_eq!(whole.len(), merged.len());
+        for (key, count) in &whole {
+            let other = merged[key];
+            assert_eq!((count.papers, count.titles), (other.papers, other.titles));
+        }
+        // "graph" counts once per paper, in every title.
+        let graph = whole[&word_key("graph")];
+        assert_eq!((graph.papers, graph.titles), (30, 30));
     }
 
     #[test]
@@ -700,11 +735,7 @@ mod tests {
             })
             .chain((0..10).map(|i| format!("Parsing sentences {i}\nA parser for grammars")))
             .collect();
-        let names = name_classes(
-            &texts,
-            &term_sets(&texts),
-            &[(0..10).collect(), (10..20).collect()],
-        );
+        let names = name_classes(&texts, &[(0..10).collect(), (10..20).collect()]);
         assert!(
             names[0].contains(&"medical image".to_owned()),
             "{:?}",
@@ -733,11 +764,7 @@ mod tests {
             })
             .chain((0..10).map(|i| format!("Protein folding {i}\nWe study docking, case {i}")))
             .collect();
-        let names = name_classes(
-            &texts,
-            &term_sets(&texts),
-            &[(0..10).collect(), (10..20).collect()],
-        );
+        let names = name_classes(&texts, &[(0..10).collect(), (10..20).collect()]);
         let rank = |term: &str| names[0].iter().position(|t| t == term);
         match (rank("quantum annealing"), rank("tensor networks")) {
             (Some(title), Some(abstract_only)) => assert!(title < abstract_only, "{:?}", names[0]),
