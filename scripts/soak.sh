@@ -44,9 +44,11 @@ if [[ ! -d $PAPERS_SHARED/data ]]; then
     echo "soak: no shared data at $PAPERS_SHARED/data (set PAPERS_SHARED)" >&2
     exit 2
 fi
+# The driver and the mail sink are Python packages from PyPI, installed when missing as
+# the benches install theirs (a new machine has neither).
 for module in aiosmtpd aiohttp; do
-    python3 -c "import $module" 2>/dev/null || {
-        echo "soak: python3 $module is missing: python3 -m pip install $module" >&2
+    python3 -c "import $module" 2>/dev/null || python3 -m pip install -q "$module" >&2 || {
+        echo "soak: python3 $module is missing and pip could not install it" >&2
         exit 2
     }
 done
