@@ -187,6 +187,19 @@ pub(crate) fn succeeded(database: &Database, job: &str) -> bool {
         .any(|run| run.outcome == Some(JobOutcome::Ok))
 }
 
+/// Waits up to a minute for a failed run of `job`, and returns it.
+fn wait_for_failed_run(database: &Database, job: &str) -> JobRun {
+    let failed = || {
+        runs(database, job)
+            .into_iter()
+            .find(|run| run.outcome == Some(JobOutcome::Failed))
+    };
+    wait_for("the failed run", Duration::from_secs(60), || {
+        failed().is_some()
+    });
+    failed().expect("a failed run")
+}
+
 /// The resumption token of the cs list in progress, if one is stored.
 fn list_token(database: &Database) -> Option<String> {
     open(database)
@@ -366,15 +379,7 @@ fn a_refused_resumption_token_restarts_the_list_on_the_retry() {
     let page = std::fs::read(&token_page).expect("page");
     std::fs::remove_file(&token_page).expect("expire the token");
     let serve = Serve::start(&data_dir, &recorded, "arxiv:cs.CL,cs.IR", &[]);
-    wait_for("the failed run", Duration::from_secs(60), || {
-        runs(&database, "harvest:arxiv:cs")
-            .iter()
-            .any(|run| run.outcome == Some(JobOutcome::Failed))
-    });
-    let failed = runs(&database, "harvest:arxiv:cs")
-        .into_iter()
-        .find(|run| run.outcome == Some(JobOutcome::Failed))
-        .expect("a failed run");
+    let failed = wait_for_failed_run(&database, "harvest:arxiv:cs");
     let error = failed.error.clone().unwrap_or_default();
     assert!(error.contains("badResumptionToken"), "{error}");
     assert!(failed.next_run.is_some(), "a retry is planned");
@@ -409,15 +414,7 @@ fn a_broken_page_fetched_ahead_fails_the_run_after_the_pages_before_it() {
     let page = std::fs::read(&token_page).expect("page");
     std::fs::write(&token_page, &page[..page.len() / 2]).expect("cut the page");
     let serve = Serve::start(&data_dir, &recorded, "arxiv:cs.CL,cs.IR", &[]);
-    wait_for("the failed run", Duration::from_secs(60), || {
-        runs(&database, "harvest:arxiv:cs")
-            .iter()
-            .any(|run| run.outcome == Some(JobOutcome::Failed))
-    });
-    let failed = runs(&database, "harvest:arxiv:cs")
-        .into_iter()
-        .find(|run| run.outcome == Some(JobOutcome::Failed))
-        .expect("a failed run");
+    let failed = wait_for_failed_run(&database, "harvest:arxiv:cs");
     let error = failed.error.clone().unwrap_or_default();
     assert!(error.contains("page 2"), "{error}");
     assert!(failed.next_run.is_some(), "a retry is planned");
