@@ -99,8 +99,12 @@ for target in "${targets[@]}"; do
     fi
     started=$SECONDS
     status=0
-    "$binaries/$target" "${options[@]}" "$corpus" "$seeds" >"$log" 2>&1 || status=$?
+    # CPU seconds beside the wall time: on a shared machine a target's wall time says
+    # little about how much fuzzing it got.
+    TIMEFORMAT='%U %S'
+    { time "$binaries/$target" "${options[@]}" "$corpus" "$seeds" >"$log" 2>&1 || status=$?; } 2>"$scratch/cpu"
     elapsed=$((SECONDS - started))
+    cpu="$(awk '{printf "%d", $1 + $2}' "$scratch/cpu")"
     runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
     runs="${runs:-0}"
     # The last status line: `#N  DONE  cov: C ft: F corp: K/…` (or the one before a crash).
@@ -115,8 +119,8 @@ for target in "${targets[@]}"; do
     total_runs=$((total_runs + runs))
     total_crashes=$((total_crashes + crashes))
     rate=$((runs / (elapsed > 0 ? elapsed : 1)))
-    printf '%-14s %12d executions in %5d s (%d/s), cov %s, features %s, corpus %s, crashes %d\n' \
-        "$target" "$runs" "$elapsed" "$rate" "${cov:-?}" "${features:-?}" "${units:-?}" "$crashes"
+    printf '%-14s %12d executions in %5d s (%d/s, %d s of CPU), cov %s, features %s, corpus %s, crashes %d\n' \
+        "$target" "$runs" "$elapsed" "$rate" "$cpu" "${cov:-?}" "${features:-?}" "${units:-?}" "$crashes"
     if ((crashes > 0)); then
         failed+=("$target")
         grep -aE '^(==[0-9]+== ERROR|thread .* panicked|panicked at|SUMMARY|artifact_prefix|Test unit written|==fuzz==)' "$log" | head -8 | sed 's/^/    /'
