@@ -15,6 +15,10 @@
 #   PAPERS_FUZZ_RUNS     stop a target after this many executions too (a campaign:
 #                        `PAPERS_FUZZ_RUNS=10000000 scripts/fuzz.sh 1800`)
 #   PAPERS_FUZZ_BUILD    0: run the targets as last built (while another run builds)
+#   PAPERS_FUZZ_TIMEOUT  seconds one input may take before it counts as a hang (default
+#                        10; libFuzzer counts wall time, so a campaign on a loaded
+#                        machine at low priority needs more: a 0.14 s CPU signup input
+#                        took over 10 s at nice 19 and load 17)
 #   PAPERS_SHARED        the shared data that the seed corpora are made from
 #                        (default ../shared)
 #
@@ -87,7 +91,7 @@ for target in "${targets[@]}"; do
     before="$(find "$artifacts" -type f | wc -l)"
     options=(
         -max_total_time="$seconds"
-        -timeout=10
+        -timeout="${PAPERS_FUZZ_TIMEOUT:-10}"
         -rss_limit_mb=2048
         -max_len="$(max_len "$target")"
         -dict="$(dictionary "$target")"
