@@ -25,16 +25,15 @@
 //! (138 against 142 MB after the runs), since the periodic trim returns what the
 //! extra arenas hold.
 //!
-//! What is left of the soak's RSS growth is not the allocator's. Three 5-minute soaks
-//! run side by side on 2 cores (load 18 to 31), the allocator's figures (the debug
-//! line below) set beside the soak's anonymous RSS: glibc's memory in use went up and
-//! down between 107 and 236 MB with the response cache's cycle (it fills to its 64 MB
-//! bound and is cleared) and the background work (embedding batches, a topic map
-//! rebuild at the end), and its lows rose about 40 MB while the driver opened 220 more
-//! connections and 1,000 papers came in; the resident memory not in use stayed at 34
-//! to 78 MB. With jemalloc instead (`LD_PRELOAD`) the RSS grew +53 % against glibc's
-//! +70 %, with `MALLOC_ARENA_MAX=2` +35 %: no allocator removes it, as none would if it
-//! is memory in use.
+//! Where the rest of a soak's RSS growth comes from (the debug line of the trim
+//! thread, `log_usage`): in a 3-minute soak on a loaded machine (load 10 to 16) the
+//! memory in use went up and down between 109 and 195 MB with the response cache's
+//! cycle (it fills to its 64 MB bound and is cleared) and the background work
+//! (embedding batches), its lows rising about 20 MB as 600 papers came in, while the
+//! resident memory not in use (what the allocator keeps, and the threads' stacks) rose
+//! from 25 to 57 MB. So both grow. Three 5-minute soaks side by side (load 18 to 31):
+//! jemalloc instead (`LD_PRELOAD`) grew +53 %, glibc +70 %, `MALLOC_ARENA_MAX=2` +35 %;
+//! one overloaded run each, too little to pick an allocator on.
 //!
 //! Elsewhere (musl, macOS, Windows) this does nothing: those allocators return memory
 //! on their own terms.
