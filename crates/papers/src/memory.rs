@@ -139,7 +139,7 @@ fn log_usage(released: bool, duration_ms: u64) {
     );
 }
 
-/// A `kB` field of `/proc/self/status` (`RssAnon:	  1234 kB`), in bytes.
+/// A `kB` field of `/proc/self/status` (`RssAnon:    1234 kB`), in bytes.
 fn status_field_bytes(status: &str, field: &str) -> Option<usize> {
     status.lines().find_map(|line| {
         let value = line.strip_prefix(field)?.strip_prefix(':')?.trim();
