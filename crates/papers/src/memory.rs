@@ -18,7 +18,7 @@
 //! one per core, the same soak held 171 to 224 MB anonymous, 135 MB in use at the
 //! end.
 //!
-//! The arenas are no longer capped: with one per core, the tokio worker and the
+//! The arenas were then uncapped: with one per core, the tokio worker and the
 //! blocking threads that run store queries wait on each other's arena locks. Uncached
 //! `/api/papers/{id}` over 20,000 papers went from about 21,000 to 24,400 requests/s
 //! and its p99 from 6.0 to 4.7 ms without the cap, at the same anonymous memory
@@ -33,7 +33,9 @@
 //! resident memory not in use (what the allocator keeps, and the threads' stacks) rose
 //! from 25 to 57 MB. So both grow. Three 5-minute soaks side by side (load 18 to 31):
 //! jemalloc instead (`LD_PRELOAD`) grew +53 %, glibc +70 %, `MALLOC_ARENA_MAX=2` +35 %;
-//! one overloaded run each, too little to pick an allocator on.
+//! one overloaded run each, too little to pick an allocator on. The arenas are now
+//! capped at two per core (`ARENAS_PER_CORE`), between the throughput that one per
+//! core cost and the kept memory that eight per core let grow.
 //!
 //! Elsewhere (musl, macOS, Windows) this does nothing: those allocators return memory
 //! on their own terms.
@@ -50,15 +52,30 @@ const MMAP_THRESHOLD: usize = 1024 * 1024;
 /// Free memory past this at the top of a heap goes back to the system at once.
 const TRIM_THRESHOLD: usize = 4 * 1024 * 1024;
 
-/// Sets the allocator's thresholds (see the module documentation). Call before the
-/// server starts its threads, so every block they allocate follows them.
+/// At most this many arenas per core. With glibc's default, eight per core, the memory
+/// the allocator keeps resident grew through a 3-minute soak (25 to 57 MB, RSS lows
+/// +24 %); capped at one per core (`MALLOC_ARENA_MAX=2` on 2 cores) it stayed at 8 to
+/// 25 MB (RSS lows +2.4 %), at two per core at 17 to 35 MB (RSS lows +6.4 %): one run
+/// each, load about 12. Two, not one: one per core made request threads wait on each
+/// other's arena locks (see above).
+const ARENAS_PER_CORE: usize = 2;
+
+/// Sets the allocator's thresholds and arena limit (see the module documentation).
+/// Call before the server starts its threads, so every block they allocate follows
+/// them. glibc's own `MALLOC_ARENA_MAX`, when set, wins over the limit here: the
+/// operator's way to tune it.
 pub fn configure_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let arenas = (std::env::var_os("MALLOC_ARENA_MAX").is_none())
+            .then_some((libc::M_ARENA_MAX, cores * ARENAS_PER_CORE));
         let settings = [
             (libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD),
             (libc::M_TRIM_THRESHOLD, TRIM_THRESHOLD),
-        ];
+        ]
+        .into_iter()
+        .chain(arenas);
         for (parameter, value) in settings {
             let value = libc::c_int::try_from(value).unwrap_or(libc::c_int::MAX);
             // SAFETY: `mallopt` changes the allocator's parameters under its own lock.
