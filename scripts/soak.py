@@ -39,6 +39,11 @@ many times it was full). Warm-up ends at the first sample by which every cache t
 reached its bound during the run had done so (a cache fills to its bound and then
 stays there; growth before that is warm-up, growth after it is not); RSS growth is
 counted from there. A cache that never reached its bound is named, with its size.
+Every request slower than 100 ms goes to WORK/slow.log with the wall-clock time it
+answered, and each sample line starts with the wall-clock time, to line a slow window
+up with the server's log (WORK/serve.log; PAPERS_LOG=papers::search_service=debug adds
+how long each index batch held the searcher, papers::memory=debug the memory in use
+and the resident memory not in use, what the allocator keeps, every 10 s).
 The last line: `soak: R requests, E errors, p99 X ms, RSS start S MB end T MB`, S
 being the RSS at the end of the warm-up.
 
@@ -70,6 +75,9 @@ SHORT_BENCH_SECONDS = 30
 # The issue's goals.
 MAX_RSS_GROWTH = 0.10
 MAX_P99_RATIO = 2.0
+# Requests slower than this go to WORK/slow.log with the wall-clock time they
+# answered, to line up with the server's log (serve.log) when tracing a slow window.
+SLOW_MS = 100
 METRIC = re.compile(r'^(papers_cache_[a-z_]+)\{cache="([a-z_]+)"\} ([0-9.e+]+)$')
 # Pairs of these make the searches, nearly all different (no help from the cache).
 WORDS = (
@@ -118,6 +126,7 @@ class Soak:
             self.env.pop(name, None)
         self.random = random.Random(7)
         self.processes = []
+        self.slow_log = None
         self.failures = []  # harvest, digest and set-up problems
         self.latencies = []  # (finish time, ms) of every request
         self.requests = 0
@@ -212,6 +221,7 @@ class Soak:
         self.port = free_port()
         self.base = "http://127.0.0.1:%d" % self.port
         self.server_log = os.path.join(self.work, "serve.log")
+        self.slow_log = open(os.path.join(self.work, "slow.log"), "w", buffering=1)
         self.server = subprocess.Popen(
             [self.arguments.papers, "--data-dir", self.data, "serve",
              "--addr", "127.0.0.1:%d" % self.port,
@@ -292,7 +302,13 @@ class Soak:
             status, payload = type(error).__name__, b""
         finished = time.monotonic()
         self.requests += 1
-        self.latencies.append((finished, (finished - due) * 1000))
+        took_ms = (finished - due) * 1000
+        self.latencies.append((finished, took_ms))
+        if took_ms >= SLOW_MS and self.slow_log:
+            # Wall-clock time of the answer, so the server log's events line up with it.
+            self.slow_log.write("%s %7.1f ms %s %s\n" % (
+                datetime.datetime.now(datetime.timezone.utc).strftime("%H:%M:%S.%f")[:-3],
+                took_ms, method, path))
         if status not in expect:
             self.errors += 1
             kind = "%s %s" % (status, path.split("?")[0].rsplit("/", 1)[0] or path)
@@ -426,9 +442,10 @@ class Soak:
             rss, anonymous = self.memory_mb()
             caches = await self.caches(metrics)
             self.samples.append((now - started, rss, anonymous, caches))
-            log("t=%4ds requests %7d (+%5d, %5.0f/s) errors %d p99 %7.1f ms RSS %6.1f MB"
+            log("%s t=%4ds requests %7d (+%5d, %5.0f/s) errors %d p99 %7.1f ms RSS %6.1f MB"
                 " (anon %6.1f) open files %d"
-                % (now - started, self.requests, self.requests - last_requests,
+                % (datetime.datetime.now(datetime.timezone.utc).strftime("%H:%M:%S"),
+                   now - started, self.requests, self.requests - last_requests,
                    (self.requests - last_requests) / 10, self.errors - last_errors,
                    percentile(window, 99), rss, anonymous, self.open_files()))
             if caches:
@@ -525,6 +542,7 @@ class Soak:
                     verdict(growth < MAX_RSS_GROWTH), start[2], end[2], p99,
                     p99 / self.short_p99 if self.short_p99 else 0, self.short_p99,
                     MAX_P99_RATIO, verdict(p99 <= MAX_P99_RATIO * self.short_p99)))
+            log(describe_troughs([sample for sample in self.samples if sample[0] >= start[0]]))
         log("soak: %d requests, %d errors, p99 %.1f ms, RSS start %.1f MB end %.1f MB" % (
             self.requests, errors, p99, start[1] if start else 0, end[1] if end else 0))
         return 0 if self.errors == 0 and not self.failures else 1
@@ -554,6 +572,23 @@ class Soak:
                 " sample" % (" (no cache figures: /metrics did not answer)"
                              if not samples[-1][3] else ": " + ", ".join(never)))
         return samples[index], samples[-1]
+
+
+def describe_troughs(samples, window=60):
+    """The lowest RSS of the first and of the last `window` seconds after the warm-up.
+
+    The goal compares two samples, each at any point of the response cache's cycle (it
+    fills to its 64 MB and is cleared) and of the background work (an embedding batch,
+    a topic map rebuild): a swing of 100 MB between samples a few seconds apart. The
+    troughs, where both are low, rise only with memory that stays: a leak, or data.
+    """
+    first = [rss for at, rss, _, _ in samples if at - samples[0][0] < window]
+    last = [rss for at, rss, _, _ in samples if samples[-1][0] - at < window]
+    if len(samples) < 2 or not first or not last:
+        return "RSS troughs: too few samples"
+    low, high = min(first), min(last)
+    return "RSS troughs (lowest of the first and last %d s after warm-up): %.1f -> %.1f MB (%+.1f%%)" % (
+        window, low, high, (high - low) / low * 100 if low else 0.0)
 
 
 def describe_cache(name, cache):

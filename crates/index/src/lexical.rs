@@ -106,6 +106,9 @@ impl LexicalIndex {
     fn from_index(index: Index) -> Result<LexicalIndex> {
         schema::register_tokenizers(&index);
         let fields = schema::fields_of(&index.schema())?;
+        // Manual, never on commit: `Searcher::commit_lexical` commits while searches
+        // go on, and they must not see the new documents before `Searcher::publish`
+        // has added their vectors and filter sets and reloads.
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)

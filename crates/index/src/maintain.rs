@@ -123,8 +123,35 @@ impl Searcher {
         deletions: &[i64],
         watermark: u64,
     ) -> Result<()> {
+        Self::commit_lexical(writer, updates, deletions, watermark)?;
+        self.publish(updates, deletions, watermark)
+    }
+
+    /// The first half of [`Searcher::apply`]: writes and commits the batch to the
+    /// lexical index. Searches do not see it until [`Searcher::publish`] reloads the
+    /// reader, so this needs no access to the searcher: a server runs it while
+    /// searches go on, and holds the searcher exclusively only for `publish`. (The
+    /// commit is the slow part of a small batch: segments written and synced.)
+    pub fn commit_lexical(
+        writer: &mut LexicalWriter,
+        updates: &[Update],
+        deletions: &[i64],
+        watermark: u64,
+    ) -> Result<()> {
         for update in updates {
             writer.upsert(&update.doc)?;
+        }
+        for &key in deletions {
+            writer.delete(index_key(key)?);
+        }
+        writer.commit(watermark)
+    }
+
+    /// The second half of [`Searcher::apply`], after [`Searcher::commit_lexical`] of
+    /// the same batch: updates and commits the dense index, the filter sets and the
+    /// similar-paper lists, and shows the lexical commit to searches.
+    pub fn publish(&mut self, updates: &[Update], deletions: &[i64], watermark: u64) -> Result<()> {
+        for update in updates {
             let key = index_key(update.doc.key)?;
             match &update.vector {
                 Some(vector) => self.dense.upsert(key, vector)?,
@@ -132,11 +159,8 @@ impl Searcher {
             }
         }
         for &key in deletions {
-            let key = index_key(key)?;
-            writer.delete(key);
-            self.dense.remove(key);
+            self.dense.remove(index_key(key)?);
         }
-        writer.commit(watermark)?;
         // The filter sets follow the lexical index once its commit went through.
         for update in updates {
             self.facets.upsert(index_key(update.doc.key)?, &update.doc);

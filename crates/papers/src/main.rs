@@ -9,6 +9,7 @@
 // `println!` would panic there.
 #![warn(clippy::print_stdout)]
 
+mod background;
 mod cli;
 mod cmd;
 mod config;

@@ -328,19 +328,36 @@ impl SearchService {
                 .writer
                 .lock()
                 .map_err(|_| anyhow::anyhow!("index writer poisoned"))?;
-            let mut searcher = self.write()?;
-            if writer_slot.is_none() {
-                *writer_slot = Some(searcher.writer()?);
-            }
-            if let Some(writer) = writer_slot.as_mut() {
+            // The lexical commit runs beside searches (they read the last reload);
+            // only publishing the batch takes the searcher for itself.
+            let commit_at = {
+                let searcher = self.read()?;
+                if writer_slot.is_none() {
+                    *writer_slot = Some(searcher.writer()?);
+                }
                 let current = searcher.watermark()?;
-                let commit_at = if i + 1 == chunks.len() {
+                if i + 1 == chunks.len() {
                     watermark.max(current)
                 } else {
                     current
-                };
-                searcher.apply(writer, &updates, &[], commit_at)?;
-            }
+                }
+            };
+            let Some(writer) = writer_slot.as_mut() else {
+                continue;
+            };
+            Searcher::commit_lexical(writer, &updates, &[], commit_at)?;
+            let waited = std::time::Instant::now();
+            let mut searcher = self.write()?;
+            let locked = std::time::Instant::now();
+            searcher.publish(&updates, &[], commit_at)?;
+            // Searches wait while the write lock is held: what to look at when the
+            // site's latency has spikes (`PAPERS_LOG=papers::search_service=debug`).
+            tracing::debug!(
+                papers = updates.len(),
+                wait_ms = (locked - waited).as_millis() as u64,
+                locked_ms = locked.elapsed().as_millis() as u64,
+                "applied changes to the indexes"
+            );
         }
         Ok(())
     }
@@ -548,12 +565,27 @@ pub fn embed_missing(
     store: &mut Store,
     embedder: &Embedder,
     max_batches: Option<usize>,
-    mut progress: impl FnMut(u64),
+    progress: impl FnMut(u64),
 ) -> anyhow::Result<Vec<i64>> {
-    let model = embedder.model_id().to_owned();
+    embed_missing_with(store, embedder.model_id(), max_batches, progress, |texts| {
+        embedder.embed(texts)
+    })
+}
+
+/// [`embed_missing`] with the vectors computed by `embed` (for `model`'s vectors):
+/// the server runs the computation at a lower priority but stores the vectors at its
+/// own, since a write transaction held by a thread waiting for a core would keep the
+/// members' writes waiting too (see `crate::background`).
+pub fn embed_missing_with(
+    store: &mut Store,
+    model: &str,
+    max_batches: Option<usize>,
+    mut progress: impl FnMut(u64),
+    embed: impl Fn(&[&str]) -> Result<Vec<Vec<f32>>, papers_embed::EmbedError>,
+) -> anyhow::Result<Vec<i64>> {
     let mut done = Vec::new();
     for _ in 0..max_batches.unwrap_or(usize::MAX) {
-        let batch = store.papers_without_embedding(&model, EMBED_BATCH)?;
+        let batch = store.papers_without_embedding(model, EMBED_BATCH)?;
         if batch.is_empty() {
             return Ok(done);
         }
@@ -562,9 +594,9 @@ pub fn embed_missing(
             .map(|p| embedding_text(&p.title, &p.abstract_text))
             .collect();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let vectors = embedder.embed(&refs)?;
+        let vectors = embed(&refs)?;
         let rows: Vec<(i64, Vec<f32>)> = batch.iter().map(|p| p.key).zip(vectors).collect();
-        store.put_embeddings(&model, &rows, chrono::Utc::now())?;
+        store.put_embeddings(model, &rows, chrono::Utc::now())?;
         done.extend(rows.iter().map(|(key, _)| *key));
         progress(done.len() as u64);
     }

@@ -101,7 +101,7 @@ pub fn spawn_rebuilder(
     if percent == 0 {
         return;
     }
-    std::thread::spawn(move || {
+    let spawned = crate::background::spawn("topic-map", move || {
         loop {
             if let Err(error) = rebuild_if_due(&database, &data_dir, &model, &topics, percent) {
                 tracing::warn!(error = format!("{error:#}"), "rebuilding the topic map");
@@ -109,6 +109,9 @@ pub fn spawn_rebuilder(
             std::thread::sleep(CHECK_EVERY);
         }
     });
+    if let Err(error) = spawned {
+        tracing::error!(%error, "cannot start the topic map rebuilder");
+    }
 }
 
 fn rebuild_if_due(

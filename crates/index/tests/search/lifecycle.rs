@@ -422,3 +422,24 @@ fn reindex_gives_the_same_results_as_incremental_updates() -> TestResult {
     assert_eq!(swapped.lexical().num_docs(), 7);
     Ok(())
 }
+
+#[test]
+fn a_lexical_commit_stays_unseen_until_the_batch_is_published() -> TestResult {
+    // A server commits the lexical half while searches go on and takes the searcher
+    // for itself only to publish: in between, searches answer from the last batch.
+    let dir = tempfile::tempdir()?;
+    let mut searcher = Searcher::open(dir.path(), "fixture", DIM)?;
+    let mut writer = searcher.writer()?;
+    searcher.apply(&mut writer, &corpus()[..4], &[], 4)?;
+    let rest = &corpus()[4..];
+    Searcher::commit_lexical(&mut writer, rest, &[], 8)?;
+    assert_eq!(searcher.lexical().num_docs(), 4);
+    assert_eq!(searcher.dense().len(), 4);
+    // Committed at 8 on the lexical side only: a crash here replays from 4.
+    assert_eq!(searcher.watermark()?, 4);
+    searcher.publish(rest, &[], 8)?;
+    assert_eq!(searcher.lexical().num_docs(), 8);
+    assert_eq!(searcher.dense().len(), 8);
+    assert_eq!(searcher.watermark()?, 8);
+    Ok(())
+}

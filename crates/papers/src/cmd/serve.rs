@@ -18,7 +18,7 @@ use crate::cmd::digest;
 use crate::config::Config;
 use crate::fetcher::ArxivFetcher;
 use crate::search_service::{
-    IndexedSavedSearch, SearchService, WebSearch, WhenIndexTaken, embed_missing,
+    IndexedSavedSearch, SearchService, WebSearch, WhenIndexTaken, embed_missing_with,
     load_optional_model,
 };
 use crate::topics_service;
@@ -138,12 +138,20 @@ async fn schedule(
             digests.clone(),
             mailer.clone(),
         );
-        let result = tokio::task::spawn_blocking(move || {
+        // On a background thread of its own, not the runtime's blocking pool: its
+        // threads also answer requests, and a thread's lowered priority stays.
+        let sending = crate::background::spawn("digest-send", move || {
             send_due(&database, &search, &digests, &mailer, send_at, tz)
-        })
-        .await;
-        if let Err(error) = result {
-            tracing::error!(%error, "digest send task failed");
+        });
+        let result = match sending {
+            Ok(thread) => tokio::task::spawn_blocking(move || thread.join().is_ok()).await,
+            Err(error) => {
+                tracing::error!(%error, "cannot start the digest send");
+                continue;
+            }
+        };
+        if !matches!(result, Ok(true)) {
+            tracing::error!("digest send task failed");
         }
     }
 }
@@ -273,6 +281,10 @@ fn open_search(config: &Config) -> anyhow::Result<Arc<SearchService>> {
 /// marks the site's cached pages stale: the store watcher may have seen the change
 /// first, and a search answered between the two would otherwise stay cached without it.
 fn spawn_index_follower(database: Database, search: Arc<SearchService>, state: AppState) {
+    // The thread keeps the requests' priority: it holds the searcher's write lock
+    // while it applies changes, and searches wait for that; niced, it would keep them
+    // waiting while it waits for a core. Its heavy part, embedding, runs niced
+    // (`embed_step`).
     std::thread::spawn(move || {
         let mut store = match Store::connect_long_lived(&database) {
             Ok(store) => store,
@@ -345,7 +357,16 @@ fn embed_step(
         return Ok(None);
     }
     let started = Utc::now();
-    let result = embed_missing(store, embedder, Some(1), |_| {});
+    // Computing a batch's vectors takes every core for a second or more: niced, the
+    // request workers come first (see `crate::background`). Storing them is not: it
+    // holds the store's write lock, which members' writes wait for.
+    let result = embed_missing_with(
+        store,
+        embedder.model_id(),
+        Some(1),
+        |_| {},
+        |texts| crate::background::run_niced(|| embedder.embed(texts)),
+    );
     // A step that found nothing to embed is not worth a record; one that embedded or
     // failed is (one per batch: while a backlog lasts the steps run back to back).
     let finish = match &result {
