@@ -19,7 +19,8 @@
 # BENCH_NO_ASSERT=1,
 # PAPERS_BIN (a papers binary to use instead of building one), PAPERS_MODEL (the
 # embedding model; without it search is keyword-only; with it the 2020 papers get
-# the shared reference vectors of that model),
+# the shared reference vectors of that model; PAPERS_SCALE, the `scale` example that
+# stores them, to use instead of building it),
 # PAPERS_WORKERS (tokio worker threads of the server; default 1 because wrk
 # needs the other core of this 2-core machine: with 2 workers the four busy threads
 # time-slice and p99 roughly doubles while throughput stays similar),
@@ -78,8 +79,11 @@ fi
 # (the same model's), so the server starts fully embedded instead of spending a core
 # on embedding 76,803 abstracts in the background during the runs.
 if [ -n "${PAPERS_MODEL:-}" ]; then
-  cargo build --release -q -p papers --example scale
-  "$CARGO_TARGET_DIR/release/examples/scale" reference-vectors "$DATA" "$PAPERS_MODEL" "$ARXIV" \
+  if [ -z "${PAPERS_SCALE:-}" ]; then
+    cargo build --release -q -p papers --example scale
+    PAPERS_SCALE="$CARGO_TARGET_DIR/release/examples/scale"
+  fi
+  "$PAPERS_SCALE" reference-vectors "$DATA" "$PAPERS_MODEL" "$ARXIV" \
     "$SHARED/reference/arxiv-2020-minilm/vectors.f16" >&2
 fi
 "$PAPERS_BIN" --data-dir "$DATA" reindex >&2
