@@ -19,10 +19,22 @@
 # BENCH_NO_ASSERT=1,
 # PAPERS_BIN (a papers binary to use instead of building one), PAPERS_MODEL (the
 # embedding model; without it search is keyword-only; with it the 2020 papers get
-# the shared reference vectors of that model),
+# the shared reference vectors of that model; PAPERS_SCALE, the `scale` example that
+# stores them, to use instead of building it),
 # PAPERS_WORKERS (tokio worker threads of the server; default 1 because wrk
 # needs the other core of this 2-core machine: with 2 workers the four busy threads
-# time-slice and p99 roughly doubles while throughput stays similar).
+# time-slice and p99 roughly doubles while throughput stays similar),
+# BENCH_ONLY=paper (only the paper-page runs: no nginx, feed, API or search runs),
+# PAPERS_BIN_B (a second papers binary to compare: after seeding, the data directory
+# is copied and a second server runs the copy; the paper-page rounds alternate the two,
+# each round starting with the other, and each side's median is judged; every
+# paper-page line also says how many CPU seconds the server and wrk took, to show how
+# the two share the cores, and the server's CPU time per request),
+# PAPERS_PERF (a directory: each paper-page round records its server with
+# `perf record -g` into paper-<side>-<round>.data there; read with
+# `perf report --no-children -i …`).
+#
+#   ROUNDS=5 BENCH_ONLY=paper PAPERS_BIN=old/papers PAPERS_BIN_B=new/papers bench/web.sh
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,6 +49,7 @@ install_if_missing() { # command package
 }
 install_if_missing wrk wrk
 install_if_missing nginx nginx
+[ -x /usr/bin/time ] || install_if_missing /usr/bin/time time
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 WORK=$(mktemp -d)
@@ -66,16 +79,24 @@ fi
 # (the same model's), so the server starts fully embedded instead of spending a core
 # on embedding 76,803 abstracts in the background during the runs.
 if [ -n "${PAPERS_MODEL:-}" ]; then
-  cargo build --release -q -p papers --example scale
-  "$CARGO_TARGET_DIR/release/examples/scale" reference-vectors "$DATA" "$PAPERS_MODEL" "$ARXIV" \
+  if [ -z "${PAPERS_SCALE:-}" ]; then
+    cargo build --release -q -p papers --example scale
+    PAPERS_SCALE="$CARGO_TARGET_DIR/release/examples/scale"
+  fi
+  "$PAPERS_SCALE" reference-vectors "$DATA" "$PAPERS_MODEL" "$ARXIV" \
     "$SHARED/reference/arxiv-2020-minilm/vectors.f16" >&2
 fi
 "$PAPERS_BIN" --data-dir "$DATA" reindex >&2
-"$PAPERS_BIN" --data-dir "$DATA" serve --addr "127.0.0.1:$PORT" --workers "${PAPERS_WORKERS:-1}" \
-  --comments-per-hour 1000000 2>"$WORK/server.log" &
-PIDS+=($!)
-for _ in $(seq 1 600); do curl -fs "$BASE/papers" -o /dev/null && break; sleep 0.2; done
-curl -fs "$BASE/papers" -o /dev/null || { cat "$WORK/server.log" >&2; exit 1; }
+start_server() { # binary data-dir port log; sets SERVER_PID
+  "$1" --data-dir "$2" serve --addr "127.0.0.1:$3" --workers "${PAPERS_WORKERS:-1}" \
+    --comments-per-hour 1000000 2>"$4" &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+  for _ in $(seq 1 600); do curl -fs "http://127.0.0.1:$3/papers" -o /dev/null && break; sleep 0.2; done
+  curl -fs "http://127.0.0.1:$3/papers" -o /dev/null || { cat "$4" >&2; exit 1; }
+}
+start_server "$PAPERS_BIN" "$DATA" "$PORT" "$WORK/server.log"
+SERVER_A=$SERVER_PID
 
 # A member: sign up through the form (pre-session CSRF cookie + token), then log in
 # (sign-up mails a verification link and starts no session) and keep the cookie.
@@ -244,8 +265,13 @@ judge() { # name rps p99 errors target_rps target_p99: prints the line, sets FAI
 run() { # name url target_rps target_p99_ms [extra wrk args...]
   local name=$1 url=$2 target_rps=$3 target_p99=$4; shift 4
   local out
+  # wrk's own CPU seconds (user + system), so a round can say how the two cores
+  # were shared between it and the server.
   # shellcheck disable=SC2086
-  out=$(wrk ${WRK_LOAD:--t2 -c32} -d"$DURATION" --latency "$@" "$url")
+  out=$(/usr/bin/time -f "%U %S" -o "$WORK/wrk.time" \
+    wrk ${WRK_LOAD:--t2 -c32} -d"$DURATION" --latency "$@" "$url")
+  LAST_WRK_CPU=$(awk '{ printf "%.2f", $1 + $2 }' "$WORK/wrk.time")
+  LAST_REQUESTS=$(awk '/requests in/ { print $1 }' <<<"$out")
   local rps p99 errors non2xx
   rps=$(awk '/^Requests\/sec:/ { printf "%d", $2 }' <<<"$out")
   p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
@@ -279,27 +305,45 @@ echo "== wrk -t2 -c32 -d$DURATION; feed page is $PAGE_BYTES bytes; $(nproc) core
 echo "== machine load before the runs:$(uptime | sed 's/.*load average//')  (other work on these 2 cores shows up in p99)"
 echo "== store: $(sqlite3 "$DATA/papers.sqlite3" 'SELECT COUNT(*) || " papers, " || COUNT(feed_day) || " in the feed" FROM papers' 2>/dev/null || echo '?')"
 FEED_RATIOS=""
+# The second binary, on a copy of the seeded data (taken with the first server
+# stopped, so the database is copied whole), beside the first one restarted.
+SERVERS="A"
+declare -A BASE_OF=([A]="$BASE") PID_OF=()
+if [ -n "${PAPERS_BIN_B:-}" ]; then
+  kill "$SERVER_A"; wait "$SERVER_A" 2>/dev/null || true
+  cp -a "$DATA" "$WORK/data-b"
+  start_server "$PAPERS_BIN" "$DATA" "$PORT" "$WORK/server.log"
+  SERVER_A=$SERVER_PID
+  PORT_B=$(free_port)
+  start_server "$PAPERS_BIN_B" "$WORK/data-b" "$PORT_B" "$WORK/server-b.log"
+  PID_OF[B]=$SERVER_PID
+  BASE_OF[B]="http://127.0.0.1:$PORT_B"
+  SERVERS="A B"
+  echo "== A: $PAPERS_BIN; B: $PAPERS_BIN_B (each on its own copy of the data)"
+fi
+PID_OF[A]=$SERVER_A
 # With a model, the serve embeds the papers that came without reference vectors (the
 # Hugging Face days, about 740) in the background, in batches of 256; each batch takes
 # a core for several seconds and drops the kept similar-paper lists it can affect (a
 # batch that large drops them all). The runs below measure a site at rest, so they
 # start once /metrics shows no embedding backlog and the indexes caught up.
-if [ -n "${PAPERS_MODEL:-}" ]; then
+wait_for_backlog() { # base
+  local started backlog
   started=$(date +%s)
   for _ in $(seq 1 600); do
-    backlog=$(curl -fs "$BASE/metrics" | awk '/^papers_embedding_backlog|^papers_index_lag_changes/ { sum += $2 } END { print sum + 0 }')
+    backlog=$(curl -fs "$1/metrics" | awk '/^papers_embedding_backlog|^papers_index_lag_changes/ { sum += $2 } END { print sum + 0 }')
     [ "$backlog" = 0 ] && break
     sleep 1
   done
-  echo "== embedding backlog and index lag $backlog after $(( $(date +%s) - started )) s" >&2
-fi
+  echo "== $1: embedding backlog and index lag $backlog after $(( $(date +%s) - started )) s" >&2
+}
 # The paper pages as a new server meets them (each paper's similar-paper list is
 # computed on its first visit); then one request per paper to the similar-papers API
 # makes sure every list is kept (without filling the page cache with the pages), so
 # the rounds below measure a site's steady state: the server keeps each paper's list
 # until a change to the vectors can affect it.
-run "paper page, first visits" "$BASE" - - -s "$WORK/papers.lua"
-python3 - "$BASE" "$WORK/paper_ids.txt" <<'PY'
+warm_paper_lists() { # base
+  python3 - "$1" "$WORK/paper_ids.txt" <<'PY'
 import sys, urllib.request
 from concurrent.futures import ThreadPoolExecutor
 base, ids = sys.argv[1], open(sys.argv[2]).read().split()
@@ -309,18 +353,76 @@ def fetch(paper_id):
 with ThreadPoolExecutor(8) as pool:
     list(pool.map(fetch, ids))
 PY
+}
+cpu_seconds() { # pid: user + system CPU seconds so far
+  awk -v tick="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / tick }' "/proc/$1/stat"
+}
+# A paper-page round on one server, with the CPU seconds the server and wrk took
+# and the server's CPU time per request (what a change to the page's work moves,
+# however busy the machine is).
+declare -A CPU_PER_REQUEST ROUND_RPS
+paper_round() { # side round
+  local side=$1 round=$2 label="paper page ($PAPER_IDS ids, lists kept)" before after
+  [ "$SERVERS" = "A" ] || label="$label, $side"
+  local perf_pid=""
+  if [ -n "${PAPERS_PERF:-}" ]; then
+    mkdir -p "$PAPERS_PERF"
+    perf record -q -g -p "${PID_OF[$side]}" -o "$PAPERS_PERF/paper-$side-$round.data" 2>/dev/null &
+    perf_pid=$!
+    sleep 0.5
+  fi
+  before=$(cpu_seconds "${PID_OF[$side]}")
+  round_run "paper$side" "$label" "${BASE_OF[$side]}" -s "$WORK/papers.lua"
+  after=$(cpu_seconds "${PID_OF[$side]}")
+  if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
+  local per_request
+  per_request=$(python3 -c "print('%.0f' % (1e6 * ($after - $before) / max(1, ${LAST_REQUESTS:-0})))")
+  CPU_PER_REQUEST[$side]+=" $per_request"
+  ROUND_RPS[$side.$round]=$LAST_RPS
+  echo "   $LAST_REQUESTS requests; CPU: server $(python3 -c "print('%.2f' % ($after - $before))") s ($per_request us per request), wrk $LAST_WRK_CPU s"
+}
+for side in $SERVERS; do
+  [ -z "${PAPERS_MODEL:-}" ] || wait_for_backlog "${BASE_OF[$side]}"
+  run "paper page, first visits${PAPERS_BIN_B:+, $side}" "${BASE_OF[$side]}" - - -s "$WORK/papers.lua"
+  warm_paper_lists "${BASE_OF[$side]}"
+done
 for round in $(seq 1 "$ROUNDS"); do
   echo "== round $round of $ROUNDS; load:$(uptime | sed 's/.*load average//')"
-  round_run nginx "nginx static feed page" "http://127.0.0.1:$NGINX_PORT/papers"
-  NGINX_RPS=$LAST_RPS
-  round_run feed "anonymous feed page" "$BASE/papers"
-  FEED_RATIOS+=" $(python3 -c "print($LAST_RPS / max(1, $NGINX_RPS))")"
-  round_run paper "paper page ($PAPER_IDS ids, lists kept)" "$BASE" -s "$WORK/papers.lua"
+  if [ "${BENCH_ONLY:-}" != paper ]; then
+    round_run nginx "nginx static feed page" "http://127.0.0.1:$NGINX_PORT/papers"
+    NGINX_RPS=$LAST_RPS
+    round_run feed "anonymous feed page" "$BASE/papers"
+    FEED_RATIOS+=" $(python3 -c "print($LAST_RPS / max(1, $NGINX_RPS))")"
+  fi
+  order=$SERVERS
+  [ $((round % 2)) = 1 ] || order=$(tr ' ' '\n' <<<"$SERVERS" | tac | tr '\n' ' ')
+  for side in $order; do paper_round "$side" "$round"; done
 done
 echo "== after the rounds; load:$(uptime | sed 's/.*load average//')"
+if [ "$SERVERS" != "A" ]; then
+  judge_median paperA "paper page ($PAPER_IDS ids, lists kept), A" 2000 10
+  judge_median paperB "paper page ($PAPER_IDS ids, lists kept), B" 2000 10
+  # Each round ran both sides back to back, so their ratio is what a burst of
+  # other work on the machine disturbs least.
+  RATIOS=""
+  for round in $(seq 1 "$ROUNDS"); do
+    RATIOS+=" $(python3 -c "print('%.3f' % (${ROUND_RPS[B.$round]} / max(1, ${ROUND_RPS[A.$round]})))")"
+  done
+  # shellcheck disable=SC2086
+  echo "B/A throughput: median $(median $RATIOS) (rounds:$RATIOS)"
+  # shellcheck disable=SC2086
+  echo "server CPU per request: A median $(median ${CPU_PER_REQUEST[A]}) us (${CPU_PER_REQUEST[A]# }), B median $(median ${CPU_PER_REQUEST[B]}) us (${CPU_PER_REQUEST[B]# })"
+else
+  judge_median paperA "paper page ($PAPER_IDS ids, lists kept)" 2000 10
+  # shellcheck disable=SC2086
+  echo "server CPU per request: median $(median ${CPU_PER_REQUEST[A]}) us (${CPU_PER_REQUEST[A]# })"
+fi
+if [ "${BENCH_ONLY:-}" = paper ]; then
+  if [ "$FAILED" -ne 0 ] && [ -z "${BENCH_NO_ASSERT:-}" ]; then exit 1; fi
+  exit 0
+fi
 judge_median nginx "nginx static feed page" - -
 judge_median feed "anonymous feed page" 10000 10
-judge_median paper "paper page ($PAPER_IDS ids, lists kept)" 2000 10
 run "/api/daily_papers" "$BASE/api/daily_papers" 10000 10
 run "member feed page" "$BASE/papers" 2000 100 -H "Cookie: papers_session=$SESSION"
 # The 200-comment page rendered for a member on every request (the anonymous page
