@@ -186,6 +186,13 @@ impl Graph {
         self.index.size()
     }
 
+    /// The instruction set usearch's distance kernel dispatched to on this CPU
+    /// (numkong's name: "icelake" is the AVX-512 VNNI-era kernel, "serial" the
+    /// portable loop), logged with the build so a profile need not find it out.
+    pub(crate) fn acceleration(&self) -> String {
+        self.index.hardware_acceleration()
+    }
+
     pub(crate) fn contains(&self, key: u64) -> bool {
         self.index.contains(key)
     }
