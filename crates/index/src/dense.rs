@@ -646,6 +646,7 @@ impl DenseIndex {
         tracing::info!(
             papers = all.len(),
             duration_ms = started.elapsed().as_millis() as u64,
+            kernel = %graph.acceleration(),
             "dense index moved into an HNSW graph"
         );
         drop(all);

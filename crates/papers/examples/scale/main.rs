@@ -1,19 +1,23 @@
-//! SCALE TEST helper for `bench/scale.sh`: synthetic records, random vectors, and
+//! SCALE TEST helper for `bench/scale.sh`: synthetic records, their vectors, and
 //! search timing over a data directory built by `papers ingest` and `papers index`.
 //!
 //! Everything this generates is synthetic and exists only to measure speed and
 //! memory at a million papers (issue 7): titles and abstracts are recombined from
 //! the real Kaggle-format records, ids are `YYMM.NNNNN` from 8101 on (the 2080s, so they
-//! can never be real), and the stored vectors are random unit vectors, not
-//! embeddings. No quality figure is ever measured on this data. Query vectors do
-//! come from the real embedder, and their embedding is inside the timing.
+//! can never be real), and the stored vectors are either random unit vectors (the
+//! worst case for the HNSW graph) or made from the real reference embeddings of the
+//! records each text was recombined from (see structured.rs), never the embedding
+//! of the synthetic text itself. No quality figure is ever measured on this data.
+//! Query vectors do come from the real embedder, and their embedding is inside the
+//! timing.
 //!
 //! ```text
 //! scale generate N KAGGLE.jsonl.gz OUT.jsonl
-//! scale vectors DATA_DIR MODEL_DIR
+//! scale vectors DATA_DIR MODEL_DIR [random | mixed REFERENCE.f16 KAGGLE.jsonl.gz]
 //! scale reference-vectors DATA_DIR MODEL_DIR KAGGLE.jsonl.gz VECTORS.f16
 //! scale search DATA_DIR MODEL_DIR KAGGLE.jsonl.gz QUERIES [default|exact|hnsw]
-//! scale dense-build DIR N        the dense index alone: N random vectors (see dense.rs)
+//! scale dense-build DIR N [random | mixed REFERENCE.f16 | real REFERENCE.f16]
+//!                                the dense index alone: N vectors (see dense.rs)
 //! scale dense-open DIR QUERIES   reopen it, report memory, time QUERIES searches
 //! ```
 //!
@@ -35,17 +39,20 @@ use papers_index::{DenseOptions, ParsedQuery, SearchConfig, SearchMode, Searcher
 use papers_store::Store;
 
 mod dense;
+mod structured;
+
+use structured::Reference;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let arg = |i: usize| {
         args.get(i)
             .map(String::as_str)
-            .context("missing argument (see the usage in examples/scale.rs)")
+            .context("missing argument (see the usage in examples/scale/main.rs)")
     };
     match arg(0)? {
         "generate" => generate(arg(1)?.parse()?, Path::new(arg(2)?), Path::new(arg(3)?)),
-        "vectors" => vectors(Path::new(arg(1)?), Path::new(arg(2)?)),
+        "vectors" => vectors(Path::new(arg(1)?), Path::new(arg(2)?), &args[3..]),
         "reference-vectors" => reference_vectors(
             Path::new(arg(1)?),
             Path::new(arg(2)?),
@@ -59,7 +66,7 @@ fn main() -> anyhow::Result<()> {
             arg(4)?.parse()?,
             args.get(5).map_or("default", String::as_str),
         ),
-        "dense-build" => dense::build(Path::new(arg(1)?), arg(2)?.parse()?),
+        "dense-build" => dense::build(Path::new(arg(1)?), arg(2)?.parse()?, &args[3..]),
         "dense-open" => dense::open(Path::new(arg(1)?), arg(2)?.parse()?),
         other => bail!("unknown step {other:?}"),
     }
@@ -70,7 +77,7 @@ struct SplitMix(u64);
 
 impl SplitMix {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        self.0 = self.0.wrapping_add(SPLITMIX_GAMMA);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -114,10 +121,6 @@ fn words(text: &str) -> Vec<&str> {
     text.split_whitespace().collect()
 }
 
-/// Writes `n` Kaggle-format records: title = the first half of one real title and
-/// the second half of another, abstract = the first half of one real abstract's
-/// sentences and the second half of another's; authors, categories and dates come
-/// from the first record.
 /// The `i`th synthetic id: 100,000 a month from January 2081 (years up to 2090
 /// read as 20YY; 91-99 would be the 1990s, before new-style ids).
 fn synthetic_id(i: usize) -> String {
@@ -130,16 +133,42 @@ fn synthetic_id(i: usize) -> String {
     )
 }
 
+/// The position of synthetic id `id` among the generated records (the inverse of
+/// [`synthetic_id`]).
+fn synthetic_index(id: &str) -> Option<usize> {
+    let (yymm, number) = id.split_once('.')?;
+    let (yy, mm): (usize, usize) = (yymm.get(..2)?.parse().ok()?, yymm.get(2..)?.parse().ok()?);
+    let month = (yy.checked_sub(81)?) * 12 + mm.checked_sub(1)?;
+    Some(month * 100_000 + number.parse::<usize>().ok()?)
+}
+
+/// Seed of the draws that choose each synthetic record's two real records.
+const GENERATE_SEED: u64 = 2099;
+/// SplitMix64's increment: its state after k draws is the seed plus k of these.
+const SPLITMIX_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// The two real records (of `real` lines) synthetic record `i` is recombined from:
+/// draws 2i and 2i+1 of SplitMix(GENERATE_SEED), computed directly so that the
+/// vectors step finds them again from the id alone.
+fn sources(i: usize, real: usize) -> (usize, usize) {
+    let mut random =
+        SplitMix(GENERATE_SEED.wrapping_add((2 * i as u64).wrapping_mul(SPLITMIX_GAMMA)));
+    (random.below(real), random.below(real))
+}
+
+/// Writes `n` Kaggle-format records: title = the first half of one real title and
+/// the second half of another, abstract = the first half of one real abstract's
+/// sentences and the second half of another's; authors, categories and dates come
+/// from the first record.
 fn generate(n: usize, kaggle: &Path, out: &Path) -> anyhow::Result<()> {
     if n > 12_000_000 {
         bail!("at most 12,000,000 synthetic ids (2081-2090, 100,000 a month)");
     }
     let records = read_records(kaggle)?;
-    let mut random = SplitMix(2099);
     let mut writer = BufWriter::with_capacity(1 << 20, std::fs::File::create(out)?);
     for i in 0..n {
-        let a = &records[random.below(records.len())];
-        let b = &records[random.below(records.len())];
+        let (a, b) = sources(i, records.len());
+        let (a, b) = (&records[a], &records[b]);
         let (title_a, title_b) = (words(text(a, "title")), words(text(b, "title")));
         let title = [
             &title_a[..title_a.len().div_ceil(2)],
@@ -201,24 +230,50 @@ fn model_identity(model_dir: &Path) -> anyhow::Result<(String, usize)> {
     Ok((embedder.model_id().to_owned(), embedder.dim()))
 }
 
-/// Stores a random unit vector for every paper, under the real model's id so that
-/// `papers index` indexes them as that model's vectors.
-fn vectors(data_dir: &Path, model_dir: &Path) -> anyhow::Result<()> {
+/// Stores a vector for every paper, under the real model's id so that `papers
+/// index` indexes them as that model's vectors: random unit vectors (`random`, the
+/// worst case for the graph), or with `mixed REFERENCE.f16 KAGGLE.jsonl.gz` each
+/// synthetic paper's vector made from the real embeddings of the two records its
+/// text was recombined from (see structured.rs).
+fn vectors(data_dir: &Path, model_dir: &Path, kind: &[String]) -> anyhow::Result<()> {
     let (model, dim) = model_identity(model_dir)?;
+    let reference = match kind {
+        [] => None,
+        [random] if random == "random" => None,
+        [mixed, reference, kaggle] if mixed == "mixed" => {
+            let real = read_records(Path::new(kaggle))?.len();
+            Some(Reference::read(Path::new(reference), dim, real)?)
+        }
+        other => bail!("vectors: expected `random` or `mixed REFERENCE KAGGLE`, got {other:?}"),
+    };
     let mut store = Store::open(data_dir)?;
-    let mut keys = Vec::new();
-    store.for_each_paper(|paper| keys.push(paper.key))?;
+    let mut papers = Vec::new();
+    store.for_each_paper(|paper| {
+        papers.push((paper.key, synthetic_index(paper.paper.id.as_str())))
+    })?;
     let started = Instant::now();
     let mut random = SplitMix(384);
-    for chunk in keys.chunks(10_000) {
-        let rows: Vec<(i64, Vec<f32>)> = chunk.iter().map(|&key| (key, random.unit(dim))).collect();
+    for chunk in papers.chunks(10_000) {
+        let rows = chunk
+            .iter()
+            .map(|&(key, index)| match (&reference, index) {
+                (None, _) => Ok((key, random.unit(dim))),
+                (Some(reference), Some(i)) => Ok((key, reference.mixed(i, &mut random))),
+                (Some(_), None) => bail!("paper {key} has no synthetic id"),
+            })
+            .collect::<anyhow::Result<Vec<(i64, Vec<f32>)>>>()?;
         store.put_embeddings(&model, &rows, chrono::Utc::now())?;
     }
     let seconds = started.elapsed().as_secs_f64();
+    let what = if reference.is_some() {
+        "vectors mixed from the real embeddings of their source records"
+    } else {
+        "random unit vectors"
+    };
     println!(
-        "stored {} random unit vectors ({dim}-d, SCALE TEST) in {seconds:.1}s = {:.0} vectors/s",
-        keys.len(),
-        keys.len() as f64 / seconds
+        "stored {} {what} ({dim}-d, SCALE TEST) in {seconds:.1}s = {:.0} vectors/s",
+        papers.len(),
+        papers.len() as f64 / seconds
     );
     Ok(())
 }
@@ -448,4 +503,35 @@ fn search(
         bail!("{empty} of {} queries returned nothing", parsed.len());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn synthetic_index_inverts_synthetic_id() {
+        for i in [0, 1, 99_999, 100_000, 1_199_999, 1_200_000, 11_999_999] {
+            assert_eq!(
+                synthetic_index(&synthetic_id(i)),
+                Some(i),
+                "{}",
+                synthetic_id(i)
+            );
+        }
+        assert_eq!(synthetic_index("2001.00001"), None);
+        assert_eq!(synthetic_index("not an id"), None);
+    }
+
+    /// The vectors step finds each record's sources from its id alone, so they must be
+    /// the draws one sequential generator gives, two a record.
+    #[test]
+    fn sources_are_the_sequential_draws() {
+        let real = 76_803;
+        let mut sequential = SplitMix(GENERATE_SEED);
+        for i in 0..1_000 {
+            let expected = (sequential.below(real), sequential.below(real));
+            assert_eq!(sources(i, real), expected, "record {i}");
+        }
+    }
 }
