@@ -18,6 +18,7 @@
 
 pub mod build;
 pub mod cluster;
+mod corpus;
 mod error;
 pub mod growth;
 mod kernel;
@@ -25,12 +26,15 @@ mod map;
 pub mod naming;
 mod phases;
 pub mod projection;
+mod rows;
 mod shared;
 pub mod stable;
 
-pub use build::{BuildOptions, Corpus, build, build_timed, phase};
+pub use build::{BuildOptions, build, build_timed, phase};
+pub use corpus::{Corpus, FetchTexts, Texts};
 pub use error::{Result, TopicsError};
 pub use growth::Growth;
 pub use map::{Membership, Topic, TopicId, TopicMap};
 pub use phases::Phases;
+pub use rows::Element;
 pub use shared::SharedTopics;

@@ -438,15 +438,39 @@ pub struct Count {
 /// A class's term counts: for each term key, how many of its papers hold it.
 pub type Counts = FxHashMap<u64, Count>;
 
+/// The texts naming reads, by the indices its classes list: a slice of strings, or
+/// the build's [`crate::Corpus`], which may fetch them a page at a time rather
+/// than hold a million of them.
+pub trait TextSource: Sync {
+    /// Calls `each` with the text of each of `rows` in order, until it answers false.
+    fn each_text(&self, rows: &[usize], each: &mut dyn FnMut(&str) -> bool);
+}
+
+impl TextSource for [String] {
+    fn each_text(&self, rows: &[usize], each: &mut dyn FnMut(&str) -> bool) {
+        for &row in rows {
+            if !each(&self[row]) {
+                return;
+            }
+        }
+    }
+}
+
+impl TextSource for Vec<String> {
+    fn each_text(&self, rows: &[usize], each: &mut dyn FnMut(&str) -> bool) {
+        self.as_slice().each_text(rows, each);
+    }
+}
+
 /// The term counts of the papers `members` (indices into `texts`): each paper is
 /// tokenised once and counts once per distinct term.
-pub fn count_terms(texts: &[String], members: &[usize]) -> Counts {
+pub fn count_terms<T: TextSource + ?Sized>(texts: &T, members: &[usize]) -> Counts {
     let mut counts = Counts::default();
     // One paper's terms, (key, in title), reused from paper to paper.
     let mut paper: Vec<(u64, bool)> = Vec::with_capacity(512);
-    for &row in members {
+    texts.each_text(members, &mut |text| {
         paper.clear();
-        keyed_terms(&texts[row], |key, in_title| paper.push((key, in_title)));
+        keyed_terms(text, |key, in_title| paper.push((key, in_title)));
         paper.sort_unstable_by_key(|&(key, _)| key);
         let mut terms = paper.iter().peekable();
         while let Some(&(key, mut in_title)) = terms.next() {
@@ -457,7 +481,8 @@ pub fn count_terms(texts: &[String], members: &[usize]) -> Counts {
             count.papers += 1;
             count.titles += u32::from(in_title);
         }
-    }
+        true
+    });
     counts
 }
 
@@ -483,7 +508,7 @@ pub fn merge_counts(parts: Vec<Counts>) -> Counts {
 /// The top [`TERMS`] terms of each class. `classes[c]` lists the indices (into
 /// `texts`) of class c's papers; the classes are compared with each other only, so
 /// siblings are named by what sets them apart.
-pub fn name_classes(texts: &[String], classes: &[Vec<usize>]) -> Vec<Vec<String>> {
+pub fn name_classes<T: TextSource + ?Sized>(texts: &T, classes: &[Vec<usize>]) -> Vec<Vec<String>> {
     let counts: Vec<Counts> = classes
         .par_iter()
         .map(|members| count_terms(texts, members))
@@ -493,8 +518,8 @@ pub fn name_classes(texts: &[String], classes: &[Vec<usize>]) -> Vec<Vec<String>
 
 /// [`name_classes`] with each class's term counts already made (`counts[c]` from
 /// class c's papers, by [`count_terms`] or [`merge_counts`]).
-pub fn name_counted(
-    texts: &[String],
+pub fn name_counted<T: TextSource + ?Sized>(
+    texts: &T,
     classes: &[Vec<usize>],
     counts: &[Counts],
 ) -> Vec<Vec<String>> {
@@ -569,18 +594,20 @@ const SPELLING_PAPERS: usize = 50;
 /// The text of each wanted key, found by reading the class's papers again: of the
 /// spellings seen, the shortest (the singular, usually), then the first in
 /// alphabetical order.
-fn spell(
-    texts: &[String],
+fn spell<T: TextSource + ?Sized>(
+    texts: &T,
     members: &[usize],
     wanted: &FxHashMap<u64, usize>,
 ) -> FxHashMap<u64, String> {
     let mut found: FxHashMap<u64, String> = FxHashMap::default();
-    for (read, &paper) in members.iter().enumerate() {
+    let mut read = 0;
+    texts.each_text(members, &mut |text| {
         if found.len() == wanted.len() && read >= SPELLING_PAPERS {
-            break;
+            return false;
         }
+        read += 1;
         let mut previous = String::new();
-        words(&texts[paper], |word| {
+        words(text, |word| {
             let mut offer = |key: u64, text: String| {
                 if !wanted.contains_key(&key) {
                     return;
@@ -604,7 +631,8 @@ fn spell(
             previous.clear();
             previous.push_str(word.text);
         });
-    }
+        true
+    });
     found
 }
 
