@@ -29,6 +29,7 @@ pub mod projection;
 mod rows;
 mod shared;
 pub mod stable;
+mod tokens;
 
 pub use build::{BuildOptions, build, build_timed, phase};
 pub use corpus::{Corpus, FetchTexts, Texts};
