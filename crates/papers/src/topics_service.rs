@@ -1,18 +1,19 @@
-//! The binary's glue for the topic map: reading every stored vector and text from
-//! the store into a `papers_topics::Corpus`, building the map (keeping the ids of
-//! the last one), saving it under the data directory, and, in `papers serve`,
+//! The binary's glue for the topic map: reading every stored vector from the store
+//! into a `papers_topics::Corpus` (the texts are read by key while the build names
+//! topics, never all at once), building the map (keeping the ids of the last
+//! one), saving it under the data directory, and, in `papers serve`,
 //! rebuilding it in the background once the embedded papers have grown by the
 //! configured share. Each node builds its own map from the store, as it does its
 //! indexes; the clustering is seeded, so nodes over the same store agree.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use chrono::Utc;
-use papers_store::{Database, Store};
-use papers_topics::{BuildOptions, Corpus, SharedTopics, TopicMap};
+use papers_store::{Database, Store, StoreError};
+use papers_topics::{BuildOptions, Corpus, FetchTexts, SharedTopics, Texts, TopicMap};
 
 use crate::search_service::{embedding_text, index_dir};
 
@@ -36,9 +37,11 @@ pub fn load(data_dir: &Path, model: &str) -> anyhow::Result<Option<TopicMap>> {
     Ok(map.filter(|map| map.model == model))
 }
 
-/// Every paper with a vector of `model`, with its text and publication day.
-pub fn corpus(store: &Store, model: &str) -> anyhow::Result<Corpus> {
+/// Every paper with a vector of `model`, with its publication day; its text is
+/// read from `texts` when the build names topics.
+pub fn corpus(store: &Store, model: &str, texts: Arc<StoreTexts>) -> anyhow::Result<Corpus> {
     let mut corpus = Corpus::new(0);
+    corpus.texts = Texts::Fetched(texts);
     store
         .for_each_embedding(model, |key, vector| {
             if corpus.dim == 0 {
@@ -46,23 +49,74 @@ pub fn corpus(store: &Store, model: &str) -> anyhow::Result<Corpus> {
             }
             // A vector of another width (a model change half done) is left out.
             if vector.len() == corpus.dim {
-                corpus.keys.push(key);
-                corpus.vectors.extend_from_slice(vector);
+                corpus.push_vector(key, vector, None);
             }
         })
         .context("reading the stored vectors")?;
-    corpus.texts = vec![String::new(); corpus.keys.len()];
-    corpus.published = vec![None; corpus.keys.len()];
     store
         .for_each_paper(|paper| {
             if let Ok(row) = corpus.keys.binary_search(&paper.key) {
-                let metadata = &paper.paper.metadata;
-                corpus.texts[row] = embedding_text(&metadata.title, &metadata.abstract_text);
-                corpus.published[row] = metadata.published.map(|t| t.date_naive());
+                corpus.published[row] = paper.paper.metadata.published.map(|t| t.date_naive());
             }
         })
         .context("reading the papers")?;
     Ok(corpus)
+}
+
+/// The corpus's titles and abstracts, read from the store by key while the build
+/// counts and names topics, a page at a time: held all at once, a million papers'
+/// texts took about 1 GB, as much as their vectors. Its own connection, behind a
+/// lock: the build asks from several threads, and each read is short.
+pub struct StoreTexts {
+    store: Mutex<Store>,
+    /// The first read that failed: the build goes on without those texts, and
+    /// [`rebuild`] fails once it is done rather than save a map named from part of
+    /// its papers.
+    failed: Mutex<Option<StoreError>>,
+}
+
+impl StoreTexts {
+    pub fn connect(database: &Database) -> anyhow::Result<StoreTexts> {
+        Ok(StoreTexts {
+            store: Mutex::new(Store::connect(database)?),
+            failed: Mutex::new(None),
+        })
+    }
+
+    /// The first failed read, if any.
+    fn failure(&self) -> Option<StoreError> {
+        self.failed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+}
+
+impl FetchTexts for StoreTexts {
+    fn fetch(&self, keys: &[i64], each: &mut dyn FnMut(&str) -> bool) {
+        // A panic elsewhere leaves the connection usable: reads change nothing.
+        let read = self
+            .store
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .papers_by_keys(keys);
+        match read {
+            Ok(papers) => {
+                for paper in papers {
+                    let metadata = &paper.paper.metadata;
+                    if !each(&embedding_text(&metadata.title, &metadata.abstract_text)) {
+                        return;
+                    }
+                }
+            }
+            Err(error) => {
+                self.failed
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .get_or_insert(error);
+            }
+        }
+    }
 }
 
 /// Builds the map from the store and saves it; returns it with the build's time.
@@ -72,7 +126,8 @@ pub fn rebuild(
     model: &str,
 ) -> anyhow::Result<(TopicMap, Duration)> {
     let started = Instant::now();
-    let corpus = corpus(store, model)?;
+    let texts = Arc::new(StoreTexts::connect(store.location())?);
+    let corpus = corpus(store, model, texts.clone())?;
     let previous = load(data_dir, model)?;
     let map = papers_topics::build(
         &corpus,
@@ -81,6 +136,9 @@ pub fn rebuild(
         previous.as_ref(),
         &BuildOptions::default(),
     )?;
+    if let Some(error) = texts.failure() {
+        return Err(error).context("reading the papers' texts to name topics");
+    }
     map.save(&topics_path(data_dir))?;
     Ok((map, started.elapsed()))
 }

@@ -5,10 +5,11 @@
 //! a million), and each broad topic of n papers split into about √n/6 subtopics
 //! (2 to 20; topics under [`MIN_SPLIT`] papers are not split).
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 
 use crate::cluster::{ClusterOptions, Clustering, dot, gather, spherical_kmeans};
+use crate::corpus::Corpus;
 use crate::error::{Result, TopicsError};
 use crate::map::{Membership, Topic, TopicId, TopicMap};
 use crate::naming::{Counts, count_terms, merge_counts, name_counted};
@@ -18,47 +19,6 @@ use crate::stable::match_ids;
 
 /// A broad topic smaller than this keeps no subtopics.
 pub const MIN_SPLIT: usize = 20;
-
-/// What a build clusters: one row per paper.
-#[derive(Debug, Clone, Default)]
-pub struct Corpus {
-    pub dim: usize,
-    /// Store keys.
-    pub keys: Vec<i64>,
-    /// `keys.len() × dim` unit vectors, row-major.
-    pub vectors: Vec<f32>,
-    /// Title and abstract, for naming.
-    pub texts: Vec<String>,
-    pub published: Vec<Option<NaiveDate>>,
-}
-
-impl Corpus {
-    pub fn new(dim: usize) -> Corpus {
-        Corpus {
-            dim,
-            ..Corpus::default()
-        }
-    }
-
-    pub fn push(&mut self, key: i64, vector: &[f32], text: String, published: Option<NaiveDate>) {
-        self.keys.push(key);
-        self.vectors.extend_from_slice(vector);
-        self.texts.push(text);
-        self.published.push(published);
-    }
-
-    pub fn len(&self) -> usize {
-        self.keys.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
-    }
-
-    fn row(&self, index: usize) -> &[f32] {
-        &self.vectors[index * self.dim..(index + 1) * self.dim]
-    }
-}
 
 #[derive(Debug, Clone, Default)]
 pub struct BuildOptions {
@@ -160,7 +120,9 @@ pub fn build_timed(
     // topic's, if not split); a broad topic's counts are its subtopics' merged.
     // Subtopics are named as soon as their broad topic is counted, so only the
     // broad topics' counts are held at once, never a term list per paper.
-    let texts = &corpus.texts;
+    // The corpus hands out a class's texts (held, or fetched by key a page at a
+    // time).
+    let texts = corpus;
     let (broad_counts, sub_terms): (Vec<Counts>, Vec<Vec<Vec<String>>>) = broad
         .par_iter()
         .zip(&subs)
@@ -226,9 +188,10 @@ pub fn build_timed(
         .collect();
     let mut topics = Vec::new();
     for (draft, (&id, terms)) in broad.iter().zip(broad_ids.iter().zip(&broad_terms)) {
+        let mut scratch = Vec::new();
         for &row in &draft.members {
             memberships[row].topic = id;
-            memberships[row].fit = dot(corpus.row(row), &draft.centroid);
+            memberships[row].fit = dot(corpus.row(row, &mut scratch), &draft.centroid);
         }
         topics.push(topic(corpus, draft, id, None, terms, positions.next()));
     }
@@ -238,9 +201,10 @@ pub fn build_timed(
     {
         let mut children: Vec<Topic> = Vec::new();
         for ((draft, &id), terms) in siblings.iter().zip(ids).zip(names) {
+            let mut scratch = Vec::new();
             for &row in &draft.members {
                 memberships[row].subtopic = Some(id);
-                memberships[row].subtopic_fit = dot(corpus.row(row), &draft.centroid);
+                memberships[row].subtopic_fit = dot(corpus.row(row, &mut scratch), &draft.centroid);
             }
             children.push(topic(
                 corpus,
@@ -291,10 +255,11 @@ fn topic(
     terms: &[String],
     position: Option<[f32; 2]>,
 ) -> Topic {
+    let mut scratch = Vec::new();
     let representative = draft
         .members
         .iter()
-        .map(|&row| (dot(corpus.row(row), &draft.centroid), row))
+        .map(|&row| (dot(corpus.row(row, &mut scratch), &draft.centroid), row))
         .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)))
         .map_or(0, |(_, row)| corpus.keys[row]);
     let name = if terms.is_empty() {

@@ -16,9 +16,12 @@
 //! cores (rayon), in fixed-size chunks so that the result does not depend on the
 //! number of threads.
 
+use std::borrow::Cow;
+
 use rayon::prelude::*;
 
 use crate::kernel;
+use crate::rows::{Element, extend_widened, widened};
 
 /// How a clustering runs.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -85,9 +88,11 @@ const CHUNK: usize = 1024;
 
 /// Clusters the `n × dim` unit rows of `vectors` into at most `k` clusters (fewer
 /// when there are fewer rows). Rows need not be exactly unit length; they are
-/// compared by dot product.
-pub fn spherical_kmeans(
-    vectors: &[f32],
+/// compared by dot product. Rows may be f16 ([`Element`]): the fit on a sample and
+/// k-means++ then run on the sample widened to f32, and only the passes over every
+/// row widen a row or a block at a time.
+pub fn spherical_kmeans<E: Element>(
+    vectors: &[E],
     dim: usize,
     k: usize,
     options: &ClusterOptions,
@@ -104,18 +109,21 @@ pub fn spherical_kmeans(
     }
     let mut rng = SplitMix64(options.seed);
     // Fit on a sample when there are many rows.
-    let sample: Vec<f32>;
     let fit_count = options
         .sample
         .min(options.per_cluster.saturating_mul(k).max(MIN_FIT_ROWS))
         .max(k);
-    let fit_rows: &[f32] = if n > fit_count {
+    let sampled = n > fit_count;
+    let fit_rows: Cow<[f32]> = if sampled {
         let picked = sample_indices(n, fit_count, &mut rng);
-        sample = gather(vectors, dim, &picked);
-        &sample
+        Cow::Owned(gather(vectors, dim, &picked))
     } else {
-        vectors
+        match E::as_f32(vectors) {
+            Some(same) => Cow::Borrowed(same),
+            None => Cow::Owned(gather(vectors, dim, &(0..n).collect::<Vec<_>>())),
+        }
     };
+    let fit_rows: &[f32] = &fit_rows;
     // k-means++ makes a pass over its rows per centroid; past SEED_ROWS it draws
     // from a seeded sample of them instead (as scikit-learn's mini-batch k-means
     // does), and Lloyd's iterations then run on every fitted row.
@@ -133,7 +141,7 @@ pub fn spherical_kmeans(
     };
     let mut centroids = seed_plus_plus(seed_rows, dim, k, &mut rng);
     let (mut fit, mut iterations) = lloyd(fit_rows, dim, &mut centroids, options);
-    if fit_rows.len() != vectors.len() {
+    if sampled {
         // Converged on the sample; a few more iterations on every row polish the
         // centroids (most rows are skipped by their bounds by then), so the result
         // is close to a fit on all rows at little more than the sample's cost.
@@ -158,8 +166,8 @@ pub fn spherical_kmeans(
 /// Lloyd iterations on `rows` from `centroids` until fewer than the tolerance's share
 /// of rows change cluster (or the iterations run out); returns the rows' bounds
 /// (against the centroids before the last update) and the iterations run.
-fn lloyd(
-    rows: &[f32],
+fn lloyd<E: Element>(
+    rows: &[E],
     dim: usize,
     centroids: &mut [f32],
     options: &ClusterOptions,
@@ -215,13 +223,16 @@ const BOUND_MARGIN: f32 = 1e-5;
 
 impl Bounded {
     /// Every row assigned to its nearest centroid, exactly.
-    fn new(rows: &[f32], dim: usize, centroids: &[f32]) -> Bounded {
+    fn new<E: Element>(rows: &[E], dim: usize, centroids: &[f32]) -> Bounded {
         let n = rows.len() / dim;
         let mut nearest = vec![kernel::Nearest::default(); n];
         nearest
             .par_chunks_mut(CHUNK)
             .zip(rows.par_chunks(CHUNK * dim))
-            .for_each(|(out, rows)| kernel::nearest(rows, centroids, dim, out));
+            .for_each(|(out, rows)| {
+                let mut scratch = Vec::new();
+                kernel::nearest(widened(rows, &mut scratch), centroids, dim, out);
+            });
         Bounded {
             dim,
             assignments: nearest.iter().map(|found| found.cluster).collect(),
@@ -250,7 +261,7 @@ impl Bounded {
 
     /// Reassigns the rows against `centroids` (moved as last recorded); returns the
     /// rows that changed cluster with their previous cluster, in row order.
-    fn reassign(&mut self, rows: &[f32], centroids: &[f32]) -> Vec<(u32, u32)> {
+    fn reassign<E: Element>(&mut self, rows: &[E], centroids: &[f32]) -> Vec<(u32, u32)> {
         let dim = self.dim;
         // The largest move and the largest of any other centroid than that one.
         let (mut first, mut second, mut largest) = (0.0_f32, 0.0_f32, usize::MAX);
@@ -271,6 +282,7 @@ impl Bounded {
             .enumerate()
             .map(|(chunk, (((rows, assigned), lower), upper))| {
                 let mut unsure: Vec<usize> = Vec::new();
+                let mut scratch = Vec::new();
                 for (i, row) in rows.chunks_exact(dim).enumerate() {
                     let own = assigned[i] as usize;
                     lower[i] -= moves[own];
@@ -278,6 +290,7 @@ impl Bounded {
                     if lower[i] - upper[i] > BOUND_MARGIN {
                         continue;
                     }
+                    let row = widened(row, &mut scratch);
                     lower[i] = dot(row, &centroids[own * dim..(own + 1) * dim]);
                     if lower[i] - upper[i] > BOUND_MARGIN {
                         continue;
@@ -312,12 +325,12 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     kernel::dot(a, b)
 }
 
-/// The `dim`-wide rows `indices` of `rows`, copied into one block (a slice copy per
-/// row: an element-wise iterator chain is several times slower here).
-pub fn gather(rows: &[f32], dim: usize, indices: &[usize]) -> Vec<f32> {
+/// The `dim`-wide rows `indices` of `rows`, copied into one f32 block (a slice copy
+/// or conversion per row: an element-wise iterator chain is several times slower).
+pub fn gather<E: Element>(rows: &[E], dim: usize, indices: &[usize]) -> Vec<f32> {
     let mut gathered = Vec::with_capacity(indices.len() * dim);
     for &i in indices {
-        gathered.extend_from_slice(&rows[i * dim..(i + 1) * dim]);
+        extend_widened(&mut gathered, &rows[i * dim..(i + 1) * dim]);
     }
     gathered
 }
@@ -342,11 +355,13 @@ struct Sums {
 
 impl Sums {
     /// The sums of every cluster, in one pass over the rows.
-    fn new(rows: &[f32], dim: usize, k: usize, assignments: &[u32]) -> Sums {
+    fn new<E: Element>(rows: &[E], dim: usize, k: usize, assignments: &[u32]) -> Sums {
         let (sums, counts) = rows
             .par_chunks(CHUNK * dim)
             .zip(assignments.par_chunks(CHUNK))
             .map(|(rows, assigned)| {
+                let mut scratch = Vec::new();
+                let rows = widened(rows, &mut scratch);
                 let mut sums = vec![0.0_f64; k * dim];
                 let mut counts = vec![0usize; k];
                 for (row, &cluster) in rows.chunks_exact(dim).zip(assigned) {
@@ -372,12 +387,13 @@ impl Sums {
     }
 
     /// Moves each changed row (row, previous cluster) to its cluster in `assignments`.
-    fn apply(&mut self, rows: &[f32], changes: &[(u32, u32)], assignments: &[u32]) {
+    fn apply<E: Element>(&mut self, rows: &[E], changes: &[(u32, u32)], assignments: &[u32]) {
         let dim = self.dim;
+        let mut scratch = Vec::new();
         for &(row, from) in changes {
             let (row, from) = (row as usize, from as usize);
             let to = assignments[row] as usize;
-            let values = &rows[row * dim..(row + 1) * dim];
+            let values = widened(&rows[row * dim..(row + 1) * dim], &mut scratch);
             add(&mut self.sums[from * dim..(from + 1) * dim], values, -1.0);
             add(&mut self.sums[to * dim..(to + 1) * dim], values, 1.0);
             self.counts[from] -= 1;
@@ -391,7 +407,7 @@ impl Sums {
 
     /// Each centroid becomes its members' normalised mean. An empty cluster takes the
     /// row that fits its own cluster worst (by `scores`), so k clusters stay k.
-    fn centroids(&self, rows: &[f32], scores: &[f32], centroids: &mut [f32]) {
+    fn centroids<E: Element>(&self, rows: &[E], scores: &[f32], centroids: &mut [f32]) {
         let dim = self.dim;
         // Rows that fit their cluster worst, for empty clusters (rarely any: the sort
         // is skipped then).
@@ -404,7 +420,7 @@ impl Sums {
         for (cluster, centroid) in centroids.chunks_exact_mut(dim).enumerate() {
             if self.counts[cluster] == 0 {
                 if let Some(row) = reseeds.next() {
-                    centroid.copy_from_slice(&rows[row * dim..(row + 1) * dim]);
+                    E::widen_into(&rows[row * dim..(row + 1) * dim], centroid);
                 }
             } else {
                 for (value, sum) in centroid.iter_mut().zip(&self.sums[cluster * dim..]) {
@@ -589,6 +605,24 @@ mod tests {
     }
 
     #[test]
+    fn f16_rows_cluster_exactly_as_the_f32_values_they_hold() {
+        let (rows, _) = blobs(&[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.6, 0.0, 0.8]], 300);
+        let halves: Vec<half::f16> = rows.iter().map(|&v| half::f16::from_f32(v)).collect();
+        let widened: Vec<f32> = halves.iter().map(|v| v.to_f32()).collect();
+        // On every row, and on a sample then polished on every row.
+        for sample in [usize::MAX, 60] {
+            let options = ClusterOptions {
+                sample,
+                ..ClusterOptions::default()
+            };
+            assert_eq!(
+                spherical_kmeans(&halves, 3, 3, &options),
+                spherical_kmeans(&widened, 3, 3, &options)
+            );
+        }
+    }
+
+    #[test]
     fn sums_moved_row_by_row_equal_sums_recounted() {
         let (rows, _) = blobs(&[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], 40);
         let dim = 3;
@@ -615,7 +649,7 @@ mod tests {
             2
         );
         assert!(
-            spherical_kmeans(&[], 3, 4, &ClusterOptions::default())
+            spherical_kmeans::<f32>(&[], 3, 4, &ClusterOptions::default())
                 .assignments
                 .is_empty()
         );

@@ -19,12 +19,14 @@
 //! Terms are hashed while counting (64-bit, collisions are negligible at this
 //! vocabulary size) so that counting runs in parallel without a shared
 //! vocabulary; the few winning hashes are turned back into text afterwards.
-
-use std::collections::HashSet;
-use std::hash::Hasher;
+//! Splitting texts into words and phrases, and their keys, is [`crate::tokens`]'s.
 
 use rayon::prelude::*;
-use rustc_hash::{FxHashMap, FxHasher};
+use rustc_hash::FxHashMap;
+
+use crate::tokens::{PaperTerms, phrase_key, words};
+#[cfg(test)]
+use crate::tokens::{singular, word_key};
 
 /// Terms kept per topic.
 pub const TERMS: usize = 10;
@@ -32,327 +34,6 @@ pub const TERMS: usize = 10;
 pub const MIN_SUPPORT: usize = 3;
 /// How many times more a paper counts for a term its title contains.
 pub const TITLE_WEIGHT: f64 = 1.0;
-
-/// Words that say nothing about a topic: English function words and the
-/// boilerplate of abstracts.
-const STOPWORDS: &[&str] = &[
-    "a",
-    "about",
-    "above",
-    "across",
-    "after",
-    "again",
-    "against",
-    "all",
-    "almost",
-    "along",
-    "also",
-    "although",
-    "among",
-    "an",
-    "and",
-    "another",
-    "any",
-    "are",
-    "around",
-    "as",
-    "at",
-    "based",
-    "be",
-    "because",
-    "been",
-    "before",
-    "being",
-    "below",
-    "better",
-    "between",
-    "both",
-    "but",
-    "by",
-    "can",
-    "cannot",
-    "could",
-    "demonstrate",
-    "demonstrates",
-    "describe",
-    "describes",
-    "different",
-    "do",
-    "does",
-    "done",
-    "due",
-    "during",
-    "each",
-    "effective",
-    "either",
-    "et",
-    "etc",
-    "even",
-    "existing",
-    "experiments",
-    "experimental",
-    "first",
-    "for",
-    "found",
-    "from",
-    "further",
-    "furthermore",
-    "general",
-    "given",
-    "good",
-    "has",
-    "have",
-    "having",
-    "he",
-    "her",
-    "here",
-    "high",
-    "how",
-    "however",
-    "i",
-    "ie",
-    "if",
-    "important",
-    "in",
-    "including",
-    "into",
-    "is",
-    "it",
-    "its",
-    "itself",
-    "just",
-    "large",
-    "less",
-    "like",
-    "made",
-    "main",
-    "make",
-    "makes",
-    "many",
-    "may",
-    "more",
-    "moreover",
-    "most",
-    "much",
-    "must",
-    "new",
-    "no",
-    "nor",
-    "not",
-    "novel",
-    "number",
-    "of",
-    "often",
-    "on",
-    "one",
-    "only",
-    "or",
-    "other",
-    "others",
-    "our",
-    "ours",
-    "out",
-    "over",
-    "paper",
-    "particular",
-    "per",
-    "performance",
-    "possible",
-    "present",
-    "presents",
-    "problem",
-    "problems",
-    "propose",
-    "proposed",
-    "proposes",
-    "provide",
-    "provides",
-    "recent",
-    "recently",
-    "related",
-    "result",
-    "results",
-    "same",
-    "several",
-    "she",
-    "should",
-    "show",
-    "shown",
-    "shows",
-    "significant",
-    "significantly",
-    "since",
-    "so",
-    "some",
-    "state",
-    "such",
-    "than",
-    "that",
-    "the",
-    "their",
-    "them",
-    "then",
-    "there",
-    "therefore",
-    "these",
-    "they",
-    "this",
-    "those",
-    "three",
-    "through",
-    "thus",
-    "to",
-    "two",
-    "under",
-    "up",
-    "upon",
-    "us",
-    "use",
-    "used",
-    "uses",
-    "using",
-    "various",
-    "very",
-    "via",
-    "was",
-    "way",
-    "we",
-    "well",
-    "were",
-    "what",
-    "when",
-    "where",
-    "whether",
-    "which",
-    "while",
-    "who",
-    "whose",
-    "why",
-    "will",
-    "with",
-    "within",
-    "without",
-    "work",
-    "works",
-    "would",
-    "yet",
-    "you",
-    "approach",
-    "approaches",
-    "method",
-    "methods",
-    "study",
-    "studies",
-    "able",
-    "address",
-    "achieve",
-    "achieves",
-    "applied",
-    "apply",
-    "art",
-    "case",
-    "cases",
-    "compared",
-    "consider",
-    "considered",
-    "data",
-    "develop",
-    "developed",
-    "evaluate",
-    "evaluated",
-    "evaluation",
-    "framework",
-    "introduce",
-    "introduces",
-    "investigate",
-    "known",
-    "level",
-    "lot",
-    "obtained",
-    "order",
-    "outperforms",
-    "point",
-    "previous",
-    "real",
-    "set",
-    "simple",
-    "specific",
-    "task",
-    "tasks",
-    "terms",
-    "time",
-    "type",
-    "types",
-    "via",
-    "widely",
-];
-
-/// One kept word of a text, as [`words`] reports it.
-struct Word<'a> {
-    /// Lower case, as written.
-    text: &'a str,
-    /// The hash of its singular form.
-    key: u64,
-    /// Whether it is in the title (the text's first line).
-    in_title: bool,
-    /// Whether the kept word before it is adjacent: no stop word, punctuation or
-    /// line break between them, so the two form a phrase.
-    joins: bool,
-}
-
-/// Calls `each` with every kept word of `text`: letters, digits and inner
-/// hyphens split into words, at least two letters, not a stop word. The first
-/// line is the title.
-fn words(text: &str, mut each: impl FnMut(&Word)) {
-    let stop = stopwords();
-    let mut word = String::with_capacity(32);
-    let mut in_title = true;
-    let mut joins = false;
-    let mut letters = 0;
-    let mut end_word =
-        |word: &mut String, letters: &mut usize, joins: &mut bool, in_title: bool| {
-            if word.is_empty() {
-                return;
-            }
-            if *letters >= 2 && !stop.contains(word.as_str()) {
-                each(&Word {
-                    text: word.as_str(),
-                    key: word_key(word.as_str()),
-                    in_title,
-                    joins: *joins,
-                });
-                *joins = true;
-            } else {
-                *joins = false;
-            }
-            word.clear();
-            *letters = 0;
-        };
-    for c in text.chars() {
-        if c.is_ascii() {
-            let byte = c as u8;
-            if byte.is_ascii_alphanumeric() {
-                word.push(byte.to_ascii_lowercase() as char);
-                letters += usize::from(byte.is_ascii_alphabetic());
-                continue;
-            }
-        } else if c.is_alphanumeric() {
-            word.extend(c.to_lowercase());
-            letters += usize::from(c.is_alphabetic());
-            continue;
-        }
-        end_word(&mut word, &mut letters, &mut joins, in_title);
-        if c == '\n' && in_title {
-            // The title ends; a phrase does not run on into the abstract.
-            in_title = false;
-            joins = false;
-        } else if !c.is_whitespace() && c != '-' {
-            // Punctuation ends a phrase; a hyphen or a space does not.
-            joins = false;
-        }
-    }
-    end_word(&mut word, &mut letters, &mut joins, in_title);
-}
 
 /// The terms of one text: its kept words (see [`words`]) and every two-word phrase
 /// of adjacent kept words, as written (lower case).
@@ -385,49 +66,6 @@ fn keyed_terms(text: &str, mut emit: impl FnMut(u64, bool)) {
     });
 }
 
-/// `word` without a plural ending, by Harman's "S" stemmer: "-ies" to "-y" (but
-/// not "-eies", "-aies"), otherwise a final "s" dropped (but not after "u" or
-/// "s"). It may leave a stem that is not a word ("analysi"); stems are only
-/// compared, never shown.
-fn singular(word: &str) -> std::borrow::Cow<'_, str> {
-    let n = word.len();
-    if n < 4 || !word.ends_with('s') || word.ends_with("us") || word.ends_with("ss") {
-        return word.into();
-    }
-    if word.ends_with("ies") && !word.ends_with("eies") && !word.ends_with("aies") {
-        return format!("{}y", &word[..n - 3]).into();
-    }
-    word[..n - 1].into()
-}
-
-/// A word's key: the hash of its singular form, lowest bit clear. (Ties in score go
-/// to phrases, whose keys have it set: they say more than their words.)
-fn word_key(word: &str) -> u64 {
-    let mut hasher = FxHasher::default();
-    hasher.write(singular(word).as_bytes());
-    // FxHash leaves the low bits of short inputs weak; spread them.
-    mix(hasher.finish()) & !1
-}
-
-/// A phrase's key from its words' keys, lowest bit set.
-fn phrase_key(first: u64, second: u64) -> u64 {
-    mix(first.rotate_left(23) ^ second.wrapping_mul(0x9e37_79b9_7f4a_7c15)) | 1
-}
-
-/// A 64-bit finaliser (from SplitMix64).
-fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-fn stopwords() -> &'static HashSet<&'static str, std::hash::BuildHasherDefault<FxHasher>> {
-    static WORDS: std::sync::OnceLock<
-        HashSet<&'static str, std::hash::BuildHasherDefault<FxHasher>>,
-    > = std::sync::OnceLock::new();
-    WORDS.get_or_init(|| STOPWORDS.iter().copied().collect())
-}
-
 /// How many of a class's papers hold a term, and how many of their titles do.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Count {
@@ -438,26 +76,48 @@ pub struct Count {
 /// A class's term counts: for each term key, how many of its papers hold it.
 pub type Counts = FxHashMap<u64, Count>;
 
-/// The term counts of the papers `members` (indices into `texts`): each paper is
-/// tokenised once and counts once per distinct term.
-pub fn count_terms(texts: &[String], members: &[usize]) -> Counts {
-    let mut counts = Counts::default();
-    // One paper's terms, (key, in title), reused from paper to paper.
-    let mut paper: Vec<(u64, bool)> = Vec::with_capacity(512);
-    for &row in members {
-        paper.clear();
-        keyed_terms(&texts[row], |key, in_title| paper.push((key, in_title)));
-        paper.sort_unstable_by_key(|&(key, _)| key);
-        let mut terms = paper.iter().peekable();
-        while let Some(&(key, mut in_title)) = terms.next() {
-            while let Some(&(_, title)) = terms.next_if(|(next, _)| *next == key) {
-                in_title |= title;
+/// The texts naming reads, by the indices its classes list: a slice of strings, or
+/// the build's [`crate::Corpus`], which may fetch them a page at a time rather
+/// than hold a million of them.
+pub trait TextSource: Sync {
+    /// Calls `each` with the text of each of `rows` in order, until it answers false.
+    fn each_text(&self, rows: &[usize], each: &mut dyn FnMut(&str) -> bool);
+}
+
+impl TextSource for [String] {
+    fn each_text(&self, rows: &[usize], each: &mut dyn FnMut(&str) -> bool) {
+        for &row in rows {
+            if !each(&self[row]) {
+                return;
             }
-            let count = counts.entry(key).or_default();
-            count.papers += 1;
-            count.titles += u32::from(in_title);
         }
     }
+}
+
+impl TextSource for Vec<String> {
+    fn each_text(&self, rows: &[usize], each: &mut dyn FnMut(&str) -> bool) {
+        self.as_slice().each_text(rows, each);
+    }
+}
+
+/// The term counts of the papers `members` (indices into `texts`): each paper is
+/// tokenised once and counts once per distinct term.
+pub fn count_terms<T: TextSource + ?Sized>(texts: &T, members: &[usize]) -> Counts {
+    let mut counts = Counts::default();
+    let mut seen = PaperTerms::default();
+    texts.each_text(members, &mut |text| {
+        seen.start(text.len());
+        // A paper counts once per term, at its first occurrence: the title comes
+        // first, so that occurrence is in the title if any is.
+        keyed_terms(text, |key, in_title| {
+            if seen.first(key) {
+                let count = counts.entry(key).or_default();
+                count.papers += 1;
+                count.titles += u32::from(in_title);
+            }
+        });
+        true
+    });
     counts
 }
 
@@ -483,7 +143,7 @@ pub fn merge_counts(parts: Vec<Counts>) -> Counts {
 /// The top [`TERMS`] terms of each class. `classes[c]` lists the indices (into
 /// `texts`) of class c's papers; the classes are compared with each other only, so
 /// siblings are named by what sets them apart.
-pub fn name_classes(texts: &[String], classes: &[Vec<usize>]) -> Vec<Vec<String>> {
+pub fn name_classes<T: TextSource + ?Sized>(texts: &T, classes: &[Vec<usize>]) -> Vec<Vec<String>> {
     let counts: Vec<Counts> = classes
         .par_iter()
         .map(|members| count_terms(texts, members))
@@ -493,8 +153,8 @@ pub fn name_classes(texts: &[String], classes: &[Vec<usize>]) -> Vec<Vec<String>
 
 /// [`name_classes`] with each class's term counts already made (`counts[c]` from
 /// class c's papers, by [`count_terms`] or [`merge_counts`]).
-pub fn name_counted(
-    texts: &[String],
+pub fn name_counted<T: TextSource + ?Sized>(
+    texts: &T,
     classes: &[Vec<usize>],
     counts: &[Counts],
 ) -> Vec<Vec<String>> {
@@ -569,42 +229,48 @@ const SPELLING_PAPERS: usize = 50;
 /// The text of each wanted key, found by reading the class's papers again: of the
 /// spellings seen, the shortest (the singular, usually), then the first in
 /// alphabetical order.
-fn spell(
-    texts: &[String],
+fn spell<T: TextSource + ?Sized>(
+    texts: &T,
     members: &[usize],
     wanted: &FxHashMap<u64, usize>,
 ) -> FxHashMap<u64, String> {
     let mut found: FxHashMap<u64, String> = FxHashMap::default();
-    for (read, &paper) in members.iter().enumerate() {
+    let mut read = 0;
+    texts.each_text(members, &mut |text| {
         if found.len() == wanted.len() && read >= SPELLING_PAPERS {
-            break;
+            return false;
         }
+        read += 1;
+        // The previous word's text and key: its phrase with this word is spelled
+        // only when wanted.
         let mut previous = String::new();
-        words(&texts[paper], |word| {
-            let mut offer = |key: u64, text: String| {
-                if !wanted.contains_key(&key) {
-                    return;
+        let mut previous_key = 0;
+        words(text, |word| {
+            let mut offer = |key: u64, text: &str| match found.get_mut(&key) {
+                Some(known) => {
+                    if (text.len(), text) < (known.len(), known.as_str()) {
+                        text.clone_into(known);
+                    }
                 }
-                match found.get_mut(&key) {
-                    Some(known) => {
-                        if (text.len(), text.as_str()) < (known.len(), known.as_str()) {
-                            *known = text;
-                        }
-                    }
-                    None => {
-                        found.insert(key, text);
-                    }
+                None => {
+                    found.insert(key, text.to_owned());
                 }
             };
-            offer(word.key, word.text.to_owned());
+            if wanted.contains_key(&word.key) {
+                offer(word.key, word.text);
+            }
             if word.joins {
-                let key = phrase_key(word_key(&previous), word.key);
-                offer(key, format!("{previous} {}", word.text));
+                let key = phrase_key(previous_key, word.key);
+                if wanted.contains_key(&key) {
+                    offer(key, &format!("{previous} {}", word.text));
+                }
             }
             previous.clear();
             previous.push_str(word.text);
+            previous_key = word.key;
         });
-    }
+        true
+    });
     found
 }
 

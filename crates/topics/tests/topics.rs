@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use papers_topics::{BuildOptions, Corpus, TopicMap, build};
+use papers_topics::{BuildOptions, Corpus, Texts, TopicMap, build};
 
 const RECORDS: &str = "data/arxiv-kaggle-format/arxiv-archive-2020.jsonl.gz";
 const VECTORS: &str = "reference/arxiv-2020-minilm/vectors.f16";
@@ -128,10 +128,13 @@ fn a_sample_of_the_2020_set_clusters_into_named_topics() {
     assert!(score > 0.3, "NMI {score:.3}");
 
     // Names say what the papers are about: most top papers' titles carry a top term.
+    let Texts::Held(texts) = &corpus.texts else {
+        panic!("the sample holds its texts");
+    };
     let titles: HashMap<i64, String> = corpus
         .keys
         .iter()
-        .zip(&corpus.texts)
+        .zip(texts)
         .map(|(k, t)| (*k, t.lines().next().unwrap_or("").to_lowercase()))
         .collect();
     let (mut hits, mut total) = (0, 0);
@@ -171,14 +174,16 @@ fn ids_survive_a_rebuild_and_the_map_round_trips() {
     let before = build(&first, "test-model", built_at(), None, &options).expect("build");
     // The same corpus and some more papers, clustered from another random start.
     let (more, _) = sample(&root, 40, 2);
+    let Texts::Held(more_texts) = &more.texts else {
+        panic!("the sample holds its texts");
+    };
     let mut grown = first.clone();
-    for row in 0..more.len() / 10 {
-        grown.push(
-            more.keys[row],
-            &more.vectors[row * DIM..(row + 1) * DIM],
-            more.texts[row].clone(),
-            more.published[row],
-        );
+    for (row, text) in more_texts.iter().enumerate().take(more.len() / 10) {
+        let vector: Vec<f32> = more.vectors[row * DIM..(row + 1) * DIM]
+            .iter()
+            .map(|v| v.to_f32())
+            .collect();
+        grown.push(more.keys[row], &vector, text.clone(), more.published[row]);
     }
     let mut reseeded = options.clone();
     reseeded.cluster.seed = 99;
