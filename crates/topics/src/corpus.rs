@@ -15,7 +15,7 @@ use half::f16;
 use half::slice::HalfFloatSliceExt;
 
 use crate::naming::TextSource;
-use crate::rows::extend_widened;
+use crate::rows::widened;
 
 /// What a build clusters: one row per paper.
 #[derive(Debug, Clone, Default)]
@@ -126,13 +126,11 @@ impl Corpus {
     }
 
     /// Row `index` widened to f32 (into `scratch`).
-    pub(crate) fn row<'a>(&self, index: usize, scratch: &'a mut Vec<f32>) -> &'a [f32] {
-        scratch.clear();
-        extend_widened(
-            scratch,
+    pub(crate) fn row<'a>(&'a self, index: usize, scratch: &'a mut Vec<f32>) -> &'a [f32] {
+        widened(
             &self.vectors[index * self.dim..(index + 1) * self.dim],
-        );
-        scratch
+            scratch,
+        )
     }
 }
 
