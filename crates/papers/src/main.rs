@@ -13,6 +13,7 @@ mod background;
 mod cli;
 mod cmd;
 mod config;
+mod embed_backlog;
 mod fetcher;
 mod harvester;
 mod index_owner;

@@ -17,7 +17,7 @@ use papers_index::{
     Described, Hit, IndexDoc, IndexError, ParsedQuery, Reindex, SearchMode, SearchResults,
     Searcher, Snippet, Update,
 };
-use papers_store::{Store, StoredPaper};
+use papers_store::{EmbeddingInput, Store, StoredPaper};
 
 use crate::config::{DEFAULT_MODEL_REPO, ModelConfig};
 use crate::index_owner::IndexAccess;
@@ -558,49 +558,48 @@ impl SearchService {
 }
 
 /// Embeds stored papers that lack a vector for the model, in batches, each batch
-/// committed before the next, so a killed run resumes where it stopped. Stops after
-/// `max_batches` when given (the server embeds a little at a time between catch-ups).
-/// Returns the keys embedded.
+/// committed before the next, so a killed run resumes where it stopped. Each batch's
+/// search goes on from the last key of the one before. Returns the keys embedded.
 pub fn embed_missing(
     store: &mut Store,
     embedder: &Embedder,
-    max_batches: Option<usize>,
-    progress: impl FnMut(u64),
-) -> anyhow::Result<Vec<i64>> {
-    embed_missing_with(store, embedder.model_id(), max_batches, progress, |texts| {
-        embedder.embed(texts)
-    })
-}
-
-/// [`embed_missing`] with the vectors computed by `embed` (for `model`'s vectors):
-/// the server runs the computation at a lower priority but stores the vectors at its
-/// own, since a write transaction held by a thread waiting for a core would keep the
-/// members' writes waiting too (see `crate::background`).
-pub fn embed_missing_with(
-    store: &mut Store,
-    model: &str,
-    max_batches: Option<usize>,
     mut progress: impl FnMut(u64),
-    embed: impl Fn(&[&str]) -> Result<Vec<Vec<f32>>, papers_embed::EmbedError>,
 ) -> anyhow::Result<Vec<i64>> {
+    let model = embedder.model_id();
     let mut done = Vec::new();
-    for _ in 0..max_batches.unwrap_or(usize::MAX) {
-        let batch = store.papers_without_embedding(model, EMBED_BATCH)?;
-        if batch.is_empty() {
+    let mut after = i64::MIN;
+    loop {
+        let batch = store.papers_without_embedding(model, after, EMBED_BATCH)?;
+        let Some(last) = batch.last() else {
             return Ok(done);
-        }
-        let texts: Vec<String> = batch
-            .iter()
-            .map(|p| embedding_text(&p.title, &p.abstract_text))
-            .collect();
-        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let vectors = embed(&refs)?;
-        let rows: Vec<(i64, Vec<f32>)> = batch.iter().map(|p| p.key).zip(vectors).collect();
-        store.put_embeddings(model, &rows, chrono::Utc::now())?;
-        done.extend(rows.iter().map(|(key, _)| *key));
+        };
+        after = last.key;
+        done.extend(embed_batch(store, model, &batch, |texts| {
+            embedder.embed(texts)
+        })?);
         progress(done.len() as u64);
     }
-    Ok(done)
+}
+
+/// Computes the vectors of `batch` with `embed` (for `model`) and stores them;
+/// returns the keys stored. The server runs the computation at a lower priority but
+/// stores the vectors at its own, since a write transaction held by a thread waiting
+/// for a core would keep the members' writes waiting too (see `crate::background`).
+pub fn embed_batch(
+    store: &mut Store,
+    model: &str,
+    batch: &[EmbeddingInput],
+    embed: impl Fn(&[&str]) -> Result<Vec<Vec<f32>>, papers_embed::EmbedError>,
+) -> anyhow::Result<Vec<i64>> {
+    let texts: Vec<String> = batch
+        .iter()
+        .map(|p| embedding_text(&p.title, &p.abstract_text))
+        .collect();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let vectors = embed(&refs)?;
+    let rows: Vec<(i64, Vec<f32>)> = batch.iter().map(|p| p.key).zip(vectors).collect();
+    store.put_embeddings(model, &rows, chrono::Utc::now())?;
+    Ok(rows.into_iter().map(|(key, _)| key).collect())
 }
 
 /// Rebuilds the indexes from the store: every paper, with its vector when it has one,

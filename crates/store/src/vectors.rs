@@ -15,30 +15,73 @@ pub struct EmbeddingInput {
     pub abstract_text: String,
 }
 
+/// Keys checked per statement by [`Store::papers_without_embedding_among`]: a batch
+/// to embed is found in the first chunk or two, without reading every key's row.
+const CHECK_CHUNK: usize = 512;
+
+fn embedding_input(row: &crate::db::Row) -> Result<EmbeddingInput, StoreError> {
+    Ok(EmbeddingInput {
+        key: row.get(0)?,
+        title: row.get(1)?,
+        abstract_text: row.get(2)?,
+    })
+}
+
 impl Store {
-    /// Up to `limit` papers without a vector for `model`, lowest keys first, so a
-    /// restarted run continues where the last one stopped.
+    /// Up to `limit` papers without a vector for `model` whose keys come after
+    /// `after`, lowest keys first: a pass over the store goes on from the last key
+    /// of its previous batch instead of reading past every paper embedded so far
+    /// each time.
     pub fn papers_without_embedding(
         &self,
         model: &str,
+        after: i64,
         limit: usize,
     ) -> Result<Vec<EmbeddingInput>, StoreError> {
         self.db
             .query(
-                "SELECT key, title, abstract FROM papers p WHERE NOT EXISTS \
+                "SELECT key, title, abstract FROM papers p WHERE p.key > ?3 AND NOT EXISTS \
                  (SELECT 1 FROM embeddings e WHERE e.model = ?1 AND e.paper_key = p.key) \
                  ORDER BY key LIMIT ?2",
-                args![model, limit],
+                args![model, limit, after],
             )?
             .into_iter()
-            .map(|row| {
-                Ok(EmbeddingInput {
-                    key: row.get(0)?,
-                    title: row.get(1)?,
-                    abstract_text: row.get(2)?,
-                })
-            })
+            .map(|row| embedding_input(&row))
             .collect()
+    }
+
+    /// Up to `limit` of the papers `keys` (ascending) that have no vector for `model`,
+    /// lowest keys first: what a serving node checks after the change log names a
+    /// few papers, instead of a pass over the whole store.
+    pub fn papers_without_embedding_among(
+        &self,
+        model: &str,
+        keys: &[i64],
+        limit: usize,
+    ) -> Result<Vec<EmbeddingInput>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in keys.chunks(CHECK_CHUNK) {
+            let values: Vec<Value> = chunk.iter().map(ToValue::to_value).collect();
+            crate::rows::select_in(
+                &self.db,
+                "SELECT key, title, abstract FROM papers p WHERE NOT EXISTS \
+                 (SELECT 1 FROM embeddings e WHERE e.model = ? AND e.paper_key = p.key) \
+                 AND p.key",
+                &[model.to_value()],
+                &values,
+                "",
+                |row| {
+                    found.push(embedding_input(&row)?);
+                    Ok(())
+                },
+            )?;
+            if found.len() >= limit {
+                break;
+            }
+        }
+        found.sort_unstable_by_key(|input| input.key);
+        found.truncate(limit);
+        Ok(found)
     }
 
     pub fn count_without_embedding(&self, model: &str) -> Result<u64, StoreError> {

@@ -243,12 +243,35 @@ fn embeddings_are_stored_per_model_and_dropped_when_the_text_changes(engine: Eng
         vec![arxiv("2401.00001", 1, "A"), arxiv("2401.00002", 1, "B")],
     );
     assert_eq!(store.count_without_embedding("m").expect("count"), 2);
-    let first = store.papers_without_embedding("m", 1).expect("missing");
+    let first = store
+        .papers_without_embedding("m", i64::MIN, 1)
+        .expect("missing");
     assert_eq!(first.len(), 1);
+    let second = store
+        .papers_without_embedding("m", first[0].key, 10)
+        .expect("after the first");
+    assert_eq!(second.len(), 1, "only the paper after the first");
+    assert!(second[0].key > first[0].key);
     store
         .put_embeddings("m", &[(first[0].key, vec![0.6, 0.8])], now())
         .expect("put");
     assert_eq!(store.count_without_embedding("m").expect("count"), 1);
+    // Among given keys: only those without a vector, lowest first, at most `limit`.
+    let both = [first[0].key, second[0].key];
+    let among = store
+        .papers_without_embedding_among("m", &both, 10)
+        .expect("among");
+    assert_eq!(among, second);
+    let among_other = store
+        .papers_without_embedding_among("other", &both, 1)
+        .expect("among, other model");
+    assert_eq!(among_other, first, "limited to one, the lowest key");
+    assert!(
+        store
+            .papers_without_embedding_among("m", &[], 10)
+            .expect("no keys")
+            .is_empty()
+    );
     assert_eq!(store.count_without_embedding("other").expect("count"), 2);
     assert_eq!(store.count_embeddings("m").expect("count"), 1);
     assert_eq!(store.count_embeddings("other").expect("count"), 0);
@@ -374,7 +397,10 @@ fn a_bulk_upsert_equals_one_upsert_per_record(engine: Engine) {
     };
     for store in [&mut one_by_one, &mut bulk] {
         ingest(store, vec![arxiv("2401.00001", 1, "A")]);
-        let key = store.papers_without_embedding("m", 1).expect("missing")[0].key;
+        let key = store
+            .papers_without_embedding("m", i64::MIN, 1)
+            .expect("missing")[0]
+            .key;
         store
             .put_embeddings("m", &[(key, vec![1.0])], now())
             .expect("put");

@@ -17,7 +17,7 @@ pub fn run_index(config: &Config) -> anyhow::Result<ExitCode> {
     eprintln!("embedding {missing} papers with {}", embedder.model_id());
     let started = std::time::Instant::now();
     let mut progress = Progress::new("index", Some(missing), "papers");
-    let embedded = embed_missing(&mut store, &embedder, None, |done| progress.set(done, done))?;
+    let embedded = embed_missing(&mut store, &embedder, |done| progress.set(done, done))?;
     progress.finish();
     let seconds = started.elapsed().as_secs_f64();
     let service = SearchService::open(

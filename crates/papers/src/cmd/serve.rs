@@ -16,9 +16,10 @@ use papers_web::{AppConfig, AppState};
 
 use crate::cmd::digest;
 use crate::config::Config;
+use crate::embed_backlog::EmbedBacklog;
 use crate::fetcher::ArxivFetcher;
 use crate::search_service::{
-    IndexedSavedSearch, SearchService, WebSearch, WhenIndexTaken, embed_missing_with,
+    EMBED_BATCH, IndexedSavedSearch, SearchService, WebSearch, WhenIndexTaken, embed_batch,
     load_optional_model,
 };
 use crate::topics_service;
@@ -294,6 +295,7 @@ fn spawn_index_follower(database: Database, search: Arc<SearchService>, state: A
             }
         };
         let mut claim = None;
+        let mut unembedded = EmbedBacklog::default();
         // Whether the last embedding step found papers to embed (`None` before the first).
         let mut backlog: Option<bool> = None;
         for tick in 0u64.. {
@@ -303,7 +305,7 @@ fn spawn_index_follower(database: Database, search: Arc<SearchService>, state: A
                 Err(error) => tracing::warn!(error = format!("{error:#}"), "index follower"),
             }
             if tick.is_multiple_of(4) || backlog == Some(true) {
-                match embed_step(&mut store, &search, &mut claim, tick) {
+                match embed_step(&mut store, &search, &mut claim, &mut unembedded, tick) {
                     Ok(Some(embedded)) => {
                         if embedded > 0 {
                             // The step loaded the new vectors into the index.
@@ -340,6 +342,7 @@ fn embed_step(
     store: &mut Store,
     search: &SearchService,
     claim: &mut Option<JobClaim>,
+    unembedded: &mut EmbedBacklog,
     tick: u64,
 ) -> anyhow::Result<Option<usize>> {
     let Some(embedder) = search.embedder() else {
@@ -360,13 +363,16 @@ fn embed_step(
     // Computing a batch's vectors takes every core for a second or more: niced, the
     // request workers come first (see `crate::background`). Storing them is not: it
     // holds the store's write lock, which members' writes wait for.
-    let result = embed_missing_with(
-        store,
-        embedder.model_id(),
-        Some(1),
-        |_| {},
-        |texts| crate::background::run_niced(|| embedder.embed(texts)),
-    );
+    let model = embedder.model_id();
+    let result = unembedded
+        .next(store, model, EMBED_BATCH)
+        .map_err(anyhow::Error::from)
+        .and_then(|batch| match batch.is_empty() {
+            true => Ok(Vec::new()),
+            false => embed_batch(store, model, &batch, |texts| {
+                crate::background::run_niced(|| embedder.embed(texts))
+            }),
+        });
     // A step that found nothing to embed is not worth a record; one that embedded or
     // failed is (one per batch: while a backlog lasts the steps run back to back).
     let finish = match &result {
@@ -377,6 +383,11 @@ fn embed_step(
     if let Some(finish) = finish {
         let run = store.record_job_start(EMBEDDER_JOB, started)?;
         store.record_job_finish(run, &finish, Utc::now())?;
+    }
+    if result.is_err() {
+        // The failed batch was handed out and is not stored: start a new pass, which
+        // finds it again (and whatever else a failure may have left).
+        *unembedded = EmbedBacklog::default();
     }
     let embedded = result?;
     if !embedded.is_empty() {
