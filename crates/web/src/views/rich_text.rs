@@ -27,11 +27,36 @@ static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
 /// Rendered comments kept, keyed by their Markdown: the same text always renders the
 /// same way, so an entry never goes stale, and a page of 200 comments costs lookups
 /// instead of 200 parses and sanitiser passes for every member who opens it.
-static RENDERED: LazyLock<Mutex<HashMap<String, Arc<str>>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
+static RENDERED: LazyLock<Mutex<Rendered>> = LazyLock::new(|| Mutex::new(Rendered::default()));
 
-/// Comments kept in [`RENDERED`] before it starts again (a few MB at most).
+/// Comments kept in [`RENDERED`] before it starts again.
 const RENDERED_KEPT: usize = 20_000;
+
+/// Bytes of Markdown and HTML kept in [`RENDERED`] before it starts again: bounded by
+/// the count alone, 20,000 comments of 10,000 characters (whose HTML can be several
+/// times longer) would have held over a gigabyte. Starting again costs one render per
+/// comment shown.
+const RENDERED_BYTES: usize = 16 << 20;
+
+#[derive(Default)]
+struct Rendered {
+    html: HashMap<String, Arc<str>>,
+    /// The lengths of the keys and values in `html`.
+    bytes: usize,
+}
+
+impl Rendered {
+    fn insert(&mut self, markdown: &str, html: Arc<str>) {
+        let weight = markdown.len() + html.len();
+        if self.html.len() >= RENDERED_KEPT || self.bytes + weight > RENDERED_BYTES {
+            self.html.clear();
+            self.bytes = 0;
+        }
+        if self.html.insert(markdown.to_owned(), html).is_none() {
+            self.bytes += weight;
+        }
+    }
+}
 
 /// A comment's Markdown as sanitised HTML.
 pub(crate) fn render(markdown: &str) -> Markup {
@@ -39,15 +64,11 @@ pub(crate) fn render(markdown: &str) -> Markup {
         Ok(guard) => guard,
         Err(poisoned) => poisoned.into_inner(),
     };
-    if let Some(html) = lock().get(markdown) {
+    if let Some(html) = lock().html.get(markdown) {
         return PreEscaped(html.to_string());
     }
     let html: Arc<str> = Arc::from(render_uncached(markdown));
-    let mut cache = lock();
-    if cache.len() >= RENDERED_KEPT {
-        cache.clear();
-    }
-    cache.insert(markdown.to_owned(), Arc::clone(&html));
+    lock().insert(markdown, Arc::clone(&html));
     PreEscaped(html.to_string())
 }
 
@@ -158,6 +179,22 @@ mod tests {
 
     fn html(markdown: &str) -> String {
         render(markdown).into_string()
+    }
+
+    #[test]
+    fn the_rendered_comments_kept_stay_within_their_byte_budget() {
+        // Long comments, all different: the count bound alone would keep 20,000.
+        let list = "- item\n".repeat(1_400);
+        let html: Arc<str> = Arc::from(render_uncached(&list));
+        assert!(html.len() > 2 * list.len(), "HTML outgrows its Markdown");
+        let mut kept = Rendered::default();
+        for n in 0..1_000 {
+            kept.insert(&format!("{n} {list}"), Arc::clone(&html));
+            assert!(kept.bytes <= RENDERED_BYTES, "{} bytes kept", kept.bytes);
+            let held: usize = kept.html.iter().map(|(k, v)| k.len() + v.len()).sum();
+            assert_eq!(held, kept.bytes);
+        }
+        assert!(!kept.html.is_empty());
     }
 
     #[test]
