@@ -6,8 +6,11 @@
 //! username and address count as known words, so `alice-alice-2024` is weak for alice.
 //! Lengths follow OWASP ASVS 2.1: at least 12 characters, at most 128.
 
+use std::sync::LazyLock;
+
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use tokio::sync::Semaphore;
 use zxcvbn::Score;
 
 pub(crate) const MIN_CHARS: usize = 12;
@@ -66,6 +69,8 @@ pub(crate) enum PasswordError {
     Random(getrandom::Error),
     #[error("cannot hash a password: {0}")]
     Hash(argon2::password_hash::Error),
+    #[error("the hashing queue was closed: {0}")]
+    Closed(tokio::sync::AcquireError),
     #[error("the hashing thread failed: {0}")]
     Thread(tokio::task::JoinError),
 }
@@ -95,12 +100,25 @@ pub(crate) fn verify_password(password: &str, hash: &str) -> bool {
     })
 }
 
+/// Hashes computed at once, at most: each holds Argon2's 19 MiB of memory for a
+/// second or more, and a blocking thread. Without a bound, logins from many addresses
+/// at once (each within its own rate limit) would take a blocking thread and 19 MiB
+/// apiece, up to tokio's 512 threads and 10 GB; the fuzzer's sign-ups grew a process
+/// by 19 MiB a time. Two per core keep the cores busy; the rest wait their turn,
+/// without a thread.
+static HASHING: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(hashing_slots()));
+
+fn hashing_slots() -> usize {
+    2 * std::thread::available_parallelism().map_or(1, usize::from)
+}
+
 /// Checks `password` against `hash` (or the dummy hash when there is no account) on a
 /// blocking thread; the work is the same either way.
 pub(crate) async fn verify_blocking(
     password: String,
     hash: Option<String>,
 ) -> Result<bool, PasswordError> {
+    let _permit = HASHING.acquire().await.map_err(PasswordError::Closed)?;
     tokio::task::spawn_blocking(move || match hash {
         Some(hash) => verify_password(&password, &hash),
         None => {
@@ -114,6 +132,7 @@ pub(crate) async fn verify_blocking(
 
 /// Hashes on a blocking thread.
 pub(crate) async fn hash_blocking(password: String) -> Result<String, PasswordError> {
+    let _permit = HASHING.acquire().await.map_err(PasswordError::Closed)?;
     tokio::task::spawn_blocking(move || hash_password(&password))
         .await
         .map_err(PasswordError::Thread)?
@@ -122,6 +141,23 @@ pub(crate) async fn hash_blocking(password: String) -> Result<String, PasswordEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn hashes_wait_for_a_free_hashing_slot() {
+        // Every slot, including any another test holds now (acquired as it frees it).
+        let all = u32::try_from(hashing_slots()).expect("a few slots");
+        let held = HASHING.acquire_many(all).await.expect("open");
+        let hashing = tokio::spawn(hash_blocking("correct-horse-battery".into()));
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(!hashing.is_finished(), "hashed with every slot taken");
+        drop(held);
+        let hash = hashing.await.expect("joined").expect("hashed");
+        assert!(
+            verify_blocking("correct-horse-battery".into(), Some(hash))
+                .await
+                .expect("checked")
+        );
+    }
 
     #[test]
     fn weak_passwords_are_refused_with_advice() {
