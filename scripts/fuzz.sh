@@ -127,7 +127,8 @@ for target in "${targets[@]}"; do
         "$target" "$runs" "$elapsed" "$rate" "$cpu" "${cov:-?}" "${features:-?}" "${units:-?}" "$crashes"
     if ((crashes > 0)); then
         failed+=("$target")
-        grep -aE '^(==[0-9]+== ERROR|thread .* panicked|panicked at|SUMMARY|artifact_prefix|Test unit written|==fuzz==)' "$log" | head -8 | sed 's/^/    /'
+        # grep -m, not head: under pipefail a grep cut off by head would end the script.
+        grep -m 8 -aE '^(==[0-9]+== ERROR|thread .* panicked|panicked at|SUMMARY|artifact_prefix|Test unit written|==fuzz==)' "$log" | sed 's/^/    /' || true
         echo "    log: $log"
     fi
 done
