@@ -26,11 +26,6 @@ mod topics_service;
 
 use std::process::ExitCode;
 
-/// mimalloc for every Rust allocation: a paper page spent a fifth of its CPU time in
-/// glibc's malloc and free (see `memory.rs`).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use clap::FromArgMatches;
 
 use crate::cli::{Cli, Command};

@@ -37,17 +37,16 @@
 //! capped at two per core (`ARENAS_PER_CORE`), between the throughput that one per
 //! core cost and the kept memory that eight per core let grow.
 //!
-//! Since then the binary's Rust allocations go to mimalloc (`#[global_allocator]` in
-//! `main.rs`): uncached paper pages spent about a fifth of their CPU time in glibc's
-//! `malloc`, `free` and their arena locks, and the same binary with mimalloc served
-//! 1.36x the pages per second in alternating rounds (`bench/web.sh`, `PAPERS_BIN_B`),
-//! at 183 against 246 us of CPU per page. mimalloc returns the pages it frees on its
-//! own after a short delay; the trim asks it to do so at once as well. glibc's malloc
-//! still serves the C and C++ libraries (SQLite's page cache and statements, the HNSW
-//! graph), so everything above still applies to them.
+//! mimalloc (v3, as the `#[global_allocator]`) was tried on 2026-12-05 and taken out:
+//! uncached paper pages spent a fifth less CPU in the allocator, but in the 10-minute
+//! soak (`scripts/soak.sh`, AMD EPYC, 2 cores, quiet) the server held 487 MB at the
+//! end of the warm-up against glibc's 268 MB, and grew by 38 % (troughs of the first
+//! and last minute) against glibc's 12 %, to 1.25 GB at the end. Each thread keeps
+//! freed pages of its own, and the server ran about 40 threads, most of them tokio's
+//! blocking threads.
 //!
-//! Elsewhere (musl, macOS, Windows) the glibc part does nothing: those allocators
-//! return memory on their own terms.
+//! Elsewhere (musl, macOS, Windows) this does nothing: those allocators return memory
+//! on their own terms.
 
 use std::time::Duration;
 
@@ -95,12 +94,9 @@ pub fn configure_allocator() {
     }
 }
 
-/// Hands memory that the allocators hold but nothing uses back to the system; true
-/// when glibc's malloc gave some back (mimalloc does not say).
+/// Hands memory that the allocator holds but nothing uses back to the system;
+/// true when some was.
 pub fn release_free_memory() -> bool {
-    // SAFETY: `mi_collect` may be called from any thread at any time; it frees only
-    // what mimalloc holds unused.
-    unsafe { libmimalloc_sys::mi_collect(true) };
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         // SAFETY: `malloc_trim` only takes the allocator's own locks; it is safe to
@@ -113,7 +109,7 @@ pub fn release_free_memory() -> bool {
     }
 }
 
-/// glibc's malloc's own account of its memory (the C and C++ libraries'), bytes.
+/// The allocator's own account of its memory, bytes.
 #[derive(Debug, Clone, Copy)]
 pub struct AllocatorUsage {
     /// Allocated and not yet freed (heap blocks and mapped blocks).
@@ -225,39 +221,20 @@ mod tests {
     fn freed_memory_goes_back_to_the_system() {
         // Many mid-sized blocks (below the mmap threshold, so they come from an
         // arena), most freed with a few kept between them so the heap cannot shrink
-        // from its top: what the C libraries' transient work leaves behind. Through
-        // glibc's `malloc` itself: Rust's allocations go to mimalloc.
+        // from its top: what a server's transient work leaves behind.
         let resident = || papers_testkit::process_memory_kib("RssAnon").unwrap_or(0);
-        const BLOCK: usize = 64 * 1024;
-        // SAFETY: each block is BLOCK bytes from `malloc`, filled before use and freed
-        // once, below.
-        let blocks: Vec<*mut libc::c_void> = (0..2048)
-            .map(|n| unsafe {
-                let block = libc::malloc(BLOCK);
-                assert!(!block.is_null());
-                // Never zeroes: untouched fresh pages would not be resident.
-                libc::memset(block, (n % 255) + 1, BLOCK);
-                block
-            })
+        // Never zeroes: `calloc` may leave fresh pages untouched, so not resident.
+        let mut blocks: Vec<Vec<u8>> = (0..2048)
+            .map(|n| vec![(n % 255) as u8 + 1; 64 * 1024])
             .collect();
+        let kept: Vec<Vec<u8>> = blocks.iter().step_by(64).cloned().collect();
         let before_free = resident();
-        let mut kept = Vec::new();
-        for (n, block) in blocks.into_iter().enumerate() {
-            if n % 64 == 0 {
-                kept.push(block);
-            } else {
-                // SAFETY: from `malloc` above, freed once.
-                unsafe { libc::free(block) };
-            }
-        }
+        blocks.clear();
+        blocks.shrink_to_fit();
         let freed = resident();
         release_free_memory();
         let trimmed = resident();
         assert_eq!(kept.len(), 32);
-        for block in kept {
-            // SAFETY: from `malloc` above, freed once.
-            unsafe { libc::free(block) };
-        }
         // 128 MB were touched; freeing alone leaves most of it resident, trimming
         // returns most of it (other tests' threads may allocate meanwhile, hence
         // the margins).
