@@ -29,6 +29,12 @@
 #   WORK_DIR defaults to a temporary directory, removed at the end; give one to keep
 #   the data directory. Needs the model (scripts/install-model.sh installs it).
 #   SCALE_SEARCH_ONLY=1 with a WORK_DIR from an earlier run repeats only the searches.
+#   SCALE_MEMORY_MB=4096 runs each index build inside a memory cgroup of that size (v1
+#   or v2, needs root), as on a machine with that much RAM and no swap: the page cache
+#   of the files it reads and writes counts too, and is reclaimed under the limit, so a
+#   build that needs more anonymous memory than the limit is killed, and the bench fails.
+#   Each build prints its peak anonymous memory (sampled every second) beside time's
+#   peak RSS, which also counts the index files it maps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${1:-1000000}"
@@ -56,16 +62,52 @@ papers="$CARGO_TARGET_DIR/release/papers"
 scale="$CARGO_TARGET_DIR/release/examples/scale"
 
 # Runs a command under /usr/bin/time; prints its stdout, then
-# "wall_seconds peak_rss_kb cpu_seconds".
+# "wall_seconds peak_rss_kb cpu_seconds peak_anon_kb".
 timed() {
-    /usr/bin/time -f "%e %M %U %S" -o "$work/time" "$@" >"$work/out" 2>"$work/err" || {
+    /usr/bin/time -f "%e %M %U %S" -o "$work/time" "$@" >"$work/out" 2>"$work/err" &
+    local timer=$! anon=0 child sample
+    # The command's anonymous memory, sampled each second (time's %M counts mapped
+    # file pages too).
+    while kill -0 "$timer" 2>/dev/null; do
+        child="$(pgrep -P "$timer" | head -1 || true)"
+        sample="$(awk '/^RssAnon/ {print $2}' "/proc/$child/status" 2>/dev/null || true)"
+        ((${sample:-0} > anon)) && anon=$sample
+        sleep 1
+    done
+    wait "$timer" || {
         cat "$work/err" >&2
         exit 1
     }
     cat "$work/out"
     read -r wall rss user sys <"$work/time"
-    echo "$wall $rss $(python3 -c "print(round($user + $sys, 1))")"
+    echo "$wall $rss $(python3 -c "print(round($user + $sys, 1))") $anon"
 }
+
+# With SCALE_MEMORY_MB, "$budget" runs its arguments inside a memory cgroup of that
+# size; otherwise it just runs them.
+budget=()
+memory_mb="${SCALE_MEMORY_MB:-}"
+if [[ -n "$memory_mb" ]]; then
+    if [[ -d /sys/fs/cgroup/memory ]]; then
+        cgroup=/sys/fs/cgroup/memory/papers-scale-$$
+        mkdir "$cgroup"
+        echo $((memory_mb << 20)) >"$cgroup/memory.limit_in_bytes"
+        echo $((memory_mb << 20)) >"$cgroup/memory.memsw.limit_in_bytes" 2>/dev/null || true
+        peak_file=memory.max_usage_in_bytes
+    elif [[ -w /sys/fs/cgroup/cgroup.procs ]]; then
+        cgroup=/sys/fs/cgroup/papers-scale-$$
+        mkdir "$cgroup"
+        echo $((memory_mb << 20)) >"$cgroup/memory.max"
+        echo 0 >"$cgroup/memory.swap.max" 2>/dev/null || true
+        peak_file=memory.peak
+    else
+        echo "scale: SCALE_MEMORY_MB needs a writable cgroup memory controller" >&2
+        exit 2
+    fi
+    keep_work="${2:-}"
+    trap 'rmdir "$cgroup" 2>/dev/null || true; [[ -n "$keep_work" ]] || rm -rf "$work"' EXIT
+    budget=(bash -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cgroup")
+fi
 rate() { python3 -c "print(f'{$1 / $2:,.0f}')"; }
 # Other work on the machine slows every step: the load is printed before each.
 load() { echo "    machine load before $1: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"; }
@@ -89,9 +131,14 @@ rm -rf "$work/parts"
 index_build() {
     rm -rf "$data/index"
     load "papers index ($1)"
-    local seconds rss cpu
-    read -r seconds rss cpu < <(PAPERS_LOG=info timed "$papers" --data-dir "$data" --model "$model" index | tail -1)
-    echo "index build (papers index), $1: ${seconds}s = $(rate "$n" "$seconds") papers/s (lexical + dense, store reads included), ${cpu} CPU s = $(rate "$n" "$cpu") papers per CPU second, peak RSS $((rss / 1024)) MB"
+    local seconds rss cpu anon
+    # The cgroup's peak, from this build on (cgroup v1 resets it on a write).
+    [[ -z "$memory_mb" ]] || echo 0 >"$cgroup/$peak_file" 2>/dev/null || true
+    read -r seconds rss cpu anon < <(PAPERS_LOG=info timed "${budget[@]}" "$papers" --data-dir "$data" --model "$model" index | tail -1)
+    echo "index build (papers index), $1: ${seconds}s = $(rate "$n" "$seconds") papers/s (lexical + dense, store reads included), ${cpu} CPU s = $(rate "$n" "$cpu") papers per CPU second, peak RSS $((rss / 1024)) MB, peak anonymous $((anon / 1024)) MB"
+    if [[ -n "$memory_mb" ]]; then
+        echo "    inside a ${memory_mb} MB memory cgroup: its peak usage (page cache included) $(($(cat "$cgroup/$peak_file") >> 20)) MB"
+    fi
     grep -o "dense index moved into an HNSW graph.*\|indexes loaded in bulk.*" "$work/err" | sed 's/^/    /' || true
 }
 if [[ "$worst_case" == 1 ]]; then
@@ -108,12 +155,12 @@ du -sh "$data/papers.sqlite3" "$data/index/lexical" "$data/index/vectors.papers"
 for method in hnsw exact; do
     echo "== search, dense path: $method"
     load "the searches"
-    timed "$scale" search "$data" "$model" "$kaggle" "$queries" "$method" | tee "$work/$method.txt" | sed '$d'
+    timed "${budget[@]}" "$scale" search "$data" "$model" "$kaggle" "$queries" "$method" "$work/$method.hits" | tee "$work/$method.txt" | sed '$d'
     read -r _ rss _ < <(tail -1 "$work/time")
     echo "search process peak RSS (time -v): $((rss / 1024)) MB"
 done
 
-python3 - "$work/hnsw.txt" "$work/exact.txt" <<'PY'
+python3 - "$work/hnsw.txt" "$work/exact.txt" "$work/hnsw.hits" "$work/exact.hits" <<'PY'
 import re, sys
 def p50(path):
     out = {}
@@ -127,4 +174,19 @@ print("== p50 ratio exact / hnsw")
 for label in ("dense", "hybrid", "dense index only"):
     if label in graph and label in exact:
         print(f"{label:<20} {exact[label][0] / graph[label][0]:.1f}x  (exact {exact[label][0]:.2f} ms, hnsw {graph[label][0]:.2f} ms)")
+# Recall@10 of the HNSW path against the exact scan: per query, the share of the exact
+# top 10 that the HNSW path also returns, averaged (issue 17: hybrid >= 0.98).
+def hits(path):
+    out = {}
+    for line in open(path):
+        mode, query, *keys = line.split()
+        out[(mode, query)] = keys
+    return out
+graph_hits, exact_hits = hits(sys.argv[3]), hits(sys.argv[4])
+print("== recall@10, hnsw against the exact scan")
+for mode in ("dense", "hybrid"):
+    shares = [len(set(graph_hits.get(k, [])) & set(keys)) / len(keys)
+              for k, keys in exact_hits.items() if k[0] == mode and keys]
+    worst = min(shares) if shares else float("nan")
+    print(f"{mode:<20} {sum(shares) / max(len(shares), 1):.4f}  ({len(shares)} queries, worst {worst:.2f})")
 PY

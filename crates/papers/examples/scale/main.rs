@@ -15,7 +15,10 @@
 //! scale generate N KAGGLE.jsonl.gz OUT.jsonl
 //! scale vectors DATA_DIR MODEL_DIR [random | mixed REFERENCE.f16 KAGGLE.jsonl.gz]
 //! scale reference-vectors DATA_DIR MODEL_DIR KAGGLE.jsonl.gz VECTORS.f16
-//! scale search DATA_DIR MODEL_DIR KAGGLE.jsonl.gz QUERIES [default|exact|hnsw]
+//! scale search DATA_DIR MODEL_DIR KAGGLE.jsonl.gz QUERIES [default|exact|hnsw] [HITS_OUT]
+//!                                HITS_OUT: each query's dense and hybrid top-10 keys,
+//!                                one line per query and mode, for recall@10 of one
+//!                                dense path against another
 //! scale dense-build DIR N [random | mixed REFERENCE.f16 | real REFERENCE.f16]
 //!                                the dense index alone: N vectors (see dense.rs)
 //! scale dense-open DIR QUERIES   reopen it, report memory, time QUERIES searches
@@ -65,6 +68,7 @@ fn main() -> anyhow::Result<()> {
             Path::new(arg(3)?),
             arg(4)?.parse()?,
             args.get(5).map_or("default", String::as_str),
+            args.get(6).map(Path::new),
         ),
         "dense-build" => dense::build(Path::new(arg(1)?), arg(2)?.parse()?, &args[3..]),
         "dense-open" => dense::open(Path::new(arg(1)?), arg(2)?.parse()?),
@@ -372,6 +376,7 @@ fn search(
     kaggle: &Path,
     count: usize,
     method: &str,
+    hits_out: Option<&Path>,
 ) -> anyhow::Result<()> {
     // The queries first: reading them parses the whole Kaggle file, whose heap the
     // allocator may keep; the memory lines below are then the model's and the
@@ -428,6 +433,8 @@ fn search(
     }
     let mut empty = 0;
     let mut lines = Vec::new();
+    // "MODE QUERY_INDEX KEY KEY ...": the unfiltered dense and hybrid top 10.
+    let mut hit_lines = Vec::new();
     for (label, mode, filter) in [
         ("lexical", SearchMode::Lexical, None),
         ("dense", SearchMode::Dense, None),
@@ -456,6 +463,10 @@ fn search(
             times.push(t.elapsed());
             if filter.is_none() && results.hits.is_empty() {
                 empty += 1;
+            }
+            if filter.is_none() && mode != SearchMode::Lexical {
+                let keys: Vec<String> = results.hits.iter().map(|h| h.key.to_string()).collect();
+                hit_lines.push(format!("{label} {} {}", times.len(), keys.join(" ")));
             }
         }
         let (p50, p99) = percentiles(times);
@@ -499,6 +510,10 @@ fn search(
         println!("{line}");
     }
     println!("memory after the searches: {}", memory());
+    if let Some(path) = hits_out {
+        std::fs::write(path, hit_lines.join("\n") + "\n")
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     if empty * 10 > parsed.len() {
         bail!("{empty} of {} queries returned nothing", parsed.len());
     }
