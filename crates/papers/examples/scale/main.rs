@@ -16,9 +16,9 @@
 //! scale vectors DATA_DIR MODEL_DIR [random | mixed REFERENCE.f16 KAGGLE.jsonl.gz]
 //! scale reference-vectors DATA_DIR MODEL_DIR KAGGLE.jsonl.gz VECTORS.f16
 //! scale search DATA_DIR MODEL_DIR KAGGLE.jsonl.gz QUERIES [default|exact|hnsw] [HITS_OUT]
-//!                                HITS_OUT: each query's dense and hybrid top-10 keys,
-//!                                one line per query and mode, for recall@10 of one
-//!                                dense path against another
+//!                                HITS_OUT: each query's dense and hybrid top 10 as
+//!                                KEY:SCORE, one line per query and mode, for recall@10
+//!                                of one dense path against another
 //! scale dense-build DIR N [random | mixed REFERENCE.f16 | real REFERENCE.f16]
 //!                                the dense index alone: N vectors (see dense.rs)
 //! scale dense-open DIR QUERIES   reopen it, report memory, time QUERIES searches
@@ -433,7 +433,7 @@ fn search(
     }
     let mut empty = 0;
     let mut lines = Vec::new();
-    // "MODE QUERY_INDEX KEY KEY ...": the unfiltered dense and hybrid top 10.
+    // "MODE QUERY_INDEX KEY:SCORE ...": the unfiltered dense and hybrid top 10.
     let mut hit_lines = Vec::new();
     for (label, mode, filter) in [
         ("lexical", SearchMode::Lexical, None),
@@ -465,7 +465,11 @@ fn search(
                 empty += 1;
             }
             if filter.is_none() && mode != SearchMode::Lexical {
-                let keys: Vec<String> = results.hits.iter().map(|h| h.key.to_string()).collect();
+                let keys: Vec<String> = results
+                    .hits
+                    .iter()
+                    .map(|h| format!("{}:{}", h.key, h.score))
+                    .collect();
                 hit_lines.push(format!("{label} {} {}", times.len(), keys.join(" ")));
             }
         }
