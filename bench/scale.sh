@@ -22,17 +22,19 @@
 # index build, HNSW above 50,000 papers); then 200 queries from real title words
 # through lexical, dense and hybrid search in one process (p50/p99 and that process's
 # peak RSS), once on the HNSW path and once on the exact scan (each forced), with their
-# ratio. The default picks HNSW from 50,000 papers on. Each build prints its CPU seconds
+# ratio, and the HNSW path's recall@10 against the exact scan (dense and hybrid). The
+# default picks HNSW from 50,000 papers on. Each build prints its CPU seconds
 # beside its wall time: on a shared machine the wall time says little.
 #
 # Usage: bench/scale.sh [N] [WORK_DIR]     (N defaults to 1,000,000; try 20000 first)
 #   WORK_DIR defaults to a temporary directory, removed at the end; give one to keep
 #   the data directory. Needs the model (scripts/install-model.sh installs it).
 #   SCALE_SEARCH_ONLY=1 with a WORK_DIR from an earlier run repeats only the searches.
-#   SCALE_MEMORY_MB=4096 runs each index build inside a memory cgroup of that size (v1
-#   or v2, needs root), as on a machine with that much RAM and no swap: the page cache
-#   of the files it reads and writes counts too, and is reclaimed under the limit, so a
-#   build that needs more anonymous memory than the limit is killed, and the bench fails.
+#   SCALE_MEMORY_MB=4096 runs each index build and each search process inside a memory
+#   cgroup of that size (v1 or v2, needs root), as on a machine with that much RAM and
+#   no swap: the page cache of the files it reads and writes counts too, and is
+#   reclaimed under the limit, so a process that needs more anonymous memory than the
+#   limit is killed, and the bench fails.
 #   Each build prints its peak anonymous memory (sampled every second) beside time's
 #   peak RSS, which also counts the index files it maps.
 set -euo pipefail
