@@ -24,6 +24,8 @@
 //! scale dense-open DIR QUERIES   reopen it, report memory, time QUERIES searches
 //! ```
 //!
+//! `search` takes the graph walk's search expansion from `SCALE_EXPANSION` when set.
+//!
 //! `search` exits non-zero when the searches stop returning results, so a fast
 //! but broken index cannot pass.
 //!
@@ -392,10 +394,17 @@ fn search(
         "hnsw" => 0,
         other => bail!("unknown dense method {other:?}"),
     };
-    let options = DenseOptions {
+    let mut options = DenseOptions {
         graph_threshold,
         ..DenseOptions::default()
     };
+    // SCALE_EXPANSION: the graph walk's search expansion instead of the default, to
+    // see what a wider walk buys in recall and costs in time at this size.
+    if let Ok(expansion) = std::env::var("SCALE_EXPANSION") {
+        options.hnsw.expansion_search = expansion
+            .parse()
+            .with_context(|| format!("SCALE_EXPANSION={expansion:?} is not a number"))?;
+    }
     let started = Instant::now();
     let index_dir: PathBuf = data_dir.join("index");
     let mut searcher =
