@@ -474,12 +474,12 @@ fn search(
                 empty += 1;
             }
             if filter.is_none() && mode != SearchMode::Lexical {
-                let keys: Vec<String> = results
+                let pairs: Vec<String> = results
                     .hits
                     .iter()
                     .map(|h| format!("{}:{}", h.key, h.score))
                     .collect();
-                hit_lines.push(format!("{label} {} {}", times.len(), keys.join(" ")));
+                hit_lines.push(format!("{label} {} {}", times.len(), pairs.join(" ")));
             }
         }
         let (p50, p99) = percentiles(times);
