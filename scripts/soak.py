@@ -13,8 +13,10 @@ The load (aiohttp, one client session per member and one for anonymous readers):
            /api/papers/{id}, /api/papers/{id}/similar, and searches (page and API),
            issued open-loop at a fixed rate: half the peak that a calibration phase
            (the same read mix, closed-loop on SOAK_CONNECTIONS connections, 20 s)
-           measures. Latency counts from the moment a request was due, so a stall
-           of the server shows in the p99 rather than slowing the load down.
+           measures, on at most twice SOAK_CONNECTIONS connections (as a reverse
+           proxy's pool would hold). Latency counts from the moment a request was
+           due, so a stall of the server shows in the p99 rather than slowing the
+           load down.
   writes   every member, at a steady pace under the site's per-member limits:
            an upvote toggle every 2 s (the vote limit is 60 a minute), a comment every
            20 s, a save to their collection every 10 s, a submission of a stored paper
@@ -44,11 +46,17 @@ answered, and each sample line starts with the wall-clock time, to line a slow w
 up with the server's log (WORK/serve.log; PAPERS_LOG=papers::search_service=debug adds
 how long each index batch held the searcher, papers::memory=debug the memory in use
 and the resident memory not in use, what the allocator keeps, every 10 s).
+Then the fresh server (skipped with --no-fresh): the soaked server is stopped and a new
+one started on the data it left, under the same reads and writes for the soak's warm-up
+and two minutes more. The trough of its last minute against the soaked server's last
+minute says how much of the growth ten minutes of serving left behind in the process
+(a leak, fragmentation), as opposed to the papers, vectors, comments and votes the
+soak added, which the fresh server holds too.
 The last line: `soak: R requests, E errors, p99 X ms, RSS start S MB end T MB`, S
 being the RSS at the end of the warm-up.
 
 Usage: python3 scripts/soak.py --papers BIN --work DIR --minutes M [--records N]
-       [--connections C] [--seed-cache DIR] [--hold SECONDS]
+       [--connections C] [--seed-cache DIR] [--hold SECONDS] [--no-fresh]
 """
 
 import argparse
@@ -222,6 +230,11 @@ class Soak:
         self.base = "http://127.0.0.1:%d" % self.port
         self.server_log = os.path.join(self.work, "serve.log")
         self.slow_log = open(os.path.join(self.work, "slow.log"), "w", buffering=1)
+        open(self.server_log, "w").close()
+        self.start_server()
+
+    def start_server(self):
+        """`papers serve` on the data directory, its log appended to WORK/serve.log."""
         self.server = subprocess.Popen(
             [self.arguments.papers, "--data-dir", self.data, "serve",
              "--addr", "127.0.0.1:%d" % self.port,
@@ -231,7 +244,7 @@ class Soak:
              "--comments-per-hour", "100000", "--submit-per-hour", "100000",
              "--submit-max-age-days", "0"],
             env=dict(self.env, PAPERS_ARXIV_OAI_URL=self.oai_url),
-            stdout=subprocess.DEVNULL, stderr=open(self.server_log, "w"))
+            stdout=subprocess.DEVNULL, stderr=open(self.server_log, "a"))
         self.processes.append(self.server)
 
     def spawn(self, command):
@@ -459,21 +472,9 @@ class Soak:
 
     async def run(self):
         timeout = aiohttp.ClientTimeout(total=30)
-        connector = aiohttp.TCPConnector(limit=256)
+        connector = aiohttp.TCPConnector(limit=self.read_connections())
         async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
-            for _ in range(600):
-                if self.server.poll() is not None:
-                    with open(self.server_log, errors="replace") as file:
-                        raise RuntimeError("the server exited: %s" % file.read()[-1500:])
-                try:
-                    async with session.get(self.base + "/healthz") as reply:
-                        if reply.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.2)
-            else:
-                raise RuntimeError("the server did not come up: see %s" % self.server_log)
+            await self.wait_until_up(session)
             peak = await self.calibrate(session)
             # The calibration's own requests are not part of the soak's figures.
             self.requests, self.errors, self.latencies, self.all_ms = 0, 0, [], []
@@ -503,6 +504,86 @@ class Soak:
                     self.digests(until),
                     *(self.member(n, until) for n in range(MEMBERS)))
             self.all_ms.extend(ms for _, ms in self.latencies)
+        if self.arguments.fresh and not self.failures:
+            await self.fresh_server(rate)
+
+    def read_connections(self):
+        """The readers' connections: twice the calibration's, as a reverse proxy's
+        pool of keep-alive connections to the server would be. Without a bound the
+        driver opened a new connection for every request due during a stall of a
+        few hundred ms, up to 226 in ten minutes, and the server's memory grew
+        with them (its memory in use fell by 18 MB when the driver closed 225),
+        which looked like a leak. A request waiting for a connection still counts from when it
+        was due."""
+        return 2 * self.arguments.connections
+
+    async def wait_until_up(self, session):
+        for _ in range(600):
+            if self.server.poll() is not None:
+                with open(self.server_log, errors="replace") as file:
+                    raise RuntimeError("the server exited: %s" % file.read()[-1500:])
+            try:
+                async with session.get(self.base + "/healthz") as reply:
+                    if reply.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.2)
+        raise RuntimeError("the server did not come up: see %s" % self.server_log)
+
+    async def fresh_server(self, rate):
+        """Tells the memory the soaked server holds beyond what its data needs: a new
+        `papers serve` on the data directory the soak left (every harvested paper,
+        vector, comment and vote) under the same reads and writes, for the soak's
+        warm-up and two minutes more; the trough of its last minute against the
+        soaked server's last minute. What the soaked process holds beyond the fresh
+        one is what ten minutes of serving left behind (a leak, fragmentation);
+        the rest of the soak's growth is the data's."""
+        soaked = [sample for sample in self.samples if self.samples[-1][0] - sample[0] < 60]
+        warm_up = self.warm_up(quiet=True)[0][0]
+        self.server.terminate()
+        self.server.wait(timeout=30)
+        self.start_server()
+        seconds = warm_up + 120
+        log("fresh server: restarted on the soaked store; the same load for %d s (the"
+            " soak's warm-up, %d s, and two minutes)" % (seconds, warm_up))
+        # The soak's figures stay the soak's: this phase counts only its errors.
+        soak_requests = self.requests
+        errors_before, self.latencies = self.errors, []
+        samples = []
+        timeout = aiohttp.ClientTimeout(total=30)
+        async with aiohttp.ClientSession(timeout=timeout,
+                                         connector=aiohttp.TCPConnector(
+                                             limit=self.read_connections())) as session:
+            await self.wait_until_up(session)
+            started = time.monotonic()
+            until = started + seconds
+
+            async def sampler():
+                while time.monotonic() + 1 < until:
+                    await asyncio.sleep(10)
+                    if self.server.poll() is not None:
+                        self.failures.append("the fresh server exited (%s)" % self.server.returncode)
+                        return
+                    samples.append((time.monotonic() - started, *self.memory_mb()))
+            await asyncio.gather(self.reads(session, rate, until), sampler(),
+                                 *(self.member(n, until) for n in range(MEMBERS)))
+        fresh_requests, self.fresh_errors = len(self.latencies), self.errors - errors_before
+        self.requests = soak_requests
+        last = [sample for sample in samples if samples[-1][0] - sample[0] < 60] if samples else []
+        if not last or not soaked:
+            log("fresh server: too few samples")
+            return
+        fresh_low, soaked_low = min(s[1] for s in last), min(s[1] for s in soaked)
+        fresh_anon, soaked_anon = min(s[2] for s in last), min(s[2] for s in soaked)
+        self.left_behind = (soaked_low - fresh_low) / fresh_low
+        self.fresh_line = ("fresh server: %d requests, %d errors; RSS trough of its last minute %.1f MB (anon"
+            " %.1f), the soaked server's %.1f MB (anon %.1f): the soaked process holds %+.1f%%"
+            " (anon %+.1f%%) beyond a new one on the same data (under %d%%) %s" % (
+                fresh_requests, self.fresh_errors, fresh_low, fresh_anon, soaked_low,
+                soaked_anon, self.left_behind * 100,
+                (soaked_anon - fresh_anon) / fresh_anon * 100 if fresh_anon else 0.0,
+                MAX_RSS_GROWTH * 100, verdict(self.left_behind < MAX_RSS_GROWTH)))
 
     def report(self):
         with open(self.server_log, errors="replace") as file:
@@ -543,12 +624,15 @@ class Soak:
                     p99 / self.short_p99 if self.short_p99 else 0, self.short_p99,
                     MAX_P99_RATIO, verdict(p99 <= MAX_P99_RATIO * self.short_p99)))
             log(describe_troughs([sample for sample in self.samples if sample[0] >= start[0]]))
+        if getattr(self, "fresh_line", None):
+            log(self.fresh_line)
         log("soak: %d requests, %d errors, p99 %.1f ms, RSS start %.1f MB end %.1f MB" % (
             self.requests, errors, p99, start[1] if start else 0, end[1] if end else 0))
         return 0 if self.errors == 0 and not self.failures else 1
 
-    def warm_up(self):
-        """The samples at the end of the warm-up and at the end, told on the way."""
+    def warm_up(self, quiet=False):
+        """The samples at the end of the warm-up and at the end, told on the way unless
+        quiet."""
         samples = getattr(self, "samples", [])
         if not samples:
             return None, None
@@ -562,13 +646,13 @@ class Soak:
                  if name not in first_full and cache.get("entries")]
         if first_full:
             index = max(first_full.values())
-            log("warm-up: until t=%ds, when the last cache to fill reached its bound (%s)%s" % (
+            quiet or log("warm-up: until t=%ds, when the last cache to fill reached its bound (%s)%s" % (
                 samples[index][0], ", ".join(
                     "%s at t=%ds" % (name, samples[at][0]) for name, at in sorted(first_full.items())),
                 "; never at their bound: " + ", ".join(never) if never else ""))
         else:
             index = 0
-            log("warm-up: no cache reached its bound%s; RSS growth counts from the first"
+            quiet or log("warm-up: no cache reached its bound%s; RSS growth counts from the first"
                 " sample" % (" (no cache figures: /metrics did not answer)"
                              if not samples[-1][3] else ": " + ", ".join(never)))
         return samples[index], samples[-1]
@@ -611,6 +695,7 @@ def main():
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--seed-cache")
     parser.add_argument("--hold", type=int, default=0)
+    parser.add_argument("--no-fresh", dest="fresh", action="store_false")
     arguments = parser.parse_args()
     soak = Soak(arguments)
     try:

@@ -27,6 +27,10 @@
 #                    by later runs with the same SOAK_RECORDS (saves minutes of ingest
 #                    and embedding when repeating short soaks of one build; delete it
 #                    when the store or index format changes)
+#   SOAK_FRESH       0 skips the fresh server: after the soak, a new `papers serve` on the
+#                    data the soak left, under the same load for the warm-up and two
+#                    minutes, whose RSS tells what the soaked process holds beyond its
+#                    data (3-4 minutes more; on by default)
 #   SOAK_HOLD        seconds to keep the server running after the report, to look
 #                    into it (gdb, /proc, /metrics)
 #
@@ -71,4 +75,4 @@ fi
 
 python3 -u scripts/soak.py --papers "$binary" --work "$work" --minutes "$minutes" \
     --records "${SOAK_RECORDS:-5000}" --connections "${SOAK_CONNECTIONS:-32}" \
-    ${SOAK_SEED_CACHE:+--seed-cache "$SOAK_SEED_CACHE"} ${SOAK_HOLD:+--hold "$SOAK_HOLD"}
+    ${SOAK_SEED_CACHE:+--seed-cache "$SOAK_SEED_CACHE"} $([[ ${SOAK_FRESH:-1} == 0 ]] && echo --no-fresh) ${SOAK_HOLD:+--hold "$SOAK_HOLD"}
