@@ -29,6 +29,20 @@ impl Row {
         T::from_value(value).map_err(|source| StoreError::Decode { index, source })
     }
 
+    /// A TEXT column without copying it, for values that are parsed rather than kept.
+    pub(crate) fn text(&self, index: usize) -> Result<&str, StoreError> {
+        match self.values.get(index) {
+            Some(Value::Text(text)) => Ok(text),
+            found => Err(StoreError::Decode {
+                index,
+                source: ValueError::Mismatch {
+                    expected: ValueKind::Text,
+                    found: found.map_or(ValueKind::Null, Value::kind),
+                },
+            }),
+        }
+    }
+
     /// A BLOB column without copying it.
     pub(crate) fn blob(&self, index: usize) -> Result<&[u8], StoreError> {
         match self.values.get(index) {

@@ -56,14 +56,13 @@ pub(crate) const PAPER_COLUMNS: &str = "key, id, title, abstract, authors, categ
 
 /// Decodes a row selected with [`PAPER_COLUMNS`]; versions are filled in separately.
 pub(crate) fn paper_from_row(row: &Row) -> Result<StoredPaper, StoreError> {
-    let id_text: String = row.get(1)?;
-    let id = parse_id(&id_text)?;
-    let text = id_text.as_str();
+    let text = row.text(1)?;
+    let id = parse_id(text)?;
     let metadata = Metadata {
         title: row.get(2)?,
         abstract_text: row.get(3)?,
-        authors: parse_authors(text, &row.get::<String>(4)?)?,
-        categories: parse_categories(text, &row.get::<String>(5)?)?,
+        authors: parse_authors(text, row.text(4)?)?,
+        categories: parse_categories(text, row.text(5)?)?,
         doi: row.get(6)?,
         journal_ref: row.get(7)?,
         comments: row.get(8)?,
@@ -95,7 +94,7 @@ pub(crate) fn paper_from_row(row: &Row) -> Result<StoredPaper, StoreError> {
         paper: Paper {
             id,
             metadata,
-            metadata_source: parse_source(text, &row.get::<String>(14)?)?,
+            metadata_source: parse_source(text, row.text(14)?)?,
             community,
         },
         member_upvotes: count(row.get(19)?).unwrap_or(0),

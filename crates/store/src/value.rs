@@ -201,7 +201,13 @@ impl From<ValueRef<'_>> for Value {
             ValueRef::Null => Value::Null,
             ValueRef::Integer(v) => Value::Int(v),
             ValueRef::Real(v) => Value::Real(v),
-            ValueRef::Text(bytes) => Value::Text(String::from_utf8_lossy(bytes).into_owned()),
+            // Valid UTF-8 (all the store writes) takes the validator's fast path;
+            // `from_utf8_lossy` walks it chunk by chunk (1.7 % of an uncached paper
+            // page's profile on AMD).
+            ValueRef::Text(bytes) => Value::Text(match std::str::from_utf8(bytes) {
+                Ok(text) => text.to_owned(),
+                Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+            }),
             ValueRef::Blob(bytes) => Value::Blob(bytes.to_vec()),
         }
     }

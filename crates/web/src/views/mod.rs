@@ -206,7 +206,14 @@ pub(crate) fn shorten(text: &str, max: usize) -> String {
 
 /// A paper's title on one line (arXiv titles carry hard line breaks).
 pub(crate) fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    let mut line = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    line
 }
 
 /// The page path of a paper; old-style ids keep their slash.
