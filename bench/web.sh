@@ -21,11 +21,12 @@
 # embedding model; without it search is keyword-only; with it the 2020 papers get
 # the shared reference vectors of that model; PAPERS_SCALE, the `scale` example that
 # stores them, to use instead of building it),
-# PAPERS_WORKERS (tokio worker threads of the server; default: the server's own, one
-# per core, as nginx's `worker_processes auto` beside it. It was 1, to leave wrk a
-# core, until on 2026-12-06 (AMD EPYC, 2 vCPUs) 2 workers served uncached paper pages
-# at 5,242 req/s, p99 10.74 ms, against 1 worker's 3,454 req/s, p99 11.89 ms: wrk
-# takes a sixth of a core),
+# PAPERS_WORKERS (tokio worker threads of the server; default 1, to leave wrk a core
+# and keep the figures comparable with earlier runs; the server's own default is one
+# per core. On 2026-12-06, AMD EPYC, 2 vCPUs, 2 workers served uncached paper pages at
+# 5,100-5,400 req/s, p99 9.8-10.7 ms, against 1 worker's 3,454 req/s, p99 11.9 ms, wrk
+# taking a sixth of a core; the anonymous feed went to 90 % of nginx's rate. See
+# bench/web-results.txt),
 # BENCH_ONLY=paper (only the paper-page runs: no nginx, feed, API or search runs),
 # PAPERS_BIN_B (a second papers binary to compare: after seeding, the data directory
 # is copied and a second server runs the copy; the paper-page rounds alternate the two,
@@ -90,7 +91,7 @@ if [ -n "${PAPERS_MODEL:-}" ]; then
 fi
 "$PAPERS_BIN" --data-dir "$DATA" reindex >&2
 start_server() { # binary data-dir port log; sets SERVER_PID
-  "$1" --data-dir "$2" serve --addr "127.0.0.1:$3" ${PAPERS_WORKERS:+--workers "$PAPERS_WORKERS"} \
+  "$1" --data-dir "$2" serve --addr "127.0.0.1:$3" --workers "${PAPERS_WORKERS:-1}" \
     --comments-per-hour 1000000 2>"$4" &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
@@ -312,7 +313,7 @@ judge_median() { # key name target_rps target_p99
 curl -fs -o /dev/null "$BASE/api/daily_papers"
 curl -fs -o /dev/null -H "Cookie: papers_session=$SESSION" "$BASE/papers"
 
-echo "== wrk -t2 -c32 -d$DURATION; feed page is $PAGE_BYTES bytes; $(nproc) cores; server workers ${PAPERS_WORKERS:-$(nproc) (one per core)}"
+echo "== wrk -t2 -c32 -d$DURATION; feed page is $PAGE_BYTES bytes; $(nproc) cores; server workers ${PAPERS_WORKERS:-1}"
 echo "== machine load before the runs:$(uptime | sed 's/.*load average//')  (other work on these 2 cores shows up in p99)"
 echo "== store: $(sqlite3 "$DATA/papers.sqlite3" 'SELECT COUNT(*) || " papers, " || COUNT(feed_day) || " in the feed" FROM papers' 2>/dev/null || echo '?')"
 FEED_RATIOS=""
