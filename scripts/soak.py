@@ -671,8 +671,10 @@ def describe_troughs(samples, window=60):
     if len(samples) < 2 or not first or not last:
         return "RSS troughs: too few samples"
     low, high = min(first), min(last)
-    return "RSS troughs (lowest of the first and last %d s after warm-up): %.1f -> %.1f MB (%+.1f%%)" % (
-        window, low, high, (high - low) / low * 100 if low else 0.0)
+    growth = (high - low) / low if low else 0.0
+    return ("RSS troughs (lowest of the first and last %d s after warm-up): %.1f -> %.1f MB"
+            " (%+.1f%%; under %d%%) %s" % (window, low, high, growth * 100,
+                                           MAX_RSS_GROWTH * 100, verdict(growth < MAX_RSS_GROWTH)))
 
 
 def describe_cache(name, cache):
