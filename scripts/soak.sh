@@ -8,7 +8,8 @@
 # a day's digest to the real SMTP server the tests use (aiosmtpd) every two minutes.
 # It samples the server's RSS, open files, caches and the p99 every 10 s, says where
 # the warm-up ended (the caches at their bounds) and how the run compares with the
-# issue's goals (0 errors, RSS growth after warm-up under 10 %, p99 within 2x of a
+# issue's goals (0 errors, RSS growth after warm-up under 10 % from the first
+# minute's lowest sample to the last minute's, p99 within 2x of a
 # short bench of the same load run just before), and ends with
 # `soak: R requests, E errors, p99 X ms, RSS start S MB end T MB` (S: at the end of
 # the warm-up); scripts/soak.py does the work and says what counts as an error. The exit status is non-zero when
