@@ -33,13 +33,7 @@ impl Row {
     pub(crate) fn text(&self, index: usize) -> Result<&str, StoreError> {
         match self.values.get(index) {
             Some(Value::Text(text)) => Ok(text),
-            found => Err(StoreError::Decode {
-                index,
-                source: ValueError::Mismatch {
-                    expected: ValueKind::Text,
-                    found: found.map_or(ValueKind::Null, Value::kind),
-                },
-            }),
+            _ => Err(self.mismatch(index, ValueKind::Text)),
         }
     }
 
@@ -47,13 +41,17 @@ impl Row {
     pub(crate) fn blob(&self, index: usize) -> Result<&[u8], StoreError> {
         match self.values.get(index) {
             Some(Value::Blob(bytes)) => Ok(bytes),
-            found => Err(StoreError::Decode {
-                index,
-                source: ValueError::Mismatch {
-                    expected: ValueKind::Blob,
-                    found: found.map_or(ValueKind::Null, Value::kind),
-                },
-            }),
+            _ => Err(self.mismatch(index, ValueKind::Blob)),
+        }
+    }
+
+    fn mismatch(&self, index: usize, expected: ValueKind) -> StoreError {
+        StoreError::Decode {
+            index,
+            source: ValueError::Mismatch {
+                expected,
+                found: self.values.get(index).map_or(ValueKind::Null, Value::kind),
+            },
         }
     }
 }
