@@ -74,6 +74,8 @@ if [[ -z $work ]]; then
     trap 'rm -rf "$work"' EXIT
 fi
 
+fresh=()
+[[ ${SOAK_FRESH:-1} == 0 ]] && fresh=(--no-fresh)
 python3 -u scripts/soak.py --papers "$binary" --work "$work" --minutes "$minutes" \
     --records "${SOAK_RECORDS:-5000}" --connections "${SOAK_CONNECTIONS:-32}" \
-    ${SOAK_SEED_CACHE:+--seed-cache "$SOAK_SEED_CACHE"} $([[ ${SOAK_FRESH:-1} == 0 ]] && echo --no-fresh) ${SOAK_HOLD:+--hold "$SOAK_HOLD"}
+    ${SOAK_SEED_CACHE:+--seed-cache "$SOAK_SEED_CACHE"} ${SOAK_HOLD:+--hold "$SOAK_HOLD"} "${fresh[@]}"
