@@ -41,7 +41,8 @@ many times it was full). Warm-up ends at the first sample by which every cache t
 reached its bound during the run had done so (a cache fills to its bound and then
 stays there; growth before that is warm-up, growth after it is not); RSS growth is
 counted from there, from the lowest RSS of the first minute to the lowest of the last
-(single samples swing by 20-30 MB with the background work; both are shown). A cache that never reached its bound is named, with its size.
+(single samples swing by 20-30 MB with the background work; both are shown). A cache
+that never reached its bound is named, with its size.
 Every request slower than 100 ms goes to WORK/slow.log with the wall-clock time it
 answered, and each sample line starts with the wall-clock time, to line a slow window
 up with the server's log (WORK/serve.log; PAPERS_LOG=papers::search_service=debug adds
@@ -514,8 +515,8 @@ class Soak:
         driver opened a new connection for every request due during a stall of a
         few hundred ms, up to 226 in ten minutes, and the server's memory grew
         with them (its memory in use fell by 18 MB when the driver closed 225),
-        which looked like a leak. A request waiting for a connection still counts from when it
-        was due."""
+        which looked like a leak. A request waiting for a connection still counts
+        from when it was due."""
         return 2 * self.arguments.connections
 
     async def wait_until_up(self, session):
@@ -543,7 +544,7 @@ class Soak:
         the fresh server up: one still filling its caches makes the figure too high
         (on 2026-12-06 three runs gave +1.9, -0.1 and +12.4 %, the last with a fresh
         trough below the soak's own first minute)."""
-        soaked = [sample for sample in self.samples if self.samples[-1][0] - sample[0] < 60]
+        soaked = self.samples
         warm_up = self.warm_up(quiet=True)[0][0]
         self.server.terminate()
         self.server.wait(timeout=30)
@@ -569,25 +570,25 @@ class Soak:
                     if self.server.poll() is not None:
                         self.failures.append("the fresh server exited (%s)" % self.server.returncode)
                         return
-                    samples.append((time.monotonic() - started, *self.memory_mb()))
+                    samples.append((time.monotonic() - started, *self.memory_mb(), {}))
             await asyncio.gather(self.reads(session, rate, until), sampler(),
                                  *(self.member(n, until) for n in range(MEMBERS)))
-        fresh_requests, self.fresh_errors = len(self.latencies), self.errors - errors_before
+        fresh_requests, fresh_errors = len(self.latencies), self.errors - errors_before
         self.requests = soak_requests
-        last = [sample for sample in samples if samples[-1][0] - sample[0] < 60] if samples else []
-        if not last or not soaked:
+        if not samples or not soaked:
             log("fresh server: too few samples")
             return
-        fresh_low, soaked_low = min(s[1] for s in last), min(s[1] for s in soaked)
-        fresh_anon, soaked_anon = min(s[2] for s in last), min(s[2] for s in soaked)
-        self.left_behind = (soaked_low - fresh_low) / fresh_low
-        self.fresh_line = ("fresh server: %d requests, %d errors; RSS trough of its last minute %.1f MB (anon"
+        fresh_low, fresh_anon = minute_lows(samples)
+        soaked_low, soaked_anon = minute_lows(soaked)
+        left_behind = (soaked_low - fresh_low) / fresh_low
+        self.fresh_line = (
+            "fresh server: %d requests, %d errors; RSS trough of its last minute %.1f MB (anon"
             " %.1f), the soaked server's %.1f MB (anon %.1f): the soaked process holds %+.1f%%"
             " (anon %+.1f%%) beyond a new one on the same data (under %d%%) %s" % (
-                fresh_requests, self.fresh_errors, fresh_low, fresh_anon, soaked_low,
-                soaked_anon, self.left_behind * 100,
+                fresh_requests, fresh_errors, fresh_low, fresh_anon, soaked_low,
+                soaked_anon, left_behind * 100,
                 (soaked_anon - fresh_anon) / fresh_anon * 100 if fresh_anon else 0.0,
-                MAX_RSS_GROWTH * 100, verdict(self.left_behind < MAX_RSS_GROWTH)))
+                MAX_RSS_GROWTH * 100, verdict(left_behind < MAX_RSS_GROWTH)))
 
     def report(self):
         with open(self.server_log, errors="replace") as file:
@@ -680,11 +681,17 @@ def troughs(samples, window=60):
     whole. The troughs, where both are low, rise only with memory that stays: a leak,
     or data.
     """
-    first = [rss for at, rss, _, _ in samples if at - samples[0][0] < window]
-    last = [rss for at, rss, _, _ in samples if samples[-1][0] - at < window]
-    if len(samples) < 2 or not first or not last:
+    if len(samples) < 2:
         return 0.0, 0.0
-    return min(first), min(last)
+    return minute_lows(samples, first=True, window=window)[0], minute_lows(samples, window=window)[0]
+
+
+def minute_lows(samples, first=False, window=60):
+    """The lowest RSS and anonymous RSS of the last (or first) `window` seconds of
+    samples (t, RSS, anonymous RSS, caches)."""
+    edge = samples[0][0] if first else samples[-1][0]
+    inside = [sample for sample in samples if abs(sample[0] - edge) < window]
+    return min(sample[1] for sample in inside), min(sample[2] for sample in inside)
 
 
 def describe_cache(name, cache):

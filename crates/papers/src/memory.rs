@@ -39,11 +39,11 @@
 //!
 //! mimalloc (v3, as the `#[global_allocator]`) was tried on 2026-12-05 and taken out:
 //! uncached paper pages spent a fifth less CPU in the allocator, but in the 10-minute
-//! soak (`scripts/soak.sh`, AMD EPYC, 2 cores, nothing else running while it measured) the server held 487 MB at the
-//! end of the warm-up against glibc's 268 MB, and grew by 38 % (troughs of the first
-//! and last minute) against glibc's 12 %, to 1.25 GB at the end. Each thread keeps
-//! freed pages of its own, and the server ran about 40 threads, most of them tokio's
-//! blocking threads.
+//! soak (`scripts/soak.sh`, AMD EPYC, 2 cores, nothing else running while it
+//! measured) the server held 487 MB at the end of the warm-up against glibc's 268 MB,
+//! and grew by 38 % (troughs of the first and last minute) against glibc's 12 %, to
+//! 1.25 GB at the end. Each thread keeps freed pages of its own, and the server ran
+//! about 40 threads, most of them tokio's blocking threads.
 //!
 //! Elsewhere (musl, macOS, Windows) this does nothing: those allocators return memory
 //! on their own terms.
