@@ -23,9 +23,10 @@
 # stores them, to use instead of building it),
 # PAPERS_WORKERS (tokio worker threads of the server; default 1, to leave wrk a core
 # and keep the figures comparable with earlier runs; the server's own default is one
-# per core. On 2026-12-06, AMD EPYC, 2 vCPUs, 2 workers served uncached paper pages at
-# 5,100-5,400 req/s, p99 9.8-10.7 ms, against 1 worker's 3,454 req/s, p99 11.9 ms, wrk
-# taking a sixth of a core; the anonymous feed went to 90 % of nginx's rate. See
+# per core. On 2026-12-06, AMD EPYC, 2 vCPUs, not quiet (load 1.2-4.4), the medians of
+# separate runs, not alternated: 2 workers served uncached paper pages at 5,100-5,440
+# req/s, p99 10.0-10.7 ms, against 1 worker's 3,454 req/s, p99 11.9 ms, wrk taking a
+# sixth of a core; the anonymous feed went to 90 % of nginx's rate. See
 # bench/web-results.txt),
 # BENCH_ONLY=paper (only the paper-page runs: no nginx, feed, API or search runs),
 # PAPERS_BIN_B (a second papers binary to compare: after seeding, the data directory
