@@ -159,14 +159,15 @@ pub fn spawn_rebuilder(
     if percent == 0 {
         return;
     }
-    let spawned = crate::background::spawn("topic-map", move || {
-        loop {
-            if let Err(error) = rebuild_if_due(&database, &data_dir, &model, &topics, percent) {
-                tracing::warn!(error = format!("{error:#}"), "rebuilding the topic map");
+    let spawned =
+        crate::background::spawn("topic-map", crate::background::Priority::Idle, move || {
+            loop {
+                if let Err(error) = rebuild_if_due(&database, &data_dir, &model, &topics, percent) {
+                    tracing::warn!(error = format!("{error:#}"), "rebuilding the topic map");
+                }
+                std::thread::sleep(CHECK_EVERY);
             }
-            std::thread::sleep(CHECK_EVERY);
-        }
-    });
+        });
     if let Err(error) = spawned {
         tracing::error!(%error, "cannot start the topic map rebuilder");
     }

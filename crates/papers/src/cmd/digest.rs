@@ -30,7 +30,9 @@ fn run_send(config: &Config, args: &DigestSendArgs) -> anyhow::Result<ExitCode> 
     // Sending runs beside `papers serve` on the same node (from cron, or by hand):
     // background work, which should not take the cores from the site's requests.
     // Lowered before any thread starts, so every thread of the run inherits it.
-    if let Err(error) = crate::background::lower_current_thread_priority() {
+    if let Err(error) =
+        crate::background::lower_current_thread_priority(crate::background::Priority::Lower)
+    {
         tracing::warn!(%error, "cannot lower the digest run's priority");
     }
     let public_url = match (&config.web.public_url, args.dry_run) {

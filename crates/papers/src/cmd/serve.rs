@@ -141,9 +141,11 @@ async fn schedule(
         );
         // On a background thread of its own, not the runtime's blocking pool: its
         // threads also answer requests, and a thread's lowered priority stays.
-        let sending = crate::background::spawn("digest-send", move || {
-            send_due(&database, &search, &digests, &mailer, send_at, tz)
-        });
+        let sending = crate::background::spawn(
+            "digest-send",
+            crate::background::Priority::Lower,
+            move || send_due(&database, &search, &digests, &mailer, send_at, tz),
+        );
         let result = match sending {
             Ok(thread) => tokio::task::spawn_blocking(move || thread.join().is_ok()).await,
             Err(error) => {
@@ -283,9 +285,9 @@ fn open_search(config: &Config) -> anyhow::Result<Arc<SearchService>> {
 /// first, and a search answered between the two would otherwise stay cached without it.
 fn spawn_index_follower(database: Database, search: Arc<SearchService>, state: AppState) {
     // The thread keeps the requests' priority: it holds the searcher's write lock
-    // while it applies changes, and searches wait for that; niced, it would keep them
-    // waiting while it waits for a core. Its heavy part, embedding, runs niced
-    // (`embed_step`).
+    // while it applies changes, and searches wait for that; lowered, it would keep
+    // them waiting while it waits for a core. Its heavy part, embedding, runs on idle
+    // cores only (`embed_step`).
     std::thread::spawn(move || {
         let mut store = match Store::connect_long_lived(&database) {
             Ok(store) => store,
@@ -360,9 +362,9 @@ fn embed_step(
         return Ok(None);
     }
     let started = Utc::now();
-    // Computing a batch's vectors takes every core for a second or more: niced, the
-    // request workers come first (see `crate::background`). Storing them is not: it
-    // holds the store's write lock, which members' writes wait for.
+    // Computing a batch's vectors takes every core for a second or more: on idle cores
+    // only, the request workers come first (see `crate::background`). Storing them is
+    // not: it holds the store's write lock, which members' writes wait for.
     let model = embedder.model_id();
     let result = unembedded
         .next(store, model, EMBED_BATCH)
@@ -370,7 +372,7 @@ fn embed_step(
         .and_then(|batch| match batch.is_empty() {
             true => Ok(Vec::new()),
             false => embed_batch(store, model, &batch, |texts| {
-                crate::background::run_niced(|| embedder.embed(texts))
+                crate::background::run_idle(|| embedder.embed(texts))
             }),
         });
     // A step that found nothing to embed is not worth a record; one that embedded or
