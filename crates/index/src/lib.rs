@@ -39,4 +39,5 @@ pub use maintain::{Reindex, Update, reindex};
 pub use papers_core::SearchMode;
 pub use query::{Filters, ParsedQuery};
 pub use searcher::{Hit, Ranking, SearchConfig, SearchResults, Searcher};
+pub use similar::KeptListStats;
 pub use snippet::Snippet;

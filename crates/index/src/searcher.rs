@@ -15,7 +15,7 @@ use crate::error::Result;
 use crate::facets::{self, Facets};
 use crate::lexical::{Described, LexicalIndex};
 use crate::query::{Filters, ParsedQuery};
-use crate::similar::{self, SimilarCache};
+use crate::similar::{self, KeptListStats, SimilarCache};
 use crate::snippet::Snippet;
 
 /// Tunables of the search pipeline; the defaults are the measured choices.
@@ -308,6 +308,11 @@ impl Searcher {
         let shown = hits(&fusion::single(&scored[..k.min(scored.len())], false))?;
         self.similar_lists.put(index_key, depth, vector, scored);
         Ok(Some(shown))
+    }
+
+    /// What the kept similar-paper lists hold (`/metrics`).
+    pub fn kept_list_stats(&self) -> KeptListStats {
+        self.similar_lists.stats()
     }
 
     /// The kept unconditioned list of `key`'s `k` similar papers, if one is kept: a

@@ -72,6 +72,20 @@ pub(crate) enum Changes {
 struct Generations {
     current: HashMap<u64, Arc<Entry>>,
     previous: HashMap<u64, Arc<Entry>>,
+    /// How many times the newer half filled up and the older was dropped.
+    rotations: u64,
+}
+
+/// What the kept lists hold and may hold, for the server's `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeptListStats {
+    pub lists: usize,
+    pub max_lists: usize,
+    /// The lists' vectors, hits and map slots.
+    pub bytes: usize,
+    /// How many times the newer half of the lists filled up and the older half was
+    /// dropped: from the first, the lists take as much memory as they will.
+    pub rotations: u64,
 }
 
 #[derive(Default)]
@@ -101,6 +115,7 @@ impl SimilarCache {
         };
         if lists.current.len() >= CAPACITY / 2 {
             lists.previous = std::mem::take(&mut lists.current);
+            lists.rotations += 1;
         }
         lists.previous.remove(&key);
         lists.current.insert(
@@ -111,6 +126,36 @@ impl SimilarCache {
                 vector,
             }),
         );
+    }
+
+    /// What the lists hold: a walk over them, for a scrape of `/metrics` now and then.
+    pub(crate) fn stats(&self) -> KeptListStats {
+        let Ok(lists) = self.lists.lock() else {
+            return KeptListStats {
+                lists: 0,
+                max_lists: CAPACITY,
+                bytes: 0,
+                rotations: 0,
+            };
+        };
+        let slot = size_of::<u64>() + size_of::<Arc<Entry>>() + 1;
+        let bytes = lists
+            .current
+            .values()
+            .chain(lists.previous.values())
+            .map(|entry| {
+                slot + size_of::<Entry>()
+                    + 2 * size_of::<usize>()
+                    + entry.hits.capacity() * size_of::<Scored>()
+                    + entry.vector.capacity() * size_of::<f16>()
+            })
+            .sum();
+        KeptListStats {
+            lists: lists.current.len() + lists.previous.len(),
+            max_lists: CAPACITY,
+            bytes,
+            rotations: lists.rotations,
+        }
     }
 
     /// Drops the lists `changes` can affect (see the module documentation).
@@ -130,7 +175,11 @@ impl SimilarCache {
             Changes::Keys(keys) if keys.is_empty() => return,
             Changes::Keys(keys) if kept.saturating_mul(keys.len()) <= MAX_CHECKS => keys,
             _ => {
-                *lists = Generations::default();
+                let rotations = lists.rotations;
+                *lists = Generations {
+                    rotations,
+                    ..Generations::default()
+                };
                 return;
             }
         };
@@ -190,6 +239,22 @@ mod tests {
 
     fn dots() -> DotsFn {
         crate::dense::kernel::best().0
+    }
+
+    #[test]
+    fn stats_count_the_kept_lists_and_their_bytes() {
+        let cache = SimilarCache::default();
+        assert_eq!(cache.stats().lists, 0);
+        assert_eq!(cache.stats().bytes, 0);
+        let one = cache_with_one_list().stats();
+        assert_eq!(one.lists, 1);
+        assert_eq!(one.max_lists, CAPACITY);
+        // At least the two-dimensional vector and the two hits.
+        assert!(
+            one.bytes >= 2 * size_of::<f16>() + 2 * size_of::<Scored>(),
+            "{one:?}"
+        );
+        assert_eq!(one.rotations, 0);
     }
 
     #[test]

@@ -7,11 +7,19 @@
 //! it takes all queries that arrived meanwhile as the next one, so a lone query goes
 //! through at once and a burst shares one pass over the weights. Batching does not
 //! change a vector (the embed crate's parity tests check batched against single).
+//!
+//! The vectors of recent queries are kept ([`RecentQueries`]): people search for the
+//! same things (a popular topic, the next page of a result, the site's search page
+//! and the API for one query), and a query's vector depends on its text alone. In a
+//! soak (`scripts/soak.sh`) embedding queries took the server's busiest thread, about
+//! 40 % of a core at 130 searches a second.
 
+use std::num::NonZeroUsize;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::sync::{Arc, Mutex};
 
+use lru::LruCache;
 use papers_embed::Embedder;
 
 /// Queries embedded in one pass at most: beyond this a batch gains little and the
@@ -25,10 +33,14 @@ struct Request {
     reply: SyncSender<Reply>,
 }
 
-/// Embeds queries on its own thread, batching those that wait; stops with the last
-/// handle.
+/// Query vectors kept: 4,096 of 384 dimensions take about 6.5 MB.
+const KEPT_QUERIES: usize = 4096;
+
+/// Embeds queries on its own thread, batching those that wait, and keeps the vectors
+/// of recent ones; stops with the last handle.
 pub struct QueryBatcher {
     requests: Sender<Request>,
+    recent: RecentQueries,
 }
 
 impl QueryBatcher {
@@ -37,11 +49,28 @@ impl QueryBatcher {
         std::thread::Builder::new()
             .name("query-embedder".to_owned())
             .spawn(move || serve(&embedder, &incoming))?;
-        Ok(QueryBatcher { requests })
+        Ok(QueryBatcher {
+            requests,
+            recent: RecentQueries::new(KEPT_QUERIES),
+        })
+    }
+
+    /// What the kept query vectors hold (`/metrics`).
+    pub fn kept(&self) -> KeptQueryStats {
+        self.recent.stats()
     }
 
     /// The query's unit vector, or why there is none.
     pub fn embed(&self, text: &str) -> Reply {
+        if let Some(vector) = self.recent.get(text) {
+            return Ok(vector.to_vec());
+        }
+        let vector = self.embed_now(text)?;
+        self.recent.put(text, &vector);
+        Ok(vector)
+    }
+
+    fn embed_now(&self, text: &str) -> Reply {
         let stopped = || "the query embedder stopped".to_owned();
         let (reply, answer) = mpsc::sync_channel(1);
         self.requests
@@ -85,5 +114,100 @@ fn serve(embedder: &Embedder, incoming: &Receiver<Request>) {
                 }
             }
         }
+    }
+}
+
+/// What [`RecentQueries`] holds and may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeptQueryStats {
+    pub queries: usize,
+    pub max_queries: usize,
+    pub bytes: usize,
+    /// How many vectors made room for a newer one: from the first, the cache is as
+    /// large as it gets.
+    pub evicted: u64,
+}
+
+/// The vectors of the most recently searched query texts, shared by every search.
+struct RecentQueries {
+    inner: Mutex<Kept>,
+}
+
+struct Kept {
+    vectors: LruCache<String, Arc<[f32]>>,
+    evicted: u64,
+}
+
+impl RecentQueries {
+    fn new(capacity: usize) -> RecentQueries {
+        let capacity = NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN);
+        RecentQueries {
+            inner: Mutex::new(Kept {
+                vectors: LruCache::new(capacity),
+                evicted: 0,
+            }),
+        }
+    }
+
+    fn get(&self, text: &str) -> Option<Arc<[f32]>> {
+        self.inner.lock().ok()?.vectors.get(text).cloned()
+    }
+
+    fn put(&self, text: &str, vector: &[f32]) {
+        let Ok(mut kept) = self.inner.lock() else {
+            return;
+        };
+        if let Some((old, _)) = kept.vectors.push(text.to_owned(), vector.into())
+            && old != text
+        {
+            kept.evicted += 1;
+        }
+    }
+
+    fn stats(&self) -> KeptQueryStats {
+        let Ok(kept) = self.inner.lock() else {
+            return KeptQueryStats {
+                queries: 0,
+                max_queries: 0,
+                bytes: 0,
+                evicted: 0,
+            };
+        };
+        let bytes = kept
+            .vectors
+            .iter()
+            .map(|(text, vector)| text.capacity() + size_of_val(&**vector) + 64)
+            .sum();
+        KeptQueryStats {
+            queries: kept.vectors.len(),
+            max_queries: kept.vectors.cap().get(),
+            bytes,
+            evicted: kept.evicted,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recent_queries_keep_the_latest_vectors_up_to_their_bound() {
+        let recent = RecentQueries::new(2);
+        assert_eq!(recent.get("graph neural"), None);
+        recent.put("graph neural", &[1.0, 0.0]);
+        recent.put("speech", &[0.0, 1.0]);
+        assert_eq!(recent.get("graph neural").as_deref(), Some(&[1.0, 0.0][..]));
+        // "speech" is now the least recently used: a third query takes its place.
+        recent.put("robot", &[0.6, 0.8]);
+        assert_eq!(recent.get("speech"), None);
+        assert_eq!(recent.get("graph neural").as_deref(), Some(&[1.0, 0.0][..]));
+        assert_eq!(recent.get("robot").as_deref(), Some(&[0.6, 0.8][..]));
+        // Putting a kept query again replaces it and evicts nothing.
+        recent.put("robot", &[0.8, 0.6]);
+        assert_eq!(recent.get("robot").as_deref(), Some(&[0.8, 0.6][..]));
+        let stats = recent.stats();
+        assert_eq!((stats.queries, stats.max_queries, stats.evicted), (2, 2, 1));
+        assert!(stats.bytes >= 2 * 2 * size_of::<f32>(), "{stats:?}");
     }
 }

@@ -537,6 +537,33 @@ impl SearchService {
         })
     }
 
+    /// The kept similar-paper lists and query vectors (`/metrics`); the lists are
+    /// left out while the index is being written, since this must not wait.
+    pub fn caches(&self) -> Vec<papers_web::BackendCache> {
+        let mut caches = Vec::new();
+        if let Ok(searcher) = self.searcher.try_read() {
+            let lists = searcher.kept_list_stats();
+            caches.push(papers_web::BackendCache {
+                name: "similar_lists",
+                entries: lists.lists,
+                max_entries: lists.max_lists,
+                bytes: lists.bytes,
+                full: lists.rotations,
+            });
+        }
+        if let Some(queries) = &self.queries {
+            let kept = queries.kept();
+            caches.push(papers_web::BackendCache {
+                name: "query_vectors",
+                entries: kept.queries,
+                max_entries: kept.max_queries,
+                bytes: kept.bytes,
+                full: kept.evicted,
+            });
+        }
+        caches
+    }
+
     /// The kept list of the papers nearest to `key`, if there is one and the index is
     /// not being written just now: never waits (the web worker asks this).
     pub fn similar_cached(&self, key: i64, limit: usize) -> Option<Vec<Hit>> {
@@ -714,6 +741,10 @@ impl papers_web::SearchBackend for WebSearch {
     /// The digest preview answers saved searches as the sender does.
     fn saved_search(&self) -> Option<&dyn SavedSearch> {
         Some(self)
+    }
+
+    fn caches(&self) -> Vec<papers_web::BackendCache> {
+        self.0.caches()
     }
 }
 

@@ -74,8 +74,8 @@ pub use node::{IndexWatermark, NodeStatus};
 pub use openapi::{API_ROUTES, ApiParam, ApiRoute, Operation, openapi_document};
 pub use period::PeriodSpec;
 pub use search::{
-    BoxError, FetchError, PaperFetcher, SearchBackend, SearchError, SearchHit, SearchMode,
-    SearchOutcome, SearchRequest, SimilarRequest, Snippet,
+    BackendCache, BoxError, FetchError, PaperFetcher, SearchBackend, SearchError, SearchHit,
+    SearchMode, SearchOutcome, SearchRequest, SimilarRequest, Snippet,
 };
 pub use state::{AppConfig, AppState, OpenError};
 pub use taxonomy::category_name;

@@ -91,6 +91,19 @@ impl SimilarRequest {
     }
 }
 
+/// One of the search side's in-memory caches (kept similar-paper lists, query
+/// vectors): what it holds and may hold, shown in `/metrics` beside the site's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BackendCache {
+    pub name: &'static str,
+    pub entries: usize,
+    pub max_entries: usize,
+    pub bytes: usize,
+    /// How many times the cache was at its bound and made room (see `/metrics`'
+    /// `papers_cache_full_total`).
+    pub full: u64,
+}
+
 /// Implemented by the binary over `papers-index`. Calls block (they run inside
 /// `spawn_blocking`).
 pub trait SearchBackend: Send + Sync {
@@ -127,6 +140,12 @@ pub trait SearchBackend: Send + Sync {
     /// matching a sender without an index uses.
     fn saved_search(&self) -> Option<&dyn SavedSearch> {
         None
+    }
+
+    /// The backend's in-memory caches, for `/metrics`. Must not block: it runs on the
+    /// async worker (a cache behind a lock held just now may be left out).
+    fn caches(&self) -> Vec<BackendCache> {
+        Vec::new()
     }
 }
 

@@ -280,14 +280,26 @@ impl AppState {
     }
 
     /// Each in-memory cache by name, with what it holds and may hold (`/metrics`).
-    pub(crate) fn cache_stats(&self) -> [(&'static str, CacheStats); 4] {
+    pub(crate) fn cache_stats(&self) -> Vec<(&'static str, CacheStats)> {
         let inner = &self.inner;
-        [
+        let mut caches = vec![
             ("responses", inner.responses.stats()),
             ("feeds", inner.feeds.stats()),
             ("latest_day", inner.latest_day.stats()),
             ("for_you_background", inner.for_you_background.stats()),
-        ]
+        ];
+        let backend = inner.search.as_ref().map(|search| search.caches());
+        caches.extend(backend.into_iter().flatten().map(|cache| {
+            let stats = CacheStats {
+                entries: cache.entries,
+                bytes: cache.bytes,
+                max_entries: cache.max_entries,
+                max_bytes: None,
+                full: cache.full,
+            };
+            (cache.name, stats)
+        }));
+        caches
     }
 
     /// Marks every cached page stale.

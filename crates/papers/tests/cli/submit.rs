@@ -257,6 +257,13 @@ fn members_submit_papers_fetched_from_a_recorded_arxiv() {
                 && line.contains("status=\"201\"")),
         "{metrics}"
     );
+    // The search side's caches are shown beside the site's (without a model there are
+    // no query vectors to keep).
+    assert!(
+        metrics.contains("papers_cache_max_entries{cache=\"similar_lists\"} 50000"),
+        "{metrics}"
+    );
+    assert!(!metrics.contains("cache=\"query_vectors\""), "{metrics}");
     // The follower indexes the submission within a second or two: wait for it.
     papers_testkit::wait_for(
         "the lexical index to catch up in /metrics",
