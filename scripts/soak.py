@@ -64,6 +64,7 @@ Usage: python3 scripts/soak.py --papers BIN --work DIR --minutes M [--records N]
 import argparse
 import asyncio
 import datetime
+import gc
 import gzip
 import json
 import os
@@ -89,6 +90,13 @@ MAX_P99_RATIO = 2.0
 # answered, to line up with the server's log (serve.log) when tracing a slow window.
 SLOW_MS = 100
 METRIC = re.compile(r'^(papers_cache_[a-z_]+)\{cache="([a-z_]+)"\} ([0-9.e+]+)$')
+# The server's own request timings: a bucket of its latency histogram, per route.
+LATENCY_BUCKET = re.compile(
+    r'^papers_http_request_duration_seconds_bucket\{.*le="([^"]+)"\} ([0-9.e+]+)$')
+# A pause of the driver's garbage collector at least this long goes to slow.log: the
+# driver times requests from when they were due, so its own stalls count against the
+# server unless they are told apart.
+GC_PAUSE_MS = 20
 # Pairs of these make the searches, nearly all different (no help from the cache).
 WORDS = (
     "retrieval neural speech robot learning language graph query ranking model network "
@@ -142,6 +150,23 @@ class Soak:
         self.requests = 0
         self.errors = 0
         self.error_kinds = {}
+        self.gc_pauses = []  # (wall-clock time, ms) of the driver's long collections
+        self.server_slow = 0  # requests the server itself took over SLOW_MS for
+        gc.callbacks.append(self.time_collection)
+
+    def time_collection(self, phase, info):
+        """Notes each collection of the driver's garbage collector that pauses it for
+        GC_PAUSE_MS or more."""
+        if phase == "start":
+            self.collecting = time.monotonic()
+            return
+        took_ms = (time.monotonic() - getattr(self, "collecting", time.monotonic())) * 1000
+        if took_ms >= GC_PAUSE_MS:
+            self.gc_pauses.append((time.time(), took_ms))
+            if self.slow_log:
+                self.slow_log.write("%s %7.1f ms driver garbage collection (generation %d)\n" % (
+                    datetime.datetime.now(datetime.timezone.utc).strftime("%H:%M:%S.%f")[:-3],
+                    took_ms, info.get("generation", -1)))
 
     # ---- set-up -----------------------------------------------------------------
 
@@ -430,7 +455,15 @@ class Soak:
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
             text = ""
         caches = {}
+        under, every = 0.0, 0.0
         for line in text.splitlines():
+            bucket = LATENCY_BUCKET.match(line)
+            if bucket:
+                if bucket.group(1) == "+Inf":
+                    every += float(bucket.group(2))
+                elif float(bucket.group(1)) == SLOW_MS / 1000:
+                    under += float(bucket.group(2))
+                continue
             found = METRIC.match(line)
             if found:
                 name, cache, value = found.groups()
@@ -438,6 +471,9 @@ class Soak:
                 caches.setdefault(cache, {})[key] = float(value)
             elif line.startswith("papers_store_sqlite_memory_bytes "):
                 self.sqlite_mb = float(line.split()[1]) / 2**20
+        if every:
+            # Counted since the server started: `sample` takes the difference.
+            self.server_slow_total = every - under
         return caches
 
     def open_files(self):
@@ -447,6 +483,8 @@ class Soak:
         self.samples = []  # (t, RSS, anonymous RSS, caches)
         self.sqlite_mb = 0.0
         last_requests, last_errors = 0, self.errors
+        await self.caches(metrics)
+        last_server_slow = getattr(self, "server_slow_total", 0)
         while time.monotonic() < until:
             await asyncio.sleep(min(10, max(0.1, until - time.monotonic())))
             now = time.monotonic()
@@ -457,12 +495,17 @@ class Soak:
             rss, anonymous = self.memory_mb()
             caches = await self.caches(metrics)
             self.samples.append((now - started, rss, anonymous, caches))
-            log("%s t=%4ds requests %7d (+%5d, %5.0f/s) errors %d p99 %7.1f ms RSS %6.1f MB"
-                " (anon %6.1f) open files %d"
+            slow = sum(1 for ms in window if ms >= SLOW_MS)
+            server_slow = getattr(self, "server_slow_total", 0) - last_server_slow
+            last_server_slow += server_slow
+            self.server_slow += server_slow
+            log("%s t=%4ds requests %7d (+%5d, %5.0f/s) errors %d p99 %7.1f ms (over %d ms: %d,"
+                " %d of them by the server's clock) RSS %6.1f MB (anon %6.1f) open files %d"
                 % (datetime.datetime.now(datetime.timezone.utc).strftime("%H:%M:%S"),
                    now - started, self.requests, self.requests - last_requests,
                    (self.requests - last_requests) / 10, self.errors - last_errors,
-                   percentile(window, 99), rss, anonymous, self.open_files()))
+                   percentile(window, 99), SLOW_MS, slow, server_slow, rss, anonymous,
+                   self.open_files()))
             if caches:
                 log("       caches: %s; SQLite %.1f MB" % (", ".join(
                     describe_cache(name, cache) for name, cache in sorted(caches.items())
@@ -477,6 +520,12 @@ class Soak:
         connector = aiohttp.TCPConnector(limit=self.read_connections())
         async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
             await self.wait_until_up(session)
+            # The set-up's objects (the seeded records, the paper ids) live to the end:
+            # out of the collector's sight, a full collection no longer walks them.
+            # Before this, those collections paused the driver for up to 256 ms, and
+            # every request due meanwhile counted the pause as the server's latency.
+            gc.collect()
+            gc.freeze()
             peak = await self.calibrate(session)
             # The calibration's own requests are not part of the soak's figures.
             self.requests, self.errors, self.latencies, self.all_ms = 0, 0, [], []
@@ -619,6 +668,13 @@ class Soak:
             log("failure: " + failure)
         errors = self.errors + len(self.failures)
         p99 = percentile(self.all_ms, 99)
+        # Where the slow requests' time went: the server's handlers, or the queue before
+        # them (a stall of the server's workers, or of the driver itself).
+        log("slow requests: %d over %d ms by the driver's clock, %d by the server's; the"
+            " driver's garbage collector paused it %d times for %d ms or more (longest %.0f"
+            " ms)" % (sum(1 for ms in self.all_ms if ms >= SLOW_MS), SLOW_MS, self.server_slow,
+                      len(self.gc_pauses), GC_PAUSE_MS,
+                      max((ms for _, ms in self.gc_pauses), default=0)))
         start, end = self.warm_up()
         if start is not None:
             # Judged on the troughs (see `troughs`); the two single samples are shown.
