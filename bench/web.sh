@@ -34,6 +34,9 @@
 # each round starting with the other, and each side's median is judged; every
 # paper-page line also says how many CPU seconds the server and wrk took, to show how
 # the two share the cores, and the server's CPU time per request),
+# BENCH_QUIET=1 (before each round, wait up to five minutes for the one-minute load
+# to fall under 0.5: the seeding just before the rounds leaves the load at 2 or more,
+# and the round says what it started at either way),
 # PAPERS_PERF (a directory: each paper-page round records its server with
 # `perf record -g` into paper-<side>-<round>.data there; read with
 # `perf report --no-children -i …`).
@@ -399,7 +402,18 @@ for side in $SERVERS; do
   run "paper page, first visits${PAPERS_BIN_B:+, $side}" "${BASE_OF[$side]}" - - -s "$WORK/papers.lua"
   warm_paper_lists "${BASE_OF[$side]}"
 done
+# The one-minute load average, as a number.
+load1() { cut -d' ' -f1 /proc/loadavg; }
+wait_for_quiet() {
+  local waited=0
+  while python3 -c "import sys; sys.exit(float('$(load1)') < 0.5)" && [ "$waited" -lt 300 ]; do
+    sleep 5
+    waited=$((waited + 5))
+  done
+  echo "== waited ${waited} s for the load to fall under 0.5"
+}
 for round in $(seq 1 "$ROUNDS"); do
+  [ -z "${BENCH_QUIET:-}" ] || wait_for_quiet
   echo "== round $round of $ROUNDS; load:$(uptime | sed 's/.*load average//')"
   if [ "${BENCH_ONLY:-}" != paper ]; then
     round_run nginx "nginx static feed page" "http://127.0.0.1:$NGINX_PORT/papers"

@@ -13,10 +13,11 @@
 //!
 //! * [`Priority::Idle`], for pure computation (embedding a batch, building the topic
 //!   map): Linux's `SCHED_IDLE` policy, which runs a thread only on a core no normal
-//!   thread wants and lets a waking request worker take the core at once. Nice +10
-//!   alone was not enough: it lowers a thread's share, but a worker that wakes waits
-//!   for the niced thread's slice to end, and a soak's p99 still rose to 400–670 ms
-//!   for the seconds a harvested day was embedded beside a topic map rebuild.
+//!   thread wants, and which a waking request worker always preempts. Nice +10 only
+//!   lowers a thread's share: in a soak on 2026-12-06 the embedding and topic map
+//!   threads at nice +10 held 30–40 % of the two cores through a five-second stall
+//!   of every route (most of that soak's slow windows turned out to be the soak
+//!   driver's own garbage collection, since fixed in `scripts/soak.py`).
 //! * [`Priority::Lower`] (nice +10), for work that also writes to the store in short
 //!   spells (digest sends): an idle-policy thread holding SQLite's write lock on a
 //!   busy node could keep the members' writes waiting for as long as no core is free.
