@@ -47,10 +47,15 @@ Every request slower than 100 ms goes to WORK/slow.log with the wall-clock time 
 answered, and each sample line starts with the wall-clock time, to line a slow window
 up with the server's log (WORK/serve.log; PAPERS_LOG=papers::search_service=debug adds
 how long each index batch held the searcher, papers::memory=debug the memory in use
-and the resident memory not in use, what the allocator keeps, every 10 s).
+and the resident memory not in use, what the allocator keeps, every 10 s). Each sample
+line also counts the window's requests over 100 ms by the server's own clock (its
+latency histogram in /metrics): many by the driver's clock and few by the server's
+means a stall before the handlers, the driver's own among them. The driver's garbage
+collections of 20 ms or more go to slow.log too; the set-up's objects are frozen out
+of the collector's sight, since walking them paused the driver for up to 256 ms.
 Then the fresh server (skipped with --no-fresh): the soaked server is stopped and a new
-one started on the data it left, under the same reads and writes for the soak's warm-up
-and two minutes more. The trough of its last minute against the soaked server's last
+one started on the data it left, under the same reads, writes and harvests for the
+soak's warm-up and two minutes more. The trough of its last minute against the soaked server's last
 minute says how much of the growth ten minutes of serving left behind in the process
 (a leak, fragmentation), as opposed to the papers, vectors, comments and votes the
 soak added, which the fresh server holds too.
@@ -593,12 +598,14 @@ class Soak:
         soaked server's last minute. The harvests go on because a soaked server is
         nearly always embedding a harvested day, whose working memory is in its
         troughs; they also give the fresh server a few hundred papers more than the
-        soaked one had, which errs in the soaked server's favour by about 1 %. What the soaked process holds beyond the fresh
-        one is what ten minutes of serving left behind (a leak, fragmentation);
-        the rest of the soak's growth is the data's. Only as far as two minutes warm
-        the fresh server up: one still filling its caches makes the figure too high
-        (on 2026-12-06 three runs gave +1.9, -0.1 and +12.4 %, the last with a fresh
-        trough below the soak's own first minute)."""
+        soaked one had, which errs in the soaked server's favour by about 1 %. What
+        the soaked process holds beyond the fresh one is what ten minutes of serving
+        left behind (a leak, fragmentation); the rest of the soak's growth is the
+        data's. Only as far as two minutes warm the fresh server up: one still
+        filling its caches makes the figure too high (on 2026-12-06 three runs gave
+        +1.9, -0.1 and +12.4 %, the last with a fresh trough below the soak's own
+        first minute; in a later one the fresh server's memory in use still rose
+        through its last minute)."""
         soaked = self.samples
         warm_up = self.warm_up(quiet=True)[0][0]
         self.server.terminate()
