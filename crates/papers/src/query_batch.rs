@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex};
 
 use lru::LruCache;
 use papers_embed::Embedder;
+use papers_web::CacheStats;
 
 /// Queries embedded in one pass at most: beyond this a batch gains little and the
 /// queries at its end wait longer.
@@ -56,7 +57,7 @@ impl QueryBatcher {
     }
 
     /// What the kept query vectors hold (`/metrics`).
-    pub fn kept(&self) -> KeptQueryStats {
+    pub fn kept(&self) -> CacheStats {
         self.recent.stats()
     }
 
@@ -117,17 +118,6 @@ fn serve(embedder: &Embedder, incoming: &Receiver<Request>) {
     }
 }
 
-/// What [`RecentQueries`] holds and may hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KeptQueryStats {
-    pub queries: usize,
-    pub max_queries: usize,
-    pub bytes: usize,
-    /// How many vectors made room for a newer one: from the first, the cache is as
-    /// large as it gets.
-    pub evicted: u64,
-}
-
 /// The vectors of the most recently searched query texts, shared by every search.
 struct RecentQueries {
     inner: Mutex<Kept>,
@@ -135,6 +125,8 @@ struct RecentQueries {
 
 struct Kept {
     vectors: LruCache<String, Arc<[f32]>>,
+    /// How many vectors made room for a newer one: from the first, the cache is as
+    /// large as it gets.
     evicted: u64,
 }
 
@@ -164,13 +156,14 @@ impl RecentQueries {
         }
     }
 
-    fn stats(&self) -> KeptQueryStats {
+    fn stats(&self) -> CacheStats {
         let Ok(kept) = self.inner.lock() else {
-            return KeptQueryStats {
-                queries: 0,
-                max_queries: 0,
+            return CacheStats {
+                entries: 0,
                 bytes: 0,
-                evicted: 0,
+                max_entries: 0,
+                max_bytes: None,
+                full: 0,
             };
         };
         let bytes = kept
@@ -178,11 +171,12 @@ impl RecentQueries {
             .iter()
             .map(|(text, vector)| text.capacity() + size_of_val(&**vector) + 64)
             .sum();
-        KeptQueryStats {
-            queries: kept.vectors.len(),
-            max_queries: kept.vectors.cap().get(),
+        CacheStats {
+            entries: kept.vectors.len(),
             bytes,
-            evicted: kept.evicted,
+            max_entries: kept.vectors.cap().get(),
+            max_bytes: None,
+            full: kept.evicted,
         }
     }
 }
@@ -207,7 +201,7 @@ mod tests {
         recent.put("robot", &[0.8, 0.6]);
         assert_eq!(recent.get("robot").as_deref(), Some(&[0.8, 0.6][..]));
         let stats = recent.stats();
-        assert_eq!((stats.queries, stats.max_queries, stats.evicted), (2, 2, 1));
+        assert_eq!((stats.entries, stats.max_entries, stats.full), (2, 2, 1));
         assert!(stats.bytes >= 2 * 2 * size_of::<f32>(), "{stats:?}");
     }
 }

@@ -539,27 +539,21 @@ impl SearchService {
 
     /// The kept similar-paper lists and query vectors (`/metrics`); the lists are
     /// left out while the index is being written, since this must not wait.
-    pub fn caches(&self) -> Vec<papers_web::BackendCache> {
+    pub fn caches(&self) -> Vec<(&'static str, papers_web::CacheStats)> {
         let mut caches = Vec::new();
         if let Ok(searcher) = self.searcher.try_read() {
             let lists = searcher.kept_list_stats();
-            caches.push(papers_web::BackendCache {
-                name: "similar_lists",
+            let stats = papers_web::CacheStats {
                 entries: lists.lists,
-                max_entries: lists.max_lists,
                 bytes: lists.bytes,
+                max_entries: lists.max_lists,
+                max_bytes: None,
                 full: lists.rotations,
-            });
+            };
+            caches.push(("similar_lists", stats));
         }
         if let Some(queries) = &self.queries {
-            let kept = queries.kept();
-            caches.push(papers_web::BackendCache {
-                name: "query_vectors",
-                entries: kept.queries,
-                max_entries: kept.max_queries,
-                bytes: kept.bytes,
-                full: kept.evicted,
-            });
+            caches.push(("query_vectors", queries.kept()));
         }
         caches
     }
@@ -743,7 +737,7 @@ impl papers_web::SearchBackend for WebSearch {
         Some(self)
     }
 
-    fn caches(&self) -> Vec<papers_web::BackendCache> {
+    fn caches(&self) -> Vec<(&'static str, papers_web::CacheStats)> {
         self.0.caches()
     }
 }

@@ -155,9 +155,10 @@ pub(crate) const RESPONSE_CACHE_BYTES: usize = 64 * 1024 * 1024;
 /// The most bytes of feed views kept: a few hundred pages of 50 papers.
 pub(crate) const FEED_CACHE_BYTES: usize = 32 * 1024 * 1024;
 
-/// What a cache holds now and may hold, for `/metrics` and the soak's samples.
+/// What a cache holds now and may hold, for `/metrics` and the soak's samples: the
+/// site's caches and the search backend's ([`crate::SearchBackend::caches`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct CacheStats {
+pub struct CacheStats {
     pub entries: usize,
     pub bytes: usize,
     pub max_entries: usize,

@@ -68,14 +68,15 @@ mod views;
 
 use std::net::SocketAddr;
 
+pub use cache::CacheStats;
 pub use client::{TrustedProxies, TrustedProxiesError};
 pub use error::HttpError;
 pub use node::{IndexWatermark, NodeStatus};
 pub use openapi::{API_ROUTES, ApiParam, ApiRoute, Operation, openapi_document};
 pub use period::PeriodSpec;
 pub use search::{
-    BackendCache, BoxError, FetchError, PaperFetcher, SearchBackend, SearchError, SearchHit,
-    SearchMode, SearchOutcome, SearchRequest, SimilarRequest, Snippet,
+    BoxError, FetchError, PaperFetcher, SearchBackend, SearchError, SearchHit, SearchMode,
+    SearchOutcome, SearchRequest, SimilarRequest, Snippet,
 };
 pub use state::{AppConfig, AppState, OpenError};
 pub use taxonomy::category_name;

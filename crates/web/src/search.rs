@@ -8,6 +8,8 @@ pub use papers_core::SearchMode;
 use papers_core::{ArxivId, Category, PaperRecord};
 use papers_digest::SavedSearch;
 
+use crate::cache::CacheStats;
+
 /// A failure of a component behind one of these traits, kept for the log.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -91,19 +93,6 @@ impl SimilarRequest {
     }
 }
 
-/// One of the search side's in-memory caches (kept similar-paper lists, query
-/// vectors): what it holds and may hold, shown in `/metrics` beside the site's own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BackendCache {
-    pub name: &'static str,
-    pub entries: usize,
-    pub max_entries: usize,
-    pub bytes: usize,
-    /// How many times the cache was at its bound and made room (see `/metrics`'
-    /// `papers_cache_full_total`).
-    pub full: u64,
-}
-
 /// Implemented by the binary over `papers-index`. Calls block (they run inside
 /// `spawn_blocking`).
 pub trait SearchBackend: Send + Sync {
@@ -142,9 +131,10 @@ pub trait SearchBackend: Send + Sync {
         None
     }
 
-    /// The backend's in-memory caches, for `/metrics`. Must not block: it runs on the
-    /// async worker (a cache behind a lock held just now may be left out).
-    fn caches(&self) -> Vec<BackendCache> {
+    /// The backend's in-memory caches by name (kept similar-paper lists, query
+    /// vectors), shown in `/metrics` beside the site's own. Must not block: it runs on
+    /// the async worker (a cache behind a lock held just now may be left out).
+    fn caches(&self) -> Vec<(&'static str, CacheStats)> {
         Vec::new()
     }
 }

@@ -288,17 +288,9 @@ impl AppState {
             ("latest_day", inner.latest_day.stats()),
             ("for_you_background", inner.for_you_background.stats()),
         ];
-        let backend = inner.search.as_ref().map(|search| search.caches());
-        caches.extend(backend.into_iter().flatten().map(|cache| {
-            let stats = CacheStats {
-                entries: cache.entries,
-                bytes: cache.bytes,
-                max_entries: cache.max_entries,
-                max_bytes: None,
-                full: cache.full,
-            };
-            (cache.name, stats)
-        }));
+        if let Some(search) = &inner.search {
+            caches.extend(search.caches());
+        }
         caches
     }
 
