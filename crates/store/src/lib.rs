@@ -34,6 +34,7 @@ mod read;
 mod reads;
 mod roles;
 mod rows;
+mod snapshot;
 mod stats;
 mod subscriptions;
 #[cfg(any(test, feature = "testing"))]

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use papers_core::{ArxivId, Category, Community, Metadata, PaperRecord, Source, Version};
 use papers_store::on_both_engines;
 use papers_store::testing::{Engine, TestDatabase};
-use papers_store::{FeedPeriod, FeedQuery, FeedSort, Store, UpsertOutcome};
+use papers_store::{FeedPeriod, FeedQuery, FeedSort, Store, StoreError, UpsertOutcome};
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2024, 1, 10, 12, 0, 0)
@@ -455,7 +455,54 @@ fn a_bulk_upsert_equals_one_upsert_per_record(engine: Engine) {
     assert_eq!(snapshot(&bulk, &ids), snapshot(&one_by_one, &ids));
 }
 
+/// Reads run together give the answers they give apart, and an error inside leaves
+/// the connection free for the next write.
+fn reads_together_answer_as_apart(engine: Engine) {
+    let Some((_database, mut store)) = open(engine) else {
+        return;
+    };
+    ingest(&mut store, vec![arxiv("2401.00001", 2, "Together")]);
+    let id = ArxivId::parse("2401.00001").expect("id");
+    let apart = store.paper(&id).expect("read");
+    let together = store
+        .read_together(|store| store.paper(&id))
+        .expect("read together");
+    assert_eq!(together, apart);
+    assert_eq!(together.expect("paper").paper.metadata.versions.len(), 2);
+
+    let failed: Result<(), StoreError> = store.read_together(|store| {
+        store.paper(&id)?;
+        Err(StoreError::NoRow {
+            sql: "a failing read".into(),
+        })
+    });
+    assert!(matches!(failed, Err(StoreError::NoRow { .. })));
+    ingest(&mut store, vec![arxiv("2401.00002", 1, "After")]);
+    assert_eq!(store.paper_count().expect("count"), 2);
+}
+
+/// On SQLite reads run together see one snapshot: another connection's write between
+/// them shows in neither, and in the next read after.
+#[test]
+fn reads_together_on_sqlite_see_one_snapshot() {
+    let Some((database, mut reader)) = open(Engine::Sqlite) else {
+        panic!("SQLite is always there");
+    };
+    ingest(&mut reader, vec![arxiv("2401.00001", 1, "First")]);
+    let mut writer = database.open();
+    let (before, after) = reader
+        .read_together(|store| {
+            let before = store.paper_count()?;
+            ingest(&mut writer, vec![arxiv("2401.00002", 1, "Second")]);
+            Ok((before, store.paper_count()?))
+        })
+        .expect("read together");
+    assert_eq!((before, after), (1, 1));
+    assert_eq!(reader.paper_count().expect("count"), 2);
+}
+
 on_both_engines!(
+    reads_together_answer_as_apart,
     a_bulk_upsert_equals_one_upsert_per_record,
     round_trips_a_paper_and_reingest_changes_nothing,
     huggingface_community_merges_onto_the_arxiv_record,

@@ -397,16 +397,25 @@ pub(crate) async fn threads_for(
     paper_key: i64,
     member: Option<&SessionUser>,
 ) -> Result<(Vec<Thread>, bool), HttpError> {
-    let moderator = match member {
-        Some(member) => is_moderator(state, member).await?,
-        None => false,
-    };
     let comments = state
         .inner
         .pool
         .run_quick(move |store| store.comments_of(paper_key))
         .await?;
-    Ok((views::threads(&comments, moderator), moderator))
+    threads_of(state, &comments, member).await
+}
+
+/// [`threads_for`] with the paper's comments already read.
+pub(crate) async fn threads_of(
+    state: &AppState,
+    comments: &[Comment],
+    member: Option<&SessionUser>,
+) -> Result<(Vec<Thread>, bool), HttpError> {
+    let moderator = match member {
+        Some(member) => is_moderator(state, member).await?,
+        None => false,
+    };
+    Ok((views::threads(comments, moderator), moderator))
 }
 
 /// A comment as the API shows it.

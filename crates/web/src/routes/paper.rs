@@ -7,14 +7,14 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use papers_core::{ArxivId, VersionedId};
-use papers_store::StoredPaper;
+use papers_store::{Comment, StoredPaper};
 
 use crate::cache::Cacheable;
 use crate::error::HttpError;
 use crate::html::html_response;
-use crate::routes::comments::threads_for;
+use crate::routes::comments::threads_of;
 use crate::routes::feed::viewer;
-use crate::routes::similar::{Conditions, RawConditions, similar_items};
+use crate::routes::similar::{Conditions, RawConditions, items_from, other_keys, similar_items};
 use crate::session::{MaybeUser, SessionUser};
 use crate::state::AppState;
 use crate::views::{self, PaperCommunity, ViewItem};
@@ -48,9 +48,19 @@ pub(crate) async fn show(
             );
         }
     };
-    let stored = load(&state, id).await?;
+    let plain = conditions.is_blank();
+    let reads = page_reads(&state, id, plain).await?;
+    let stored = reads.stored;
     let conditions = conditions.parse(&state).await?;
-    let similar = similar_items(&state, &stored, &conditions, SIMILAR_ON_PAGE).await?;
+    let similar = match reads.kept_similar {
+        Some(candidates) if conditions.is_empty() => Some(items_from(
+            &stored,
+            &conditions,
+            candidates,
+            SIMILAR_ON_PAGE,
+        )),
+        _ => similar_items(&state, &stored, &conditions, SIMILAR_ON_PAGE).await?,
+    };
     let topics: Vec<views::NavLink> = crate::routes::topics::paper_topics(&state, stored.key)
         .into_iter()
         .map(|topic| views::NavLink {
@@ -59,7 +69,7 @@ pub(crate) async fn show(
         })
         .collect();
     let refine = refine_links(&stored, &conditions, &topics, similar.as_deref());
-    let community = community(&state, &stored, user.0.as_ref()).await?;
+    let community = community(&state, &stored, &reads.comments, user.0.as_ref()).await?;
     let viewer = viewer(&state, user).await?;
     let cacheable = viewer.user.is_none();
     Ok(html_response(
@@ -75,14 +85,67 @@ pub(crate) async fn show(
     ))
 }
 
+/// What a paper page reads from the store, in one go.
+struct PageReads {
+    stored: StoredPaper,
+    /// The papers of the kept similar-paper list, best first, when the page asked
+    /// for the plain list and the backend had it at hand.
+    kept_similar: Option<Vec<StoredPaper>>,
+    comments: Vec<Comment>,
+}
+
+/// The paper `id` (or 404), its kept similar papers (when `plain`) and its comments,
+/// read together ([`Store::read_together`]): SQLite takes its locks once for the
+/// page, not once per statement, and the page shows one state of the store.
+///
+/// [`Store::read_together`]: papers_store::Store::read_together
+async fn page_reads(state: &AppState, id: ArxivId, plain: bool) -> Result<PageReads, HttpError> {
+    let shown = id.to_string();
+    let backend = state.inner.search.clone().filter(|_| plain);
+    let reads = state
+        .inner
+        .pool
+        .run_quick(move |store| {
+            store.read_together(|store| {
+                let Some(stored) = store.paper(&id)? else {
+                    return Ok(None);
+                };
+                let kept = backend
+                    .as_deref()
+                    .and_then(|backend| backend.similar_cached(stored.key, SIMILAR_ON_PAGE));
+                let kept_similar = match kept {
+                    Some(hits) => match store.papers_by_keys(&other_keys(&hits, stored.key)) {
+                        Ok(papers) => Some(papers),
+                        // The page is still worth showing; `similar_items` tries again.
+                        Err(error) => {
+                            tracing::warn!(%error, "loading similar papers failed");
+                            None
+                        }
+                    },
+                    None => None,
+                };
+                let comments = store.comments_of(stored.key)?;
+                Ok(Some(PageReads {
+                    stored,
+                    kept_similar,
+                    comments,
+                }))
+            })
+        })
+        .await?;
+    reads
+        .ok_or_else(|| HttpError::not_found(format!("no paper {shown} here; submit it at /submit")))
+}
+
 /// The discussion and, for a member, their collections and reading state. Opening the
 /// page marks the paper read for them.
 async fn community(
     state: &AppState,
     stored: &StoredPaper,
+    comments: &[Comment],
     member: Option<&SessionUser>,
 ) -> Result<PaperCommunity, HttpError> {
-    let (threads, moderator) = threads_for(state, stored.key, member).await?;
+    let (threads, moderator) = threads_of(state, comments, member).await?;
     let mut community = PaperCommunity {
         threads,
         moderator,

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use crate::error::HttpError;
 use crate::routes::params;
 use crate::routes::topics::topic_param;
-use crate::search::SimilarRequest;
+use crate::search::{SearchBackend, SearchHit, SimilarRequest};
 use crate::state::AppState;
 use crate::views::ViewItem;
 
@@ -52,6 +52,21 @@ pub(crate) struct Conditions {
 }
 
 impl RawConditions {
+    /// Whether no condition was sent, or only empty ones: the plain list, as far as
+    /// can be told before [`RawConditions::parse`].
+    pub(crate) fn is_blank(&self) -> bool {
+        [
+            &self.after,
+            &self.category,
+            &self.topic,
+            &self.exclude_authors,
+            &self.has_code,
+            &self.minus,
+        ]
+        .iter()
+        .all(|value| value.as_deref().is_none_or(|text| text.trim().is_empty()))
+    }
+
     pub(crate) async fn parse(&self, state: &AppState) -> Result<Conditions, HttpError> {
         let after = match self
             .after
@@ -175,12 +190,7 @@ pub(crate) async fn similar_items(
         return Ok(None);
     };
     let key = of.key;
-    let kept = if conditions.is_empty() {
-        backend.similar_cached(key, k)
-    } else {
-        None
-    };
-    let hits = match kept {
+    let hits = match kept_hits(backend.as_ref(), key, conditions, k) {
         Some(hits) => hits,
         None => {
             let wanted = if conditions.filters_here() {
@@ -219,11 +229,7 @@ pub(crate) async fn similar_items(
             }
         }
     };
-    let keys: Vec<i64> = hits
-        .iter()
-        .map(|hit| hit.key)
-        .filter(|k| *k != key)
-        .collect();
+    let keys = other_keys(&hits, key);
     if keys.is_empty() {
         // No vectors (no model), or nothing near: no store call to make.
         return Ok(Some(Vec::new()));
@@ -241,6 +247,40 @@ pub(crate) async fn similar_items(
             return Ok(None);
         }
     };
+    Ok(Some(items_from(of, conditions, papers, k)))
+}
+
+/// The kept list of papers like `key`, if the backend has it at hand and there are no
+/// conditions (a list under conditions is never kept). Does not block.
+pub(crate) fn kept_hits(
+    backend: &dyn SearchBackend,
+    key: i64,
+    conditions: &Conditions,
+    k: usize,
+) -> Option<Vec<SearchHit>> {
+    if conditions.is_empty() {
+        backend.similar_cached(key, k)
+    } else {
+        None
+    }
+}
+
+/// The keys of `hits`, best first, without the paper `of` itself.
+pub(crate) fn other_keys(hits: &[SearchHit], of: i64) -> Vec<i64> {
+    hits.iter()
+        .map(|hit| hit.key)
+        .filter(|key| *key != of)
+        .collect()
+}
+
+/// The similar papers of `of` from `candidates` (best first): those that pass the
+/// site's conditions, at most `k`.
+pub(crate) fn items_from(
+    of: &StoredPaper,
+    conditions: &Conditions,
+    candidates: Vec<StoredPaper>,
+    k: usize,
+) -> Vec<ViewItem> {
     let authors: HashSet<String> = of
         .paper
         .metadata
@@ -248,15 +288,13 @@ pub(crate) async fn similar_items(
         .iter()
         .map(|a| normalise(a))
         .collect();
-    Ok(Some(
-        papers
-            .into_iter()
-            .filter(|paper| conditions.admits(of, &authors, paper))
-            .take(k)
-            .map(|paper| ViewItem {
-                paper,
-                trending: None,
-            })
-            .collect(),
-    ))
+    candidates
+        .into_iter()
+        .filter(|paper| conditions.admits(of, &authors, paper))
+        .take(k)
+        .map(|paper| ViewItem {
+            paper,
+            trending: None,
+        })
+        .collect()
 }
