@@ -29,6 +29,16 @@ impl Row {
         T::from_value(value).map_err(|source| StoreError::Decode { index, source })
     }
 
+    /// [`Row::get`], moving the value out of the row (a text column is not copied);
+    /// the column reads as NULL afterwards.
+    pub(crate) fn take<T: FromValue>(&mut self, index: usize) -> Result<T, StoreError> {
+        let value = match self.values.get_mut(index) {
+            Some(value) => std::mem::replace(value, Value::Null),
+            None => Value::Null,
+        };
+        T::from_owned(value).map_err(|source| StoreError::Decode { index, source })
+    }
+
     /// A TEXT column without copying it, for values that are parsed rather than kept.
     pub(crate) fn text(&self, index: usize) -> Result<&str, StoreError> {
         match self.values.get(index) {
@@ -329,7 +339,28 @@ pub(crate) use args;
 
 #[cfg(test)]
 mod tests {
-    use super::postgres_placeholders;
+    use super::{Row, Value, postgres_placeholders};
+    use crate::StoreError;
+
+    #[test]
+    fn taking_a_value_moves_it_and_leaves_null() -> Result<(), StoreError> {
+        let mut row = Row {
+            values: vec![Value::Text("title".into()), Value::Null, Value::Int(7)],
+        };
+        let title: String = row.take(0)?;
+        assert_eq!(title, "title");
+        assert_eq!(row.get::<Option<String>>(0)?, None, "taken once");
+        assert_eq!(row.take::<Option<String>>(1)?, None);
+        assert_eq!(row.take::<Option<String>>(9)?, None, "past the end is NULL");
+        assert!(
+            matches!(
+                row.take::<String>(2),
+                Err(StoreError::Decode { index: 2, .. })
+            ),
+            "an integer is not text"
+        );
+        Ok(())
+    }
 
     #[test]
     fn placeholders_are_renumbered_for_postgres() {

@@ -139,7 +139,7 @@ impl Store {
                 ),
                 args![start.to_string(), end.to_string()],
             )?
-            .iter()
+            .into_iter()
             .map(paper_from_row)
             .collect()
     }

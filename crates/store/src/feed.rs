@@ -151,7 +151,7 @@ impl Store {
         let mut items = Vec::new();
         self.db.for_each(&sql, &values, |row| {
             items.push(FeedItem {
-                paper: paper_from_row(&row)?,
+                paper: paper_from_row(row)?,
                 trending: None,
             });
             Ok(())

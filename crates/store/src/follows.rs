@@ -172,7 +172,7 @@ impl Store {
             ),
             args![author_pattern(name)],
         )? {
-            let paper = paper_from_row(&row)?;
+            let paper = paper_from_row(row)?;
             if paper
                 .paper
                 .metadata
@@ -210,7 +210,7 @@ impl Store {
                         ),
                         args![follow.value, limit],
                     )?
-                    .iter()
+                    .into_iter()
                     .map(paper_from_row)
                     .collect::<Result<_, _>>()?,
                 FollowKind::Category => self
@@ -223,7 +223,7 @@ impl Store {
                         ),
                         args![follow.value, limit],
                     )?
-                    .iter()
+                    .into_iter()
                     .map(paper_from_row)
                     .collect::<Result<_, _>>()?,
                 FollowKind::Query | FollowKind::Topic => Vec::new(),

@@ -174,7 +174,7 @@ impl IngestBatch<'_> {
             &values,
             "",
             |row| {
-                let paper = paper_from_row(&row)?;
+                let paper = paper_from_row(row)?;
                 found.insert(paper.paper.id.as_str().to_owned(), paper);
                 Ok(())
             },

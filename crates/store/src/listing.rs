@@ -24,7 +24,7 @@ impl Store {
                 &format!("SELECT {PAPER_COLUMNS} FROM papers WHERE key > ?1 ORDER BY key LIMIT ?2"),
                 args![after, limit],
             )?
-            .iter()
+            .into_iter()
             .map(paper_from_row)
             .collect()
     }
@@ -57,7 +57,7 @@ impl Store {
             args![name, limit, offset],
         )?;
         let papers = papers
-            .iter()
+            .into_iter()
             .map(paper_from_row)
             .collect::<Result<_, _>>()?;
         Ok((papers, total.max(0) as usize))
@@ -84,7 +84,7 @@ impl Store {
         let values: Vec<Value> = values.iter().map(ToValue::to_value).collect();
         self.db
             .query(&sql, &values)?
-            .iter()
+            .into_iter()
             .map(paper_from_row)
             .collect()
     }

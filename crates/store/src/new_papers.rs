@@ -85,7 +85,7 @@ impl Store {
         );
         let mut papers = Vec::new();
         self.db.for_each(&sql, &page_values, |row| {
-            papers.push(paper_from_row(&row)?);
+            papers.push(paper_from_row(row)?);
             Ok(())
         })?;
         let previous: Option<String> = self

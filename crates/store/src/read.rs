@@ -55,53 +55,56 @@ pub(crate) const PAPER_COLUMNS: &str = "key, id, title, abstract, authors, categ
      organization_fullname, organization_avatar, thumbnail, media_urls, member_comments";
 
 /// Decodes a row selected with [`PAPER_COLUMNS`]; versions are filled in separately.
-pub(crate) fn paper_from_row(row: &Row) -> Result<StoredPaper, StoreError> {
-    let text = row.text(1)?;
-    let id = parse_id(text)?;
+/// Text moves out of the row rather than being copied: the paper page decodes seven
+/// papers, each with a score of text columns.
+pub(crate) fn paper_from_row(mut row: Row) -> Result<StoredPaper, StoreError> {
+    let id = parse_id(row.text(1)?)?;
+    let text = id.as_str();
     let metadata = Metadata {
-        title: row.get(2)?,
-        abstract_text: row.get(3)?,
+        title: row.take(2)?,
+        abstract_text: row.take(3)?,
         authors: parse_authors(text, row.text(4)?)?,
         categories: parse_categories(text, row.text(5)?)?,
-        doi: row.get(6)?,
-        journal_ref: row.get(7)?,
-        comments: row.get(8)?,
-        report_no: row.get(9)?,
-        license: row.get(10)?,
-        submitter: row.get(11)?,
+        doi: row.take(6)?,
+        journal_ref: row.take(7)?,
+        comments: row.take(8)?,
+        report_no: row.take(9)?,
+        license: row.take(10)?,
+        submitter: row.take(11)?,
         published: parse_timestamp(text, row.get(12)?)?,
         updated: parse_timestamp(text, row.get(13)?)?,
         versions: Vec::new(),
     };
     let community = Community {
         feed_day: parse_day(text, row.get(15)?)?,
-        submitted_by: row.get(16)?,
-        organization: row.get(17)?,
+        submitted_by: row.take(16)?,
+        organization: row.take(17)?,
         upvotes: count(row.get(18)?),
         num_comments: count(row.get(20)?),
-        github_repo: row.get(21)?,
-        project_page: row.get(22)?,
-        ai_summary: row.get(25)?,
-        ai_keywords: parse_string_list(text, row.get(26)?)?,
+        github_repo: row.take(21)?,
+        project_page: row.take(22)?,
+        ai_summary: row.take(25)?,
+        ai_keywords: parse_string_list(text, row.take(26)?)?,
         github_stars: count(row.get(27)?),
-        organization_fullname: row.get(28)?,
-        organization_avatar: row.get(29)?,
-        thumbnail: row.get(30)?,
-        media_urls: parse_string_list(text, row.get(31)?)?,
+        organization_fullname: row.take(28)?,
+        organization_avatar: row.take(29)?,
+        thumbnail: row.take(30)?,
+        media_urls: parse_string_list(text, row.take(31)?)?,
     };
+    let metadata_source = parse_source(text, row.text(14)?)?;
     Ok(StoredPaper {
         key: row.get(0)?,
         paper: Paper {
             id,
             metadata,
-            metadata_source: parse_source(text, row.text(14)?)?,
+            metadata_source,
             community,
         },
         member_upvotes: count(row.get(19)?).unwrap_or(0),
         member_comments: count(row.get(32)?).unwrap_or(0),
         links: Links {
-            github: row.get(23)?,
-            project_page: row.get(24)?,
+            github: row.take(23)?,
+            project_page: row.take(24)?,
         },
     })
 }
@@ -157,7 +160,7 @@ pub(crate) fn find_by_id(db: &Db, id: &str) -> Result<Option<StoredPaper>, Store
     )?;
     match row {
         Some(row) => {
-            let mut stored = paper_from_row(&row)?;
+            let mut stored = paper_from_row(row)?;
             stored.paper.metadata.versions = load_versions(db, stored.key, id)?;
             Ok(Some(stored))
         }
@@ -191,7 +194,7 @@ impl Store {
             &format!("SELECT {PAPER_COLUMNS} FROM papers ORDER BY key"),
             &[],
             |row| {
-                visit(paper_from_row(&row)?);
+                visit(paper_from_row(row)?);
                 Ok(())
             },
         )
@@ -226,7 +229,7 @@ impl Store {
                     }
                     None => None,
                 };
-                Ok(visit(paper_from_row(&row)?, vector))
+                Ok(visit(paper_from_row(row)?, vector))
             },
         )
     }
@@ -269,7 +272,7 @@ impl Store {
             &values,
             "",
             |row| {
-                let paper = paper_from_row(&row)?;
+                let paper = paper_from_row(row)?;
                 found.insert(paper.key, paper);
                 Ok(())
             },

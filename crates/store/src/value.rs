@@ -77,6 +77,12 @@ pub(crate) trait ToValue {
 
 pub(crate) trait FromValue: Sized {
     fn from_value(value: &Value) -> Result<Self, ValueError>;
+
+    /// [`FromValue::from_value`] from a value the caller gives up: text and bytes
+    /// move instead of being copied.
+    fn from_owned(value: Value) -> Result<Self, ValueError> {
+        Self::from_value(&value)
+    }
 }
 
 impl ToValue for Value {
@@ -175,6 +181,13 @@ impl FromValue for String {
             other => Err(ValueError::mismatch(ValueKind::Text, other)),
         }
     }
+
+    fn from_owned(value: Value) -> Result<Self, ValueError> {
+        match value {
+            Value::Text(text) => Ok(text),
+            other => Err(ValueError::mismatch(ValueKind::Text, &other)),
+        }
+    }
 }
 
 impl FromValue for Vec<u8> {
@@ -191,6 +204,13 @@ impl<T: FromValue> FromValue for Option<T> {
         match value {
             Value::Null => Ok(None),
             other => T::from_value(other).map(Some),
+        }
+    }
+
+    fn from_owned(value: Value) -> Result<Self, ValueError> {
+        match value {
+            Value::Null => Ok(None),
+            other => T::from_owned(other).map(Some),
         }
     }
 }

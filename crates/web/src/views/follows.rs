@@ -7,7 +7,7 @@ use maud::{Markup, html};
 use papers_store::{Follow, FollowKind};
 
 use super::feed::paper_card;
-use super::{ViewItem, Viewer, encode, page};
+use super::{ViewItem, Viewer, encode, encode_into, page};
 
 /// One paper on `/following`, with the follows that brought it.
 #[derive(Debug, Clone)]
@@ -18,7 +18,11 @@ pub(crate) struct FollowedItem {
 
 /// The path of an author's page.
 pub(crate) fn author_path(name: &str) -> String {
-    format!("/authors/{}", encode(name))
+    const PREFIX: &str = "/authors/";
+    let mut path = String::with_capacity(PREFIX.len() + name.len() + 8);
+    path.push_str(PREFIX);
+    encode_into(&mut path, name);
+    path
 }
 
 /// "Follow" or "Unfollow" for one thing, as a form (no JavaScript needed).
