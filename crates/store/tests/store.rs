@@ -479,6 +479,17 @@ fn reads_together_answer_as_apart(engine: Engine) {
     assert!(matches!(failed, Err(StoreError::NoRow { .. })));
     ingest(&mut store, vec![arxiv("2401.00002", 1, "After")]);
     assert_eq!(store.paper_count().expect("count"), 2);
+
+    // Nor does a panic inside (a pooled connection outlives it).
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _: Result<(), StoreError> = store.read_together(|store| {
+            store.paper(&id)?;
+            panic!("a bug in the reads");
+        });
+    }));
+    assert!(panicked.is_err());
+    ingest(&mut store, vec![arxiv("2401.00003", 1, "After a panic")]);
+    assert_eq!(store.paper_count().expect("count"), 3);
 }
 
 /// On SQLite reads run together see one snapshot: another connection's write between

@@ -95,8 +95,8 @@ struct PageReads {
 }
 
 /// The paper `id` (or 404), its kept similar papers (when `plain`) and its comments,
-/// read together ([`Store::read_together`]): SQLite takes its locks once for the
-/// page, not once per statement, and the page shows one state of the store.
+/// read together ([`Store::read_together`]): on SQLite the locks are taken once for
+/// the page, not once per statement, and the page shows one state of the store.
 ///
 /// [`Store::read_together`]: papers_store::Store::read_together
 async fn page_reads(state: &AppState, id: ArxivId, plain: bool) -> Result<PageReads, HttpError> {

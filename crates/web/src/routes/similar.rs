@@ -252,7 +252,7 @@ pub(crate) async fn similar_items(
 
 /// The kept list of papers like `key`, if the backend has it at hand and there are no
 /// conditions (a list under conditions is never kept). Does not block.
-pub(crate) fn kept_hits(
+fn kept_hits(
     backend: &dyn SearchBackend,
     key: i64,
     conditions: &Conditions,
