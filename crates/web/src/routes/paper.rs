@@ -133,8 +133,7 @@ async fn page_reads(state: &AppState, id: ArxivId, plain: bool) -> Result<PageRe
             })
         })
         .await?;
-    reads
-        .ok_or_else(|| HttpError::not_found(format!("no paper {shown} here; submit it at /submit")))
+    reads.ok_or_else(|| not_stored(&shown))
 }
 
 /// The discussion and, for a member, their collections and reading state. Opening the
@@ -198,6 +197,11 @@ async fn markdown(state: &AppState, raw: &str) -> Result<Response, HttpError> {
     Ok(response)
 }
 
+/// The 404 for a paper id the store does not hold.
+fn not_stored(shown: &str) -> HttpError {
+    HttpError::not_found(format!("no paper {shown} here; submit it at /submit"))
+}
+
 /// A paper by id, or 404.
 pub(crate) async fn load(state: &AppState, id: ArxivId) -> Result<StoredPaper, HttpError> {
     let shown = id.to_string();
@@ -206,7 +210,7 @@ pub(crate) async fn load(state: &AppState, id: ArxivId) -> Result<StoredPaper, H
         .pool
         .run_quick(move |store| store.paper(&id))
         .await?
-        .ok_or_else(|| HttpError::not_found(format!("no paper {shown} here; submit it at /submit")))
+        .ok_or_else(|| not_stored(&shown))
 }
 
 /// The narrowing the paper page offers for its similar papers: each condition that
